@@ -1,0 +1,40 @@
+# The two commands a fresh machine needs (README):
+#   make build   create .venv, install, build every report for every year in params.yaml
+#   make test    create .venv, install with test extras, run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: build test install hooks dvc-repro benchmark clean
+
+build: $(STAMP)
+	$(BIN)/finsam build
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+install: $(STAMP)
+
+# Reinstall when the package metadata changes; the project is installed editable.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# For contributors: strip notebook outputs on commit.
+hooks: $(STAMP)
+	$(BIN)/nbstripout --install --attributes .gitattributes
+
+# Same stages through DVC (dvc.yaml); installs DVC into the venv first.
+dvc-repro: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,dvc]'
+	$(BIN)/dvc repro
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/bench_build.py
+
+clean:
+	rm -rf reports/* data/processed/* .finsam
+	touch reports/.gitkeep data/processed/.gitkeep

@@ -1,0 +1,351 @@
+"""Bilaga 1: SUS participants and insatser, Tabell 1–6, for one report year.
+
+The report notebook (notebooks/bilaga1.ipynb) creates a ``Bilaga1`` and displays the
+Markdown it returns; every number and sentence is made here, where tests reach it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import charts, fmt
+from .config import Project, validate_year
+from .io import write_csv_atomic
+from .published import (
+    BENEFIT_LABELS,
+    PARTICIPANT_TABLES,
+    SEX_LABELS,
+    TABLE_TITLES,
+    TARGET_GROUP_LABELS,
+    PublishedData,
+    load_processed,
+)
+from .reconcile import AGREES, DIFFERS, NOT_RECOMPUTABLE
+from .tables import markdown_table
+
+RECONCILIATION_FILE = "reconciliation.parquet"
+DATA_FILE_TEMPLATE = "bilaga1_{year}_tabeller.csv"
+
+_BENEFIT_PHRASE = {"aktivitetsersattning": "aktivitetsersättning", "sjukpenning": "sjukpenning"}
+_POPULATION_FIGURE = {"aktivitetsersattning": "population_ae", "sjukpenning": "population_sp"}
+_STATUS_WORD = {"pagaende": "pågående", "nyregistrerad": "nyregistrerade"}
+
+
+@dataclass
+class Bilaga1:
+    year: int
+    data: PublishedData
+    reconciliation: pd.DataFrame
+    out_dir: Path
+
+    @classmethod
+    def load(cls, year, processed_dir: str | Path | None = None, out_dir: str | Path = ".") -> "Bilaga1":
+        """Load processed published data and check that ``year`` is one it covers."""
+        processed = Path(processed_dir) if processed_dir else Project.discover().published_processed
+        data = load_processed(processed)
+        year = validate_year(year, data.years, "published SUS tables (data/raw/published)")
+        reconciliation = pd.read_parquet(processed / RECONCILIATION_FILE)
+        return cls(year=year, data=data, reconciliation=reconciliation, out_dir=Path(out_dir))
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def first_year(self) -> int:
+        return min(self.data.years)
+
+    @property
+    def years(self) -> list[int]:
+        return [y for y in self.data.years if y <= self.year]
+
+    @property
+    def period(self) -> str:
+        return fmt.year_span(self.first_year, self.year)
+
+    def _participants(self, table: int) -> pd.DataFrame:
+        p = self.data.participants
+        return p[(p["table"] == table) & (p["year"] <= self.year)].copy()
+
+    def _insatser(self) -> pd.DataFrame:
+        i = self.data.insatser
+        return i[i["year"] <= self.year].copy()
+
+    def _diagnosis_periods(self) -> list[str]:
+        """Years up to the report year; the published total only when it covers the same years."""
+        periods = [str(y) for y in self.years if str(y) in set(self.data.diagnosis["period"])]
+        if self.year == max(self.data.years) and "total" in set(self.data.diagnosis["period"]):
+            periods.append("total")
+        return periods
+
+    # ------------------------------------------------------------------ tidy data of every table cell
+    def table_cells(self) -> pd.DataFrame:
+        """Every number shown in Tabell 1–6, tidy: table, row, column, value."""
+        records = []
+        for table in PARTICIPANT_TABLES:
+            for row in self._participants(table).itertuples():
+                column = SEX_LABELS[row.sex]
+                records.append((table, str(row.year), column, float(row.count)))
+                if not pd.isna(row.published_pct):
+                    records.append((table, str(row.year), f"{column} %", float(row.published_pct)))
+        for row in self._insatser().itertuples():
+            value = float("nan") if pd.isna(row.count) else float(row.count)
+            records.append((5, str(row.year), TARGET_GROUP_LABELS[row.target_group], value))
+        d = self.data.diagnosis
+        for period in self._diagnosis_periods():
+            for row in d[d["period"] == period].itertuples():
+                column = "Total" if period == "total" else period
+                records.append((6, BENEFIT_LABELS[row.benefit], column, float(row.published_pct)))
+        return pd.DataFrame(records, columns=["table", "row", "column", "value"])
+
+    def save_data(self) -> Path:
+        """Write the table cells next to the report (CSV for reviewers and the backtests)."""
+        return write_csv_atomic(self.table_cells(), self.out_dir / DATA_FILE_TEMPLATE.format(year=self.year))
+
+    # ------------------------------------------------------------------ display tables
+    def participant_table(self, table: int) -> pd.DataFrame:
+        wide = self._participants(table).pivot(index="year", columns="sex", values=["count", "published_pct"])
+        out = pd.DataFrame({"År": [str(y) for y in wide.index]})
+        for sex in ("kvinna", "man"):
+            out[SEX_LABELS[sex]] = [fmt.number(v) for v in wide[("count", sex)]]
+            out[f"{SEX_LABELS[sex]} %"] = [fmt.percent(v) for v in wide[("published_pct", sex)]]
+        out["Total"] = [fmt.number(v) for v in wide[("count", "total")]]
+        return out
+
+    def insatser_table(self) -> pd.DataFrame:
+        wide = self._insatser().pivot(index="year", columns="target_group", values="count")
+        out = pd.DataFrame({"År": [str(y) for y in wide.index]})
+        for code, label in TARGET_GROUP_LABELS.items():
+            out[label] = [fmt.number(v) for v in wide[code]]
+        return out
+
+    def diagnosis_table(self) -> pd.DataFrame:
+        d = self.data.diagnosis
+        periods = self._diagnosis_periods()
+        rows = []
+        for benefit in ("sjukpenning", "aktivitetsersattning"):
+            values = {p: self.data.diagnosis_pct(p, benefit) for p in periods}
+            rows.append([BENEFIT_LABELS[benefit]] + [fmt.percent(values[p]) for p in periods])
+        header = ["Ersättning"] + ["Totalt" if p == "total" else p for p in periods]
+        del d
+        return pd.DataFrame(rows, columns=header)
+
+    # ------------------------------------------------------------------ sentences
+    def participant_sentences(self, table: int) -> list[str]:
+        benefit, status = PARTICIPANT_TABLES[table]
+        phrase = _BENEFIT_PHRASE[benefit]
+        y = self.year
+        total = self.data.participant_count(table, y)
+        women = self.data.participant_count(table, y, "kvinna")
+        men = self.data.participant_count(table, y, "man")
+        series = {yr: self.data.participant_count(table, yr) for yr in self.years}
+        if status == "pagaende":
+            first = (f"Under {y} deltog {fmt.number(total)} individer med {phrase} i en pågående insats "
+                     f"som finansierats av samordningsförbund, {fmt.number(women)} kvinnor och {fmt.number(men)} män.")
+        else:
+            ongoing = self.data.participant_count(table - 1, y)
+            first = (f"Av dem som hade {phrase} började {fmt.number(total)} individer en insats under {y} "
+                     f"({fmt.number(women)} kvinnor och {fmt.number(men)} män), vilket är "
+                     f"{fmt.share(total, ongoing)} av alla pågående deltagare med {phrase}.")
+        sentences = [first]
+        previous = series.get(y - 1)
+        if previous is not None:
+            change = total - previous
+            sentences.append(
+                f"Jämfört med {y - 1} är det {fmt.change_words(change, 'individ', 'individer')} "
+                f"({fmt.percent(100 * change / previous, 1, sign=True)})."
+            )
+            if total == max(series.values()) and len(series) > 2:
+                sentences.append(f"Det är det högsta antalet sedan {self.first_year}.")
+            elif total == min(series.values()) and len(series) > 2:
+                sentences.append(f"Det är det lägsta antalet sedan {self.first_year}.")
+        else:
+            sentences.append(f"{y} är det första året i serien, så någon jämförelse med året före finns inte.")
+        population = self.data.figure(_POPULATION_FIGURE[benefit], y)
+        if status == "pagaende" and population:
+            sentences.append(
+                f"Det motsvarar {fmt.percent(100 * total / population, 1)} av de {fmt.number(population)} "
+                f"individer som hade {phrase} under {y}."
+            )
+        return sentences
+
+    def insatser_sentences(self) -> list[str]:
+        y = self.year
+        values = {code: self.data.insatser_count(y, code) for code in TARGET_GROUP_LABELS}
+        ae, sp, uf = (values[c] for c in TARGET_GROUP_LABELS)
+        parts = [f"{fmt.number(ae)} insatser som prioriterade unga med aktivitetsersättning",
+                 f"{fmt.number(sp)} för sjukskrivna"]
+        if uf is not None:
+            parts.append(f"{fmt.number(uf)} för unga med funktionsnedsättning")
+        sentences = [f"Under {y} finansierade samordningsförbunden {', '.join(parts[:-1])} och {parts[-1]}."]
+        if uf is None:
+            sentences.append("Unga med funktionsnedsättning redovisas som egen målgrupp först från 2017.")
+            return sentences
+        total = ae + sp + uf
+        sentences.append(f"Sammanlagt var det {fmt.number(total)} insatser för de prioriterade målgrupperna.")
+        prev = {code: self.data.insatser_count(y - 1, code) for code in TARGET_GROUP_LABELS}
+        if all(v is not None for v in prev.values()):
+            prev_total = sum(prev.values())
+            sentences.append(
+                f"Jämfört med {y - 1} är det {fmt.change_words(total - prev_total, 'insats', 'insatser')}."
+            )
+        return sentences
+
+    def diagnosis_sentences(self) -> list[str]:
+        y = self.year
+        sp = self.data.diagnosis_pct(y, "sjukpenning")
+        ae = self.data.diagnosis_pct(y, "aktivitetsersattning")
+        if sp is None or ae is None:
+            return [f"Andelen med psykiatrisk diagnos redovisas inte för {y}."]
+        return [
+            f"Av deltagarna som tog del av en insats under {y} hade {fmt.percent(sp)} av dem med sjukpenning "
+            f"och {fmt.percent(ae)} av dem med aktivitetsersättning en psykiatrisk diagnos (ICD-10 F00–F99)."
+        ]
+
+    def summary_sentences(self) -> list[str]:
+        return [
+            self.participant_sentences(1)[0],
+            self.participant_sentences(3)[0],
+            self.insatser_sentences()[0],
+        ]
+
+    # ------------------------------------------------------------------ Markdown sections
+    def _figure(self, name: str, caption: str, alt: str, label: str, draw) -> str:
+        path = self.out_dir / "figurer" / f"{name}_{self.year}.png"
+        draw(path)
+        return charts.figure_markdown(path, self.out_dir, caption, alt, label)
+
+    def participant_section(self, table: int) -> str:
+        benefit, status = PARTICIPANT_TABLES[table]
+        frame = self._participants(table)
+        frame = frame[frame["sex"] != "total"].assign(Kön=lambda f: f["sex"].map(SEX_LABELS))
+        frame["År"] = frame["year"].astype(int).astype(str)
+        frame["Antal"] = frame["count"].astype(float)
+        w_last = self.data.participant_count(table, self.year, "kvinna")
+        m_last = self.data.participant_count(table, self.year, "man")
+        alt = (
+            f"Stapeldiagram: {_STATUS_WORD[status]} deltagare med {_BENEFIT_PHRASE[benefit]} per år {self.period}, "
+            f"kvinnor och män. {self.year}: {fmt.number(w_last)} kvinnor och {fmt.number(m_last)} män. "
+            f"Samma siffror finns i tabellen under diagrammet."
+        )
+        title = TABLE_TITLES[table]
+        figure = self._figure(
+            f"tabell{table}", f"Diagram till {title.split(' ', 2)[0].lower()} {table}: {title.split(' ', 2)[2]}, "
+            f"{self.period}", alt, f"fig-tabell{table}",
+            lambda path: charts.grouped_bars(frame, "År", "Antal", "Kön", path, "Antal deltagare",
+                                             hue_order=["Kvinna", "Man"]),
+        )
+        table_md = markdown_table(self.participant_table(table), caption=f"{title}, {self.period}",
+                                  label=f"tbl-tabell{table}")
+        return "\n".join([" ".join(self.participant_sentences(table)), "", figure, table_md])
+
+    def insatser_section(self) -> str:
+        frame = self._insatser().dropna(subset=["count"])
+        frame["Målgrupp"] = frame["target_group"].map(TARGET_GROUP_LABELS)
+        frame["År"] = frame["year"].astype(int)
+        frame["Antal"] = frame["count"].astype(float)
+        last = {c: self.data.insatser_count(self.year, c) for c in TARGET_GROUP_LABELS}
+        alt = (
+            f"Linjediagram: antal insatser per prioriterad målgrupp per år {self.period}. {self.year}: "
+            + ", ".join(f"{TARGET_GROUP_LABELS[c].lower()} {fmt.number(v)}" for c, v in last.items())
+            + ". Samma siffror finns i tabellen under diagrammet."
+        )
+        figure = self._figure(
+            "tabell5", f"Diagram till tabell 5: antal insatser per målgrupp, {self.period}", alt, "fig-tabell5",
+            lambda path: charts.lines(frame, "År", "Antal", "Målgrupp", path, "Antal insatser",
+                                      hue_order=[v for v in TARGET_GROUP_LABELS.values() if v in set(frame["Målgrupp"])]),
+        )
+        note = None
+        if self.first_year in self.years and self.data.insatser_count(self.first_year, "unga_funktionsnedsattning") is None:
+            note = (f"– = uppgift saknas: unga med funktionsnedsättning redovisas som egen målgrupp från 2017 "
+                    f"(cellen för {self.first_year} är tom i källan).")
+        table_md = markdown_table(self.insatser_table(), caption=f"{TABLE_TITLES[5]}, {self.period}",
+                                  label="tbl-tabell5", note=note)
+        return "\n".join([" ".join(self.insatser_sentences()), "", figure, table_md])
+
+    def diagnosis_section(self) -> str:
+        d = self.data.diagnosis
+        frame = d[(d["period"] != "total")].copy()
+        frame["År"] = frame["period"].astype(int)
+        frame = frame[frame["År"] <= self.year]
+        frame["Ersättning"] = frame["benefit"].map(BENEFIT_LABELS)
+        frame["Andel"] = frame["published_pct"].astype(float)
+        sp = self.data.diagnosis_pct(self.year, "sjukpenning")
+        ae = self.data.diagnosis_pct(self.year, "aktivitetsersattning")
+        alt = (
+            f"Linjediagram: andel deltagare med psykiatrisk diagnos per år {self.period}, sjukpenning och "
+            f"aktivitetsersättning. {self.year}: {fmt.percent(sp)} respektive {fmt.percent(ae)}. "
+            f"Samma siffror finns i tabellen under diagrammet."
+        )
+        figure = self._figure(
+            "tabell6", f"Diagram till tabell 6: andel med psykiatrisk diagnos, {self.period}", alt, "fig-tabell6",
+            lambda path: charts.lines(frame, "År", "Andel", "Ersättning", path, "Andel", percent=True,
+                                      hue_order=["Sjukpenning", "Aktivitetsersättning"]),
+        )
+        note = "Psykiska sjukdomar och syndrom samt beteendestörningar (ICD-10-SE F00–F99)."
+        if "total" in self._diagnosis_periods():
+            note += f" Kolumnen Totalt är källans uppgift för hela perioden {fmt.year_span(self.first_year, max(self.data.years))}."
+        table_md = markdown_table(self.diagnosis_table(), caption=f"{TABLE_TITLES[6]}, {self.period}",
+                                  label="tbl-tabell6", note=note)
+        return "\n".join([" ".join(self.diagnosis_sentences()), "", figure, table_md])
+
+    def summary_markdown(self) -> str:
+        return "\n".join(f"- {s}" for s in self.summary_sentences()) + "\n"
+
+    # ------------------------------------------------------------------ reconciliation
+    def reconciliation_rows(self) -> pd.DataFrame:
+        r = self.reconciliation
+        return r[r["year"] == self.year].reset_index(drop=True)
+
+    @staticmethod
+    def _format_value(value, unit: str, decimals: int) -> str:
+        if value is None or pd.isna(value):
+            return fmt.NOTHING
+        if unit == "percent":
+            return fmt.percent(value, decimals)
+        if unit == "percentage_points":
+            return fmt.number(value, decimals, sign=True) + fmt.NBSP + "p.e."
+        return fmt.number(value, decimals)
+
+    def reconciliation_markdown(self) -> str:
+        rows = self.reconciliation_rows()
+        counts = rows["status"].value_counts()
+        lead = (
+            f"För {self.year} har {fmt.number(len(rows))} publicerade uppgifter räknats om från tabellerna och "
+            f"texten: {fmt.number(counts.get(AGREES, 0))} stämmer, {fmt.number(counts.get(DIFFERS, 0))} avviker "
+            f"och {fmt.number(counts.get(NOT_RECOMPUTABLE, 0))} kan inte räknas om med de uppgifter som publicerats."
+        )
+        explain = (
+            "En publicerad andel räknas som samma som den omräknade om skillnaden är högst en halv enhet i den "
+            "sista publicerade siffran (källan har avrundat). Antal ska stämma exakt. Avvikelser är iakttagelser "
+            "om källorna; de publicerade värdena visas oförändrade i tabellerna ovan."
+        )
+        display = pd.DataFrame(
+            {
+                "Uppgift": rows["figure"],
+                "Källa": rows["area"],
+                "Publicerat": [self._format_value(v, u, 1 if (v % 1) else 0) for v, u in zip(rows["published"], rows["unit"])],
+                "Omräknat": [self._format_value(v, u, 0 if u == "count" else 1) for v, u in zip(rows["recomputed"], rows["unit"])],
+                "Differens": [self._format_value(v, u, 0 if u == "count" else 1) for v, u in zip(rows["difference"], rows["unit"])],
+                "Status": rows["status"],
+                "Beräkning": rows["basis"],
+            }
+        )
+        differing = display[display["Status"] != AGREES]
+        parts = [lead, "", explain, ""]
+        if len(differing):
+            parts.append(markdown_table(differing, caption=f"Avvikelser och uppgifter som inte kan räknas om, {self.year}",
+                                        label="tbl-avvikelser", align="llrrrll"))
+        parts.append(markdown_table(display, caption=f"Alla avstämda uppgifter, {self.year}",
+                                    label="tbl-avstamning", align="llrrrll"))
+        return "\n".join(parts)
+
+    # ------------------------------------------------------------------ sources
+    def sources_markdown(self) -> str:
+        lines = []
+        for row in self.data.sources.itertuples():
+            lines.append(
+                f"- **{row.table}** – {row.document_title}. {row.section}, s. {row.page} "
+                f"(källfil `{row.document}`, transkriberad i `data/raw/published/{row.file}`). {row.note or ''}".rstrip()
+            )
+        return "\n".join(lines) + "\n"

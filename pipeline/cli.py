@@ -1,0 +1,70 @@
+"""Command line: ``finsam build`` runs every stage of dvc.yaml; ``finsam stage …`` runs one."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from . import __version__
+from .config import Project
+from .errors import PipelineError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="finsam", description="Finsam follow-up pipeline")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log each step")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    build = sub.add_parser("build", help="run every out-of-date stage of dvc.yaml (same commands as dvc repro)")
+    build.add_argument("-j", "--jobs", type=int, default=2, help="stages to run at once (default 2)")
+    build.add_argument("--force", action="store_true", help="rerun every stage")
+    build.add_argument("--dry-run", action="store_true", help="only say what would run")
+    build.add_argument("--only", nargs="+", metavar="STAGE", help="only these stages (e.g. published bilaga1@2022)")
+
+    stage = sub.add_parser("stage", help="run one stage now")
+    stage_sub = stage.add_subparsers(dest="stage", required=True)
+    stage_sub.add_parser("published", help="check data/raw/published, write data/processed/published, reconcile")
+    b1 = stage_sub.add_parser("bilaga1", help="execute and render Bilaga 1 for one year")
+    b1.add_argument("--year", required=True, help="report year (one of params.yaml years)")
+    b1.add_argument("--formats", default=None, help="comma-separated: html,pdf (default: params.yaml)")
+    stage_sub.add_parser("index", help="write reports/index.html")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        project = Project.discover()
+        if args.command == "build":
+            from .runner import build
+
+            start = time.perf_counter()
+            report = build(project.root, project.params, jobs=args.jobs, force=args.force,
+                           dry_run=args.dry_run, only=args.only)
+            for name, status, seconds in report:
+                print(f"{name:<20} {status:<11} {seconds:6.1f} s" if status == "ran" else f"{name:<20} {status}")
+            ran = sum(1 for _, s, _ in report if s == "ran")
+            print(f"{ran} of {len(report)} stages ran in {time.perf_counter() - start:.1f} s; "
+                  f"reports in {project.reports / 'index.html'}")
+            return 0
+        from . import stages
+
+        if args.stage == "published":
+            print(stages.stage_published(project))
+        elif args.stage == "bilaga1":
+            formats = args.formats.split(",") if args.formats else None
+            print(stages.stage_bilaga1(project, args.year, formats))
+        elif args.stage == "index":
+            print(stages.stage_index(project))
+        return 0
+    except PipelineError as exc:
+        print(f"finsam: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

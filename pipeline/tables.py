@@ -1,0 +1,43 @@
+"""Tables as pandoc Markdown (pipe tables), which survive HTML, PDF (Typst) and DOCX alike."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(
+    frame: pd.DataFrame,
+    caption: str | None = None,
+    label: str | None = None,
+    align: str | None = None,
+    note: str | None = None,
+) -> str:
+    """Render a frame of display strings as a pipe table.
+
+    ``align`` has one letter per column: ``l`` left, ``r`` right, ``c`` centre; by default the
+    first column is left-aligned and the rest right-aligned (numbers). ``caption`` is written
+    as pandoc's table caption (``: text {#label}``); ``note`` as a small paragraph below.
+    """
+    columns = [str(c) for c in frame.columns]
+    if align is None:
+        align = "l" + "r" * (len(columns) - 1)
+    if len(align) != len(columns):
+        raise ValueError(f"align has {len(align)} letters for {len(columns)} columns")
+    rule = {"l": ":---", "r": "---:", "c": ":---:"}
+    lines = [
+        "| " + " | ".join(_cell(c) for c in columns) + " |",
+        "|" + "|".join(rule[a] for a in align) + "|",
+    ]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
+    text = "\n".join(lines)
+    if caption:
+        text += f"\n\n: {caption}" + (f" {{#{label}}}" if label else "")
+    if note:
+        text += f"\n\n*{note}*"
+    return text + "\n"

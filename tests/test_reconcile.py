@@ -1,0 +1,102 @@
+"""The reconciliation finds the derived figures the documents state.
+
+Expected recomputed values are worked out by hand from the documents' own numbers
+(shown in each comment), not by the code under test.
+"""
+
+import pytest
+
+from pipeline.published import load_published
+from pipeline.reconcile import AGREES, DIFFERS, NOT_RECOMPUTABLE, Check, reconcile
+
+from .conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def checks():
+    return reconcile(load_published(REPO / "data" / "raw" / "published"))
+
+
+def _one(checks, year, figure, area_prefix=""):
+    hit = checks[(checks["year"] == year) & (checks["figure"] == figure) & checks["area"].str.startswith(area_prefix)]
+    assert len(hit) == 1, f"{figure} {year}: {len(hit)} rows"
+    return hit.iloc[0]
+
+
+@pytest.mark.parametrize(
+    "year, figure, published, recomputed, status",
+    [
+        (2022, "Förändring pågående deltagare, aktivitetsersättning", 96, 96, AGREES),  # 1581 - 1485
+        (2022, "Förändring pågående deltagare, sjukpenning", 730, 730, AGREES),  # 4478 - 3748
+        (2022, "Förändring nyregistrerade, aktivitetsersättning", 76, 76, AGREES),  # 808 - 732
+        (2022, "Förändring nyregistrerade, sjukpenning", 295, 295, AGREES),  # 2425 - 2130
+        (2022, "Procentuell förändring pågående deltagare, sjukpenning", 16, 19.4771, DIFFERS),  # 4478/3748 - 1
+        (2022, "Deltagarnas andel av alla med aktivitetsersättning", 4, 4.3253, AGREES),  # 1581/36552
+        (2022, "Deltagarnas andel av alla med sjukpenning", 0.7, 0.7251, AGREES),  # 4478/617582
+        (2022, "Andel som startat under året, aktivitetsersättning", 46, 51.1069, DIFFERS),  # 808/1581
+        (2022, "Andel som startat under året, sjukpenning", 54, 54.1536, AGREES),  # 2425/4478
+        (2022, "Andel med aktivitetsersättning av alla med personuppgifter i SUS", 8, 9.0024, DIFFERS),  # 1581/17562
+        (2022, "Insatser för de prioriterade målgrupperna", 249, 249, AGREES),  # 100 + 72 + 77
+        (2022, "Förändring insatser för målgrupperna under tre år", -184, -184, AGREES),  # 249 - (154+158+121)
+        (2022, "Målgruppsinsatsernas andel av alla insatser", 26, 25.7231, AGREES),  # 249/968
+        (2022, "Förändring insatser, sjukskrivna", -52, -16, DIFFERS),  # 72 - 88
+        (2022, "Förändring insatser, unga med aktivitetsersättning", -17, -12, DIFFERS),  # 100 - 112
+        (2022, "Andel med psykiatrisk diagnos, sjukpenning (text)", 78, 79, DIFFERS),  # tabell 6: 79 %
+        (2017, "Procentuell förändring pågående deltagare, aktivitetsersättning", 5, 4.9048, AGREES),  # 1818/1733
+        (2017, "Procentuell förändring pågående deltagare, sjukpenning", 24, 24.1999, AGREES),  # 3454/2781
+        (2017, "Förändring insatser, unga med aktivitetsersättning", 40, 59, DIFFERS),  # 136 - 77
+        (2017, "Förändring insatser, sjukskrivna", 85, 85, AGREES),  # 141 - 56
+    ],
+)
+def test_text_figures(checks, year, figure, published, recomputed, status):
+    row = _one(checks, year, figure, "Text")
+    assert row["published"] == pytest.approx(published)
+    assert row["recomputed"] == pytest.approx(recomputed, abs=5e-4)
+    assert row["status"] == status
+
+
+def test_table_inconsistencies_found(checks):
+    """Sums and shares inside Tabell 1–4 that the document gets wrong, found by hand."""
+    differing = checks[(checks["status"] == DIFFERS) & checks["area"].str.startswith("Tabell")]
+    found = {(r.area, r.year, r.figure) for r in differing.itertuples()}
+    assert found == {
+        ("Tabell 1", 2021, "Total 2021 = kvinnor + män"),  # 773 + 711 = 1484, printed 1485
+        ("Tabell 1", 2022, "Andel kvinnor 2022"),  # 819/1581 = 51,8 %, printed 48 %
+        ("Tabell 1", 2022, "Andel män 2022"),
+        ("Tabell 2", 2016, "Total 2016 = kvinnor + män"),  # 544 + 467 = 1011, printed 1021
+        ("Tabell 2", 2016, "Andel kvinnor 2016"),  # 544/1021 = 53,3 %, printed 54 %
+        ("Tabell 2", 2022, "Andel kvinnor 2022"),  # 417/808 = 51,6 %, printed 48 %
+        ("Tabell 2", 2022, "Andel män 2022"),
+        ("Tabell 3", 2018, "Total 2018 = kvinnor + män"),  # 2987 + 1168 = 4155, printed 4146
+    }
+
+
+def test_tabell6_totals_agree_approximately(checks):
+    for benefit, published in (("sjukpenning", 79), ("aktivitetsersattning", 86)):
+        row = checks[(checks["area"] == "Tabell 6") & checks["figure"].str.contains(benefit)].iloc[0]
+        assert row["published"] == published and row["status"] == AGREES
+
+
+def test_not_recomputable_figures_are_listed(checks):
+    assert set(checks.loc[checks["status"] == NOT_RECOMPUTABLE, "figure"]) == {
+        "Förändring av alla insatser", "Procentuell förändring av alla insatser"}
+
+
+def test_every_table_share_and_sum_is_checked(checks):
+    tables = checks[checks["area"].isin(["Tabell 1", "Tabell 2", "Tabell 3", "Tabell 4"])]
+    assert len(tables) == 4 * 7 * 3  # two shares and one sum per table row
+
+
+def test_rounding_tolerance():
+    base = dict(year=2022, area="x", figure="x", unit="percent", basis="", document="", section="")
+    assert Check(published=26, recomputed=26.5, tolerance=0.5, **base).status == AGREES
+    assert Check(published=26, recomputed=26.51, tolerance=0.5, **base).status == DIFFERS
+    assert Check(published=0.7, recomputed=0.76, tolerance=0.05, **base).status == DIFFERS
+    assert Check(published=5, recomputed=None, tolerance=0, **base).status == NOT_RECOMPUTABLE
+
+
+def test_disagreements_do_not_stop_the_stage(published_project):
+    import pandas as pd
+
+    done = pd.read_parquet(published_project.published_processed / "reconciliation.parquet")
+    assert (done["status"] == DIFFERS).sum() == 18

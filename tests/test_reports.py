@@ -1,0 +1,62 @@
+"""The rendered Bilaga 1 (2022): HTML and PDF exist and carry the tables' titles and numbers."""
+
+import re
+
+import pytest
+
+from pipeline.published import TABLE_TITLES
+
+pytestmark = pytest.mark.slow
+NB = "\u00a0"
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace(NB, " "))
+
+
+@pytest.fixture(scope="module")
+def html_text(built_2022):
+    return (built_2022 / "bilaga1_2022.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def pdf_text(built_2022):
+    from pypdf import PdfReader
+
+    reader = PdfReader(built_2022 / "bilaga1_2022.pdf")
+    return [_norm(page.extract_text()) for page in reader.pages]
+
+
+def test_html_has_titles_numbers_and_swedish_format(html_text):
+    assert '<html xmlns="http://www.w3.org/1999/xhtml" lang="sv"' in html_text or 'lang="sv"' in html_text
+    flat = _norm(html_text)
+    for title in TABLE_TITLES.values():
+        assert title in flat
+    for number in (f"1{NB}581", f"4{NB}478", f"617{NB}582", f"54{NB}%", "Avstämning mot publicerade uppgifter"):
+        assert number in html_text
+
+
+def test_html_is_self_contained_with_alt_text(html_text):
+    images = re.findall(r"<img [^>]*>", html_text)
+    assert len(images) == 6
+    for tag in images:
+        assert 'src="data:image/png;base64,' in tag
+        alt = re.search(r'alt="([^"]+)"', tag).group(1)
+        assert alt.startswith(("Stapeldiagram", "Linjediagram")) and "2022" in alt
+
+
+def test_pdf_has_titles_numbers_and_page_numbers(pdf_text):
+    text = " ".join(pdf_text)
+    for title in TABLE_TITLES.values():
+        assert _norm(title) in text
+    for number in ("1 581", "4 478", "3 109", "36 552", "54 %", "Avstämning mot publicerade uppgifter", "Källor"):
+        assert number in text
+    pages = len(pdf_text)
+    assert pages >= 3
+    assert all(f"{i} / {pages}" in page for i, page in enumerate(pdf_text, start=1))
+
+
+def test_executed_notebook_and_figures_are_kept(built_2022):
+    assert (built_2022 / "bilaga1_2022.ipynb").is_file()
+    assert sorted(p.name for p in (built_2022 / "figurer").glob("*.png")) == [
+        f"tabell{i}_2022.png" for i in range(1, 7)]
