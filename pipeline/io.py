@@ -166,7 +166,9 @@ def write_parquet_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     tmp = _tmp_sibling(path, ".parquet")
     try:
-        frame.to_parquet(tmp, index=False)
+        clean = frame.copy()
+        clean.attrs = {}  # attrs (source file and lines) serve error messages, not the output's metadata
+        clean.to_parquet(tmp, index=False)
         tmp.chmod(0o644)
         os.replace(tmp, path)
     finally:

@@ -7,6 +7,7 @@ pandoc (pypandoc-binary) → self-contained HTML and Typst, and the ``typst`` co
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from importlib import resources
@@ -116,7 +117,9 @@ def markdown_to_pdf(md: Path, pdf: Path, header_text: str = "") -> Path:
         cwd=md.parent,
     )
     try:
-        typst.compile(str(typ), output=str(pdf), root=str(md.parent))
+        # Fixed timestamp and only Typst's bundled fonts: the same PDF bytes on every machine.
+        typst.compile(str(typ), output=str(pdf), root=str(md.parent), ignore_system_fonts=True,
+                      timestamp=int(os.environ.get("SOURCE_DATE_EPOCH", "0")))
     except Exception as exc:  # the typst binding raises its own error types
         raise RenderError(f"typst could not compile {typ.name}: {exc}") from None
     typ.unlink()
