@@ -30,7 +30,7 @@ hooks: $(STAMP)
 # Same stages through DVC (dvc.yaml); installs DVC into the venv first.
 dvc-repro: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,dvc]'
-	$(BIN)/dvc repro
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_build.py

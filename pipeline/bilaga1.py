@@ -120,14 +120,12 @@ class Bilaga1:
         return out
 
     def diagnosis_table(self) -> pd.DataFrame:
-        d = self.data.diagnosis
         periods = self._diagnosis_periods()
         rows = []
         for benefit in ("sjukpenning", "aktivitetsersattning"):
             values = {p: self.data.diagnosis_pct(p, benefit) for p in periods}
             rows.append([BENEFIT_LABELS[benefit]] + [fmt.percent(values[p]) for p in periods])
         header = ["Ersättning"] + ["Totalt" if p == "total" else p for p in periods]
-        del d
         return pd.DataFrame(rows, columns=header)
 
     # ------------------------------------------------------------------ sentences
