@@ -324,7 +324,9 @@ class Bilaga1:
                 "Källa": rows["area"],
                 "Publicerat": [self._format_value(v, u, 1 if (v % 1) else 0) for v, u in zip(rows["published"], rows["unit"])],
                 "Omräknat": [self._format_value(v, u, 0 if u == "count" else 1) for v, u in zip(rows["recomputed"], rows["unit"])],
-                "Differens": [self._format_value(v, u, 0 if u == "count" else 1) for v, u in zip(rows["difference"], rows["unit"])],
+                # a difference between two percentages is in percentage points
+                "Differens": [self._format_value(v, "percentage_points" if u == "percent" else u, 0 if u == "count" else 1)
+                              for v, u in zip(rows["difference"], rows["unit"])],
                 "Status": rows["status"],
                 "Beräkning": rows["basis"],
             }

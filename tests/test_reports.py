@@ -82,3 +82,12 @@ def test_rebuild_gives_identical_bytes(published_project, built_2022, tmp_path):
     again = stage_bilaga1(published_project, 2022, ["html", "pdf"], out_root=tmp_path, use_quarto=False)
     for name in ("bilaga1_2022.html", "bilaga1_2022.pdf", "bilaga1_2022_tabeller.csv", "figurer/tabell5_2022.png"):
         assert (again / name).read_bytes() == (built_2022 / name).read_bytes(), name
+
+
+def test_reconciliation_differences_are_in_percentage_points(published_project):
+    from pipeline.bilaga1 import Bilaga1
+
+    text = Bilaga1.load(2022, processed_dir=published_project.published_processed).reconciliation_markdown()
+    row = next(line for line in text.splitlines() if line.startswith("| Procentuell förändring pågående deltagare, sjukpenning"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[2:6] == [f"16{NB}%", f"19,5{NB}%", f"+3,5{NB}p.e.", "avviker"]
