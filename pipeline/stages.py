@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -60,8 +59,3 @@ def stage_index(project: Project, out_root: Path | None = None) -> Path:
     formats = list(project.params.get("report", {}).get("formats", ["html", "pdf"]))
     return write_index(out_root or project.reports, project.years, formats)
 
-
-def clean_reports(project: Project) -> None:
-    for child in project.reports.iterdir():
-        if child.name != ".gitkeep":
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
