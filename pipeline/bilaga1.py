@@ -16,6 +16,7 @@ from .config import Project, validate_year
 from .io import write_csv_atomic
 from .published import (
     BENEFIT_LABELS,
+    DOCUMENTS,
     PARTICIPANT_TABLES,
     SEX_LABELS,
     TABLE_TITLES,
@@ -23,7 +24,7 @@ from .published import (
     PublishedData,
     load_processed,
 )
-from .reconcile import AGREES, DIFFERS, NOT_RECOMPUTABLE
+from .reconcile import reconciliation_markdown
 from .tables import markdown_table
 
 RECONCILIATION_FILE = "reconciliation.parquet"
@@ -295,55 +296,21 @@ class Bilaga1:
         r = self.reconciliation
         return r[r["year"] == self.year].reset_index(drop=True)
 
-    @staticmethod
-    def _format_value(value, unit: str, decimals: int) -> str:
-        if value is None or pd.isna(value):
-            return fmt.NOTHING
-        if unit == "percent":
-            return fmt.percent(value, decimals)
-        if unit == "percentage_points":
-            return fmt.number(value, decimals, sign=True) + fmt.NBSP + "p.e."
-        return fmt.number(value, decimals)
-
     def reconciliation_markdown(self) -> str:
-        rows = self.reconciliation_rows()
-        counts = rows["status"].value_counts()
-        lead = (
-            f"För {self.year} har {fmt.number(len(rows))} publicerade uppgifter räknats om från tabellerna och "
-            f"texten: {fmt.number(counts.get(AGREES, 0))} stämmer, {fmt.number(counts.get(DIFFERS, 0))} avviker "
-            f"och {fmt.number(counts.get(NOT_RECOMPUTABLE, 0))} kan inte räknas om med de uppgifter som publicerats."
+        return reconciliation_markdown(
+            self.reconciliation_rows(), scope=f"För {self.year}", caption_suffix=str(self.year),
+            explain=(
+                "En publicerad andel räknas som samma som den omräknade om skillnaden är högst en halv enhet i den "
+                "sista publicerade siffran (källan har avrundat). Antal ska stämma exakt. Avvikelser är iakttagelser "
+                "om källorna; de publicerade värdena visas oförändrade i tabellerna ovan."
+            ),
         )
-        explain = (
-            "En publicerad andel räknas som samma som den omräknade om skillnaden är högst en halv enhet i den "
-            "sista publicerade siffran (källan har avrundat). Antal ska stämma exakt. Avvikelser är iakttagelser "
-            "om källorna; de publicerade värdena visas oförändrade i tabellerna ovan."
-        )
-        display = pd.DataFrame(
-            {
-                "Uppgift": rows["figure"],
-                "Källa": rows["area"],
-                "Publicerat": [self._format_value(v, u, 1 if (v % 1) else 0) for v, u in zip(rows["published"], rows["unit"])],
-                "Omräknat": [self._format_value(v, u, 0 if u == "count" else 1) for v, u in zip(rows["recomputed"], rows["unit"])],
-                # a difference between two percentages is in percentage points
-                "Differens": [self._format_value(v, "percentage_points" if u == "percent" else u, 0 if u == "count" else 1)
-                              for v, u in zip(rows["difference"], rows["unit"])],
-                "Status": rows["status"],
-                "Beräkning": rows["basis"],
-            }
-        )
-        differing = display[display["Status"] != AGREES]
-        parts = [lead, "", explain, ""]
-        if len(differing):
-            parts.append(markdown_table(differing, caption=f"Avvikelser och uppgifter som inte kan räknas om, {self.year}",
-                                        label="tbl-avvikelser", align="llrrrll"))
-        parts.append(markdown_table(display, caption=f"Alla avstämda uppgifter, {self.year}",
-                                    label="tbl-avstamning", align="llrrrll"))
-        return "\n".join(parts)
 
     # ------------------------------------------------------------------ sources
     def sources_markdown(self) -> str:
         lines = []
-        for row in self.data.sources.itertuples():
+        own = {DOCUMENTS["002"], DOCUMENTS["003"]}  # the sources list also holds Bilaga 4's (document 000)
+        for row in self.data.sources[self.data.sources["document"].isin(own)].itertuples():
             lines.append(
                 f"- **{row.table}** – {row.document_title}. {row.section}, s. {row.page} "
                 f"(källfil `{row.document}`, transkriberad i `data/raw/published/{row.file}`). {row.note or ''}".rstrip()

@@ -28,10 +28,16 @@ def markdown_table(
         align = "l" + "r" * (len(columns) - 1)
     if len(align) != len(columns):
         raise ValueError(f"align has {len(align)} letters for {len(columns)} columns")
-    rule = {"l": ":---", "r": "---:", "c": ":---:"}
+    # Pandoc sizes the columns of a wide pipe table by the dashes under the header, so each
+    # column gets dashes in proportion to its longest cell (long labels get room to breathe).
+    widths = []
+    for i, name in enumerate(columns):
+        longest = max([len(_cell(name))] + [len(_cell(v)) for v in frame.iloc[:, i]])
+        widths.append(min(max(longest, 9), 28) + 2)
+    rule = {"l": lambda n: ":" + "-" * n, "r": lambda n: "-" * n + ":", "c": lambda n: ":" + "-" * n + ":"}
     lines = [
         "| " + " | ".join(_cell(c) for c in columns) + " |",
-        "|" + "|".join(rule[a] for a in align) + "|",
+        "|" + "|".join(rule[a](w) for a, w in zip(align, widths)) + "|",
     ]
     for row in frame.itertuples(index=False):
         lines.append("| " + " | ".join(_cell(v) for v in row) + " |")

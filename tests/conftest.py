@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,19 @@ from pipeline.config import Project
 REPO = Path(__file__).resolve().parents[1]
 SHARED_SEEDS = REPO.parent / "shared" / "seeds"
 GROUND_TRUTH = REPO / "tests" / "backtests" / "ground_truth"
+NB = "\u00a0"
+
+
+def norm(text: str) -> str:
+    """Text with no-break spaces and runs of white space as single spaces (for comparisons)."""
+    return re.sub(r"\s+", " ", text.replace(NB, " "))
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """The normalised text of each page of a PDF."""
+    from pypdf import PdfReader
+
+    return [norm(page.extract_text()) for page in PdfReader(path).pages]
 
 
 def copy_project(target: Path) -> Project:
@@ -46,3 +60,12 @@ def built_2022(published_project) -> Path:
     from pipeline.stages import stage_bilaga1
 
     return stage_bilaga1(published_project, 2022, ["html", "pdf"], use_quarto=False)
+
+
+@pytest.fixture(scope="session")
+def built_bilaga4(published_project) -> Path:
+    """Bilaga 4 computed, executed and rendered (HTML and PDF) with the fallback renderer."""
+    from pipeline.stages import stage_bilaga4, stage_malgrupp
+
+    stage_malgrupp(published_project)
+    return stage_bilaga4(published_project, ["html", "pdf"], use_quarto=False)

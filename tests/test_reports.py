@@ -7,12 +7,10 @@ import pytest
 
 from pipeline.published import TABLE_TITLES
 
+from .conftest import NB, pdf_pages
+from .conftest import norm as _norm
+
 pytestmark = pytest.mark.slow
-NB = "\u00a0"
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace(NB, " "))
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +20,7 @@ def html_text(built_2022):
 
 @pytest.fixture(scope="module")
 def pdf_text(built_2022):
-    from pypdf import PdfReader
-
-    reader = PdfReader(built_2022 / "bilaga1_2022.pdf")
-    return [_norm(page.extract_text()) for page in reader.pages]
+    return pdf_pages(built_2022 / "bilaga1_2022.pdf")
 
 
 def test_html_has_titles_numbers_and_swedish_format(html_text):
