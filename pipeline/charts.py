@@ -81,3 +81,39 @@ def figure_markdown(path: Path, relative_to: Path, caption: str, alt: str, label
     rel = Path(path).resolve().relative_to(Path(relative_to).resolve()).as_posix()
     alt = alt.replace('"', "'")
     return f'![{caption}]({rel}){{#{label} fig-alt="{alt}"}}\n'
+
+
+def tornado(
+    frame: pd.DataFrame, base_total: float, path: Path, xlabel: str,
+    benchmarks: list[tuple[str, float]] | None = None,
+) -> Path:
+    """One bar per assumption from the total at its low share to the total at its high share.
+
+    ``frame`` has ``label``, ``total_low`` and ``total_high`` and is drawn top to bottom in
+    its order (widest swing first). ``base_total`` is drawn as a solid line, each benchmark
+    as a dashed line with its label.
+    """
+    benchmarks = benchmarks or []
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.5 * len(frame) + 1.8))
+    positions = list(range(len(frame)))
+    ax.barh(positions, frame["total_low"] - base_total, left=base_total, color=PALETTE[0], height=0.6,
+            label="Andelen på sitt lägsta värde")
+    ax.barh(positions, frame["total_high"] - base_total, left=base_total, color=PALETTE[1], height=0.6,
+            label="Andelen på sitt högsta värde")
+    ax.axvline(base_total, color="#1d2330", linewidth=1.2)
+    marks = [(f"Beräkningen\n{fmt.number(base_total)}", base_total, "#1d2330")]
+    for label, value in benchmarks:
+        ax.axvline(value, color="#666666", linestyle="--", linewidth=1)
+        marks.append((label, value, "#444444"))
+    for label, value, colour in marks:
+        ax.text(value, -0.65, label, ha="center", va="bottom", fontsize=8, color=colour,
+                bbox=dict(facecolor="white", edgecolor="none", pad=1.0))
+    ax.set_yticks(positions, list(frame["label"]))
+    ax.set_ylim(len(frame) - 0.4, -1.3)
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: fmt.number(v)))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.set_xlabel(xlabel)
+    ax.legend(frameon=False, loc="lower right", fontsize=8)
+    return _save(fig, path)

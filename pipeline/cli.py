@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     b1 = stage_sub.add_parser("bilaga1", help="execute and render Bilaga 1 for one year")
     b1.add_argument("--year", required=True, help="report year (one of params.yaml years)")
     b1.add_argument("--formats", default=None, help="comma-separated: html,pdf (default: params.yaml)")
+    stage_sub.add_parser("malgrupp", help="Bilaga 4: check transcriptions and params.yaml, write the calculation")
+    b4 = stage_sub.add_parser("bilaga4", help="execute and render Bilaga 4 (year from params.yaml bilaga4.year)")
+    b4.add_argument("--formats", default=None, help="comma-separated: html,pdf (default: params.yaml)")
     stage_sub.add_parser("index", help="write reports/index.html")
     return parser
 
@@ -58,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.stage == "bilaga1":
             formats = args.formats.split(",") if args.formats else None
             print(stages.stage_bilaga1(project, args.year, formats))
+        elif args.stage == "malgrupp":
+            print(stages.stage_malgrupp(project))
+        elif args.stage == "bilaga4":
+            print(stages.stage_bilaga4(project, args.formats.split(",") if args.formats else None))
         elif args.stage == "index":
             print(stages.stage_index(project))
         return 0

@@ -54,6 +54,10 @@ class Project:
         return self.processed / "published"
 
     @property
+    def bilaga4_processed(self) -> Path:
+        return self.processed / "bilaga4"
+
+    @property
     def reports(self) -> Path:
         return self.root / "reports"
 

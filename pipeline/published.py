@@ -42,6 +42,7 @@ TABLE_TITLES = {
 }
 
 DOCUMENTS = {
+    "000": "000_c59416c08b1b6909.txt",
     "002": "002_602d25f77de43db0.txt",
     "003": "003_da61e1a8fcf56ad9.txt",
 }

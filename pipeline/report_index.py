@@ -9,6 +9,9 @@ from .io import write_text_atomic
 
 APPENDICES = {
     "bilaga1": ("Bilaga 1 Tabeller", "Deltagare och insatser i SUS, tabell 1–6, med avstämning mot publicerade uppgifter"),
+    "bilaga4": ("Bilaga 4 Målgruppens storlek",
+                "Hur många som behöver samordnad rehabilitering: beräkning med antaganden i params.yaml, "
+                "känslighetsanalys och avstämning mot förstudien"),
 }
 _KINDS = (("html", "HTML"), ("pdf", "PDF"), ("ipynb", "Notebook"))
 
@@ -39,24 +42,29 @@ Byggs om med <code>make build</code>.</p>
 """
 
 
-def index_rows(years: list[int], formats: list[str]) -> list[dict]:
+def index_rows(appendix_years: dict[str, list[int]], formats: list[str]) -> list[dict]:
     """One row per year and appendix with the files the build writes for it.
 
-    The index lists what the build is configured to produce (params.yaml: years, report
-    formats) rather than what happens to exist, so it never depends on stage order.
+    ``appendix_years`` maps an appendix (a key of ``APPENDICES``) to the years it is built
+    for. The index lists what the build is configured to produce (params.yaml: years,
+    bilaga4.year, report formats) rather than what happens to exist, so it never depends on
+    stage order.
     """
     kinds = [(k, label) for k, label in _KINDS if k == "ipynb" or k in formats]
     rows = []
-    for year in sorted(years, reverse=True):
+    all_years = sorted({y for years in appendix_years.values() for y in years}, reverse=True)
+    for year in all_years:
         for key, (title, desc) in APPENDICES.items():
+            if year not in appendix_years.get(key, []):
+                continue
             files = [(label, f"{year}/{key}/{key}_{year}.{kind}") for kind, label in kinds]
             rows.append({"year": year, "key": key, "title": title, "description": desc, "files": files})
     return rows
 
 
-def write_index(reports: Path, years: list[int], formats: list[str]) -> Path:
+def write_index(reports: Path, appendix_years: dict[str, list[int]], formats: list[str]) -> Path:
     body = []
-    for row in index_rows(years, formats):
+    for row in index_rows(appendix_years, formats):
         links = " · ".join(f'<a href="{html.escape(href)}">{label}</a>' for label, href in row["files"])
         body.append(f"<tr><td>{row['year']}</td><td>{html.escape(row['title'])}</td>"
                     f"<td>{html.escape(row['description'])}</td><td>{links}</td></tr>")

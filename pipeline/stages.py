@@ -7,9 +7,9 @@ from pathlib import Path
 
 import nbformat
 
-from . import render
+from . import malgrupp, render
 from .bilaga1 import RECONCILIATION_FILE
-from .config import Project, validate_year
+from .config import PARAMS_FILE, Project, validate_year
 from .io import atomic_dir, write_csv_atomic, write_parquet_atomic
 from .published import load_processed, load_published, save_processed
 from .reconcile import reconcile
@@ -18,6 +18,7 @@ from .report_index import write_index
 log = logging.getLogger(__name__)
 
 BILAGA1_NOTEBOOK = "bilaga1.ipynb"
+BILAGA4_NOTEBOOK = "bilaga4.ipynb"
 
 
 def stage_published(project: Project) -> Path:
@@ -33,29 +34,69 @@ def stage_published(project: Project) -> Path:
     return project.published_processed
 
 
+def _formats(project: Project, formats: list[str] | None) -> list[str]:
+    return formats or list(project.params.get("report", {}).get("formats", ["html", "pdf"]))
+
+
+def _render_report(project: Project, notebook: str, final: Path, stem: str, parameters: dict,
+                   subtitle: str, header: str, formats: list[str], use_quarto: bool | None) -> Path:
+    """Execute ``notebook`` with papermill into ``final`` (atomically) and render it there."""
+    with atomic_dir(final) as tmp:
+        executed = tmp / f"{stem}.ipynb"
+        render.execute_notebook(project.notebooks / notebook, executed, parameters=parameters, cwd=tmp)
+        nb = nbformat.read(executed, as_version=4)
+        render.set_front_matter(nb, {"subtitle": subtitle})
+        nbformat.write(nb, executed)
+        render.render_notebook(executed, formats, header_text=header, use_quarto=use_quarto)
+    return final
+
+
 def stage_bilaga1(project: Project, year, formats: list[str] | None = None, out_root: Path | None = None,
                   use_quarto: bool | None = None) -> Path:
     """Execute notebooks/bilaga1.ipynb for ``year`` and render it into reports/<year>/bilaga1/."""
     data = load_processed(project.published_processed)
     year = validate_year(year, data.years, "published SUS tables (data/raw/published)")
-    formats = formats or list(project.params.get("report", {}).get("formats", ["html", "pdf"]))
-    final = (out_root or project.reports) / str(year) / "bilaga1"
-    with atomic_dir(final) as tmp:
-        executed = tmp / f"bilaga1_{year}.ipynb"
-        render.execute_notebook(
-            project.notebooks / BILAGA1_NOTEBOOK, executed,
-            parameters={"year": year, "processed_dir": str(project.published_processed.resolve())},
-            cwd=tmp,
-        )
-        nb = nbformat.read(executed, as_version=4)
-        render.set_front_matter(nb, {"subtitle": f"Redovisningsår {year}"})
-        nbformat.write(nb, executed)
-        render.render_notebook(executed, formats, header_text=f"Bilaga 1 Tabeller – {year}", use_quarto=use_quarto)
+    final = _render_report(
+        project, BILAGA1_NOTEBOOK, (out_root or project.reports) / str(year) / "bilaga1", f"bilaga1_{year}",
+        {"year": year, "processed_dir": str(project.published_processed.resolve())},
+        f"Redovisningsår {year}", f"Bilaga 1 Tabeller – {year}", _formats(project, formats), use_quarto,
+    )
     log.info("bilaga1 %s: %s", year, final)
     return final
 
 
+def stage_malgrupp(project: Project) -> Path:
+    """Check the Bilaga 4 transcriptions and params.yaml's assumptions; write the calculation."""
+    published = malgrupp.load_published(project.published_raw)
+    assumptions = malgrupp.parse_assumptions(project.params, str(project.root / PARAMS_FILE))
+    slack = float(project.params.get("reconciliation", {}).get("rounding_slack", 0.5))
+    with atomic_dir(project.bilaga4_processed) as tmp:
+        malgrupp.save_results(published, assumptions, tmp, slack)
+    log.info("malgrupp: total %d", malgrupp.total(assumptions))
+    return project.bilaga4_processed
+
+
+def stage_bilaga4(project: Project, formats: list[str] | None = None, out_root: Path | None = None,
+                  use_quarto: bool | None = None) -> Path:
+    """Execute notebooks/bilaga4.ipynb and render it into reports/<bilaga4.year>/bilaga4/."""
+    assumptions = malgrupp.parse_assumptions(project.params, str(project.root / PARAMS_FILE))
+    year = assumptions.year
+    final = _render_report(
+        project, BILAGA4_NOTEBOOK, (out_root or project.reports) / str(year) / "bilaga4", f"bilaga4_{year}",
+        {"processed_dir": str(project.bilaga4_processed.resolve())},
+        f"{assumptions.area}, {year}", f"Bilaga 4 Målgruppens storlek – {year}", _formats(project, formats),
+        use_quarto,
+    )
+    log.info("bilaga4 %s: %s", year, final)
+    return final
+
+
+def appendix_years(project: Project) -> dict[str, list[int]]:
+    """The years each appendix is built for (the index lists exactly these)."""
+    return {"bilaga1": project.years,
+            "bilaga4": [malgrupp.parse_assumptions(project.params, str(project.root / PARAMS_FILE)).year]}
+
+
 def stage_index(project: Project, out_root: Path | None = None) -> Path:
-    formats = list(project.params.get("report", {}).get("formats", ["html", "pdf"]))
-    return write_index(out_root or project.reports, project.years, formats)
+    return write_index(out_root or project.reports, appendix_years(project), _formats(project, None))
 
