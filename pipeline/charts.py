@@ -117,3 +117,78 @@ def tornado(
     ax.set_xlabel(xlabel)
     ax.legend(frameon=False, loc="lower right", fontsize=8)
     return _save(fig, path)
+
+
+def likert(
+    frame: pd.DataFrame, negative: list[str], positive: list[str], dont_know: str | None, path: Path,
+    groups: list[str],
+) -> Path:
+    """Diverging bars: one row per group, negative labels left of zero, positive right.
+
+    ``frame`` has ``group``, ``label`` and ``pct`` (share of everyone answering, Vet ej
+    included). ``Vet ej`` is drawn apart, in its own panel to the right, so it neither
+    pushes the scale nor disappears.
+    """
+    colours_neg = sns.color_palette("RdBu", 2 * max(len(negative), len(positive)) + 1)
+    n_side = max(len(negative), len(positive))
+    colour = {}
+    for i, label in enumerate(reversed(negative)):  # nearest zero first, lighter
+        colour[label] = colours_neg[n_side - 1 - i]
+    for i, label in enumerate(positive):
+        colour[label] = colours_neg[n_side + 1 + i]
+    fig, (ax, ax_dk) = plt.subplots(1, 2, figsize=(FIGSIZE[0], 0.55 * len(groups) + 1.5),
+                                    gridspec_kw={"width_ratios": [5, 1]}, sharey=True)
+    pct = frame.set_index(["group", "label"])["pct"]
+    for row, group in enumerate(groups):
+        left = 0.0
+        for label in reversed(negative):
+            width = float(pct.get((group, label), 0.0))
+            ax.barh(row, -width, left=left, color=colour[label], height=0.6,
+                    label=label if row == 0 else None)
+            left -= width
+        left = 0.0
+        for label in positive:
+            width = float(pct.get((group, label), 0.0))
+            ax.barh(row, width, left=left, color=colour[label], height=0.6, label=label if row == 0 else None)
+            left += width
+        if dont_know:
+            value = float(pct.get((group, dont_know), 0.0))
+            ax_dk.barh(row, value, color="#b0b0b0", height=0.6)
+            ax_dk.text(value + 1, row, fmt.percent(value), va="center", fontsize=7)
+    ax.axvline(0, color="#1d2330", linewidth=0.8)
+    ax.set_xlim(-100, 100)
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: fmt.percent(abs(v))))
+    ax.set_yticks(range(len(groups)), groups)
+    ax.invert_yaxis()
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    handles, labels = ax.get_legend_handles_labels()
+    order = [labels.index(lbl) for lbl in list(negative) + list(positive) if lbl in labels]
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], frameon=False,
+              ncols=len(order), loc="upper center", bbox_to_anchor=(0.6, -0.18), fontsize=7)
+    ax_dk.set_xlim(0, 100)
+    ax_dk.set_title(dont_know or "", fontsize=8)
+    ax_dk.xaxis.set_major_locator(mticker.FixedLocator([0, 50]))
+    ax_dk.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: fmt.percent(v)))
+    ax_dk.spines[["top", "right"]].set_visible(False)
+    if not dont_know:
+        ax_dk.set_visible(False)
+    return _save(fig, path)
+
+
+def sorted_bars(frame: pd.DataFrame, label: str, value: str, path: Path, xlabel: str) -> Path:
+    """Horizontal bars sorted by ``value``, largest on top, each with its number."""
+    frame = frame.sort_values(value, ascending=False, kind="stable")
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.32 * len(frame) + 1.0))
+    ax.barh(range(len(frame)), frame[value], color=PALETTE[0], height=0.65)
+    for i, v in enumerate(frame[value]):
+        ax.text(v, i, f" {fmt.number(v)}", va="center", fontsize=7)
+    ax.set_yticks(range(len(frame)), list(frame[label]))
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: fmt.number(v)))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.set_xlabel(xlabel)
+    return _save(fig, path)

@@ -30,6 +30,13 @@ def _parser() -> argparse.ArgumentParser:
     b1 = stage_sub.add_parser("bilaga1", help="execute and render Bilaga 1 for one year")
     b1.add_argument("--year", required=True, help="report year (one of params.yaml years)")
     b1.add_argument("--formats", default=None, help="comma-separated: html,pdf (default: params.yaml)")
+    en = stage_sub.add_parser("enkat", help="clean one year's survey export (notebooks/enkat_rensning.ipynb)")
+    en.add_argument("--year", required=True, help="survey year (one of params.yaml enkat.years)")
+    b3 = stage_sub.add_parser("bilaga3", help="execute and render Bilaga 3 (enkät) for one survey year")
+    b3.add_argument("--year", required=True, help="survey year (one of params.yaml enkat.years)")
+    b3.add_argument("--formats", default=None, help="comma-separated: html,pdf (default: params.yaml)")
+    demo = stage_sub.add_parser("enkat-demo", help="write the synthetic demo export data/raw/enkat/2016/export.csv")
+    demo.add_argument("--seed", type=int, default=2016)
     stage_sub.add_parser("malgrupp", help="Bilaga 4: check transcriptions and params.yaml, write the calculation")
     b4 = stage_sub.add_parser("bilaga4", help="execute and render Bilaga 4 (year from params.yaml bilaga4.year)")
     b4.add_argument("--formats", default=None, help="comma-separated: html,pdf (default: params.yaml)")
@@ -61,6 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         elif args.stage == "bilaga1":
             formats = args.formats.split(",") if args.formats else None
             print(stages.stage_bilaga1(project, args.year, formats))
+        elif args.stage == "enkat":
+            print(stages.stage_enkat(project, args.year))
+        elif args.stage == "bilaga3":
+            print(stages.stage_bilaga3(project, args.year, args.formats.split(",") if args.formats else None))
+        elif args.stage == "enkat-demo":
+            from .enkat_demo import write_demo
+
+            print(write_demo(project.raw / "enkat" / "2016", args.seed))
         elif args.stage == "malgrupp":
             print(stages.stage_malgrupp(project))
         elif args.stage == "bilaga4":

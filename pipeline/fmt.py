@@ -13,6 +13,7 @@ NBSP = "\u00a0"
 SUPPRESSED = ".."
 NOTHING = "\u2013"  # en dash
 MINUS = "\u2212"  # typographic minus sign
+SYNTHETIC = "Syntetiska data \u2013 inte verkliga uppgifter"  # on every page built from synthetic microdata
 
 
 def _is_missing(value) -> bool:

@@ -9,6 +9,9 @@ from .io import write_text_atomic
 
 APPENDICES = {
     "bilaga1": ("Bilaga 1 Tabeller", "Deltagare och insatser i SUS, tabell 1–6, med avstämning mot publicerade uppgifter"),
+    "bilaga3": ("Bilaga 3 Enkätresultat",
+                "Enkät till förbundschefer, ordförande och vice ordförande: svarsfrekvens och alla frågor per grupp "
+                "(syntetiska demodata)"),
     "bilaga4": ("Bilaga 4 Målgruppens storlek",
                 "Hur många som behöver samordnad rehabilitering: beräkning med antaganden i params.yaml, "
                 "känslighetsanalys och avstämning mot förstudien"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import malgrupp, render
+from . import enkat, fmt, malgrupp, render
 from .bilaga1 import RECONCILIATION_FILE
 from .config import PARAMS_FILE, Project, validate_year
 from .io import atomic_dir, write_csv_atomic, write_parquet_atomic
@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 BILAGA1_NOTEBOOK = "bilaga1.ipynb"
 BILAGA4_NOTEBOOK = "bilaga4.ipynb"
+BILAGA3_NOTEBOOK = "bilaga3.ipynb"
+CLEANING_NOTEBOOK = "enkat_rensning.ipynb"
 
 
 def stage_published(project: Project) -> Path:
@@ -91,9 +93,49 @@ def stage_bilaga4(project: Project, formats: list[str] | None = None, out_root: 
     return final
 
 
+def _survey_year(project: Project, year) -> int:
+    year = validate_year(year, enkat.params_years(project.params), "enkät years (params.yaml enkat.years)")
+    if not (enkat.survey_folder(project.raw, year) / enkat.QUESTIONS_FILE).is_file():
+        raise enkat.ConfigError(f"{enkat.survey_folder(project.raw, year)}: no {enkat.QUESTIONS_FILE} for the {year} survey")
+    return year
+
+
+def stage_enkat(project: Project, year) -> Path:
+    """Run notebooks/enkat_rensning.ipynb for one survey year into data/processed/enkat/<year>/."""
+    year = _survey_year(project, year)
+    final = project.processed / "enkat" / str(year)
+    with atomic_dir(final) as tmp:
+        render.execute_notebook(
+            project.notebooks / CLEANING_NOTEBOOK, tmp / f"rensning_{year}.ipynb",
+            parameters={"year": year, "survey_dir": str(enkat.survey_folder(project.raw, year).resolve()),
+                        "out_dir": str(tmp.resolve())},
+            cwd=tmp,
+        )
+    log.info("enkat %s: %s", year, final)
+    return final
+
+
+def stage_bilaga3(project: Project, year, formats: list[str] | None = None, out_root: Path | None = None,
+                  use_quarto: bool | None = None) -> Path:
+    """Execute notebooks/bilaga3.ipynb for one survey year into reports/<year>/bilaga3/."""
+    year = _survey_year(project, year)
+    survey = enkat.load_survey(enkat.survey_folder(project.raw, year))
+    header = f"Bilaga 3 Enkätresultat – {year}" + (f" · {fmt.SYNTHETIC}" if survey.synthetic else "")
+    final = _render_report(
+        project, BILAGA3_NOTEBOOK, (out_root or project.reports) / str(year) / "bilaga3", f"bilaga3_{year}",
+        {"survey_dir": str(enkat.survey_folder(project.raw, year).resolve()),
+         "processed_dir": str((project.processed / "enkat" / str(year)).resolve())},
+        f"{survey.title}, {year}" + (" (syntetiska demodata)" if survey.synthetic else ""), header,
+        _formats(project, formats), use_quarto,
+    )
+    log.info("bilaga3 %s: %s", year, final)
+    return final
+
+
 def appendix_years(project: Project) -> dict[str, list[int]]:
     """The years each appendix is built for (the index lists exactly these)."""
     return {"bilaga1": project.years,
+            "bilaga3": enkat.params_years(project.params),
             "bilaga4": [malgrupp.parse_assumptions(project.params, str(project.root / PARAMS_FILE)).year]}
 
 

@@ -69,3 +69,12 @@ def built_bilaga4(published_project) -> Path:
 
     stage_malgrupp(published_project)
     return stage_bilaga4(published_project, ["html", "pdf"], use_quarto=False)
+
+
+@pytest.fixture(scope="session")
+def built_bilaga3(published_project) -> Path:
+    """The 2016 enkät cleaned, and Bilaga 3 executed and rendered (HTML and PDF)."""
+    from pipeline.stages import stage_bilaga3, stage_enkat
+
+    stage_enkat(published_project, 2016)
+    return stage_bilaga3(published_project, 2016, ["html", "pdf"], use_quarto=False)

@@ -1,0 +1,229 @@
+"""Bilaga 3: the enkät's results, question by question, for all respondents and by group.
+
+The report notebook (notebooks/bilaga3.ipynb) creates a ``Bilaga3`` from the cleaned survey
+(data/processed/enkat/<year>) and its questionnaire, and displays the Markdown it returns.
+Every section follows the questionnaire's order, so the next survey's export and
+``fragor.yaml`` give the next appendix without code changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import charts, fmt
+from .enkat import (
+    ALL,
+    CleanSurvey,
+    Question,
+    Survey,
+    choice_counts,
+    compare_groups,
+    load_clean,
+    load_survey,
+    response_rates,
+    scale_distribution,
+    single_counts,
+)
+from .tables import markdown_table
+
+SIGNIFICANCE = 0.05
+
+
+def _p(p: float | None) -> str:
+    if p is None:
+        return fmt.NOTHING
+    return "< 0,001" if p < 0.001 else fmt.number(p, 3)
+
+
+@dataclass
+class Bilaga3:
+    survey: Survey
+    data: CleanSurvey
+    out_dir: Path
+
+    @classmethod
+    def load(cls, survey_dir: str | Path, processed_dir: str | Path, out_dir: str | Path = ".") -> "Bilaga3":
+        return cls(load_survey(survey_dir), load_clean(processed_dir), Path(out_dir))
+
+    @property
+    def year(self) -> int:
+        return self.survey.year
+
+    @property
+    def groups(self) -> list[str]:
+        return [ALL] + list(self.survey.groups)
+
+    # ------------------------------------------------------------------ opening sections
+    def banner_markdown(self) -> str:
+        if not self.survey.synthetic:
+            return ""
+        return (f"::: banner\n{fmt.SYNTHETIC}. Enkätsvaren i denna bilaga är påhittade demodata som har byggts för "
+                f"att summera till förstudiens publicerade uppgifter; fördelningen mellan grupperna och alla "
+                f"fritextsvar är påhittade.\n:::\n")
+
+    def about_markdown(self) -> str:
+        s = self.survey
+        invited = sum(s.invited.values())
+        roles = ", ".join(r.lower() for r in s.role_question.options)
+        return (f"{s.title} skickades till {fmt.number(invited)} personer ({roles}) i alla samordningsförbund "
+                f"och besvarades {s.fielded}. Bilagan redovisar varje fråga för alla svarande och uppdelat på "
+                f"{' och '.join(g.lower() for g in s.groups)}. Andelarna räknas på dem som besvarat frågan; "
+                f"svaret *Vet ej* redovisas för sig, vid sidan av skalan. Öppna svar återges under sin fråga, "
+                f"rensade från personnummer, e-postadresser och telefonnummer.\n")
+
+    def response_markdown(self) -> str:
+        r = response_rates(self.survey, self.data)
+        total = r[r["group"] == "Totalt"].iloc[0]
+        lead = (f"Av {fmt.number(total['invited'])} utskickade enkäter besvarades {fmt.number(total['answered'])}, "
+                f"en svarsfrekvens på {fmt.percent(total['rate_pct'])}. "
+                + " ".join(f"{row.group}: {fmt.number(row.answered)} av {fmt.number(row.invited)} "
+                           f"({fmt.percent(row.rate_pct)})." for row in r.itertuples() if row.group != "Totalt"))
+        table = pd.DataFrame({
+            "Grupp": r["group"], "Utskickade": [fmt.number(v) for v in r["invited"]],
+            "Besvarade": [fmt.number(v) for v in r["answered"]], "Svarsfrekvens": [fmt.percent(v) for v in r["rate_pct"]],
+        })
+        return "\n".join([lead, "", markdown_table(table, caption=f"Svarsfrekvens per grupp, {self.year}",
+                                                   label="tbl-svarsfrekvens")])
+
+    # ------------------------------------------------------------------ one section per question
+    def _figure(self, q: Question, caption: str, alt: str, draw) -> str:
+        path = self.out_dir / "figurer" / f"{q.id}_{self.year}.png"
+        draw(path)
+        return charts.figure_markdown(path, self.out_dir, caption, alt, f"fig-{q.id.replace('_', '-')}")
+
+    def _scale_shares(self, dist: pd.DataFrame, group: str, labels: tuple[str, ...]) -> float:
+        sub = dist[(dist["group"] == group) & dist["label"].isin(labels)]
+        return float(sub["pct"].sum())
+
+    def scale_section(self, q: Question) -> str:
+        scale = self.survey.scales[q.scale]
+        dist = scale_distribution(self.survey, self.data, q.id)
+        neg, pos, dk = scale.negative, scale.positive, scale.dont_know
+        word_pos = " eller ".join(l.lower() for l in pos) if len(pos) > 1 else pos[0].lower()
+        word_neg = " eller ".join(l.lower() for l in neg) if len(neg) > 1 else neg[0].lower()
+
+        def summary(group: str) -> str:
+            text = (f"{fmt.percent(self._scale_shares(dist, group, pos))} {word_pos}, "
+                    f"{fmt.percent(self._scale_shares(dist, group, neg))} {word_neg}")
+            if dk:
+                text += f", {fmt.percent(self._scale_shares(dist, group, (dk,)))} {dk.lower()}"
+            return text
+
+        n_all = int(dist.loc[dist["group"] == ALL, "n"].iloc[0])
+        alt = (f"Divergerande stapeldiagram: {q.title}. " + "; ".join(f"{g}: {summary(g)}" for g in self.groups)
+               + f". {dk or ''} visas i en egen ruta till höger. Samma siffror finns i tabellen under diagrammet.")
+        figure = self._figure(q, f"{q.title}, andel av de svarande, {self.year}", alt,
+                              lambda path: charts.likert(dist, list(neg), list(pos), dk, path, self.groups))
+        labels = list(scale.labels) + ([dk] if dk else [])
+        rows = []
+        for group in self.groups:
+            sub = dist[dist["group"] == group].set_index("label")
+            row = {"Grupp": group}
+            row.update({label: fmt.percent(sub.loc[label, "pct"]) for label in labels})
+            row["Antal svar"] = fmt.number(int(sub["n"].iloc[0]))
+            rows.append(row)
+        table = markdown_table(pd.DataFrame(rows), caption=f"{q.title}, andel per svarsalternativ, {self.year}",
+                               label=f"tbl-{q.id.replace('_', '-')}",
+                               note=f"Frågan: {q.header} Andelar av dem som besvarat frågan"
+                                    f"{' (Vet ej inräknat)' if dk else ''}.")
+        lead = f"Av de {fmt.number(n_all)} som besvarade frågan svarade {summary(ALL)}."
+        return "\n".join([lead, "", figure, table, self.test_sentence(q)])
+
+    def test_sentence(self, q: Question) -> str:
+        t = compare_groups(self.survey, self.data, q.id)
+        first, second = list(self.survey.groups)[:2]
+        if t.p_value is None:
+            return f"*Jämförelse mellan grupperna: görs inte ({t.note}).*\n"
+        verdict = ("Skillnaden mellan grupperna är statistiskt säkerställd" if t.p_value < SIGNIFICANCE else
+                   "Skillnaden mellan grupperna är inte statistiskt säkerställd")
+        return (f"*Jämförelse: {t.test}, {t.statistic} {fmt.number(t.estimate, 2)}, p = {_p(t.p_value)} "
+                f"({first.lower()} n = {fmt.number(t.n_first)}, {second.lower()} n = {fmt.number(t.n_second)}; "
+                f"Vet ej ingår inte). {verdict} på 5-procentsnivån.*\n")
+
+    def multi_section(self, q: Question) -> str:
+        counts = choice_counts(self.survey, self.data, q.id)
+        everyone = counts[counts["group"] == ALL]
+        n = int(everyone["n"].iloc[0])
+        top = everyone.iloc[0]
+        alt = (f"Liggande stapeldiagram sorterat efter antal: {q.title}. Flest valde {top['option'].lower()} "
+               f"({fmt.number(top['count'])} av {fmt.number(n)}). Samma siffror finns i tabellen under diagrammet.")
+        figure = self._figure(q, f"{q.title}, antal svarande som valt varje alternativ, {self.year}", alt,
+                              lambda path: charts.sorted_bars(everyone, "option", "count", path,
+                                                              "Antal svarande som valt alternativet"))
+        rows = []
+        for option in everyone["option"]:
+            row = {"Alternativ": option}
+            for group in self.groups:
+                hit = counts[(counts["group"] == group) & (counts["option"] == option)].iloc[0]
+                row[f"{group}, antal"] = fmt.number(hit["count"])
+            rows.append(row)
+        n_by_group = ", ".join(f"{g.lower()} {fmt.number(counts.loc[counts['group'] == g, 'n'].iloc[0])}"
+                               for g in self.groups)
+        table = markdown_table(pd.DataFrame(rows), caption=f"{q.title}, antal per alternativ och grupp, {self.year}",
+                               label=f"tbl-{q.id.replace('_', '-')}",
+                               note=f"Frågan: {q.header} Flera svar möjliga. Antal som besvarat frågan: {n_by_group}.")
+        lead = (f"{fmt.number(n)} svarande besvarade frågan och kunde välja flera alternativ. Vanligast var "
+                f"{everyone.iloc[0]['option'].lower()} ({fmt.number(everyone.iloc[0]['count'])}), följt av "
+                f"{everyone.iloc[1]['option'].lower()} ({fmt.number(everyone.iloc[1]['count'])}).")
+        return "\n".join([lead, "", figure, table])
+
+    def single_section(self, q: Question) -> str:
+        counts = single_counts(self.survey, self.data, q.id)
+        rows = []
+        for option in q.options:
+            row = {"Svar": option}
+            for group in self.groups:
+                hit = counts[(counts["group"] == group) & (counts["option"] == option)].iloc[0]
+                row[group] = f"{fmt.number(hit['count'])} ({fmt.percent(hit['pct'])})" if hit["n"] else fmt.NOTHING
+            rows.append(row)
+        asked = f" Frågan ställdes till {', '.join(a.lower() for a in q.asked)}." if q.asked else ""
+        return markdown_table(pd.DataFrame(rows), caption=f"{q.title}, antal (andel), {self.year}",
+                              label=f"tbl-{q.id.replace('_', '-')}", note=f"Frågan: {q.header}{asked}")
+
+    def text_section(self, q: Question) -> str:
+        texts = self.data.texts[self.data.texts["question"] == q.id]["text"]
+        if texts.empty:
+            return "Inga öppna svar.\n"
+        counts = texts.value_counts(sort=False)
+        lines = [f"{fmt.number(len(texts))} svarande skrev ett öppet svar. Personnummer, e-postadresser och "
+                 f"telefonnummer är borttagna. Likalydande svar visas en gång med antalet inom parentes.", ""]
+        lines += [f"- {t}" + (f" ({fmt.number(n)} svar)" if n > 1 else "") for t, n in counts.items()]
+        return "\n".join(lines) + "\n"
+
+    def question_sections(self) -> list[str]:
+        """Markdown for every question after the role, in questionnaire order, each under its heading."""
+        out = []
+        for q in self.survey.questions:
+            if q.kind in ("id", "role"):
+                continue
+            body = {"scale": self.scale_section, "multi": self.multi_section, "single": self.single_section,
+                    "text": self.text_section}[q.kind](q)
+            heading = f"### {q.title}" if q.kind != "text" else f"### Öppna svar: {q.title.lower()}"
+            out.append(f"{heading}\n\n{body}")
+        return out
+
+    # ------------------------------------------------------------------ closing sections
+    def tests_markdown(self) -> str:
+        rows = []
+        for q in self.survey.of_kind("scale"):
+            t = compare_groups(self.survey, self.data, q.id)
+            rows.append({"Fråga": q.title, "Test": t.test, "Oddskvot": fmt.number(t.estimate, 2),
+                         "p-värde": _p(t.p_value), "n": f"{fmt.number(t.n_first)} / {fmt.number(t.n_second)}"})
+        first, second = list(self.survey.groups)[:2]
+        note = (f"Oddskvoten jämför {second.lower()} med {first.lower()}: över 1 betyder mer positiva svar bland "
+                f"{second.lower()}. Ja/nej-frågor: Fishers exakta test av andelen ja. Skalfrågor: ordinal logistisk "
+                f"regression (proportionella odds) med gruppen som enda förklarande variabel, Wald-test. Vet ej "
+                f"ingår inte. n = antal svar i respektive grupp. Många test görs samtidigt; ett enskilt p-värde "
+                f"under 0,05 kan uppstå av slump.")
+        return markdown_table(pd.DataFrame(rows), caption=f"Jämförelse mellan {first.lower()} och {second.lower()}, "
+                              f"{self.year}", label="tbl-jamforelse", align="llrrr", note=note)
+
+    def quality_markdown(self) -> str:
+        log = self.data.log
+        table = pd.DataFrame({"Steg": log["step"], "Antal": [fmt.number(v) for v in log["count"]]})
+        return markdown_table(table, caption=f"Rensning av enkätexporten, {self.year}", label="tbl-rensning",
+                              note="Varje svarsetikett har kontrollerats mot frågeformuläret (fragor.yaml); en okänd "
+                                   "etikett stoppar rensningen med rad och fråga.")

@@ -1,0 +1,400 @@
+"""The enkät: questionnaire definition, cleaning of a survey export, summaries and group tests.
+
+A survey lives in ``data/raw/enkat/<year>/``: ``fragor.yaml`` (the questionnaire: column
+headers, kinds, scales, invited per role) and the export itself, one row per respondent with
+the question texts as headers and the answers as text labels, as a web-survey tool writes it.
+
+Cleaning maps every label to its place on an ordered scale (``Vet ej`` kept apart as its own
+category), splits multiple-choice cells, groups roles (förbundschef vs styrelseledamot) and
+scrubs free text of personnummer, e-mail addresses and phone numbers before anything is
+written. An unknown label stops with file, line, column, question and the label.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from .errors import ConfigError, InputError
+from .io import write_csv_atomic, write_parquet_atomic
+from .privacy import scrub
+
+QUESTIONS_FILE = "fragor.yaml"
+KINDS = ("id", "role", "single", "scale", "multi", "text")
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    labels: tuple[str, ...]  # ordered, most negative first
+    dont_know: str | None
+
+    @property
+    def negative(self) -> tuple[str, ...]:
+        return self.labels[: len(self.labels) // 2]
+
+    @property
+    def positive(self) -> tuple[str, ...]:
+        return self.labels[(len(self.labels) + 1) // 2:]
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    kind: str
+    header: str
+    short: str = ""
+    scale: str | None = None
+    options: tuple[str, ...] = ()
+    asked: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return self.short or self.header
+
+
+@dataclass(frozen=True)
+class Survey:
+    year: int
+    title: str
+    fielded: str
+    export: str
+    separator: str
+    synthetic: bool
+    invited: dict[str, int]
+    groups: dict[str, tuple[str, ...]]
+    scales: dict[str, Scale]
+    questions: tuple[Question, ...]
+    folder: Path = field(default=Path("."))
+
+    def question(self, qid: str) -> Question:
+        return next(q for q in self.questions if q.id == qid)
+
+    def of_kind(self, *kinds: str) -> list[Question]:
+        return [q for q in self.questions if q.kind in kinds]
+
+    @property
+    def role_question(self) -> Question:
+        return self.of_kind("role")[0]
+
+    def group_of(self, role: str) -> str:
+        return next(g for g, roles in self.groups.items() if role in roles)
+
+
+def load_survey(folder: str | Path) -> Survey:
+    """Read and check ``fragor.yaml`` in ``folder``; any problem is one ``ConfigError``."""
+    folder = Path(folder)
+    path = folder / QUESTIONS_FILE
+    if not path.is_file():
+        raise ConfigError(f"{path}: the questionnaire file is missing")
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    meta = spec.get("survey") or {}
+    for key in ("year", "invited", "groups", "export"):
+        if key not in meta:
+            raise ConfigError(f"{path}: survey.{key} is missing")
+    scales = {}
+    for name, s in (spec.get("scales") or {}).items():
+        if not isinstance(s, dict) or not s.get("labels"):
+            raise ConfigError(f"{path}: scales.{name} needs a list of labels")
+        scales[name] = Scale(name, tuple(str(x) for x in s["labels"]), s.get("dont_know"))
+    questions = []
+    seen = set()
+    for i, q in enumerate(spec.get("questions") or []):
+        where = f"{path}: questions[{i}]"
+        if not isinstance(q, dict) or "id" not in q or "header" not in q:
+            raise ConfigError(f"{where} needs an id and a header")
+        if q["id"] in seen:
+            raise ConfigError(f"{where}: id {q['id']!r} is used twice")
+        seen.add(q["id"])
+        kind = q.get("kind")
+        if kind not in KINDS:
+            raise ConfigError(f"{where} ({q['id']}): kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        if kind == "scale" and q.get("scale") not in scales:
+            raise ConfigError(f"{where} ({q['id']}): unknown scale {q.get('scale')!r}; defined: {', '.join(scales)}")
+        if kind in ("role", "single", "multi") and not q.get("options"):
+            raise ConfigError(f"{where} ({q['id']}): a {kind} question needs options")
+        questions.append(Question(id=str(q["id"]), kind=kind, header=str(q["header"]), short=str(q.get("short", "")),
+                                  scale=q.get("scale"), options=tuple(str(o) for o in q.get("options") or ()),
+                                  asked=tuple(str(a) for a in q.get("asked") or ())))
+    if [q.kind for q in questions].count("id") != 1 or [q.kind for q in questions].count("role") != 1:
+        raise ConfigError(f"{path}: exactly one question of kind id and one of kind role are needed")
+    role = next(q for q in questions if q.kind == "role")
+    groups = {str(g): tuple(str(r) for r in roles) for g, roles in meta["groups"].items()}
+    grouped = [r for roles in groups.values() for r in roles]
+    if sorted(grouped) != sorted(role.options) or sorted(meta["invited"]) != sorted(role.options):
+        raise ConfigError(f"{path}: survey.groups and survey.invited must cover each role exactly once: "
+                          f"{', '.join(role.options)}")
+    return Survey(
+        year=int(meta["year"]), title=str(meta.get("title", "Enkät")), fielded=str(meta.get("fielded", "")),
+        export=str(meta["export"]), separator=str(meta.get("separator", ";")), synthetic=bool(meta.get("synthetic")),
+        invited={str(k): int(v) for k, v in meta["invited"].items()}, groups=groups, scales=scales,
+        questions=tuple(questions), folder=folder,
+    )
+
+
+# --------------------------------------------------------------------------- cleaning
+@dataclass(frozen=True)
+class CleanSurvey:
+    """The cleaned survey, tidy. No free text here is unscrubbed."""
+
+    respondents: pd.DataFrame  # respondent, role, group
+    answers: pd.DataFrame  # respondent, question, answer, position (1.. on the scale; NA for Vet ej/options)
+    choices: pd.DataFrame  # respondent, question, option (one row per ticked option)
+    texts: pd.DataFrame  # respondent, question, text (scrubbed)
+    log: pd.DataFrame  # step, count (rows read, kept; personal data removed by kind)
+
+    TABLES = ("respondents", "answers", "choices", "texts", "log")
+
+
+def _read_export(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    if not path.is_file():
+        raise InputError(path, "survey export not found")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(path, f"not UTF-8 (byte 0x{raw[exc.start]:02x}); export the survey as UTF-8", line) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise InputError(path, "file is empty", 1) from None
+    if len(header) == 1 and ";" in header[0]:
+        raise InputError(path, "the header is one field containing ';': the export must be comma-separated", 1)
+    rows = [(reader.line_num, r) for r in reader if r and any(c.strip() for c in r)]
+    return header, rows
+
+
+def clean(survey: Survey, export: str | Path | None = None) -> CleanSurvey:
+    """Clean the export of ``survey`` (default: the file named in fragor.yaml)."""
+    path = Path(export) if export else survey.folder / survey.export
+    header, rows = _read_export(path)
+    missing = [q.header for q in survey.questions if q.header not in header]
+    if missing:
+        raise InputError(path, f"missing column(s): {'; '.join(missing)}", 1)
+    unknown = [h for h in header if h not in {q.header for q in survey.questions}]
+    if unknown:
+        raise InputError(path, f"unknown column(s), not in {QUESTIONS_FILE}: {'; '.join(unknown)}", 1)
+    position = {h: i for i, h in enumerate(header)}
+    id_q, role_q = survey.of_kind("id")[0], survey.role_question
+    respondents, answers, choices, texts = [], [], [], []
+    removed = {"personnummer": 0, "e-post": 0, "telefon": 0}
+    seen_ids: dict[str, int] = {}
+
+    def fail(line: int, q: Question, message: str) -> None:
+        raise InputError(path, f"{message} (question {q.id!r})", line, q.header)
+
+    for line, row in rows:
+        if len(row) != len(header):
+            raise InputError(path, f"expected {len(header)} fields, found {len(row)}", line)
+        cell = {q.id: row[position[q.header]].strip() for q in survey.questions}
+        rid = cell[id_q.id]
+        if not rid:
+            fail(line, id_q, "respondent id is missing")
+        if rid in seen_ids:
+            fail(line, id_q, f"respondent id {rid!r} also on line {seen_ids[rid]}")
+        seen_ids[rid] = line
+        role = cell[role_q.id]
+        if role not in role_q.options:
+            fail(line, role_q, f"unknown label {role!r}; allowed: {', '.join(role_q.options)}")
+        respondents.append({"respondent": rid, "role": role, "group": survey.group_of(role)})
+        for q in survey.questions:
+            value = cell[q.id]
+            if q.kind in ("id", "role") or value == "":
+                continue  # an empty cell is a question not answered (or not asked)
+            if q.asked and role not in q.asked:
+                fail(line, q, f"answered by a {role}, but the question is only asked of {', '.join(q.asked)}")
+            if q.kind == "scale":
+                scale = survey.scales[q.scale]
+                if value in scale.labels:
+                    answers.append({"respondent": rid, "question": q.id, "answer": value,
+                                    "position": scale.labels.index(value) + 1})
+                elif value == scale.dont_know:
+                    answers.append({"respondent": rid, "question": q.id, "answer": value, "position": None})
+                else:
+                    allowed = list(scale.labels) + ([scale.dont_know] if scale.dont_know else [])
+                    fail(line, q, f"unknown label {value!r}; allowed: {', '.join(allowed)}")
+            elif q.kind == "single":
+                if value not in q.options:
+                    fail(line, q, f"unknown label {value!r}; allowed: {', '.join(q.options)}")
+                answers.append({"respondent": rid, "question": q.id, "answer": value, "position": None})
+            elif q.kind == "multi":
+                picked = [v.strip() for v in value.split(survey.separator) if v.strip()]
+                for option in picked:
+                    if option not in q.options:
+                        fail(line, q, f"unknown option {option!r}; allowed: {', '.join(q.options)}")
+                for option in dict.fromkeys(picked):
+                    choices.append({"respondent": rid, "question": q.id, "option": option})
+            elif q.kind == "text":
+                text, counts = scrub(value)
+                for kind, n in counts.items():
+                    removed[kind] += n
+                texts.append({"respondent": rid, "question": q.id, "text": text})
+    log = [("rader i exporten", len(rows)), ("svarande", len(respondents))]
+    log += [(f"borttagna ur fritext: {kind}", n) for kind, n in removed.items()]
+    return CleanSurvey(
+        respondents=pd.DataFrame(respondents, columns=["respondent", "role", "group"]),
+        answers=pd.DataFrame(answers, columns=["respondent", "question", "answer", "position"]).astype(
+            {"position": "Int64"}),
+        choices=pd.DataFrame(choices, columns=["respondent", "question", "option"]),
+        texts=pd.DataFrame(texts, columns=["respondent", "question", "text"]),
+        log=pd.DataFrame(log, columns=["step", "count"]),
+    )
+
+
+def save_clean(clean_survey: CleanSurvey, out_dir: Path) -> list[Path]:
+    written = []
+    for name in CleanSurvey.TABLES:
+        frame = getattr(clean_survey, name)
+        written.append(write_parquet_atomic(frame, out_dir / f"{name}.parquet"))
+        written.append(write_csv_atomic(frame, out_dir / f"{name}.csv"))
+    return written
+
+
+def load_clean(out_dir: str | Path) -> CleanSurvey:
+    out_dir = Path(out_dir)
+    missing = [n for n in CleanSurvey.TABLES if not (out_dir / f"{n}.parquet").is_file()]
+    if missing:
+        raise InputError(out_dir, f"cleaned survey missing ({', '.join(missing)}); run `finsam stage enkat` first")
+    return CleanSurvey(**{n: pd.read_parquet(out_dir / f"{n}.parquet") for n in CleanSurvey.TABLES})
+
+
+# --------------------------------------------------------------------------- summaries
+ALL = "Alla svarande"
+
+
+def response_rates(survey: Survey, data: CleanSurvey) -> pd.DataFrame:
+    """Invited, answered and rate per role, per group of roles and in total."""
+    answered = data.respondents["role"].value_counts()
+    rows = [(role, survey.invited[role], int(answered.get(role, 0))) for role in survey.role_question.options]
+    for group, roles in survey.groups.items():
+        if len(roles) > 1:
+            rows.append((group, sum(survey.invited[r] for r in roles), sum(int(answered.get(r, 0)) for r in roles)))
+    rows.append(("Totalt", sum(survey.invited.values()), len(data.respondents)))
+    frame = pd.DataFrame(rows, columns=["group", "invited", "answered"])
+    frame["rate_pct"] = 100.0 * frame["answered"] / frame["invited"]
+    return frame
+
+
+def _groups(survey: Survey) -> list[str]:
+    return [ALL] + list(survey.groups)
+
+
+def _counts(survey: Survey, rows: pd.DataFrame, column: str, values: list[str], qid: str) -> pd.DataFrame:
+    """Per group (all respondents first): count of each value, respondents answering (n), share of n."""
+    out = []
+    for group in _groups(survey):
+        sub = rows if group == ALL else rows[rows["group"] == group]
+        n = sub["respondent"].nunique()
+        counts = sub[column].value_counts()
+        for value in values:
+            k = int(counts.get(value, 0))
+            out.append({"question": qid, "group": group, column: value, "count": k, "n": n,
+                        "pct": 100.0 * k / n if n else math.nan})
+    return pd.DataFrame(out)
+
+
+def scale_distribution(survey: Survey, data: CleanSurvey, qid: str) -> pd.DataFrame:
+    """Per group (all respondents first): n answering, count and share of each label incl. Vet ej."""
+    scale = survey.scales[survey.question(qid).scale]
+    labels = list(scale.labels) + ([scale.dont_know] if scale.dont_know else [])
+    a = data.answers[data.answers["question"] == qid].merge(data.respondents, on="respondent")
+    frame = _counts(survey, a.rename(columns={"answer": "label"}), "label", labels, qid)
+    frame["dont_know"] = frame["label"] == scale.dont_know
+    return frame
+
+
+def choice_counts(survey: Survey, data: CleanSurvey, qid: str) -> pd.DataFrame:
+    """Per group: times each option was ticked, respondents answering the question, sorted by total count."""
+    c = data.choices[data.choices["question"] == qid].merge(data.respondents, on="respondent")
+    frame = _counts(survey, c, "option", list(survey.question(qid).options), qid)
+    order = frame[frame["group"] == ALL].sort_values("count", ascending=False, kind="stable")["option"].tolist()
+    frame["rank"] = frame["option"].map({o: i for i, o in enumerate(order)})
+    group_order = {g: i for i, g in enumerate(_groups(survey))}
+    return frame.sort_values(["group", "rank"], key=lambda s: s.map(group_order) if s.name == "group" else s,
+                             kind="stable").reset_index(drop=True)
+
+
+def single_counts(survey: Survey, data: CleanSurvey, qid: str) -> pd.DataFrame:
+    a = data.answers[data.answers["question"] == qid].merge(data.respondents, on="respondent")
+    return _counts(survey, a.rename(columns={"answer": "option"}), "option", list(survey.question(qid).options), qid)
+
+
+# --------------------------------------------------------------------------- group comparison
+@dataclass(frozen=True)
+class GroupTest:
+    question: str
+    test: str  # Swedish name of the test
+    statistic: str  # what the estimate is (Swedish)
+    estimate: float | None
+    p_value: float | None
+    n_first: int
+    n_second: int
+    note: str = ""
+
+
+def compare_groups(survey: Survey, data: CleanSurvey, qid: str) -> GroupTest:
+    """Förbundschefer vs styrelseledamöter on one scale question, ``Vet ej`` left out.
+
+    A two-label scale (ja/nej) gets Fisher's exact test on the 2 × 2 table and the odds ratio
+    of answering the positive label; longer scales a proportional-odds (ordinal logit) model
+    with the group as the only covariate, the odds ratio of a more positive answer and its
+    Wald p-value.
+    """
+    q = survey.question(qid)
+    scale = survey.scales[q.scale]
+    first, second = list(survey.groups)[:2]
+    a = data.answers[(data.answers["question"] == qid) & data.answers["position"].notna()]
+    a = a.merge(data.respondents, on="respondent")
+    a = a[a["group"].isin([first, second])]
+    n1, n2 = int((a["group"] == first).sum()), int((a["group"] == second).sum())
+    if n1 == 0 or n2 == 0:
+        return GroupTest(qid, "–", "–", None, None, n1, n2, "en av grupperna saknar svar")
+    if len(scale.labels) == 2:
+        from scipy.stats import fisher_exact
+
+        positive = scale.labels[-1]
+        table = [[int(((a["group"] == g) & (a["answer"] == positive)).sum()),
+                  int(((a["group"] == g) & (a["answer"] != positive)).sum())] for g in (second, first)]
+        odds, p = fisher_exact(table)
+        return GroupTest(qid, "Fishers exakta test", f"oddskvot för {positive.lower()}, {second.lower()} mot "
+                         f"{first.lower()}", float(odds), float(p), n1, n2)
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    used = sorted(int(x) for x in a["position"].unique())
+    if len(used) < 2:
+        return GroupTest(qid, "–", "–", None, None, n1, n2, "alla svar i samma kategori")
+    endog = pd.Series(pd.Categorical(a["position"].astype(int), categories=used, ordered=True))
+    exog = pd.DataFrame({"styrelse": (a["group"] == second).astype(float).to_numpy()})
+    result = OrderedModel(endog, exog, distr="logit").fit(method="bfgs", disp=False, maxiter=200)
+    coef = float(result.params["styrelse"])
+    return GroupTest(qid, "Ordinal logistisk regression", f"oddskvot för ett mer positivt svar, {second.lower()} mot "
+                     f"{first.lower()}", math.exp(coef), float(result.pvalues["styrelse"]), n1, n2)
+
+
+def survey_folder(raw: Path, year: int) -> Path:
+    return raw / "enkat" / str(year)
+
+
+def available_years(raw: Path) -> list[int]:
+    root = raw / "enkat"
+    return sorted(int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()
+                  and (p / QUESTIONS_FILE).is_file()) if root.is_dir() else []
+
+
+def params_years(params: dict[str, Any]) -> list[int]:
+    years = (params.get("enkat") or {}).get("years", [])
+    if not isinstance(years, list) or not all(isinstance(y, int) for y in years):
+        raise ConfigError(f"params.yaml: enkat.years must be a list of years, got {years!r}")
+    return years
