@@ -41,15 +41,30 @@ class Bilaga1:
     data: PublishedData
     reconciliation: pd.DataFrame
     out_dir: Path
+    published: PublishedData | None = None  # set when the tables come from microdata
+    quality: pd.DataFrame | None = None
+    synthetic: bool = False
 
     @classmethod
-    def load(cls, year, processed_dir: str | Path | None = None, out_dir: str | Path = ".") -> "Bilaga1":
-        """Load processed published data and check that ``year`` is one it covers."""
+    def load(cls, year, processed_dir: str | Path | None = None, out_dir: str | Path = ".",
+             register_dir: str | Path | None = None, synthetic: bool = False) -> "Bilaga1":
+        """Load the published tables, or with ``register_dir`` the tables counted from microdata."""
         processed = Path(processed_dir) if processed_dir else Project.discover().published_processed
         data = load_processed(processed)
         year = validate_year(year, data.years, "published SUS tables (data/raw/published)")
         reconciliation = pd.read_parquet(processed / RECONCILIATION_FILE)
-        return cls(year=year, data=data, reconciliation=reconciliation, out_dir=Path(out_dir))
+        if register_dir is None:
+            return cls(year=year, data=data, reconciliation=reconciliation, out_dir=Path(out_dir))
+        from .register_tables import as_published
+
+        register_dir = Path(register_dir)
+        return cls(year=year, data=as_published(register_dir, data), reconciliation=reconciliation,
+                   out_dir=Path(out_dir), published=data, quality=pd.read_parquet(register_dir / "quality.parquet"),
+                   synthetic=synthetic)
+
+    @property
+    def from_microdata(self) -> bool:
+        return self.published is not None
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -104,20 +119,32 @@ class Bilaga1:
         return write_csv_atomic(self.table_cells(), self.out_dir / DATA_FILE_TEMPLATE.format(year=self.year))
 
     # ------------------------------------------------------------------ display tables
+    @staticmethod
+    def _hidden(frame: pd.DataFrame) -> pd.Series:
+        """Cells hidden by disclosure control (only tables counted from microdata have them)."""
+        return frame["suppressed"].fillna(False).astype(bool) if "suppressed" in frame else pd.Series(False, frame.index)
+
     def participant_table(self, table: int) -> pd.DataFrame:
-        wide = self._participants(table).pivot(index="year", columns="sex", values=["count", "published_pct"])
+        frame = self._participants(table).assign(hidden=lambda f: self._hidden(f))
+        wide = frame.pivot(index="year", columns="sex", values=["count", "published_pct", "hidden"])
         out = pd.DataFrame({"År": [str(y) for y in wide.index]})
+
+        def show(values, hidden, as_percent=False):
+            return [fmt.SUPPRESSED if h is True else (fmt.percent(v) if as_percent else fmt.number(v))
+                    for v, h in zip(values, hidden)]
         for sex in ("kvinna", "man"):
-            out[SEX_LABELS[sex]] = [fmt.number(v) for v in wide[("count", sex)]]
-            out[f"{SEX_LABELS[sex]} %"] = [fmt.percent(v) for v in wide[("published_pct", sex)]]
-        out["Total"] = [fmt.number(v) for v in wide[("count", "total")]]
+            out[SEX_LABELS[sex]] = show(wide[("count", sex)], wide[("hidden", sex)])
+            out[f"{SEX_LABELS[sex]} %"] = show(wide[("published_pct", sex)], wide[("hidden", sex)], as_percent=True)
+        out["Total"] = show(wide[("count", "total")], wide[("hidden", "total")])
         return out
 
     def insatser_table(self) -> pd.DataFrame:
-        wide = self._insatser().pivot(index="year", columns="target_group", values="count")
+        frame = self._insatser().assign(hidden=lambda f: self._hidden(f))
+        wide = frame.pivot(index="year", columns="target_group", values=["count", "hidden"])
         out = pd.DataFrame({"År": [str(y) for y in wide.index]})
         for code, label in TARGET_GROUP_LABELS.items():
-            out[label] = [fmt.number(v) for v in wide[code]]
+            out[label] = [fmt.SUPPRESSED if h is True else fmt.number(v)
+                          for v, h in zip(wide[("count", code)], wide[("hidden", code)])]
         return out
 
     def diagnosis_table(self) -> pd.DataFrame:
@@ -296,7 +323,70 @@ class Bilaga1:
         r = self.reconciliation
         return r[r["year"] == self.year].reset_index(drop=True)
 
+    def banner_markdown(self) -> str:
+        if not self.synthetic:
+            return ""
+        return (f"::: banner\n{fmt.SYNTHETIC}. Tabellerna är räknade från syntetiska registerexporter (demodata) "
+                f"som har byggts för att ge samma antal som de publicerade tabellerna.\n:::\n")
+
+    def about_markdown(self) -> str:
+        if self.from_microdata:
+            return ("Siffrorna är **räknade från registermikrodata** (SUS-registreringar och förmånsregistret) efter "
+                    "rensning, med röjandekontroll: antal under gränsen i params.yaml och de celler som skulle avslöja "
+                    "dem visas som \"..\". Avsnittet *Jämförelse med publicerade tabeller* visar var siffrorna skiljer "
+                    "sig från de publicerade, och *Datakvalitet* hur många rader som lästes, behölls och sattes i "
+                    "karantän.\n")
+        return ("Siffrorna är **publicerade uppgifter** ur Arbetsförmedlingens och Försäkringskassans återrapporteringar "
+                "(se *Källor* sist i bilagan). De är inte framtagna från mikrodata. Avsnittet *Avstämning mot "
+                "publicerade uppgifter* räknar om de uppgifter som källorna härleder (andelar, summor och förändringar) "
+                "och visar var de inte stämmer.\n")
+
+    def comparison_rows(self) -> pd.DataFrame:
+        """Every table cell from microdata next to the published cell, for years up to the report year."""
+        mine = self.table_cells()
+        theirs = Bilaga1(self.year, self.published, self.reconciliation, self.out_dir).table_cells()
+        both = mine.merge(theirs, on=["table", "row", "column"], how="outer", suffixes=("_micro", "_published"))
+        both["same"] = (both["value_micro"] == both["value_published"]) | (
+            both["value_micro"].isna() & both["value_published"].isna())
+        return both
+
+    def quality_markdown(self) -> str:
+        if not self.from_microdata:
+            return ""
+        q = self.quality[self.quality["year"] == self.year]
+        table = q.pivot_table(index="measure", columns="export", values="count", aggfunc="sum", sort=False)
+        table = table.reset_index().rename(columns={"measure": "Steg"})
+        for column in table.columns[1:]:
+            table[column] = [fmt.number(v) if pd.notna(v) else fmt.NOTHING for v in table[column]]
+        rows_in = q[q["measure"] == "rader in"]["count"].sum()
+        kept = q[q["measure"] == "behållna"]["count"].sum()
+        lead = (f"Registerexporterna för {self.year} hade {fmt.number(rows_in)} rader; {fmt.number(kept)} behölls och "
+                f"{fmt.number(rows_in - kept)} sattes i karantän med en orsakskod (rader in = behållna + karantän, "
+                f"kontrollerat för varje fil). Personnummer är ersatta med pseudonymer innan något skrevs.")
+        return "\n".join(["## Datakvalitet", "", lead, "",
+                          markdown_table(table, caption=f"Rader per export och orsak till karantän, {self.year}",
+                                         label="tbl-datakvalitet")])
+
     def reconciliation_markdown(self) -> str:
+        if self.from_microdata:
+            both = self.comparison_rows()
+            differ = both[~both["same"]]
+            lead = (f"Av {fmt.number(len(both))} tabellceller till och med {self.year} är {fmt.number(len(both) - len(differ))} "
+                    f"lika i mikrodata och i de publicerade tabellerna.")
+            if differ.empty:
+                return lead + "\n"
+            shown = pd.DataFrame({
+                "Tabell": differ["table"].astype(str), "Rad": differ["row"], "Kolumn": differ["column"],
+                "Mikrodata": [fmt.number(v) for v in differ["value_micro"]],
+                "Publicerat": [fmt.number(v) for v in differ["value_published"]],
+            })
+            note = ("Totalen räknas här som kvinnor + män; där den publicerade totalen inte är summan av kvinnor och "
+                    "män (tryckfel i källan) skiljer de sig. För 2022 har källan bytt plats på andelarna kvinnor och män "
+                    "i tabell 1 och 2.")
+            return "\n".join([lead + " Dessa skiljer sig:", "",
+                              markdown_table(shown, caption=f"Celler som skiljer sig från de publicerade tabellerna, "
+                                                            f"{self.year}", label="tbl-jamforelse", align="lllrr",
+                                             note=note)])
         return reconciliation_markdown(
             self.reconciliation_rows(), scope=f"För {self.year}", caption_suffix=str(self.year),
             explain=(

@@ -30,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     b1 = stage_sub.add_parser("bilaga1", help="execute and render Bilaga 1 for one year")
     b1.add_argument("--year", required=True, help="report year (one of params.yaml years)")
     b1.add_argument("--formats", default=None, help="comma-separated: html,pdf (default: params.yaml)")
+    b1.add_argument("--source", choices=("published", "microdata"), default=None,
+                    help="published aggregates or cleaned microdata (default: params.yaml report.source)")
+    stage_sub.add_parser("register-demo", help="write the synthetic register exports into data/raw/register/<year>/")
+    rg = stage_sub.add_parser("register", help="clean one year's register exports (notebooks/register_rensning.ipynb)")
+    rg.add_argument("--year", required=True, help="one of params.yaml register.years")
+    stage_sub.add_parser("register-tables", help="Tabell 1–6 from the cleaned microdata, with disclosure control")
     en = stage_sub.add_parser("enkat", help="clean one year's survey export (notebooks/enkat_rensning.ipynb)")
     en.add_argument("--year", required=True, help="survey year (one of params.yaml enkat.years)")
     b3 = stage_sub.add_parser("bilaga3", help="execute and render Bilaga 3 (enkät) for one survey year")
@@ -67,7 +73,13 @@ def main(argv: list[str] | None = None) -> int:
             print(stages.stage_published(project))
         elif args.stage == "bilaga1":
             formats = args.formats.split(",") if args.formats else None
-            print(stages.stage_bilaga1(project, args.year, formats))
+            print(stages.stage_bilaga1(project, args.year, formats, source=args.source))
+        elif args.stage == "register-demo":
+            print(stages.stage_register_demo(project))
+        elif args.stage == "register":
+            print(stages.stage_register(project, args.year))
+        elif args.stage == "register-tables":
+            print(stages.stage_register_tables(project))
         elif args.stage == "enkat":
             print(stages.stage_enkat(project, args.year))
         elif args.stage == "bilaga3":

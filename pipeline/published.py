@@ -124,7 +124,7 @@ class PublishedData:
     def participant_count(self, table: int, year: int, sex: str = "total") -> int | None:
         p = self.participants
         hit = p[(p["table"] == table) & (p["year"] == year) & (p["sex"] == sex)]
-        return None if hit.empty else int(hit["count"].iloc[0])
+        return None if hit.empty or pd.isna(hit["count"].iloc[0]) else int(hit["count"].iloc[0])
 
     def insatser_count(self, year: int, group: str) -> int | None:
         i = self.insatser
@@ -136,7 +136,7 @@ class PublishedData:
     def diagnosis_pct(self, period: str | int, benefit: str) -> int | None:
         d = self.diagnosis
         hit = d[(d["period"] == str(period)) & (d["benefit"] == benefit)]
-        return None if hit.empty else int(hit["published_pct"].iloc[0])
+        return None if hit.empty or pd.isna(hit["published_pct"].iloc[0]) else int(hit["published_pct"].iloc[0])
 
     def figure(self, figure_id: str, year: int) -> float | None:
         t = self.text_figures

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import enkat, fmt, malgrupp, render
+from . import enkat, fmt, malgrupp, register, register_tables, render
 from .bilaga1 import RECONCILIATION_FILE
 from .config import PARAMS_FILE, Project, validate_year
 from .io import atomic_dir, write_csv_atomic, write_parquet_atomic
@@ -21,6 +21,7 @@ BILAGA1_NOTEBOOK = "bilaga1.ipynb"
 BILAGA4_NOTEBOOK = "bilaga4.ipynb"
 BILAGA3_NOTEBOOK = "bilaga3.ipynb"
 CLEANING_NOTEBOOK = "enkat_rensning.ipynb"
+REGISTER_NOTEBOOK = "register_rensning.ipynb"
 
 
 def stage_published(project: Project) -> Path:
@@ -53,15 +54,67 @@ def _render_report(project: Project, notebook: str, final: Path, stem: str, para
     return final
 
 
+def _register_params(project: Project) -> dict:
+    spec = project.params.get("register") or {}
+    years = spec.get("years", [])
+    if not isinstance(years, list) or not all(isinstance(y, int) for y in years):
+        raise enkat.ConfigError(f"params.yaml: register.years must be a list of years, got {years!r}")
+    return spec
+
+
+def stage_register_demo(project: Project) -> Path:
+    """Write the synthetic register exports (all years) into data/raw/register/<year>/."""
+    from .register_demo import write_demo
+
+    spec = _register_params(project)
+    write_demo(project.raw, project.published_raw, seed=int(spec.get("demo_seed", 2022)),
+               population_scale=float(spec.get("population_scale", 1.0)), years=list(spec["years"]))
+    return project.raw / "register"
+
+
+def stage_register(project: Project, year) -> Path:
+    """Run notebooks/register_rensning.ipynb for one year into data/processed/register/<year>/."""
+    year = validate_year(year, _register_params(project)["years"], "register years (params.yaml register.years)")
+    final = project.processed / "register" / str(year)
+    with atomic_dir(final) as tmp:
+        render.execute_notebook(
+            project.notebooks / REGISTER_NOTEBOOK, tmp / f"rensning_{year}.ipynb",
+            parameters={"year": year, "register_dir": str((project.raw / "register").resolve()),
+                        "out_dir": str(tmp.resolve())},
+            cwd=tmp,
+        )
+    log.info("register %s: %s", year, final)
+    return final
+
+
+def stage_register_tables(project: Project) -> Path:
+    """Tabell 1–6 from the cleaned microdata of every year, with disclosure control."""
+    years = list(_register_params(project)["years"])
+    threshold = int(project.params.get("disclosure", {}).get("min_cell_count", 5))
+    final = project.processed / "register" / "tabeller"
+    tables = register_tables.build(years, project.processed / "register", threshold)
+    with atomic_dir(final) as tmp:
+        register_tables.save(tables, tmp)
+    return final
+
+
 def stage_bilaga1(project: Project, year, formats: list[str] | None = None, out_root: Path | None = None,
-                  use_quarto: bool | None = None) -> Path:
+                  use_quarto: bool | None = None, source: str | None = None) -> Path:
     """Execute notebooks/bilaga1.ipynb for ``year`` and render it into reports/<year>/bilaga1/."""
     data = load_processed(project.published_processed)
     year = validate_year(year, data.years, "published SUS tables (data/raw/published)")
+    source = source or str(project.params.get("report", {}).get("source", "published"))
+    if source not in ("published", "microdata"):
+        raise enkat.ConfigError(f"params.yaml: report.source must be 'published' or 'microdata', got {source!r}")
+    register_dir = project.processed / "register" / "tabeller"
+    synthetic = source == "microdata" and bool((project.params.get("register") or {}).get("demo", True))
     final = _render_report(
         project, BILAGA1_NOTEBOOK, (out_root or project.reports) / str(year) / "bilaga1", f"bilaga1_{year}",
-        {"year": year, "processed_dir": str(project.published_processed.resolve())},
-        f"Redovisningsår {year}", f"Bilaga 1 Tabeller – {year}", _formats(project, formats), use_quarto,
+        {"year": year, "processed_dir": str(project.published_processed.resolve()),
+         "register_dir": str(register_dir.resolve()) if source == "microdata" else None, "synthetic": synthetic},
+        f"Redovisningsår {year}" + (" – från mikrodata" if source == "microdata" else ""),
+        f"Bilaga 1 Tabeller – {year}" + (f" · {fmt.SYNTHETIC}" if synthetic else ""),
+        _formats(project, formats), use_quarto,
     )
     log.info("bilaga1 %s: %s", year, final)
     return final

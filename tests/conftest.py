@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -37,6 +38,18 @@ def copy_project(target: Path) -> Project:
     (target / "data" / "processed").mkdir(parents=True)
     (target / "reports").mkdir()
     return Project(target)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pseudonym_key(tmp_path_factory):
+    """Tests never touch ~/.config: the pseudonymisation key comes from the environment."""
+    old = os.environ.get("FINSAM_PSEUDONYM_KEY")
+    os.environ["FINSAM_PSEUDONYM_KEY"] = "ab" * 32
+    yield
+    if old is None:
+        os.environ.pop("FINSAM_PSEUDONYM_KEY", None)
+    else:
+        os.environ["FINSAM_PSEUDONYM_KEY"] = old
 
 
 @pytest.fixture
@@ -78,3 +91,28 @@ def built_bilaga3(published_project) -> Path:
 
     stage_enkat(published_project, 2016)
     return stage_bilaga3(published_project, 2016, ["html", "pdf"], use_quarto=False)
+
+
+@pytest.fixture(scope="session")
+def register_project(published_project) -> Project:
+    """Demo register exports for every year (reference population at 1 % of national scale),
+    cleaned (2022 through the notebook stage, the other years by the same functions directly),
+    and Tabell 1–6 counted from them."""
+    import yaml
+
+    from pipeline.register import clean_year, save_year
+    from pipeline.stages import stage_register, stage_register_demo, stage_register_tables
+
+    params_path = published_project.root / "params.yaml"
+    params = yaml.safe_load(params_path.read_text(encoding="utf-8"))
+    params["register"]["population_scale"] = 0.01
+    params_path.write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    project = Project(published_project.root)
+    stage_register_demo(project)
+    for year in params["register"]["years"]:
+        if year == 2022:
+            stage_register(project, year)
+        else:
+            save_year(clean_year(project.raw / "register", year), year, project.processed / "register" / str(year))
+    stage_register_tables(project)
+    return project

@@ -16,6 +16,8 @@ def test_scanner_finds_personnummer_in_every_kind_of_file(tmp_path):
 
 
 @pytest.mark.slow
-def test_no_personnummer_in_processed_data_or_reports(published_project, built_2022, built_bilaga3, built_bilaga4):
+def test_no_personnummer_in_processed_data_or_reports(published_project, built_2022, built_bilaga3, built_bilaga4,
+                                                      register_project):
+    assert (register_project.processed / "register" / "2022" / "deltagare.parquet").is_file()
     hits = scan([published_project.processed, published_project.reports])
     assert hits == [], [f"{h.path}: {h.text}" for h in hits]

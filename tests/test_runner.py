@@ -14,7 +14,9 @@ def test_project_dvc_yaml_expands_to_every_year():
     params = load_params(REPO / "params.yaml")
     stages = load_stages(REPO, params)
     names = [s.name for s in stages]
-    assert names == (["published"] + [f"bilaga1@{y}" for y in params["years"]] + ["enkat@2016", "bilaga3@2016"]
+    register = [f"register@{y}" for y in params["register"]["years"]]
+    assert names == (["published", "register_demo"] + register + ["register_tables"]
+                     + [f"bilaga1@{y}" for y in params["years"]] + ["enkat@2016", "bilaga3@2016"]
                      + ["malgrupp", "bilaga4", "index"])
     b22 = stages[names.index("bilaga1@2022")]
     assert b22.cmd == "finsam stage bilaga1 --year 2022"
@@ -22,8 +24,10 @@ def test_project_dvc_yaml_expands_to_every_year():
     b4 = stages[names.index("bilaga4")]
     assert b4.outs == [f"reports/{params['bilaga4']['year']}/bilaga4"]  # ${bilaga4.year} from params.yaml
     order = [[s.name for s in group] for group in levels(stages)]
-    assert order[0] == ["published", "enkat@2016", "malgrupp", "index"]
-    assert order[1] == [f"bilaga1@{y}" for y in params["years"]] + ["bilaga3@2016", "bilaga4"]
+    assert order[0] == ["published", "register_demo", "enkat@2016", "malgrupp", "index"]
+    assert order[1] == register + ["bilaga3@2016", "bilaga4"]
+    assert order[2] == ["register_tables"]
+    assert order[3] == [f"bilaga1@{y}" for y in params["years"]]
 
 
 def _toy(tmp_path):

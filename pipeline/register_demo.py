@@ -1,0 +1,358 @@
+"""Synthetic register exports for 2016–2022: SUS participants and insatser, and a benefit register.
+
+SYNTHETIC DATA – NOT REAL PEOPLE. Every personnummer is generated (valid form, random date)
+and belongs to nobody known. The data are built so that, after cleaning, they give exactly
+the published participant counts of 002 Bilaga 1 Tabell 1–4 (women and men), the insatser
+per target group of Tabell 5, the shares with a psychiatric diagnosis of Tabell 6 (within
+rounding), and the 2022 reference populations (36 552 with aktivitetsersättning, 617 582
+with sjukpenning). Everything the documents do not give is invented and documented in
+docs/assumptions_caveats.md. Then documented dirt is added (see ``DIRT``), and what was
+added is written to ``smuts.json`` per year so tests can check the cleaning against it.
+
+Deterministic: one seed gives the same files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .fmt import round_half_up
+from .io import atomic_dir, write_bytes_atomic, write_text_atomic
+from .personnummer import generate as generate_pnr
+from .published import load_published
+
+YEARS = list(range(2016, 2023))
+SEED = 2022
+BENEFITS = {"aktivitetsersattning": (1, 2), "sjukpenning": (3, 4)}  # (pågående table, nyregistrerade table)
+OTHER_SUPPORT = ("aktivitetsstod", "forsorjningsstod", "ingen")
+# Invented where the documents give nothing (2022 and 2017 figures are from 002 and 003).
+OTHER_PARTICIPANTS = {2016: 9000, 2017: 9763, 2018: 10500, 2019: 11000, 2020: 10000, 2021: 10800, 2022: 11503}
+ANONYMOUS = {2016: 3300, 2017: 3400, 2018: 3500, 2019: 3600, 2020: 3500, 2021: 3700, 2022: 3808}
+INSATSER_TOTAL = {2016: 1136, 2017: 1102, 2018: 1080, 2019: 1050, 2020: 1000, 2021: 1023, 2022: 968}
+POPULATION_FACTOR = {  # reference population relative to 2022 (invented for 2016–2021)
+    "aktivitetsersattning": {2016: 0.96, 2017: 0.97, 2018: 0.98, 2019: 0.99, 2020: 1.0, 2021: 1.0, 2022: 1.0},
+    "sjukpenning": {2016: 1.05, 2017: 1.07, 2018: 1.05, 2019: 1.0, 2020: 1.02, 2021: 0.98, 2022: 1.0},
+}
+SHARE_MEN = {"aktivitetsersattning": 0.54, "sjukpenning": 0.37}  # 002 ch. 4 (2022), used for every year
+SHARE_PSYCHIATRIC = {"aktivitetsersattning": 0.60, "sjukpenning": 0.45}  # non-participants: invented
+N_FORBUND = 80
+INDIVID_INRIKTNING = ("Rehabilitering till arbete/utbildning", "Förberedande insatser", "Kartläggning av individer",
+                      "Förebyggande insats", "Annan inriktning")
+STRUKTUR_INRIKTNING = ("Dialog och kommunikation", "Utbildning", "Kartläggning", "Annan inriktning")
+CHAPTERS_OTHER = ("M00-M99", "G00-G99", "C00-D48", "S00-T98", "I00-I99", "R00-R99")
+PSYCHIATRIC = "F00-F99"
+
+# Dirt added to each year's files: kind → rows (documented in docs/data_dictionary.md).
+DIRT = {
+    "deltagare": {"exact_duplicate": 25, "double_registration": 15, "bad_checksum": 10, "end_before_start": 8,
+                  "outside_year": 6, "plus_form_under_100": 3},
+    "insatser": {"exact_duplicate": 3},
+    "formaner": {"exact_duplicate": 50, "bad_checksum": 20},
+}
+SEX_CODES = {"kvinna": ("K", "kvinna", "Kvinna", "2", "k"), "man": ("M", "man", "Man", "1", "m")}
+
+
+@dataclass
+class Truth:
+    participants: pd.DataFrame  # one row per person and registration (clean)
+    insatser: dict[int, pd.DataFrame]
+    benefits: dict[int, pd.DataFrame]
+
+
+def _dates_in_year(rng: np.random.Generator, years: np.ndarray) -> pd.Series:
+    days = rng.integers(0, 365, len(years))
+    return pd.to_datetime(pd.Series(years).astype(str) + "-01-01") + pd.to_timedelta(days, unit="D")
+
+
+def _participant_flows(rng, published, benefit: str) -> pd.DataFrame:
+    """Persons with start and end year such that every year's ongoing and new counts per sex hold."""
+    ongoing_table, new_table = BENEFITS[benefit]
+    rows = []
+    for sex in ("kvinna", "man"):
+        ongoing = {y: published.participant_count(ongoing_table, y, sex) for y in YEARS}
+        new = {y: published.participant_count(new_table, y, sex) for y in YEARS}
+        start_year: list[int] = []
+        end_year: list[float] = []
+        active = list(range(ongoing[YEARS[0]] - new[YEARS[0]]))  # started before the first year
+        start_year += [YEARS[0] - 1] * len(active)
+        end_year += [np.nan] * len(active)
+        for y in YEARS:
+            first_new = len(start_year)
+            start_year += [y] * new[y]
+            end_year += [np.nan] * new[y]
+            active = active + list(range(first_new, first_new + new[y]))
+            assert len(active) == ongoing[y]
+            if y < YEARS[-1]:
+                keep = ongoing[y + 1] - new[y + 1]
+                chosen = set(rng.choice(active, size=keep, replace=False).tolist())
+                for p in active:
+                    if p not in chosen:
+                        end_year[p] = y
+                active = sorted(chosen)
+            else:
+                for p in active:
+                    if rng.random() < 0.4:
+                        end_year[p] = y
+        rows.append(pd.DataFrame({"sex": sex, "start_year": start_year, "end_year": end_year}))
+    frame = pd.concat(rows, ignore_index=True)
+    frame["benefit"] = benefit
+    return frame
+
+
+def build_truth(published, seed: int = SEED, population_scale: float = 1.0) -> Truth:
+    rng = np.random.default_rng(seed)
+    parts = [_participant_flows(rng, published, b) for b in BENEFITS]
+    p = pd.concat(parts, ignore_index=True)
+    # Other participants (support at start other than the two benefits): one year each.
+    others = []
+    for y in YEARS:
+        n = OTHER_PARTICIPANTS[y]
+        others.append(pd.DataFrame({"sex": np.where(rng.random(n) < 0.56, "kvinna", "man"), "start_year": y,
+                                    "end_year": y,  # one year each: 2022 gives 17 562 with personal data
+                                    "benefit": rng.choice(OTHER_SUPPORT, n)}))
+    p = pd.concat([p] + others, ignore_index=True)
+    age = np.where(p["benefit"] == "aktivitetsersattning", rng.integers(19, 30, len(p)), rng.integers(20, 65, len(p)))
+    p["birth_year"] = p["start_year"].to_numpy() - age
+    p["start"] = _dates_in_year(rng, p["start_year"].to_numpy())
+    end_year = p["end_year"].fillna(p["start_year"]).astype(int).to_numpy()
+    end = _dates_in_year(rng, end_year)
+    end = end.where(end >= p["start"], p["start"] + pd.to_timedelta(rng.integers(0, 30, len(p)), unit="D"))
+    end = end.where(end.dt.year == end_year, pd.to_datetime(pd.Series(end_year).astype(str) + "-12-31"))
+    p["end"] = end.where(p["end_year"].notna())
+    # Psychiatric diagnosis: exactly the published share (rounded) among those who started each year.
+    p["psychiatric"] = False
+    for benefit in BENEFITS:
+        for y in [YEARS[0] - 1] + YEARS:
+            idx = p.index[(p["benefit"] == benefit) & (p["start_year"] == y)]
+            pct = published.diagnosis_pct(max(y, YEARS[0]), benefit)
+            k = int(round_half_up(pct / 100 * len(idx)))
+            p.loc[rng.choice(idx, size=k, replace=False), "psychiatric"] = True
+    # Insatser and the participants' insats.
+    insatser = {}
+    for y in YEARS:
+        n = INSATSER_TOTAL[y]
+        groups = {g: published.insatser_count(y, g) or 0 for g in
+                  ("unga_aktivitetsersattning", "sjukskrivna", "unga_funktionsnedsattning")}
+        flags = np.zeros((n, 3), dtype=int)
+        start = 0
+        for k, count in enumerate(groups.values()):
+            flags[start:start + count, k] = 1
+            start += count
+        individ = np.where(flags.any(axis=1), True, rng.random(n) < 0.75)
+        order = rng.permutation(n)
+        ins = pd.DataFrame({
+            "insats_id": [f"{y}-{i + 1:04d}" for i in range(n)],
+            "forbund": [f"Samordningsförbund {k:02d}" for k in rng.integers(1, N_FORBUND + 1, n)],
+            "ar": y,
+            "typ": np.where(individ, "individinriktad", "strukturövergripande"),
+            "inriktning": np.where(individ, rng.choice(INDIVID_INRIKTNING, n), rng.choice(STRUKTUR_INRIKTNING, n)),
+            "malgrupp_unga_aktivitetsersattning": flags[:, 0], "malgrupp_sjukskrivna": flags[:, 1],
+            "malgrupp_unga_funktionsnedsattning": flags[:, 2],
+        }).iloc[order].reset_index(drop=True)
+        for group, flag in (("unga_funktionsnedsattning", "malgrupp_unga_funktionsnedsattning"),):
+            if published.insatser_count(y, group) is None:  # the target group did not exist yet (2016)
+                ins[flag] = ""
+        insatser[y] = ins
+    p["insats_id"] = ""
+    p["forbund"] = ""
+    for y in [YEARS[0] - 1] + YEARS:
+        ins = insatser[max(y, YEARS[0])]
+        individ = ins[ins["typ"] == "individinriktad"]
+        idx = p.index[p["start_year"] == y]
+        pick = rng.integers(0, len(individ), len(idx))
+        p.loc[idx, "insats_id"] = individ["insats_id"].to_numpy()[pick]
+        p.loc[idx, "forbund"] = individ["forbund"].to_numpy()[pick]
+    # Benefit register: participants with a benefit in every year they take part, plus a pool of others.
+    benefits = {}
+    pools = {}
+    for benefit, share_men in SHARE_MEN.items():
+        size = int(max(POPULATION_FACTOR[benefit].values()) * 1.15 * _population(published, benefit) * population_scale)
+        sex = np.where(rng.random(size) < share_men, "man", "kvinna")
+        low, high = (19, 30) if benefit == "aktivitetsersattning" else (20, 65)
+        birth = 2022 - rng.integers(low, high, size)
+        pools[benefit] = pd.DataFrame({
+            "personnummer": "", "sex": sex, "birth_year": birth,
+            "chapter": np.where(rng.random(size) < SHARE_PSYCHIATRIC[benefit], PSYCHIATRIC,
+                                rng.choice(CHAPTERS_OTHER, size)),
+            "benefit_start": _dates_in_year(rng, rng.integers(2008, 2016, size)),
+        })
+    # One call for everyone, so that no two people share a personnummer.
+    births = np.concatenate([p["birth_year"].to_numpy()] + [pool["birth_year"].to_numpy() for pool in pools.values()])
+    numbers = generate_pnr(births.astype(int), rng, coordination_share=0.02)
+    p["personnummer"] = numbers[: len(p)]
+    offset = len(p)
+    for pool in pools.values():
+        pool["personnummer"] = numbers[offset: offset + len(pool)]
+        offset += len(pool)
+    for y in YEARS:
+        frames = []
+        for benefit in BENEFITS:
+            part = p[(p["benefit"] == benefit) & (p["start_year"] <= y) &
+                     (p["end_year"].isna() | (p["end_year"] >= y))]
+            part = pd.DataFrame({
+                "personnummer": part["personnummer"], "sex": part["sex"], "birth_year": part["birth_year"],
+                "chapter": np.where(part["psychiatric"], PSYCHIATRIC, rng.choice(CHAPTERS_OTHER, len(part))),
+                "benefit_start": part["start"] - pd.to_timedelta(rng.integers(30, 700, len(part)), unit="D"),
+            })
+            target = int(round(_population(published, benefit) * POPULATION_FACTOR[benefit][y] * population_scale))
+            if y == 2022 and population_scale == 1.0:
+                target = _population(published, benefit)
+            rest = pools[benefit].iloc[rng.choice(len(pools[benefit]), size=max(target - len(part), 0), replace=False)]
+            both = pd.concat([part, rest], ignore_index=True)
+            both["benefit"] = benefit
+            both["grade"] = rng.choice([1.0, 0.75, 0.5, 0.25], len(both), p=[0.6, 0.1, 0.2, 0.1])
+            frames.append(both)
+        benefits[y] = pd.concat(frames, ignore_index=True)
+    return Truth(p, insatser, benefits)
+
+
+def _population(published, benefit: str) -> int:
+    return int(published.figure("population_ae" if benefit == "aktivitetsersattning" else "population_sp", 2022))
+
+
+# --------------------------------------------------------------------------- writing, with dirt
+def _format_pnr(rng, pnr: pd.Series) -> pd.Series:
+    """Write each twelve-digit number in one of the forms seen in exports."""
+    form = rng.integers(0, 4, len(pnr))
+    twelve = pnr.astype(str)
+    out = np.select(
+        [form == 0, form == 1, form == 2],
+        [twelve.str[:8] + "-" + twelve.str[8:], twelve, twelve.str[2:8] + "-" + twelve.str[8:]],
+        default=twelve.str[2:],
+    )
+    return pd.Series(out, index=pnr.index)
+
+
+def _sex_codes(rng, sex: pd.Series) -> pd.Series:
+    choice = rng.integers(0, 5, len(sex))
+    women = np.array(SEX_CODES["kvinna"])[choice]
+    men = np.array(SEX_CODES["man"])[choice]
+    return pd.Series(np.where(sex == "kvinna", women, men), index=sex.index)
+
+
+def _whitespace(rng, frame: pd.DataFrame, columns: list[str], share: float = 0.03) -> pd.DataFrame:
+    for column in columns:
+        hit = rng.random(len(frame)) < share
+        frame.loc[hit, column] = " " + frame.loc[hit, column].astype(str) + "  "
+    return frame
+
+
+def _bad_checksum(pnr: pd.Series) -> pd.Series:
+    last = pnr.str[-1].astype(int)
+    return pnr.str[:-1] + ((last + 1) % 10).astype(str)
+
+
+def _csv(frame: pd.DataFrame, delimiter: str, decimal: str) -> str:
+    return frame.to_csv(index=False, sep=delimiter, decimal=decimal, lineterminator="\n")
+
+
+def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SEED) -> dict:
+    rng = np.random.default_rng(seed * 10_000 + year)
+    dirt: dict[str, dict[str, int]] = {k: dict(v) for k, v in DIRT.items()}
+    p = truth.participants
+    active = p[(p["start_year"] <= year) & (p["end_year"].isna() | (p["end_year"] >= year))].copy()
+    d = pd.DataFrame({
+        "personnummer": _format_pnr(rng, active["personnummer"]),
+        "registreringstyp": "personuppgifter",
+        "kon": _sex_codes(rng, active["sex"]),
+        "fodelsear": active["birth_year"].astype(int).astype(str),
+        "insats_id": active["insats_id"], "forbund": active["forbund"],
+        "startdatum": active["start"].dt.strftime("%Y-%m-%d"),
+        "slutdatum": active["end"].where(active["end"].dt.year <= year).dt.strftime("%Y-%m-%d").fillna(""),
+        "forsorjning_vid_start": active["benefit"],
+    })
+    n_anon = ANONYMOUS[year]
+    ins_ids = truth.insatser[year]
+    individ = ins_ids[ins_ids["typ"] == "individinriktad"]
+    pick = rng.integers(0, len(individ), n_anon)
+    anon = pd.DataFrame({
+        "personnummer": "", "registreringstyp": rng.choice(["anonym", "volym"], n_anon),
+        "kon": _sex_codes(rng, pd.Series(np.where(rng.random(n_anon) < 0.5, "kvinna", "man"))).to_numpy(),
+        "fodelsear": rng.integers(1960, 2004, n_anon).astype(str),
+        "insats_id": individ["insats_id"].to_numpy()[pick], "forbund": individ["forbund"].to_numpy()[pick],
+        "startdatum": _dates_in_year(rng, np.full(n_anon, year)).dt.strftime("%Y-%m-%d").to_numpy(),
+        "slutdatum": "", "forsorjning_vid_start": rng.choice(OTHER_SUPPORT, n_anon),
+    })
+    d = pd.concat([d, anon], ignore_index=True)
+    # Dirt: rows that cleaning must reject, each kind from a random clean row.
+    extra = []
+    base = d[d["registreringstyp"] == "personuppgifter"]
+
+    def sample(n: int) -> pd.DataFrame:
+        return base.iloc[rng.choice(len(base), size=n, replace=False)].copy()
+
+    twice = sample(dirt["deltagare"]["double_registration"])
+    start = pd.to_datetime(twice["startdatum"])
+    later = (start + pd.to_timedelta(rng.integers(1, 20, len(twice)), unit="D")).clip(upper=pd.Timestamp(f"{year}-12-31"))
+    twice["startdatum"] = later.dt.strftime("%Y-%m-%d")
+    ended = pd.to_datetime(twice["slutdatum"].replace("", None))
+    twice["slutdatum"] = twice["slutdatum"].where(~(ended < later), "")
+    extra.append(twice)
+    bad = sample(dirt["deltagare"]["bad_checksum"])
+    bad["personnummer"] = _bad_checksum(bad["personnummer"].str.replace("-", ""))
+    extra.append(bad)
+    swapped = sample(dirt["deltagare"]["end_before_start"])
+    swapped["slutdatum"] = (pd.to_datetime(swapped["startdatum"]) - pd.Timedelta(days=10)).dt.strftime("%Y-%m-%d")
+    extra.append(swapped)
+    outside = sample(dirt["deltagare"]["outside_year"])
+    outside["startdatum"] = f"{year + 1}-02-15"
+    outside["slutdatum"] = ""
+    extra.append(outside)
+    plus = sample(dirt["deltagare"]["plus_form_under_100"])
+    digits = plus["personnummer"].str.replace("-", "")
+    plus["personnummer"] = digits.str[-10:-4] + "+" + digits.str[-4:]
+    extra.append(plus)
+    d = pd.concat([d] + extra, ignore_index=True)
+    d.insert(0, "registrering_id", [f"R{year}-{i:06d}" for i in rng.permutation(len(d))])
+    dup = d.iloc[rng.choice(len(d), size=dirt["deltagare"]["exact_duplicate"], replace=False)]
+    d = pd.concat([d, dup], ignore_index=True).iloc[rng.permutation(len(d) + len(dup))]
+    d = _whitespace(rng, d, ["kon", "forbund", "forsorjning_vid_start"])
+    # Insatser.
+    ins = truth.insatser[year].copy()
+    ins = pd.concat([ins, ins.iloc[rng.choice(len(ins), dirt["insatser"]["exact_duplicate"], replace=False)]])
+    ins = _whitespace(rng, ins.iloc[rng.permutation(len(ins))], ["inriktning"])
+    # Benefit register (Latin-1, semicolons, decimal commas).
+    b = truth.benefits[year]
+    f = pd.DataFrame({
+        "personnummer": _format_pnr(rng, b["personnummer"]), "kon": _sex_codes(rng, b["sex"]),
+        "fodelsear": b["birth_year"].astype(int), "forman": b["benefit"], "diagnoskapitel": b["chapter"],
+        "formansstart": pd.to_datetime(b["benefit_start"]).dt.strftime("%Y-%m-%d"), "formansgrad": b["grade"],
+    })
+    badf = f.iloc[rng.choice(len(f), dirt["formaner"]["bad_checksum"], replace=False)].copy()
+    badf["personnummer"] = _bad_checksum(badf["personnummer"].str.replace("-", ""))
+    f = pd.concat([f, badf, f.iloc[rng.choice(len(f), dirt["formaner"]["exact_duplicate"], replace=False)]])
+    f = f.iloc[rng.permutation(len(f))]
+    exports = spec["exports"]
+    files = {
+        "deltagare": _csv(d, exports["deltagare"]["delimiter"], exports["deltagare"]["decimal"]),
+        "insatser": _csv(ins, exports["insatser"]["delimiter"], exports["insatser"]["decimal"]),
+        "formaner": _csv(f, exports["formaner"]["delimiter"], exports["formaner"]["decimal"]),
+    }
+    for kind, text in files.items():
+        encoding = exports[kind]["encoding"]
+        data = ("\ufeff" + text).encode("utf-8") if kind == "deltagare" else text.encode(
+            "utf-8" if encoding.startswith("utf-8") else encoding)
+        write_bytes_atomic(folder / exports[kind]["file"].format(year=year), data)
+    summary = {"year": year, "synthetic": True, "seed": seed, "dirt": dirt,
+               "rows": {"deltagare": len(d), "insatser": len(ins), "formaner": len(f)}}
+    write_text_atomic(folder / "smuts.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    return summary
+
+
+def write_demo(raw: Path, published_raw: Path, seed: int = SEED, population_scale: float = 1.0,
+               years: list[int] | None = None) -> list[Path]:
+    """Generate the demo exports into ``raw``/register/<year>/ (atomically per year)."""
+    spec = yaml.safe_load((raw / "register" / "exports.yaml").read_text(encoding="utf-8"))
+    truth = build_truth(load_published(published_raw), seed, population_scale)
+    written = []
+    for year in years or YEARS:
+        with atomic_dir(raw / "register" / str(year)) as tmp:
+            write_year(truth, year, tmp, spec, seed)
+        written.append(raw / "register" / str(year))
+    return written

@@ -1,0 +1,64 @@
+"""Personnummer: every written form, samordningsnummer, check digit, century, pseudonyms, key."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import personnummer as p
+from pipeline.errors import ConfigError
+
+
+def test_forms_of_the_same_number_normalise_alike():
+    forms = pd.Series(["811218-9876", "8112189876", "19811218-9876", "198112189876", " 811218-9876 "])
+    parsed = p.parse(forms, 2022)
+    assert parsed["problem"].isna().all()
+    assert set(parsed["normalised"]) == {"198112189876"}
+
+
+def test_century_from_reference_year_and_plus_sign():
+    parsed = p.parse(pd.Series(["121212-1212", "121212+1212", "19121212-1212"]), 2022)
+    assert parsed["normalised"].tolist() == ["201212121212", "191212121212", "191212121212"]
+
+
+def test_samordningsnummer_is_valid_and_flagged():
+    nine = np.array([[8, 1, 1, 2, 7, 8, 9, 8, 7]])  # 811278-987?: day 18 + 60
+    check = int(p.luhn_check_digit(nine)[0])
+    parsed = p.parse(pd.Series([f"811278-987{check}"]), 2022)
+    assert parsed["problem"].isna().all() and parsed["samordningsnummer"].all()
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("811218-9875", p.BAD_CHECKSUM), ("811318-9876", p.BAD_DATE), ("811232-9876", p.BAD_DATE),
+    ("81121-89876", p.BAD_FORMAT), ("", p.BAD_FORMAT), ("abcdefghij", p.BAD_FORMAT),
+])
+def test_problems_are_named(value, problem):
+    assert p.parse(pd.Series([value]), 2022)["problem"].iloc[0] == problem
+
+
+def test_generated_numbers_are_valid_and_distinct():
+    rng = np.random.default_rng(1)
+    numbers = p.generate(np.repeat(np.arange(1960, 1965), 2000), rng, coordination_share=0.1)
+    parsed = p.parse(pd.Series(numbers), 2022)
+    assert parsed["problem"].isna().all() and len(set(numbers)) == len(numbers)
+    assert 0.05 < parsed["samordningsnummer"].mean() < 0.15
+
+
+def test_pseudonyms_are_keyed_and_stable():
+    values = pd.Series(["198112189876", "198112189876", pd.NA], dtype="string")
+    a = p.pseudonymise(values, b"a" * 32)
+    assert a.iloc[0] == a.iloc[1] and pd.isna(a.iloc[2]) and len(a.iloc[0]) == 32
+    assert "198112189876" not in a.iloc[0]
+    assert p.pseudonymise(values, b"b" * 32).iloc[0] != a.iloc[0]
+
+
+def test_key_from_environment_or_a_file_outside_the_repo(tmp_path, monkeypatch):
+    monkeypatch.setenv(p.KEY_ENV, "00" * 32)
+    assert p.load_key() == bytes(32)
+    monkeypatch.setenv(p.KEY_ENV, "xyz")
+    with pytest.raises(ConfigError, match="hexadecimal"):
+        p.load_key()
+    monkeypatch.delenv(p.KEY_ENV)
+    monkeypatch.setenv(p.KEY_FILE_ENV, str(tmp_path / "finsam" / "key"))
+    key = p.load_key()
+    assert len(key) == 32 and p.load_key() == key
+    assert (tmp_path / "finsam" / "key").stat().st_mode & 0o777 == 0o600

@@ -1,0 +1,134 @@
+"""Register microdata: cleaning rules against the documented dirt, definitions, bad input, no personnummer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from pipeline.errors import InputError
+from pipeline.privacy import scan
+from pipeline.register import clean_export, clean_year, load_exports, read_export
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.slow
+YEARS = list(range(2016, 2023))
+DIRT_REASON = {  # what the demo injects (smuts.json) → the reason the cleaning must give
+    ("deltagare", "exact_duplicate"): "dubblett", ("deltagare", "double_registration"): "dubbelregistrering",
+    ("deltagare", "bad_checksum"): "personnummer_kontrollsiffra", ("deltagare", "end_before_start"): "slut_fore_start",
+    ("deltagare", "outside_year"): "utanfor_aret", ("deltagare", "plus_form_under_100"): "personnummer_fodelsear",
+    ("insatser", "exact_duplicate"): "dubblett", ("formaner", "exact_duplicate"): "dubblett",
+    ("formaner", "bad_checksum"): "personnummer_kontrollsiffra",
+}
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_quarantine_matches_the_injected_dirt_and_nothing_is_lost(register_project, year):
+    folder = register_project.processed / "register" / str(year)
+    dirt = json.loads((register_project.raw / "register" / str(year) / "smuts.json").read_text())
+    quarantine = pd.read_parquet(folder / "karantan.parquet")
+    found = quarantine.groupby(["export", "reason"]).size().to_dict()
+    expected = {}
+    for export, kinds in dirt["dirt"].items():
+        for kind, n in kinds.items():
+            key = (export, DIRT_REASON[(export, kind)])
+            expected[key] = expected.get(key, 0) + n
+    assert found == expected
+    quality = pd.read_parquet(folder / "kvalitet.parquet")
+    for export, rows in dirt["rows"].items():
+        q = quality[quality["export"] == export].set_index("measure")["count"]
+        assert q["rader in"] == rows
+        assert q["behållna"] + q[q.index.str.startswith("karantän")].sum() == rows
+
+
+def test_processed_register_data_holds_no_personnummer(register_project):
+    for year in (2016, 2022):
+        for name in ("deltagare", "formaner"):
+            frame = pd.read_parquet(register_project.processed / "register" / str(year) / f"{name}.parquet")
+            assert "personnummer" not in frame.columns and frame["person_id"].str.len().eq(32).all()
+    assert scan([register_project.processed / "register"]) == []
+
+
+def test_register_cleaning_notebook_was_run_by_the_stage(register_project):
+    assert (register_project.processed / "register" / "2022" / "rensning_2022.ipynb").is_file()
+
+
+def _deltagare_csv(tmp_path, rows: list[str], year: int = 2022):
+    spec = dict(load_exports(REPO / "data" / "raw" / "register")["deltagare"])
+    header = ",".join(spec["columns"])
+    path = tmp_path / f"sus_deltagare_{year}.csv"
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path, spec
+
+
+def test_definitions_of_ongoing_and_new(tmp_path):
+    rows = [
+        "R1,811218-9876,personuppgifter,K,1981,I1,F,2022-12-31,,sjukpenning",          # new and ongoing
+        "R2,121212-1212,personuppgifter,M,2012,I1,F,2021-03-01,2022-01-01,sjukpenning",  # ongoing only
+        "R3,19121212+1212,personuppgifter,man,1912,I2,F,2020-01-01,,sjukpenning",        # ongoing only, 10 digits + 12
+        "R4,,anonym,2,1990,I1,F,2022-05-05,,ingen",                                      # kept, no person
+        "R5,811218-9876,personuppgifter,K,1981,I1,F,2022-12-31,,sjukpenning",           # same person, same insats
+    ]
+    path, spec = _deltagare_csv(tmp_path, rows)
+    result = clean_export(read_export(path, spec), "deltagare", 2022, ".", b"k" * 32)
+    kept = result.kept.set_index("registration_id")
+    assert kept.loc["R1", ["ongoing", "new"]].tolist() == [True, True]
+    assert kept.loc["R2", ["ongoing", "new"]].tolist() == [True, False]
+    assert kept.loc["R3", ["ongoing", "new"]].tolist() == [True, False]
+    assert pd.isna(kept.loc["R4", "person_id"])
+    assert result.quarantine["reason"].tolist() == ["dubbelregistrering"] and len(kept) + 1 == 5
+
+
+def _copy_year(register_project, tmp_path, year=2017):
+    target = tmp_path / "register"
+    shutil.copytree(register_project.raw / "register" / str(year), target / str(year))
+    shutil.copy2(register_project.raw / "register" / "exports.yaml", target / "exports.yaml")
+    return target
+
+
+def test_unknown_code_stops_with_file_line_and_column(register_project, tmp_path):
+    raw = _copy_year(register_project, tmp_path)
+    path = raw / "2017" / "sus_deltagare_2017.csv"
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    lines[5] = lines[5].rsplit(",", 1)[0] + ",sjukersattning"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        clean_year(raw, 2017, key=b"k" * 32)
+    assert "sus_deltagare_2017.csv, line 6, column 'forsorjning_vid_start': unknown code 'sjukersattning'" in str(err.value)
+
+
+def test_missing_column_wrong_delimiter_and_encoding(register_project, tmp_path):
+    raw = _copy_year(register_project, tmp_path)
+    benefits = raw / "2017" / "formaner_2017.csv"
+    text = benefits.read_bytes().decode("latin-1")
+    benefits.write_bytes(text.replace(";", ",").encode("latin-1"))
+    with pytest.raises(InputError, match="formaner_2017.csv, line 1: the header is split by ',', but this export must use ';'"):
+        clean_year(raw, 2017, key=b"k" * 32)
+    header, rest = text.split("\n", 1)
+    benefits.write_bytes((header.replace(";diagnoskapitel", "") + "\n" + rest).encode("latin-1"))
+    with pytest.raises(InputError, match="line 1, column 'diagnoskapitel': missing column"):
+        clean_year(raw, 2017, key=b"k" * 32)
+    benefits.write_bytes(text.encode("latin-1"))
+    participants = raw / "2017" / "sus_deltagare_2017.csv"
+    participants.write_bytes(participants.read_text(encoding="utf-8-sig").replace("Samordningsförbund 07", "Samordningsf\xf6rbund 07", 1).encode("latin-1"))
+    with pytest.raises(InputError, match=r"sus_deltagare_2017.csv, line \d+: cannot be read as utf-8-sig"):
+        clean_year(raw, 2017, key=b"k" * 32)
+
+
+def test_bad_export_from_the_command_line_leaves_no_half_written_output(register_project, tmp_path):
+    project_copy = tmp_path / "p"
+    shutil.copytree(register_project.root, project_copy, ignore=shutil.ignore_patterns("reports", ".finsam"))
+    path = project_copy / "data" / "raw" / "register" / "2022" / "sus_insatser_2022.csv"
+    path.write_text(path.read_text(encoding="utf-8-sig").replace(",individinriktad,", ",individ,", 1), encoding="utf-8")
+    before = sorted(p.name for p in (project_copy / "data" / "processed" / "register" / "2022").iterdir())
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "stage", "register", "--year", "2022"],
+                          cwd=project_copy, capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "sus_insatser_2022.csv" in proc.stderr and "unknown code 'individ'" in proc.stderr, proc.stderr
+    after = sorted(p.name for p in (project_copy / "data" / "processed" / "register" / "2022").iterdir())
+    assert after == before, (before, after)  # the previous output is intact, nothing half-written beside it
