@@ -192,3 +192,27 @@ def sorted_bars(frame: pd.DataFrame, label: str, value: str, path: Path, xlabel:
     ax.set_axisbelow(True)
     ax.set_xlabel(xlabel)
     return _save(fig, path)
+
+
+def forest(frame: pd.DataFrame, path: Path, xlabel: str) -> Path:
+    """Odds ratios with confidence intervals on a log axis, one row per ``label``, a line at 1."""
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.42 * len(frame) + 1.0))
+    positions = list(range(len(frame)))
+    ax.errorbar(frame["estimate"], positions,
+                xerr=[frame["estimate"] - frame["ci_low"], frame["ci_high"] - frame["estimate"]],
+                fmt="o", color=PALETTE[0], ecolor=PALETTE[0], capsize=3)
+    ax.axvline(1.0, color="#1d2330", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(mticker.FixedLocator([0.25, 0.5, 1, 2, 4]))
+    ax.xaxis.set_minor_locator(mticker.NullLocator())
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: fmt.number(v, 2 if v < 1 else 0)))
+    low = min(0.2, float(frame["ci_low"].min()) * 0.8)
+    high = max(5.0, float(frame["ci_high"].max()) * 1.25)
+    ax.set_xlim(low, high)
+    ax.set_yticks(positions, list(frame["label"]))
+    ax.invert_yaxis()
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.set_xlabel(xlabel)
+    return _save(fig, path)

@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     stage_sub.add_parser("register-demo", help="write the synthetic register exports into data/raw/register/<year>/")
     rg = stage_sub.add_parser("register", help="clean one year's register exports (notebooks/register_rensning.ipynb)")
     rg.add_argument("--year", required=True, help="one of params.yaml register.years")
+    md = stage_sub.add_parser("models", help="descriptions and models for one year (data/processed/models/<year>)")
+    md.add_argument("--year", required=True)
+    mr = stage_sub.add_parser("modeller", help="execute and render the model appendix for one year")
+    mr.add_argument("--year", required=True)
+    mr.add_argument("--formats", default=None, help="comma-separated: html,pdf (default: params.yaml)")
     stage_sub.add_parser("register-tables", help="Tabell 1–6 from the cleaned microdata, with disclosure control")
     en = stage_sub.add_parser("enkat", help="clean one year's survey export (notebooks/enkat_rensning.ipynb)")
     en.add_argument("--year", required=True, help="survey year (one of params.yaml enkat.years)")
@@ -78,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
             print(stages.stage_register_demo(project))
         elif args.stage == "register":
             print(stages.stage_register(project, args.year))
+        elif args.stage == "models":
+            print(stages.stage_models(project, args.year))
+        elif args.stage == "modeller":
+            print(stages.stage_modeller(project, args.year, args.formats.split(",") if args.formats else None))
         elif args.stage == "register-tables":
             print(stages.stage_register_tables(project))
         elif args.stage == "enkat":

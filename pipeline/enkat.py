@@ -23,7 +23,7 @@ import pandas as pd
 import yaml
 
 from .errors import ConfigError, InputError
-from .io import write_csv_atomic, write_parquet_atomic
+from .io import write_tables
 from .privacy import scrub
 
 QUESTIONS_FILE = "fragor.yaml"
@@ -254,12 +254,7 @@ def clean(survey: Survey, export: str | Path | None = None) -> CleanSurvey:
 
 
 def save_clean(clean_survey: CleanSurvey, out_dir: Path) -> list[Path]:
-    written = []
-    for name in CleanSurvey.TABLES:
-        frame = getattr(clean_survey, name)
-        written.append(write_parquet_atomic(frame, out_dir / f"{name}.parquet"))
-        written.append(write_csv_atomic(frame, out_dir / f"{name}.csv"))
-    return written
+    return write_tables({name: getattr(clean_survey, name) for name in CleanSurvey.TABLES}, out_dir)
 
 
 def load_clean(out_dir: str | Path) -> CleanSurvey:

@@ -201,3 +201,12 @@ def atomic_dir(final: str | Path) -> Iterator[Path]:
         os.replace(final, old)
     os.replace(tmp, final)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> list[Path]:
+    """Each frame as ``<name>.parquet`` and ``<name>.csv`` in ``out_dir`` (atomically, file by file)."""
+    written = []
+    for name, frame in tables.items():
+        written.append(write_parquet_atomic(frame, Path(out_dir) / f"{name}.parquet"))
+        written.append(write_csv_atomic(frame, Path(out_dir) / f"{name}.csv"))
+    return written

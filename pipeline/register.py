@@ -148,6 +148,7 @@ def _schema(kind: str, decimal: str):
         "fodelsear": pa.Column(str, [required, year]), "forman": pa.Column(str, [required, code(BENEFITS)]),
         "diagnoskapitel": pa.Column(str, required), "formansstart": pa.Column(str, [required, date]),
         "formansgrad": pa.Column(str, [required, number]),
+        "arbete_studier_12m": pa.Column(str, pa.Check.isin(["0", "1", ""], name="okand_kod")),
     }, strict=False)
 
 
@@ -276,6 +277,7 @@ def clean_export(frame: pd.DataFrame, kind: str, year: int, decimal: str, key: b
                                       "formansstart": "benefit_start", "formansgrad": "grade"})
         frame["benefit_start"] = pd.to_datetime(frame["benefit_start"], format="%Y-%m-%d", errors="coerce")
         frame["grade"] = frame["grade"].str.replace(",", ".", regex=False).astype(float)
+        frame["work_or_study_12m"] = frame.pop("arbete_studier_12m").map({"1": True, "0": False, "": pd.NA}).astype("boolean")
     quarantine = pd.concat([p for p in parts if len(p)] or [_quarantine(frame.iloc[:0], kind, "", "")],
                            ignore_index=True)
     kept = frame.drop(columns="_line").reset_index(drop=True)

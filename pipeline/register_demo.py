@@ -24,6 +24,7 @@ import yaml
 
 from .fmt import round_half_up
 from .io import atomic_dir, write_bytes_atomic, write_text_atomic
+from .models import AGE_GROUPS, age_group, design_columns, time_group
 from .personnummer import generate as generate_pnr
 from .published import load_published
 
@@ -40,7 +41,20 @@ POPULATION_FACTOR = {  # reference population relative to 2022 (invented for 201
     "sjukpenning": {2016: 1.05, 2017: 1.07, 2018: 1.05, 2019: 1.0, 2020: 1.02, 2021: 0.98, 2022: 1.0},
 }
 SHARE_MEN = {"aktivitetsersattning": 0.54, "sjukpenning": 0.37}  # 002 ch. 4 (2022), used for every year
-SHARE_PSYCHIATRIC = {"aktivitetsersattning": 0.60, "sjukpenning": 0.45}  # non-participants: invented
+# The models' categories (label, lowest, highest) and the true parameters the demo is drawn from.
+DEMO_TIME_GROUPS = [("0", 0, 0), ("1-2", 1, 2), ("3+", 3, 5)]  # years with the benefit drawn for the demo
+TRUE_PARTICIPATION = {  # odds ratios of taking part (the reference: woman, youngest group, no F diagnosis, < 1 year)
+    "aktivitetsersattning": {"alder_25-29": 0.8, "psykiatrisk_diagnos": 1.8, "tid_1-2": 0.9, "tid_3+": 0.6},
+    "sjukpenning": {"alder_30-49": 0.85, "alder_50-64": 0.6, "psykiatrisk_diagnos": 2.5, "tid_1-2": 0.8, "tid_3+": 0.5},
+}
+TRUE_OUTCOME = {  # odds ratios for being in work or studies 12 months later; participation has a true effect
+    # The diagnosis is the strong confounder: it raises participation and lowers the outcome, so a
+    # naive comparison understates the effect of taking part.
+    benefit: {"baseline_odds": 0.45, "participant": 1.6, "psykiatrisk_diagnos": 0.25, "tid_1-2": 0.95, "tid_3+": 0.85,
+              "man": 1.1} | ({"alder_25-29": 1.0} if benefit == "aktivitetsersattning" else
+                             {"alder_30-49": 1.0, "alder_50-64": 0.9})
+    for benefit in ("aktivitetsersattning", "sjukpenning")
+}
 N_FORBUND = 80
 INDIVID_INRIKTNING = ("Rehabilitering till arbete/utbildning", "Förberedande insatser", "Kartläggning av individer",
                       "Förebyggande insats", "Annan inriktning")
@@ -63,6 +77,7 @@ class Truth:
     participants: pd.DataFrame  # one row per person and registration (clean)
     insatser: dict[int, pd.DataFrame]
     benefits: dict[int, pd.DataFrame]
+    models: dict[tuple[int, str], dict]  # the true model parameters per year and benefit (sanning.json)
 
 
 def _dates_in_year(rng: np.random.Generator, years: np.ndarray) -> pd.Series:
@@ -168,48 +183,107 @@ def build_truth(published, seed: int = SEED, population_scale: float = 1.0) -> T
         pick = rng.integers(0, len(individ), len(idx))
         p.loc[idx, "insats_id"] = individ["insats_id"].to_numpy()[pick]
         p.loc[idx, "forbund"] = individ["forbund"].to_numpy()[pick]
-    # Benefit register: participants with a benefit in every year they take part, plus a pool of others.
-    benefits = {}
-    pools = {}
-    for benefit, share_men in SHARE_MEN.items():
-        size = int(max(POPULATION_FACTOR[benefit].values()) * 1.15 * _population(published, benefit) * population_scale)
-        sex = np.where(rng.random(size) < share_men, "man", "kvinna")
-        low, high = (19, 30) if benefit == "aktivitetsersattning" else (20, 65)
-        birth = 2022 - rng.integers(low, high, size)
-        pools[benefit] = pd.DataFrame({
-            "personnummer": "", "sex": sex, "birth_year": birth,
-            "chapter": np.where(rng.random(size) < SHARE_PSYCHIATRIC[benefit], PSYCHIATRIC,
-                                rng.choice(CHAPTERS_OTHER, size)),
-            "benefit_start": _dates_in_year(rng, rng.integers(2008, 2016, size)),
-        })
-    # One call for everyone, so that no two people share a personnummer.
-    births = np.concatenate([p["birth_year"].to_numpy()] + [pool["birth_year"].to_numpy() for pool in pools.values()])
-    numbers = generate_pnr(births.astype(int), rng, coordination_share=0.02)
-    p["personnummer"] = numbers[: len(p)]
-    offset = len(p)
-    for pool in pools.values():
-        pool["personnummer"] = numbers[offset: offset + len(pool)]
-        offset += len(pool)
+    # Benefit register: the participants of each year, and people who do not take part drawn so
+    # that the true participation model holds (see ``_reference_population``). Each participant's
+    # time with the benefit at the start of the insats is drawn once.
+    p["benefit_years_before"] = rng.choice(6, len(p), p=[0.35, 0.25, 0.15, 0.1, 0.1, 0.05])
+    p["benefit_start"] = _dates_in_year(rng, (p["start_year"] - p["benefit_years_before"]).to_numpy())
+    benefits, truth = {}, {}
+    others: dict[tuple[int, str], pd.DataFrame] = {}
+    parts: dict[tuple[int, str], pd.DataFrame] = {}
     for y in YEARS:
-        frames = []
         for benefit in BENEFITS:
-            part = p[(p["benefit"] == benefit) & (p["start_year"] <= y) &
-                     (p["end_year"].isna() | (p["end_year"] >= y))]
-            part = pd.DataFrame({
-                "personnummer": part["personnummer"], "sex": part["sex"], "birth_year": part["birth_year"],
-                "chapter": np.where(part["psychiatric"], PSYCHIATRIC, rng.choice(CHAPTERS_OTHER, len(part))),
-                "benefit_start": part["start"] - pd.to_timedelta(rng.integers(30, 700, len(part)), unit="D"),
-            })
+            part = p[(p["benefit"] == benefit) & (p["start_year"] <= y) & (p["end_year"].isna() | (p["end_year"] >= y))]
             target = int(round(_population(published, benefit) * POPULATION_FACTOR[benefit][y] * population_scale))
             if y == 2022 and population_scale == 1.0:
                 target = _population(published, benefit)
-            rest = pools[benefit].iloc[rng.choice(len(pools[benefit]), size=max(target - len(part), 0), replace=False)]
-            both = pd.concat([part, rest], ignore_index=True)
+            rest, truth[(y, benefit)] = _reference_population(rng, part, benefit, y, max(target - len(part), 0))
+            parts[(y, benefit)], others[(y, benefit)] = part, rest
+    # One call for everyone, so that no two people share a personnummer.
+    births = np.concatenate([p["birth_year"].to_numpy()] + [o["birth_year"].to_numpy() for o in others.values()])
+    numbers = generate_pnr(births.astype(int), rng, coordination_share=0.02)
+    p["personnummer"] = numbers[: len(p)]
+    offset = len(p)
+    for o in others.values():
+        o["personnummer"] = numbers[offset: offset + len(o)]
+        offset += len(o)
+    for y in YEARS:
+        frames = []
+        for benefit in BENEFITS:
+            part = p.loc[parts[(y, benefit)].index]
+            part = pd.DataFrame({
+                "personnummer": part["personnummer"], "sex": part["sex"], "birth_year": part["birth_year"],
+                "psychiatric": part["psychiatric"], "benefit_start": part["benefit_start"], "participant": True,
+            })
+            both = pd.concat([part, others[(y, benefit)]], ignore_index=True)
+            both["chapter"] = np.where(both["psychiatric"], PSYCHIATRIC, rng.choice(CHAPTERS_OTHER, len(both)))
             both["benefit"] = benefit
             both["grade"] = rng.choice([1.0, 0.75, 0.5, 0.25], len(both), p=[0.6, 0.1, 0.2, 0.1])
-            frames.append(both)
+            both["outcome"], truth[(y, benefit)]["outcome"] = _outcome(rng, both, benefit, y)
+            frames.append(both.drop(columns=["psychiatric"]))
         benefits[y] = pd.concat(frames, ignore_index=True)
-    return Truth(p, insatser, benefits)
+    return Truth(p, insatser, benefits, truth)
+
+
+def _reference_population(rng, part: pd.DataFrame, benefit: str, year: int, n: int) -> tuple[pd.DataFrame, dict]:
+    """``n`` people with the benefit who do not take part, drawn so that participation follows a
+    logistic model with the true odds ratios of ``TRUE_PARTICIPATION`` (a case-control identity:
+    non-participants in each covariate cell = participants in the cell × exp(−β·x), scaled).
+    The odds ratio for men is whatever makes the share of men equal ``SHARE_MEN``."""
+    cells = pd.DataFrame({
+        "sex": part["sex"].to_numpy(),
+        "age": age_group(benefit, year - part["birth_year"].to_numpy()),
+        "psychiatric": part["psychiatric"].to_numpy(),
+        "time": time_group(year - part["benefit_start"].dt.year.to_numpy()),
+    }).value_counts().rename("n").reset_index()
+    beta = TRUE_PARTICIPATION[benefit]
+    design = design_columns(benefit, cells["sex"], cells["age"], cells["psychiatric"], cells["time"])
+    eta = sum(np.log(beta[term]) * design[term] for term in beta)
+    base = cells["n"].to_numpy() * np.exp(-eta)
+    men = design["man"].astype(bool)
+    target_men = SHARE_MEN[benefit] * (n + len(part)) - men[np.repeat(np.arange(len(cells)), cells["n"])].sum()
+    low, high = -10.0, 10.0
+    for _ in range(80):  # bisection on the men's log odds ratio
+        mid = (low + high) / 2
+        w = base * np.exp(-mid * men)
+        share = w[men].sum() / w.sum()
+        if share * n > target_men:
+            low = mid
+        else:
+            high = mid
+    beta_man = (low + high) / 2
+    w = base * np.exp(-beta_man * men)
+    draws = rng.multinomial(n, w / w.sum())
+    rows = cells.loc[np.repeat(cells.index, draws)].reset_index(drop=True)
+    def within(groups: list[tuple[str, int, int]], labels: pd.Series) -> np.ndarray:
+        low = labels.map({g: lo for g, lo, _ in groups}).to_numpy(int)
+        high = labels.map({g: hi for g, _, hi in groups}).to_numpy(int)
+        return rng.integers(low, high + 1) if len(labels) else np.array([], dtype=int)
+    age = within(AGE_GROUPS[benefit], rows["age"])
+    before = within(DEMO_TIME_GROUPS, rows["time"])
+    out = pd.DataFrame({
+        "personnummer": "", "sex": rows["sex"], "birth_year": year - age, "psychiatric": rows["psychiatric"].astype(bool),
+        "benefit_start": _dates_in_year(rng, year - before), "participant": False,
+    })
+    truth = {"participation_odds_ratios": {t: float(v) for t, v in beta.items()} | {"man": float(np.exp(beta_man))}}
+    return out, truth
+
+
+def _outcome(rng, frame: pd.DataFrame, benefit: str, year: int) -> tuple[np.ndarray, dict]:
+    """In work or studies 12 months later: a logistic model with a true effect of taking part,
+    confounded by diagnosis, age and time with the benefit (which also drive participation)."""
+    g = TRUE_OUTCOME[benefit]
+    design = design_columns(benefit, frame["sex"], age_group(benefit, year - frame["birth_year"].to_numpy()),
+                     frame["psychiatric"], time_group(year - pd.to_datetime(frame["benefit_start"]).dt.year.to_numpy()))
+    eta0 = np.log(g["baseline_odds"]) + sum(np.log(g[t]) * design[t] for t in design if t in g)
+    treated = frame["participant"].to_numpy(bool)
+    p1 = 1 / (1 + np.exp(-(eta0 + np.log(g["participant"]))))
+    p0 = 1 / (1 + np.exp(-eta0))
+    y = rng.random(len(frame)) < np.where(treated, p1, p0)
+    att = float((p1[treated] - p0[treated]).mean()) if treated.any() else float("nan")
+    return y.astype(int), {"odds_ratios": dict(g), "att_risk_difference": att,
+                           "risk_treated_if_untreated": float(p0[treated].mean()) if treated.any() else float("nan")}
+
 
 
 def _population(published, benefit: str) -> int:
@@ -323,6 +397,7 @@ def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SE
         "personnummer": _format_pnr(rng, b["personnummer"]), "kon": _sex_codes(rng, b["sex"]),
         "fodelsear": b["birth_year"].astype(int), "forman": b["benefit"], "diagnoskapitel": b["chapter"],
         "formansstart": pd.to_datetime(b["benefit_start"]).dt.strftime("%Y-%m-%d"), "formansgrad": b["grade"],
+        "arbete_studier_12m": b["outcome"],
     })
     badf = f.iloc[rng.choice(len(f), dirt["formaner"]["bad_checksum"], replace=False)].copy()
     badf["personnummer"] = _bad_checksum(badf["personnummer"].str.replace("-", ""))
@@ -342,6 +417,9 @@ def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SE
     summary = {"year": year, "synthetic": True, "seed": seed, "dirt": dirt,
                "rows": {"deltagare": len(d), "insatser": len(ins), "formaner": len(f)}}
     write_text_atomic(folder / "smuts.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    models = {benefit: truth.models[(year, benefit)] for benefit in BENEFITS}
+    write_text_atomic(folder / "sanning.json", json.dumps({"year": year, "synthetic": True, "models": models},
+                                                          indent=2, ensure_ascii=False) + "\n")
     return summary
 
 

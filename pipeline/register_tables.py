@@ -15,7 +15,7 @@ import pandas as pd
 
 from .disclosure import suppress
 from .fmt import round_half_up
-from .io import write_csv_atomic, write_parquet_atomic
+from .io import write_tables
 from .published import PARTICIPANT_TABLES, PublishedData
 
 TARGET_FLAGS = {
@@ -131,11 +131,7 @@ def build(years: list[int], cleaned_root: Path, threshold: int) -> dict[str, pd.
 
 
 def save(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
-    written = []
-    for name, frame in tables.items():
-        written.append(write_parquet_atomic(frame, out_dir / f"{name}.parquet"))
-        written.append(write_csv_atomic(frame, out_dir / f"{name}.csv"))
-    return written
+    return write_tables(tables, out_dir)
 
 
 def as_published(register_dir: Path, published: PublishedData) -> PublishedData:

@@ -9,6 +9,9 @@ from .io import write_text_atomic
 
 APPENDICES = {
     "bilaga1": ("Bilaga 1 Tabeller", "Deltagare och insatser i SUS, tabell 1–6, med avstämning mot publicerade uppgifter"),
+    "modeller": ("Modellbilaga",
+                 "Deltagare jämförda med alla med samma ersättning: sammansättning, deltagandemodell, trend och "
+                 "utfall med propensity score-viktning (syntetiska demodata)"),
     "bilaga3": ("Bilaga 3 Enkätresultat",
                 "Enkät till förbundschefer, ordförande och vice ordförande: svarsfrekvens och alla frågor per grupp "
                 "(syntetiska demodata)"),

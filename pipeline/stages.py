@@ -22,6 +22,7 @@ BILAGA4_NOTEBOOK = "bilaga4.ipynb"
 BILAGA3_NOTEBOOK = "bilaga3.ipynb"
 CLEANING_NOTEBOOK = "enkat_rensning.ipynb"
 REGISTER_NOTEBOOK = "register_rensning.ipynb"
+MODELS_NOTEBOOK = "modeller.ipynb"
 
 
 def stage_published(project: Project) -> Path:
@@ -96,6 +97,34 @@ def stage_register_tables(project: Project) -> Path:
     with atomic_dir(final) as tmp:
         register_tables.save(tables, tmp)
     return final
+
+
+def stage_models(project: Project, year) -> Path:
+    """Descriptions and models for one year into data/processed/models/<year>/ (tidy Parquet)."""
+    from . import models
+
+    year = validate_year(year, _register_params(project)["years"], "register years (params.yaml register.years)")
+    threshold = int(project.params.get("disclosure", {}).get("min_cell_count", 5))
+    tables = models.run_year(year, project.processed / "register", project.processed / "register" / "tabeller",
+                             threshold)
+    final = project.processed / "models" / str(year)
+    with atomic_dir(final) as tmp:
+        models.save(tables, tmp)
+    return final
+
+
+def stage_modeller(project: Project, year, formats: list[str] | None = None, out_root: Path | None = None,
+                   use_quarto: bool | None = None) -> Path:
+    """Execute notebooks/modeller.ipynb for one year into reports/<year>/modeller/."""
+    year = validate_year(year, _register_params(project)["years"], "register years (params.yaml register.years)")
+    synthetic = bool((project.params.get("register") or {}).get("demo", True))
+    return _render_report(
+        project, MODELS_NOTEBOOK, (out_root or project.reports) / str(year) / "modeller", f"modeller_{year}",
+        {"year": year, "models_dir": str((project.processed / "models" / str(year)).resolve()),
+         "synthetic": synthetic},
+        f"Redovisningsår {year}", f"Modellbilaga – {year}" + (f" · {fmt.SYNTHETIC}" if synthetic else ""),
+        _formats(project, formats), use_quarto,
+    )
 
 
 def stage_bilaga1(project: Project, year, formats: list[str] | None = None, out_root: Path | None = None,
@@ -188,6 +217,7 @@ def stage_bilaga3(project: Project, year, formats: list[str] | None = None, out_
 def appendix_years(project: Project) -> dict[str, list[int]]:
     """The years each appendix is built for (the index lists exactly these)."""
     return {"bilaga1": project.years,
+            "modeller": list(_register_params(project).get("years", [])),
             "bilaga3": enkat.params_years(project.params),
             "bilaga4": [malgrupp.parse_assumptions(project.params, str(project.root / PARAMS_FILE)).year]}
 

@@ -95,7 +95,7 @@ def built_bilaga3(published_project) -> Path:
 
 @pytest.fixture(scope="session")
 def register_project(published_project) -> Project:
-    """Demo register exports for every year (reference population at 1 % of national scale),
+    """Demo register exports for every year (reference population at 10 % of national scale),
     cleaned (2022 through the notebook stage, the other years by the same functions directly),
     and Tabell 1–6 counted from them."""
     import yaml
@@ -105,7 +105,7 @@ def register_project(published_project) -> Project:
 
     params_path = published_project.root / "params.yaml"
     params = yaml.safe_load(params_path.read_text(encoding="utf-8"))
-    params["register"]["population_scale"] = 0.01
+    params["register"]["population_scale"] = 0.1
     params_path.write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
     project = Project(published_project.root)
     stage_register_demo(project)

@@ -15,7 +15,9 @@ def test_project_dvc_yaml_expands_to_every_year():
     stages = load_stages(REPO, params)
     names = [s.name for s in stages]
     register = [f"register@{y}" for y in params["register"]["years"]]
-    assert names == (["published", "register_demo"] + register + ["register_tables"]
+    models = [f"models@{y}" for y in params["register"]["years"]]
+    modeller = [f"modeller@{y}" for y in params["register"]["years"]]
+    assert names == (["published", "register_demo"] + register + ["register_tables"] + models + modeller
                      + [f"bilaga1@{y}" for y in params["years"]] + ["enkat@2016", "bilaga3@2016"]
                      + ["malgrupp", "bilaga4", "index"])
     b22 = stages[names.index("bilaga1@2022")]
@@ -27,7 +29,8 @@ def test_project_dvc_yaml_expands_to_every_year():
     assert order[0] == ["published", "register_demo", "enkat@2016", "malgrupp", "index"]
     assert order[1] == register + ["bilaga3@2016", "bilaga4"]
     assert order[2] == ["register_tables"]
-    assert order[3] == [f"bilaga1@{y}" for y in params["years"]]
+    assert order[3] == models + [f"bilaga1@{y}" for y in params["years"]]
+    assert order[4] == modeller
 
 
 def _toy(tmp_path):

@@ -1,0 +1,215 @@
+"""The model appendix (Modellbilaga) for one year: tables, forest plots and generated sentences.
+
+The notebook (notebooks/modeller.ipynb) creates a ``Modellbilaga`` from what
+``finsam stage models`` wrote to data/processed/models/<year>/ and displays its Markdown.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import charts, fmt
+from .models import BENEFIT_LABELS, BENEFITS, STANDARD_YEAR, TERM_LABELS, VARIABLES, load
+from .tables import markdown_table
+
+_PHRASE = {"aktivitetsersattning": "aktivitetsersättning", "sjukpenning": "sjukpenning"}
+_CATEGORY = {"kvinna": "Kvinna", "man": "Man", "True": "Ja", "False": "Nej", "0": "Under 1 år", "1-2": "1–2 år",
+             "3+": "3 år eller mer"}
+SERIES_LABELS = {
+    "deltagare_aktivitetsersattning": "Pågående deltagare med aktivitetsersättning",
+    "deltagare_sjukpenning": "Pågående deltagare med sjukpenning",
+    "insatser_unga_aktivitetsersattning": "Insatser för unga med aktivitetsersättning",
+    "insatser_sjukskrivna": "Insatser för sjukskrivna",
+    "insatser_unga_funktionsnedsattning": "Insatser för unga med funktionsnedsättning",
+}
+
+
+def _ci(low, high, decimals: int = 2) -> str:
+    return f"{fmt.number(low, decimals)}–{fmt.number(high, decimals)}"
+
+
+def _category(value: str) -> str:
+    return _CATEGORY.get(value, value.replace("-", "–") + " år" if value[:1].isdigit() else value)
+
+
+@dataclass
+class Modellbilaga:
+    year: int
+    tables: dict[str, pd.DataFrame]
+    out_dir: Path
+    synthetic: bool = True
+
+    @classmethod
+    def load(cls, year: int, models_dir: str | Path, out_dir: str | Path = ".", synthetic: bool = True):
+        return cls(int(year), load(Path(models_dir)), Path(out_dir), synthetic)
+
+    def _estimates(self, model: str, benefit: str | None = None) -> pd.DataFrame:
+        e = self.tables["estimates"]
+        e = e[e["model"] == model]
+        return e if benefit is None else e[e["benefit"] == benefit]
+
+    def banner_markdown(self) -> str:
+        if not self.synthetic:
+            return ""
+        return (f"::: banner\n{fmt.SYNTHETIC}. Alla skattningar i bilagan bygger på syntetiska registerdata, "
+                f"dragna ur kända modeller; de säger ingenting om verkliga deltagare.\n:::\n")
+
+    # ------------------------------------------------------------------ participation and composition
+    def rates_markdown(self) -> str:
+        r = self.tables["rates"]
+        sentences, rows = [], []
+        for row in r.itertuples():
+            phrase = _PHRASE[row.benefit]
+            sentences.append(
+                f"Av de {fmt.number(row.n_population)} som hade {phrase} under {self.year} deltog "
+                f"{fmt.number(row.n_participants)} i en insats, {fmt.percent(row.crude, 1)}.")
+            rows.append({"Ersättning": BENEFIT_LABELS[row.benefit], "Alla med ersättningen": fmt.number(row.n_population),
+                         "Deltagare": fmt.number(row.n_participants),
+                         "Andel som deltog": f"{fmt.percent(row.crude, 1)} ({_ci(row.crude_low, row.crude_high)})",
+                         "Ålders- och könsstandardiserad": (
+                             f"{fmt.percent(row.standardised, 1)} ({_ci(row.standardised_low, row.standardised_high)})"
+                             if pd.notna(row.standardised) else fmt.NOTHING)})
+        note = (f"95 % konfidensintervall inom parentes. Direkt standardisering med ålders- och könsfördelningen hos "
+                f"alla med samma ersättning {STANDARD_YEAR} som standardbefolkning.")
+        return "\n".join([" ".join(sentences), "", markdown_table(pd.DataFrame(rows), caption=f"Andel som deltog, "
+                          f"{self.year}", label="tbl-deltagande", align="lrrrr", note=note)])
+
+    def composition_markdown(self, benefit: str) -> str:
+        c = self.tables["composition"]
+        c = c[c["benefit"] == benefit]
+        rows = []
+        for r in c.itertuples():
+            rows.append({"Variabel": VARIABLES[r.variable], "Kategori": _category(str(r.category)),
+                         "Deltagare": fmt.SUPPRESSED if pd.isna(r.n_participants) else fmt.number(r.n_participants),
+                         "Andel deltagare": fmt.SUPPRESSED if pd.isna(r.pct_participants) else fmt.percent(r.pct_participants),
+                         "Alla med ersättningen": fmt.SUPPRESSED if pd.isna(r.n_population) else fmt.number(r.n_population),
+                         "Andel alla": fmt.SUPPRESSED if pd.isna(r.pct_population) else fmt.percent(r.pct_population),
+                         "Standardiserad skillnad": fmt.SUPPRESSED if pd.isna(r.smd) else fmt.number(r.smd, 2)})
+        psych = c[(c["variable"] == "psychiatric") & (c["category"] == "True")].iloc[0]
+        women = c[(c["variable"] == "sex") & (c["category"] == "kvinna")].iloc[0]
+        lead = (f"Bland deltagarna med {_PHRASE[benefit]} hade {fmt.percent(psych.pct_participants)} en psykiatrisk "
+                f"diagnos, mot {fmt.percent(psych.pct_population)} bland alla med ersättningen; andelen kvinnor var "
+                f"{fmt.percent(women.pct_participants)} mot {fmt.percent(women.pct_population)}.")
+        note = ("Standardiserad skillnad: skillnaden mellan andelarna delad med den sammanvägda standardavvikelsen; "
+                "över 0,1 i absolut värde brukar räknas som en tydlig skillnad. \"..\" = dolt av sekretesskäl "
+                "(färre än gränsen i params.yaml, eller en cell som skulle avslöja en sådan).")
+        return "\n".join([lead, "", markdown_table(pd.DataFrame(rows), caption=f"Deltagare och alla med "
+                          f"{_PHRASE[benefit]} efter kön, ålder, diagnos och tid med ersättningen, {self.year}",
+                          label=f"tbl-sammansattning-{benefit}", align="llrrrrr", note=note)])
+
+    # ------------------------------------------------------------------ participation model
+    def participation_markdown(self, benefit: str) -> str:
+        e = self._estimates("deltagande_logit", benefit)
+        terms = e[e["term"] != "const"].copy()
+        terms["label"] = terms["term"].map(TERM_LABELS).fillna(terms["term"])
+        path = self.out_dir / "figurer" / f"forest_{benefit}_{self.year}.png"
+        charts.forest(terms, path, "Oddskvot för att delta (logaritmisk skala)")
+        strongest = terms.iloc[terms["estimate"].apply(lambda v: abs(math.log(v))).argmax()]
+        alt = (f"Forest plot: oddskvoter för att delta bland alla med {_PHRASE[benefit]} {self.year}, med 95 % "
+               f"konfidensintervall. Störst: {strongest['label'].lower()} {fmt.number(strongest['estimate'], 2)}. "
+               f"Samma siffror finns i tabellen under diagrammet.")
+        figure = charts.figure_markdown(path, self.out_dir, f"Oddskvoter för att delta, {_PHRASE[benefit]}, {self.year}",
+                                        alt, f"fig-forest-{benefit}")
+        rows = [{"Faktor": r.label, "Oddskvot": fmt.number(r.estimate, 2), "95 % KI": _ci(r.ci_low, r.ci_high),
+                 "p-värde": "< 0,001" if r.p_value < 0.001 else fmt.number(r.p_value, 3)} for r in terms.itertuples()]
+        n = int(e["n"].iloc[0])
+        table = markdown_table(pd.DataFrame(rows), caption=f"Logistisk regression av deltagande, {_PHRASE[benefit]}, "
+                               f"{self.year} (n = {fmt.number(n)})", label=f"tbl-deltagandemodell-{benefit}",
+                               align="lrrr", note="Alla faktorer skattade samtidigt. Referens: kvinna, yngsta "
+                                                  "åldersgruppen, ingen psykiatrisk diagnos, under 1 år med ersättningen.")
+        sentences = [self._or_sentence(r) for r in terms.itertuples()]
+        return "\n".join([" ".join(sentences), "", figure, table])
+
+    @staticmethod
+    def _or_sentence(r) -> str:
+        label = TERM_LABELS.get(r.term, r.term)
+        subject, _, reference = label.partition(" (mot ")
+        reference = reference.rstrip(")")
+        if r.ci_low > 1:
+            verdict = f"{fmt.number(r.estimate, 2)} gånger så höga odds att delta"
+        elif r.ci_high < 1:
+            verdict = f"lägre odds att delta (oddskvot {fmt.number(r.estimate, 2)})"
+        else:
+            return (f"För {subject.lower()} jämfört med {reference} går det inte att säga att oddsen skiljer sig "
+                    f"(oddskvot {fmt.number(r.estimate, 2)}, 95 % KI {_ci(r.ci_low, r.ci_high)}).")
+        return f"{subject} hade {verdict} än {reference} (95 % KI {_ci(r.ci_low, r.ci_high)})."
+
+    # ------------------------------------------------------------------ trend
+    def trend_markdown(self) -> str:
+        t = self.tables["trend"]
+        if t.empty:
+            return "Trenden skattas när det finns minst tre år i serien.\n"
+        rows, sentences = [], []
+        for r in t.itertuples():
+            label = SERIES_LABELS.get(r.series, r.series)
+            change = 100 * (r.rate_ratio - 1)
+            rows.append({"Serie": label, "År": fmt.year_span(r.first_year, r.last_year),
+                         "Kvot per år": fmt.number(r.rate_ratio, 3), "95 % KI": _ci(r.ci_low, r.ci_high, 3),
+                         "Metod": r.method})
+            significant = r.ci_low > 1 or r.ci_high < 1
+            direction = "ökade" if change > 0 else "minskade"
+            sentences.append(f"{label} {direction} med i genomsnitt {fmt.percent(abs(change), 1)} per år "
+                             f"{fmt.year_span(r.first_year, r.last_year)}" +
+                             ("." if significant else ", men förändringen är inte statistiskt säkerställd."))
+        note = ("Poisson-regression av antalet per år på år; kvoten är den skattade förändringen per år (1 = "
+                "oförändrat). Vid överspridning (Pearson χ² per frihetsgrad över 1) skalas standardfelen "
+                "(kvasi-Poisson). Antalen är räknade ur mikrodata.")
+        return "\n".join([" ".join(sentences), "", markdown_table(pd.DataFrame(rows), caption=f"Trend i antal "
+                          f"deltagare och insatser till och med {self.year}", label="tbl-trend", align="llrrl", note=note)])
+
+    # ------------------------------------------------------------------ outcome
+    def outcome_markdown(self, benefit: str) -> str:
+        naive = self._estimates("utfall_naiv_riskskillnad", benefit).iloc[0]
+        weighted = self._estimates("utfall_ps_viktad_riskskillnad", benefit).iloc[0]
+        b = self.tables["balance"]
+        b = b[b["benefit"] == benefit]
+        rows = [{"Faktor": TERM_LABELS.get(r.term, r.term), "Deltagare": fmt.percent(100 * r.mean_participants),
+                 "Övriga": fmt.percent(100 * r.mean_others), "Övriga, viktade": fmt.percent(100 * r.mean_others_weighted),
+                 "SMD före": fmt.number(r.smd_before, 2), "SMD efter": fmt.number(r.smd_after, 2)} for r in b.itertuples()]
+        worst_after = float(b["smd_after"].abs().max())
+        balance = markdown_table(pd.DataFrame(rows), caption=f"Balans före och efter viktning, {_PHRASE[benefit]}, "
+                                 f"{self.year}", label=f"tbl-balans-{benefit}", align="lrrrrr",
+                                 note="SMD = standardiserad medelvärdesskillnad mot deltagarna; målet är under 0,1 efter "
+                                      "viktning.")
+        effect_rows = [
+            {"Jämförelse": "Utan justering", "Skillnad, procentenheter": fmt.number(100 * naive.estimate, 1, sign=True),
+             "95 % KI": _ci(100 * naive.ci_low, 100 * naive.ci_high, 1)},
+            {"Jämförelse": "Viktad med propensity score (ATT)",
+             "Skillnad, procentenheter": fmt.number(100 * weighted.estimate, 1, sign=True),
+             "95 % KI": _ci(100 * weighted.ci_low, 100 * weighted.ci_high, 1)},
+        ]
+        effect = markdown_table(pd.DataFrame(effect_rows), caption=f"Skillnad i andel i arbete eller studier efter "
+                                f"12 månader, deltagare mot övriga med {_PHRASE[benefit]}, {self.year}",
+                                label=f"tbl-effekt-{benefit}", align="lrr",
+                                note=f"n = {fmt.number(int(weighted.n))}. Metod: propensity score-viktning (vikter "
+                                     f"ps/(1 − ps) för övriga), viktad linjär sannolikhetsmodell med robusta "
+                                     f"standardfel (HC1).")
+        significant = weighted.ci_low > 0 or weighted.ci_high < 0
+        lead = (f"Efter viktning var andelen i arbete eller studier 12 månader senare "
+                f"{fmt.number(100 * abs(weighted.estimate), 1)} procentenheter {'högre' if weighted.estimate > 0 else 'lägre'} "
+                f"bland deltagarna med {_PHRASE[benefit]} än bland jämförbara övriga (95 % KI "
+                f"{_ci(100 * weighted.ci_low, 100 * weighted.ci_high, 1)})"
+                + ("" if significant else ", en skillnad som inte är statistiskt säkerställd") +
+                f". Utan justering är skillnaden {fmt.number(100 * naive.estimate, 1, sign=True)} procentenheter. "
+                f"Största kvarvarande obalans efter viktning: {fmt.number(worst_after, 3)} "
+                f"({'under' if worst_after < 0.1 else 'inte under'} målet 0,1).")
+        return "\n".join([lead, "", balance, effect])
+
+    def limitations_markdown(self) -> str:
+        text = ("Jämförelserna bygger på observationsdata: deltagarna har inte lottats till insatserna. "
+                "Viktningen gör deltagare och övriga lika i kön, ålder, psykiatrisk diagnos och tid med ersättningen, "
+                "men inte i sådant som registren saknar (motivation, arbetsförmåga, stöd från andra). Skillnaden i "
+                "utfall kan därför inte utan vidare tolkas som insatsernas effekt. Konfidensintervallen tar inte med "
+                "osäkerheten i den skattade propensity score.")
+        if self.synthetic:
+            text += (" Data i denna bilaga är syntetiska: de är dragna ur modeller med kända parametrar (se "
+                     "docs/assumptions_caveats.md) för att visa och pröva metoderna, och säger ingenting om verkliga "
+                     "deltagare.")
+        return text + "\n"
+
+    def benefits(self) -> tuple[str, ...]:
+        return BENEFITS
