@@ -25,7 +25,7 @@ from .published import (
     load_processed,
 )
 from .reconcile import reconciliation_markdown
-from .tables import markdown_table
+from .tables import markdown_table, synthetic_banner
 
 RECONCILIATION_FILE = "reconciliation.parquet"
 DATA_FILE_TEMPLATE = "bilaga1_{year}_tabeller.csv"
@@ -324,10 +324,11 @@ class Bilaga1:
         return r[r["year"] == self.year].reset_index(drop=True)
 
     def banner_markdown(self) -> str:
-        if not self.synthetic:
-            return ""
-        return (f"::: banner\n{fmt.SYNTHETIC}. Tabellerna är räknade från syntetiska registerexporter (demodata) "
-                f"som har byggts för att ge samma antal som de publicerade tabellerna.\n:::\n")
+        return synthetic_banner(
+            self.synthetic,
+            "Tabellerna är räknade från syntetiska registerexporter (demodata) som har byggts för att "
+            "ge samma antal som de publicerade tabellerna.",
+        )
 
     def about_markdown(self) -> str:
         if self.from_microdata:

@@ -27,7 +27,7 @@ from .enkat import (
     scale_distribution,
     single_counts,
 )
-from .tables import markdown_table
+from .tables import markdown_table, synthetic_banner
 
 SIGNIFICANCE = 0.05
 
@@ -58,11 +58,12 @@ class Bilaga3:
 
     # ------------------------------------------------------------------ opening sections
     def banner_markdown(self) -> str:
-        if not self.survey.synthetic:
-            return ""
-        return (f"::: banner\n{fmt.SYNTHETIC}. Enkätsvaren i denna bilaga är påhittade demodata som har byggts för "
-                f"att summera till förstudiens publicerade uppgifter; fördelningen mellan grupperna och alla "
-                f"fritextsvar är påhittade.\n:::\n")
+        return synthetic_banner(
+            self.survey.synthetic,
+            "Enkätsvaren i denna bilaga är påhittade demodata som har byggts för att summera till "
+            "förstudiens publicerade uppgifter; fördelningen mellan grupperna och alla fritextsvar är "
+            "påhittade.",
+        )
 
     def about_markdown(self) -> str:
         s = self.survey

@@ -23,7 +23,7 @@ import pandas as pd
 import yaml
 
 from .errors import ConfigError, InputError
-from .io import write_tables
+from .io import decode_utf8, write_tables
 from .privacy import scrub
 
 QUESTIONS_FILE = "fragor.yaml"
@@ -159,12 +159,7 @@ class CleanSurvey:
 def _read_export(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     if not path.is_file():
         raise InputError(path, "survey export not found")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(path, f"not UTF-8 (byte 0x{raw[exc.start]:02x}); export the survey as UTF-8", line) from None
+    text = decode_utf8(path, path.read_bytes())
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip() for h in next(reader)]

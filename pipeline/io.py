@@ -48,7 +48,7 @@ class Schema:
         return [c.name for c in self.columns]
 
 
-def _decode(path: Path, raw: bytes) -> str:
+def decode_utf8(path: Path, raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -96,7 +96,7 @@ def read_csv_checked(path: str | Path, schema: Schema) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found")
-    text = _decode(path, path.read_bytes())
+    text = decode_utf8(path, path.read_bytes())
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)

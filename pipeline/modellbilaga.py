@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import charts, fmt
 from .models import BENEFIT_LABELS, BENEFITS, STANDARD_YEAR, TERM_LABELS, VARIABLES, load
-from .tables import markdown_table
+from .tables import markdown_table, synthetic_banner
 
 _PHRASE = {"aktivitetsersattning": "aktivitetsersättning", "sjukpenning": "sjukpenning"}
 _CATEGORY = {"kvinna": "Kvinna", "man": "Man", "True": "Ja", "False": "Nej", "0": "Under 1 år", "1-2": "1–2 år",
@@ -53,10 +53,11 @@ class Modellbilaga:
         return e if benefit is None else e[e["benefit"] == benefit]
 
     def banner_markdown(self) -> str:
-        if not self.synthetic:
-            return ""
-        return (f"::: banner\n{fmt.SYNTHETIC}. Alla skattningar i bilagan bygger på syntetiska registerdata, "
-                f"dragna ur kända modeller; de säger ingenting om verkliga deltagare.\n:::\n")
+        return synthetic_banner(
+            self.synthetic,
+            "Alla skattningar i bilagan bygger på syntetiska registerdata, dragna ur kända modeller; de "
+            "säger ingenting om verkliga deltagare.",
+        )
 
     # ------------------------------------------------------------------ participation and composition
     def rates_markdown(self) -> str:

@@ -47,3 +47,10 @@ def markdown_table(
     if note:
         text += f"\n\n*{note}*"
     return text + "\n"
+
+
+def synthetic_banner(synthetic: bool, explanation: str) -> str:
+    """The warning box on top of every report built from synthetic data (empty for real data)."""
+    from .fmt import SYNTHETIC
+
+    return f"::: banner\n{SYNTHETIC}. {explanation}\n:::\n" if synthetic else ""
