@@ -86,6 +86,14 @@ def load_params(path: str | Path) -> dict[str, Any]:
     return params
 
 
+def section_years(params: dict[str, Any], section: str) -> list[int]:
+    """``params[section]["years"]``, checked: a list of whole years (empty if the section is absent)."""
+    years = (params.get(section) or {}).get("years", [])
+    if not isinstance(years, list) or not all(isinstance(y, int) and not isinstance(y, bool) for y in years):
+        raise ConfigError(f"{PARAMS_FILE}: {section}.years must be a list of years, got {years!r}")
+    return list(years)
+
+
 def validate_year(year: object, available: list[int], what: str = "data") -> int:
     """Return ``year`` as int if it is one of ``available``; otherwise one clear error."""
     try:

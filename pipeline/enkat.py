@@ -17,7 +17,6 @@ import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import yaml
@@ -375,16 +374,3 @@ def compare_groups(survey: Survey, data: CleanSurvey, qid: str) -> GroupTest:
 
 def survey_folder(raw: Path, year: int) -> Path:
     return raw / "enkat" / str(year)
-
-
-def available_years(raw: Path) -> list[int]:
-    root = raw / "enkat"
-    return sorted(int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()
-                  and (p / QUESTIONS_FILE).is_file()) if root.is_dir() else []
-
-
-def params_years(params: dict[str, Any]) -> list[int]:
-    years = (params.get("enkat") or {}).get("years", [])
-    if not isinstance(years, list) or not all(isinstance(y, int) for y in years):
-        raise ConfigError(f"params.yaml: enkat.years must be a list of years, got {years!r}")
-    return years

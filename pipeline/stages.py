@@ -7,9 +7,10 @@ from pathlib import Path
 
 import nbformat
 
-from . import enkat, fmt, malgrupp, register, register_tables, render
+from . import enkat, fmt, malgrupp, register_tables, render
 from .bilaga1 import RECONCILIATION_FILE
-from .config import PARAMS_FILE, Project, validate_year
+from .config import PARAMS_FILE, Project, section_years, validate_year
+from .errors import ConfigError
 from .io import atomic_dir, write_csv_atomic, write_parquet_atomic
 from .published import load_processed, load_published, save_processed
 from .reconcile import reconcile
@@ -28,7 +29,7 @@ MODELS_NOTEBOOK = "modeller.ipynb"
 def stage_published(project: Project) -> Path:
     """Check the transcribed tables, write them as Parquet and reconcile derived figures."""
     data = load_published(project.published_raw)
-    slack = float(project.params.get("reconciliation", {}).get("rounding_slack", 0.5))
+    slack = _slack(project)
     checks = reconcile(data, slack)
     with atomic_dir(project.published_processed) as tmp:
         save_processed(data, tmp)
@@ -55,45 +56,58 @@ def _render_report(project: Project, notebook: str, final: Path, stem: str, para
     return final
 
 
-def _register_params(project: Project) -> dict:
-    spec = project.params.get("register") or {}
-    years = spec.get("years", [])
-    if not isinstance(years, list) or not all(isinstance(y, int) for y in years):
-        raise enkat.ConfigError(f"params.yaml: register.years must be a list of years, got {years!r}")
-    return spec
+def _register_years(project: Project) -> list[int]:
+    return section_years(project.params, "register")
+
+
+def _register_year(project: Project, year) -> int:
+    return validate_year(year, _register_years(project), "register years (params.yaml register.years)")
+
+
+def _register_is_demo(project: Project) -> bool:
+    """The register exports are the synthetic demo (every page built from them says so)."""
+    return bool((project.params.get("register") or {}).get("demo", True))
+
+
+def _threshold(project: Project) -> int:
+    return int(project.params.get("disclosure", {}).get("min_cell_count", 5))
+
+
+def _slack(project: Project) -> float:
+    return float(project.params.get("reconciliation", {}).get("rounding_slack", 0.5))
+
+
+def _run_cleaning(project: Project, notebook: str, final: Path, stem: str, parameters: dict) -> Path:
+    """Execute a cleaning notebook that writes into ``out_dir``; ``final`` is replaced only on success."""
+    with atomic_dir(final) as tmp:
+        render.execute_notebook(project.notebooks / notebook, tmp / f"{stem}.ipynb",
+                                parameters=parameters | {"out_dir": str(tmp.resolve())}, cwd=tmp)
+    return final
 
 
 def stage_register_demo(project: Project) -> Path:
     """Write the synthetic register exports (all years) into data/raw/register/<year>/."""
     from .register_demo import write_demo
 
-    spec = _register_params(project)
+    spec = project.params.get("register") or {}
     write_demo(project.raw, project.published_raw, seed=int(spec.get("demo_seed", 2022)),
-               population_scale=float(spec.get("population_scale", 1.0)), years=list(spec["years"]))
+               population_scale=float(spec.get("population_scale", 1.0)), years=_register_years(project))
     return project.raw / "register"
 
 
 def stage_register(project: Project, year) -> Path:
     """Run notebooks/register_rensning.ipynb for one year into data/processed/register/<year>/."""
-    year = validate_year(year, _register_params(project)["years"], "register years (params.yaml register.years)")
-    final = project.processed / "register" / str(year)
-    with atomic_dir(final) as tmp:
-        render.execute_notebook(
-            project.notebooks / REGISTER_NOTEBOOK, tmp / f"rensning_{year}.ipynb",
-            parameters={"year": year, "register_dir": str((project.raw / "register").resolve()),
-                        "out_dir": str(tmp.resolve())},
-            cwd=tmp,
-        )
+    year = _register_year(project, year)
+    final = _run_cleaning(project, REGISTER_NOTEBOOK, project.processed / "register" / str(year), f"rensning_{year}",
+                          {"year": year, "register_dir": str((project.raw / "register").resolve())})
     log.info("register %s: %s", year, final)
     return final
 
 
 def stage_register_tables(project: Project) -> Path:
     """Tabell 1–6 from the cleaned microdata of every year, with disclosure control."""
-    years = list(_register_params(project)["years"])
-    threshold = int(project.params.get("disclosure", {}).get("min_cell_count", 5))
     final = project.processed / "register" / "tabeller"
-    tables = register_tables.build(years, project.processed / "register", threshold)
+    tables = register_tables.build(_register_years(project), project.processed / "register", _threshold(project))
     with atomic_dir(final) as tmp:
         register_tables.save(tables, tmp)
     return final
@@ -103,10 +117,9 @@ def stage_models(project: Project, year) -> Path:
     """Descriptions and models for one year into data/processed/models/<year>/ (tidy Parquet)."""
     from . import models
 
-    year = validate_year(year, _register_params(project)["years"], "register years (params.yaml register.years)")
-    threshold = int(project.params.get("disclosure", {}).get("min_cell_count", 5))
+    year = _register_year(project, year)
     tables = models.run_year(year, project.processed / "register", project.processed / "register" / "tabeller",
-                             threshold)
+                             _threshold(project))
     final = project.processed / "models" / str(year)
     with atomic_dir(final) as tmp:
         models.save(tables, tmp)
@@ -116,8 +129,8 @@ def stage_models(project: Project, year) -> Path:
 def stage_modeller(project: Project, year, formats: list[str] | None = None, out_root: Path | None = None,
                    use_quarto: bool | None = None) -> Path:
     """Execute notebooks/modeller.ipynb for one year into reports/<year>/modeller/."""
-    year = validate_year(year, _register_params(project)["years"], "register years (params.yaml register.years)")
-    synthetic = bool((project.params.get("register") or {}).get("demo", True))
+    year = _register_year(project, year)
+    synthetic = _register_is_demo(project)
     return _render_report(
         project, MODELS_NOTEBOOK, (out_root or project.reports) / str(year) / "modeller", f"modeller_{year}",
         {"year": year, "models_dir": str((project.processed / "models" / str(year)).resolve()),
@@ -134,9 +147,9 @@ def stage_bilaga1(project: Project, year, formats: list[str] | None = None, out_
     year = validate_year(year, data.years, "published SUS tables (data/raw/published)")
     source = source or str(project.params.get("report", {}).get("source", "published"))
     if source not in ("published", "microdata"):
-        raise enkat.ConfigError(f"params.yaml: report.source must be 'published' or 'microdata', got {source!r}")
+        raise ConfigError(f"params.yaml: report.source must be 'published' or 'microdata', got {source!r}")
     register_dir = project.processed / "register" / "tabeller"
-    synthetic = source == "microdata" and bool((project.params.get("register") or {}).get("demo", True))
+    synthetic = source == "microdata" and _register_is_demo(project)
     final = _render_report(
         project, BILAGA1_NOTEBOOK, (out_root or project.reports) / str(year) / "bilaga1", f"bilaga1_{year}",
         {"year": year, "processed_dir": str(project.published_processed.resolve()),
@@ -153,7 +166,7 @@ def stage_malgrupp(project: Project) -> Path:
     """Check the Bilaga 4 transcriptions and params.yaml's assumptions; write the calculation."""
     published = malgrupp.load_published(project.published_raw)
     assumptions = malgrupp.parse_assumptions(project.params, str(project.root / PARAMS_FILE))
-    slack = float(project.params.get("reconciliation", {}).get("rounding_slack", 0.5))
+    slack = _slack(project)
     with atomic_dir(project.bilaga4_processed) as tmp:
         malgrupp.save_results(published, assumptions, tmp, slack)
     log.info("malgrupp: total %d", malgrupp.total(assumptions))
@@ -176,23 +189,17 @@ def stage_bilaga4(project: Project, formats: list[str] | None = None, out_root: 
 
 
 def _survey_year(project: Project, year) -> int:
-    year = validate_year(year, enkat.params_years(project.params), "enkät years (params.yaml enkat.years)")
+    year = validate_year(year, section_years(project.params, "enkat"), "enkät years (params.yaml enkat.years)")
     if not (enkat.survey_folder(project.raw, year) / enkat.QUESTIONS_FILE).is_file():
-        raise enkat.ConfigError(f"{enkat.survey_folder(project.raw, year)}: no {enkat.QUESTIONS_FILE} for the {year} survey")
+        raise ConfigError(f"{enkat.survey_folder(project.raw, year)}: no {enkat.QUESTIONS_FILE} for the {year} survey")
     return year
 
 
 def stage_enkat(project: Project, year) -> Path:
     """Run notebooks/enkat_rensning.ipynb for one survey year into data/processed/enkat/<year>/."""
     year = _survey_year(project, year)
-    final = project.processed / "enkat" / str(year)
-    with atomic_dir(final) as tmp:
-        render.execute_notebook(
-            project.notebooks / CLEANING_NOTEBOOK, tmp / f"rensning_{year}.ipynb",
-            parameters={"year": year, "survey_dir": str(enkat.survey_folder(project.raw, year).resolve()),
-                        "out_dir": str(tmp.resolve())},
-            cwd=tmp,
-        )
+    final = _run_cleaning(project, CLEANING_NOTEBOOK, project.processed / "enkat" / str(year), f"rensning_{year}",
+                          {"year": year, "survey_dir": str(enkat.survey_folder(project.raw, year).resolve())})
     log.info("enkat %s: %s", year, final)
     return final
 
@@ -217,8 +224,8 @@ def stage_bilaga3(project: Project, year, formats: list[str] | None = None, out_
 def appendix_years(project: Project) -> dict[str, list[int]]:
     """The years each appendix is built for (the index lists exactly these)."""
     return {"bilaga1": project.years,
-            "modeller": list(_register_params(project).get("years", [])),
-            "bilaga3": enkat.params_years(project.params),
+            "modeller": _register_years(project),
+            "bilaga3": section_years(project.params, "enkat"),
             "bilaga4": [malgrupp.parse_assumptions(project.params, str(project.root / PARAMS_FILE)).year]}
 
 

@@ -7,7 +7,6 @@ program for the smallest and largest value each hidden cell can have.
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
