@@ -27,9 +27,8 @@ $(STAMP): pyproject.toml
 hooks: $(STAMP)
 	$(BIN)/nbstripout --install --attributes .gitattributes
 
-# Same stages through DVC (dvc.yaml); installs DVC into the venv first.
+# DVC's own runner over the same dvc.yaml and dvc.lock (one stage at a time).
 dvc-repro: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,dvc]'
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
 
 benchmark: $(STAMP)
@@ -37,5 +36,5 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_register.py
 
 clean:
-	rm -rf reports/* data/processed/* .finsam
+	rm -rf reports/* data/processed/* .finsam dvc.lock
 	touch reports/.gitkeep data/processed/.gitkeep

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from pipeline.register import clean_year, save_year
+from pipeline.sources.register import clean_year, save_year
 start = time.perf_counter()
 cleaned = clean_year(Path(sys.argv[1]), 2022, key=b"k" * 32)
 save_year(cleaned, 2022, Path(sys.argv[2]))
@@ -45,7 +45,7 @@ def main() -> None:
         (raw / "register" / "exports.yaml").write_bytes((REPO / "data/raw/register/exports.yaml").read_bytes())
         start = time.perf_counter()
         sys.path.insert(0, str(REPO))
-        from pipeline.register_demo import write_demo
+        from pipeline.demo.register_demo import write_demo
 
         write_demo(raw, REPO / "data" / "raw" / "published", years=[2022])
         generate = time.perf_counter() - start

@@ -1,4 +1,12 @@
-"""Command line: ``finsam build`` runs every stage of dvc.yaml; ``finsam stage …`` runs one."""
+"""Command line. Stage commands follow from the stage list in :mod:`pipeline.stages`.
+
+- ``finsam build``: every out-of-date stage, through DVC's record (dvc.lock), with progress.
+- ``finsam status``: each stage up to date or out of date, with the reason.
+- ``finsam stage NAME``: one stage now, by hand (recorded in dvc.lock unless options override
+  params.yaml).
+- ``finsam run NAME``: what dvc.yaml's commands call (runs the stage, records nothing).
+- ``finsam sync``: rewrite dvc.yaml from the stage list (``--check``: only say if it is stale).
+"""
 
 from __future__ import annotations
 
@@ -6,107 +14,138 @@ import argparse
 import logging
 import sys
 import time
+import warnings
 
 from . import __version__
-from .config import Project
-from .errors import PipelineError
+from .core.config import Project
+from .core.errors import PipelineError
+from .stages import MANUAL, STAGES, Stage, by_command
+
+
+def _stage_table() -> str:
+    width = max(len(s.command) for s in STAGES)
+    lines = ["stages, in pipeline order (example after each):"]
+    for stage in STAGES:
+        each = f" (for each of params.yaml {stage.foreach})" if stage.foreach else ""
+        lines.append(f"  {stage.command:<{width}}  {stage.summary}{each}")
+        lines.append(f"  {'':<{width}}    e.g. {stage.example}")
+    for command, (_, summary, example) in MANUAL.items():
+        lines.append(f"  {command:<{width}}  {summary} (not part of the build)")
+        lines.append(f"  {'':<{width}}    e.g. {example}")
+    return "\n".join(lines)
+
+
+def _add_stage_parsers(sub, with_options: bool) -> None:
+    for stage in STAGES:
+        p = sub.add_parser(stage.command, help=stage.summary, description=f"{stage.summary}. Example: {stage.example}")
+        if stage.foreach:
+            p.add_argument("--year", required=True, help=f"one of params.yaml {stage.foreach}")
+        if with_options:
+            for option in stage.options:
+                p.add_argument(option.flag, default=None, choices=option.choices, help=option.help)
+    if with_options:
+        for command, (_, summary, example) in MANUAL.items():
+            p = sub.add_parser(command, help=summary, description=f"{summary}. Example: {example}")
+            p.add_argument("--seed", type=int, default=2016)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="finsam", description="Finsam follow-up pipeline")
+    parser = argparse.ArgumentParser(prog="finsam", description="Finsam follow-up pipeline",
+                                     epilog=_stage_table(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    build = sub.add_parser("build", help="run every out-of-date stage of dvc.yaml (same commands as dvc repro)")
+    build = sub.add_parser("build", help="run every out-of-date stage (DVC's record, two at a time)")
     build.add_argument("-j", "--jobs", type=int, default=2, help="stages to run at once (default 2)")
     build.add_argument("--force", action="store_true", help="rerun every stage")
-    build.add_argument("--dry-run", action="store_true", help="only say what would run")
+    build.add_argument("--dry-run", action="store_true", help="only say what would run and why")
     build.add_argument("--only", nargs="+", metavar="STAGE", help="only these stages (e.g. published bilaga1@2022)")
+    sub.add_parser("status", help="list each stage as up to date or out of date, with the reason")
+    sync = sub.add_parser("sync", help="write dvc.yaml from the stage list (pipeline/stages.py) and params.yaml")
+    sync.add_argument("--check", action="store_true", help="exit 1 if dvc.yaml is stale, write nothing")
 
-    stage = sub.add_parser("stage", help="run one stage now")
-    stage_sub = stage.add_subparsers(dest="stage", required=True)
-    stage_sub.add_parser("published", help="check data/raw/published, write data/processed/published, reconcile")
-    b1 = stage_sub.add_parser("bilaga1", help="execute and render Bilaga 1 for one year")
-    b1.add_argument("--year", required=True, help="report year (one of params.yaml years)")
-    b1.add_argument("--formats", default=None, help="comma-separated: html,pdf (default: params.yaml)")
-    b1.add_argument("--source", choices=("published", "microdata"), default=None,
-                    help="published aggregates or cleaned microdata (default: params.yaml report.source)")
-    stage_sub.add_parser("register-demo", help="write the synthetic register exports into data/raw/register/<year>/")
-    rg = stage_sub.add_parser("register", help="clean one year's register exports (notebooks/register_rensning.ipynb)")
-    rg.add_argument("--year", required=True, help="one of params.yaml register.years")
-    md = stage_sub.add_parser("models", help="descriptions and models for one year (data/processed/models/<year>)")
-    md.add_argument("--year", required=True)
-    mr = stage_sub.add_parser("modeller", help="execute and render the model appendix for one year")
-    mr.add_argument("--year", required=True)
-    mr.add_argument("--formats", default=None, help="comma-separated: html,pdf (default: params.yaml)")
-    stage_sub.add_parser("register-tables", help="Tabell 1–6 from the cleaned microdata, with disclosure control")
-    en = stage_sub.add_parser("enkat", help="clean one year's survey export (notebooks/enkat_rensning.ipynb)")
-    en.add_argument("--year", required=True, help="survey year (one of params.yaml enkat.years)")
-    b3 = stage_sub.add_parser("bilaga3", help="execute and render Bilaga 3 (enkät) for one survey year")
-    b3.add_argument("--year", required=True, help="survey year (one of params.yaml enkat.years)")
-    b3.add_argument("--formats", default=None, help="comma-separated: html,pdf (default: params.yaml)")
-    demo = stage_sub.add_parser("enkat-demo", help="write the synthetic demo export data/raw/enkat/2016/export.csv")
-    demo.add_argument("--seed", type=int, default=2016)
-    stage_sub.add_parser("malgrupp", help="Bilaga 4: check transcriptions and params.yaml, write the calculation")
-    b4 = stage_sub.add_parser("bilaga4", help="execute and render Bilaga 4 (year from params.yaml bilaga4.year)")
-    b4.add_argument("--formats", default=None, help="comma-separated: html,pdf (default: params.yaml)")
-    stage_sub.add_parser("index", help="write reports/index.html")
+    stage = sub.add_parser("stage", help="run one stage now and record it", epilog=_stage_table(),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_stage_parsers(stage.add_subparsers(dest="stage", required=True), with_options=True)
+    run = sub.add_parser("run", help="run one stage as dvc.yaml's command does (records nothing)")
+    _add_stage_parsers(run.add_subparsers(dest="stage", required=True), with_options=False)
     return parser
+
+
+def _call(stage: Stage, project: Project, args: argparse.Namespace) -> tuple[object, bool]:
+    """Run a declared stage; returns its result and whether options overrode params.yaml."""
+    kwargs = {}
+    for option in stage.options:
+        value = getattr(args, option.flag.lstrip("-").replace("-", "_"), None)
+        if value is not None:
+            kwargs[option.flag.lstrip("-").replace("-", "_")] = value.split(",") if option.flag == "--formats" else value
+    positional = [args.year] if stage.foreach else []
+    return stage.run(project, *positional, **kwargs), bool(kwargs)
+
+
+def _silence_notices() -> None:
+    """Warnings that mean nothing to a user of the build."""
+    for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+        warnings.filterwarnings("ignore", category=category)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    _silence_notices()
     try:
         project = Project.discover()
-        if args.command == "build":
-            from .runner import build
+        if args.command in ("build", "status", "sync"):
+            from . import engine
 
+            if args.command == "sync":
+                changed = engine.sync(project.root, project.params, check=args.check)
+                print(f"dvc.yaml {'is stale' if args.check and changed else 'written' if changed else 'is current'}")
+                return 1 if args.check and changed else 0
+            if args.command == "status":
+                stale = 0
+                for name, reasons in engine.status(project.root, project.params):
+                    stale += bool(reasons)
+                    print(f"{name:<22} {'out of date: ' + '; '.join(reasons) if reasons else 'up to date'}")
+                print(f"{stale} stage(s) out of date")
+                return 0
             start = time.perf_counter()
-            report = build(project.root, project.params, jobs=args.jobs, force=args.force,
-                           dry_run=args.dry_run, only=args.only)
-            for name, status, seconds in report:
-                print(f"{name:<20} {status:<11} {seconds:6.1f} s" if status == "ran" else f"{name:<20} {status}")
+            report = engine.build(project.root, project.params, jobs_at_once=args.jobs, force=args.force,
+                                  dry_run=args.dry_run, only=args.only)
             ran = sum(1 for _, s, _ in report if s == "ran")
-            print(f"{ran} of {len(report)} stages ran in {time.perf_counter() - start:.1f} s; "
-                  f"reports in {project.reports / 'index.html'}")
+            print(f"{ran} of {len(report)} stages ran in {engine.seconds(time.perf_counter() - start)}; "
+                  f"log: {project.root / '.finsam' / 'build.log'}; reports: {project.reports / 'index.html'}")
             return 0
-        from . import stages
-
-        if args.stage == "published":
-            print(stages.stage_published(project))
-        elif args.stage == "bilaga1":
-            formats = args.formats.split(",") if args.formats else None
-            print(stages.stage_bilaga1(project, args.year, formats, source=args.source))
-        elif args.stage == "register-demo":
-            print(stages.stage_register_demo(project))
-        elif args.stage == "register":
-            print(stages.stage_register(project, args.year))
-        elif args.stage == "models":
-            print(stages.stage_models(project, args.year))
-        elif args.stage == "modeller":
-            print(stages.stage_modeller(project, args.year, args.formats.split(",") if args.formats else None))
-        elif args.stage == "register-tables":
-            print(stages.stage_register_tables(project))
-        elif args.stage == "enkat":
-            print(stages.stage_enkat(project, args.year))
-        elif args.stage == "bilaga3":
-            print(stages.stage_bilaga3(project, args.year, args.formats.split(",") if args.formats else None))
-        elif args.stage == "enkat-demo":
-            from .enkat_demo import write_demo
-
-            print(write_demo(project.raw / "enkat" / "2016", args.seed))
-        elif args.stage == "malgrupp":
-            print(stages.stage_malgrupp(project))
-        elif args.stage == "bilaga4":
-            print(stages.stage_bilaga4(project, args.formats.split(",") if args.formats else None))
-        elif args.stage == "index":
-            print(stages.stage_index(project))
+        if args.stage in MANUAL:
+            print(MANUAL[args.stage][0](project, args.seed))
+            return 0
+        stage = by_command(args.stage)
+        result, overridden = _call(stage, project, args)
+        print(result)
+        if args.command == "stage":
+            _record_by_hand(project, stage, args, overridden)
         return 0
     except PipelineError as exc:
         print(f"finsam: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _record_by_hand(project: Project, stage: Stage, args: argparse.Namespace, overridden: bool) -> None:
+    """A stage run by hand with params.yaml's settings is recorded, so the build sees it up to date."""
+    name = f"{stage.name}@{args.year}" if stage.foreach else stage.name
+    if overridden:
+        print(f"not recorded in dvc.lock: options override params.yaml, so `finsam build` reruns {name}")
+        return
+    from . import engine
+
+    if engine.sync(project.root, project.params, check=True):
+        print("not recorded in dvc.lock: dvc.yaml is stale (run `finsam sync` or `finsam build`)")
+        return
+    try:
+        engine.record(engine.open_repo(project.root), name)
+    except Exception as exc:  # DVC's own errors (e.g. a missing dependency) are reported, not fatal
+        print(f"not recorded in dvc.lock: {exc}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,43 +1,67 @@
-"""The pipeline's stages. dvc.yaml calls each through the CLI (``finsam stage …``)."""
+"""The pipeline's stages, declared once.
+
+``STAGES`` below is the single list of stages, in pipeline order. Everything else follows from
+it: ``dvc.yaml`` (written by ``finsam sync``, checked by a test), the CLI's ``finsam stage …``
+commands and ``--help``, the README's stage table, and each stage's code dependencies, which
+:mod:`pipeline.engine` computes as the import closure of the stage's function and notebook.
+
+Each stage function imports what it needs inside its body, so a stage's closure holds only the
+modules it really runs; module-level imports here stay in the core layer.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-import nbformat
-
-from . import enkat, fmt, malgrupp, register_tables, render
-from .bilaga1 import RECONCILIATION_FILE
-from .config import PARAMS_FILE, Project, section_years, validate_year
-from .errors import ConfigError
-from .io import atomic_dir, write_csv_atomic, write_parquet_atomic
-from .published import load_processed, load_published, save_processed
-from .reconcile import reconcile
-from .report_index import write_index
+from .core.config import PARAMS_FILE, Project, section_years, validate_year
+from .core.errors import ConfigError
+from .core.io import atomic_dir
 
 log = logging.getLogger(__name__)
 
-BILAGA1_NOTEBOOK = "bilaga1.ipynb"
-BILAGA4_NOTEBOOK = "bilaga4.ipynb"
-BILAGA3_NOTEBOOK = "bilaga3.ipynb"
-CLEANING_NOTEBOOK = "enkat_rensning.ipynb"
-REGISTER_NOTEBOOK = "register_rensning.ipynb"
-MODELS_NOTEBOOK = "modeller.ipynb"
+
+@dataclass(frozen=True)
+class Option:
+    """An extra command-line option of a stage (``finsam stage NAME --flag VALUE``)."""
+
+    flag: str
+    help: str
+    choices: tuple[str, ...] | None = None
 
 
-def stage_published(project: Project) -> Path:
-    """Check the transcribed tables, write them as Parquet and reconcile derived figures."""
-    data = load_published(project.published_raw)
-    slack = _slack(project)
-    checks = reconcile(data, slack)
-    with atomic_dir(project.published_processed) as tmp:
-        save_processed(data, tmp)
-        write_parquet_atomic(checks, tmp / RECONCILIATION_FILE)
-        write_csv_atomic(checks, tmp / RECONCILIATION_FILE.replace(".parquet", ".csv"))
-    log.info("published: %d checks, %d differ", len(checks), int((checks["status"] == "avviker").sum()))
-    return project.published_processed
+@dataclass(frozen=True)
+class Stage:
+    """One stage: what runs, what it reads and what it writes.
 
+    ``foreach`` names the params.yaml list the stage is repeated over (``name@item`` in DVC);
+    ``deps``, ``outs`` may use ``${item}`` and ``${params.key}``. Code dependencies are not
+    listed here: the engine adds every project module the stage imports.
+    """
+
+    name: str
+    run: Callable[..., Path]
+    summary: str
+    example: str
+    foreach: str | None = None
+    notebook: str | None = None
+    deps: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    outs: tuple[str, ...] = ()
+    options: tuple[Option, ...] = field(default=())
+
+    @property
+    def command(self) -> str:
+        """The CLI name: ``register_demo`` → ``register-demo``."""
+        return self.name.replace("_", "-")
+
+
+FORMATS = Option("--formats", "comma-separated output formats, e.g. html,pdf (default: params.yaml report.formats)")
+
+
+# --- helpers shared by the stages -------------------------------------------------------------
 
 def _formats(project: Project, formats: list[str] | None) -> list[str]:
     return formats or list(project.params.get("report", {}).get("formats", ["html", "pdf"]))
@@ -46,6 +70,10 @@ def _formats(project: Project, formats: list[str] | None) -> list[str]:
 def _render_report(project: Project, notebook: str, final: Path, stem: str, parameters: dict,
                    subtitle: str, header: str, formats: list[str], use_quarto: bool | None) -> Path:
     """Execute ``notebook`` with papermill into ``final`` (atomically) and render it there."""
+    import nbformat
+
+    from .reports import render
+
     with atomic_dir(final) as tmp:
         executed = tmp / f"{stem}.ipynb"
         render.execute_notebook(project.notebooks / notebook, executed, parameters=parameters, cwd=tmp)
@@ -53,6 +81,16 @@ def _render_report(project: Project, notebook: str, final: Path, stem: str, para
         render.set_front_matter(nb, {"subtitle": subtitle})
         nbformat.write(nb, executed)
         render.render_notebook(executed, formats, header_text=header, use_quarto=use_quarto)
+    return final
+
+
+def _run_cleaning(project: Project, notebook: str, final: Path, stem: str, parameters: dict) -> Path:
+    """Execute a cleaning notebook that writes into ``out_dir``; ``final`` is replaced only on success."""
+    from .reports import render
+
+    with atomic_dir(final) as tmp:
+        render.execute_notebook(project.notebooks / notebook, tmp / f"{stem}.ipynb",
+                                parameters=parameters | {"out_dir": str(tmp.resolve())}, cwd=tmp)
     return final
 
 
@@ -77,17 +115,34 @@ def _slack(project: Project) -> float:
     return float(project.params.get("reconciliation", {}).get("rounding_slack", 0.5))
 
 
-def _run_cleaning(project: Project, notebook: str, final: Path, stem: str, parameters: dict) -> Path:
-    """Execute a cleaning notebook that writes into ``out_dir``; ``final`` is replaced only on success."""
-    with atomic_dir(final) as tmp:
-        render.execute_notebook(project.notebooks / notebook, tmp / f"{stem}.ipynb",
-                                parameters=parameters | {"out_dir": str(tmp.resolve())}, cwd=tmp)
-    return final
+def _synthetic_suffix(synthetic: bool) -> str:
+    from .core.fmt import SYNTHETIC
+
+    return f" · {SYNTHETIC}" if synthetic else ""
+
+
+# --- the stage functions ----------------------------------------------------------------------
+
+def stage_published(project: Project) -> Path:
+    """Check the transcribed tables, write them as Parquet and reconcile derived figures."""
+    from .core.io import write_csv_atomic, write_parquet_atomic
+    from .derive.reconcile import reconcile
+    from .reports.bilaga1 import RECONCILIATION_FILE
+    from .sources.published import load_published, save_processed
+
+    data = load_published(project.published_raw)
+    checks = reconcile(data, _slack(project))
+    with atomic_dir(project.published_processed) as tmp:
+        save_processed(data, tmp)
+        write_parquet_atomic(checks, tmp / RECONCILIATION_FILE)
+        write_csv_atomic(checks, tmp / RECONCILIATION_FILE.replace(".parquet", ".csv"))
+    log.info("published: %d checks, %d differ", len(checks), int((checks["status"] == "avviker").sum()))
+    return project.published_processed
 
 
 def stage_register_demo(project: Project) -> Path:
     """Write the synthetic register exports (all years) into data/raw/register/<year>/."""
-    from .register_demo import write_demo
+    from .demo.register_demo import write_demo
 
     spec = project.params.get("register") or {}
     write_demo(project.raw, project.published_raw, seed=int(spec.get("demo_seed", 2022)),
@@ -106,6 +161,8 @@ def stage_register(project: Project, year) -> Path:
 
 def stage_register_tables(project: Project) -> Path:
     """Tabell 1–6 from the cleaned microdata of every year, with disclosure control."""
+    from .derive import register_tables
+
     final = project.processed / "register" / "tabeller"
     tables = register_tables.build(_register_years(project), project.processed / "register", _threshold(project))
     with atomic_dir(final) as tmp:
@@ -115,7 +172,7 @@ def stage_register_tables(project: Project) -> Path:
 
 def stage_models(project: Project, year) -> Path:
     """Descriptions and models for one year into data/processed/models/<year>/ (tidy Parquet)."""
-    from . import models
+    from .derive import models
 
     year = _register_year(project, year)
     tables = models.run_year(year, project.processed / "register", project.processed / "register" / "tabeller",
@@ -135,7 +192,7 @@ def stage_modeller(project: Project, year, formats: list[str] | None = None, out
         project, MODELS_NOTEBOOK, (out_root or project.reports) / str(year) / "modeller", f"modeller_{year}",
         {"year": year, "models_dir": str((project.processed / "models" / str(year)).resolve()),
          "synthetic": synthetic},
-        f"Redovisningsår {year}", f"Modellbilaga – {year}" + (f" · {fmt.SYNTHETIC}" if synthetic else ""),
+        f"Redovisningsår {year}", f"Modellbilaga – {year}" + _synthetic_suffix(synthetic),
         _formats(project, formats), use_quarto,
     )
 
@@ -143,6 +200,8 @@ def stage_modeller(project: Project, year, formats: list[str] | None = None, out
 def stage_bilaga1(project: Project, year, formats: list[str] | None = None, out_root: Path | None = None,
                   use_quarto: bool | None = None, source: str | None = None) -> Path:
     """Execute notebooks/bilaga1.ipynb for ``year`` and render it into reports/<year>/bilaga1/."""
+    from .sources.published import load_processed
+
     data = load_processed(project.published_processed)
     year = validate_year(year, data.years, "published SUS tables (data/raw/published)")
     source = source or str(project.params.get("report", {}).get("source", "published"))
@@ -155,48 +214,33 @@ def stage_bilaga1(project: Project, year, formats: list[str] | None = None, out_
         {"year": year, "processed_dir": str(project.published_processed.resolve()),
          "register_dir": str(register_dir.resolve()) if source == "microdata" else None, "synthetic": synthetic},
         f"Redovisningsår {year}" + (" – från mikrodata" if source == "microdata" else ""),
-        f"Bilaga 1 Tabeller – {year}" + (f" · {fmt.SYNTHETIC}" if synthetic else ""),
+        f"Bilaga 1 Tabeller – {year}" + _synthetic_suffix(synthetic),
         _formats(project, formats), use_quarto,
     )
     log.info("bilaga1 %s: %s", year, final)
     return final
 
 
-def stage_malgrupp(project: Project) -> Path:
-    """Check the Bilaga 4 transcriptions and params.yaml's assumptions; write the calculation."""
-    published = malgrupp.load_published(project.published_raw)
-    assumptions = malgrupp.parse_assumptions(project.params, str(project.root / PARAMS_FILE))
-    slack = _slack(project)
-    with atomic_dir(project.bilaga4_processed) as tmp:
-        malgrupp.save_results(published, assumptions, tmp, slack)
-    log.info("malgrupp: total %d", malgrupp.total(assumptions))
-    return project.bilaga4_processed
-
-
-def stage_bilaga4(project: Project, formats: list[str] | None = None, out_root: Path | None = None,
-                  use_quarto: bool | None = None) -> Path:
-    """Execute notebooks/bilaga4.ipynb and render it into reports/<bilaga4.year>/bilaga4/."""
-    assumptions = malgrupp.parse_assumptions(project.params, str(project.root / PARAMS_FILE))
-    year = assumptions.year
-    final = _render_report(
-        project, BILAGA4_NOTEBOOK, (out_root or project.reports) / str(year) / "bilaga4", f"bilaga4_{year}",
-        {"processed_dir": str(project.bilaga4_processed.resolve())},
-        f"{assumptions.area}, {year}", f"Bilaga 4 Målgruppens storlek – {year}", _formats(project, formats),
-        use_quarto,
-    )
-    log.info("bilaga4 %s: %s", year, final)
-    return final
-
-
 def _survey_year(project: Project, year) -> int:
+    from .sources import enkat
+
     year = validate_year(year, section_years(project.params, "enkat"), "enkät years (params.yaml enkat.years)")
     if not (enkat.survey_folder(project.raw, year) / enkat.QUESTIONS_FILE).is_file():
         raise ConfigError(f"{enkat.survey_folder(project.raw, year)}: no {enkat.QUESTIONS_FILE} for the {year} survey")
     return year
 
 
+def stage_enkat_demo(project: Project, seed: int = 2016) -> Path:
+    """Write the synthetic demo export data/raw/enkat/2016/export.csv (committed; rerun only by hand)."""
+    from .demo.enkat_demo import write_demo
+
+    return write_demo(project.raw / "enkat" / "2016", int(seed))
+
+
 def stage_enkat(project: Project, year) -> Path:
     """Run notebooks/enkat_rensning.ipynb for one survey year into data/processed/enkat/<year>/."""
+    from .sources import enkat
+
     year = _survey_year(project, year)
     final = _run_cleaning(project, CLEANING_NOTEBOOK, project.processed / "enkat" / str(year), f"rensning_{year}",
                           {"year": year, "survey_dir": str(enkat.survey_folder(project.raw, year).resolve())})
@@ -207,9 +251,11 @@ def stage_enkat(project: Project, year) -> Path:
 def stage_bilaga3(project: Project, year, formats: list[str] | None = None, out_root: Path | None = None,
                   use_quarto: bool | None = None) -> Path:
     """Execute notebooks/bilaga3.ipynb for one survey year into reports/<year>/bilaga3/."""
+    from .sources import enkat
+
     year = _survey_year(project, year)
     survey = enkat.load_survey(enkat.survey_folder(project.raw, year))
-    header = f"Bilaga 3 Enkätresultat – {year}" + (f" · {fmt.SYNTHETIC}" if survey.synthetic else "")
+    header = f"Bilaga 3 Enkätresultat – {year}" + _synthetic_suffix(survey.synthetic)
     final = _render_report(
         project, BILAGA3_NOTEBOOK, (out_root or project.reports) / str(year) / "bilaga3", f"bilaga3_{year}",
         {"survey_dir": str(enkat.survey_folder(project.raw, year).resolve()),
@@ -221,14 +267,135 @@ def stage_bilaga3(project: Project, year, formats: list[str] | None = None, out_
     return final
 
 
+def _assumptions(project: Project):
+    from .derive import malgrupp
+
+    return malgrupp.parse_assumptions(project.params, str(project.root / PARAMS_FILE))
+
+
+def stage_malgrupp(project: Project) -> Path:
+    """Check the Bilaga 4 transcriptions and params.yaml's assumptions; write the calculation."""
+    from .derive import malgrupp
+
+    published = malgrupp.load_published(project.published_raw)
+    assumptions = _assumptions(project)
+    with atomic_dir(project.bilaga4_processed) as tmp:
+        malgrupp.save_results(published, assumptions, tmp, _slack(project))
+    log.info("malgrupp: total %d", malgrupp.total(assumptions))
+    return project.bilaga4_processed
+
+
+def stage_bilaga4(project: Project, formats: list[str] | None = None, out_root: Path | None = None,
+                  use_quarto: bool | None = None) -> Path:
+    """Execute notebooks/bilaga4.ipynb and render it into reports/<bilaga4.year>/bilaga4/."""
+    assumptions = _assumptions(project)
+    year = assumptions.year
+    final = _render_report(
+        project, BILAGA4_NOTEBOOK, (out_root or project.reports) / str(year) / "bilaga4", f"bilaga4_{year}",
+        {"processed_dir": str(project.bilaga4_processed.resolve())},
+        f"{assumptions.area}, {year}", f"Bilaga 4 Målgruppens storlek – {year}", _formats(project, formats),
+        use_quarto,
+    )
+    log.info("bilaga4 %s: %s", year, final)
+    return final
+
+
 def appendix_years(project: Project) -> dict[str, list[int]]:
     """The years each appendix is built for (the index lists exactly these)."""
     return {"bilaga1": project.years,
             "modeller": _register_years(project),
             "bilaga3": section_years(project.params, "enkat"),
-            "bilaga4": [malgrupp.parse_assumptions(project.params, str(project.root / PARAMS_FILE)).year]}
+            "bilaga4": [_assumptions(project).year]}
 
 
 def stage_index(project: Project, out_root: Path | None = None) -> Path:
+    """Write reports/index.html: every appendix and year the build is configured to produce."""
+    from .reports.report_index import write_index
+
     return write_index(out_root or project.reports, appendix_years(project), _formats(project, None))
 
+
+BILAGA1_NOTEBOOK = "bilaga1.ipynb"
+BILAGA4_NOTEBOOK = "bilaga4.ipynb"
+BILAGA3_NOTEBOOK = "bilaga3.ipynb"
+CLEANING_NOTEBOOK = "enkat_rensning.ipynb"
+REGISTER_NOTEBOOK = "register_rensning.ipynb"
+MODELS_NOTEBOOK = "modeller.ipynb"
+
+
+# --- the declaration --------------------------------------------------------------------------
+# Order is pipeline order (a stage comes after every stage whose outputs it reads). Paths may use
+# ${item} (the foreach item) and ${key.sub} (a params.yaml value); ${key[*]} below expands a list.
+
+STAGES: tuple[Stage, ...] = (
+    Stage("published", stage_published,
+          "check data/raw/published, write data/processed/published, reconcile derived figures",
+          "finsam stage published",
+          deps=("data/raw/published",), params=("reconciliation",), outs=("data/processed/published",)),
+    Stage("register_demo", stage_register_demo,
+          "write the synthetic register exports into data/raw/register/<year>/",
+          "finsam stage register-demo",
+          deps=("data/raw/published", "data/raw/register/exports.yaml"), params=("register",),
+          outs=("data/raw/register/${register.years[*]}",)),
+    Stage("register", stage_register,
+          "clean one year's register exports (notebooks/register_rensning.ipynb)",
+          "finsam stage register --year 2022", foreach="register.years", notebook=REGISTER_NOTEBOOK,
+          deps=("data/raw/register/${item}", "data/raw/register/exports.yaml"),
+          outs=("data/processed/register/${item}",)),
+    Stage("register_tables", stage_register_tables,
+          "Tabell 1–6 from the cleaned microdata, with disclosure control",
+          "finsam stage register-tables",
+          deps=("data/processed/register/${register.years[*]}",), params=("disclosure", "register.years"),
+          outs=("data/processed/register/tabeller",)),
+    Stage("models", stage_models,
+          "descriptions and models for one year (data/processed/models/<year>)",
+          "finsam stage models --year 2022", foreach="register.years",
+          deps=("data/processed/register/${item}", "data/processed/register/2022", "data/processed/register/tabeller"),
+          params=("disclosure",), outs=("data/processed/models/${item}",)),
+    Stage("modeller", stage_modeller,
+          "execute and render the model appendix for one year",
+          "finsam stage modeller --year 2022 --formats html", foreach="register.years", notebook=MODELS_NOTEBOOK,
+          deps=("data/processed/models/${item}",), params=("report", "register.demo"),
+          outs=("reports/${item}/modeller",), options=(FORMATS,)),
+    Stage("bilaga1", stage_bilaga1,
+          "execute and render Bilaga 1 for one year",
+          "finsam stage bilaga1 --year 2022 --source microdata", foreach="years", notebook=BILAGA1_NOTEBOOK,
+          deps=("data/processed/published", "data/processed/register/tabeller"),
+          params=("report", "register.demo"), outs=("reports/${item}/bilaga1",),
+          options=(FORMATS, Option("--source", "published aggregates or cleaned microdata "
+                                               "(default: params.yaml report.source)", ("published", "microdata")))),
+    Stage("enkat", stage_enkat,
+          "clean one year's survey export (notebooks/enkat_rensning.ipynb)",
+          "finsam stage enkat --year 2016", foreach="enkat.years", notebook=CLEANING_NOTEBOOK,
+          deps=("data/raw/enkat/${item}",), outs=("data/processed/enkat/${item}",)),
+    Stage("bilaga3", stage_bilaga3,
+          "execute and render Bilaga 3 (enkät) for one survey year",
+          "finsam stage bilaga3 --year 2016", foreach="enkat.years", notebook=BILAGA3_NOTEBOOK,
+          deps=("data/raw/enkat/${item}/fragor.yaml", "data/processed/enkat/${item}"),
+          params=("report",), outs=("reports/${item}/bilaga3",), options=(FORMATS,)),
+    Stage("malgrupp", stage_malgrupp,
+          "Bilaga 4: check transcriptions and params.yaml, write the calculation",
+          "finsam stage malgrupp",
+          deps=("data/raw/published",), params=("bilaga4", "reconciliation"), outs=("data/processed/bilaga4",)),
+    Stage("bilaga4", stage_bilaga4,
+          "execute and render Bilaga 4 (year from params.yaml bilaga4.year)",
+          "finsam stage bilaga4 --formats html,pdf", notebook=BILAGA4_NOTEBOOK,
+          deps=("data/processed/bilaga4",), params=("report", "bilaga4"),
+          outs=("reports/${bilaga4.year}/bilaga4",), options=(FORMATS,)),
+    Stage("index", stage_index,
+          "write reports/index.html (every appendix and year)",
+          "finsam stage index",
+          params=("years", "report", "bilaga4.year", "enkat.years", "register.years"),
+          outs=("reports/index.html",)),
+)
+
+# Commands that are not stages of the build (they write committed demo inputs, by hand).
+MANUAL = {"enkat-demo": (stage_enkat_demo, "write the synthetic demo export data/raw/enkat/2016/export.csv",
+                         "finsam stage enkat-demo --seed 2016")}
+
+
+def by_command(command: str) -> Stage:
+    for stage in STAGES:
+        if stage.command == command or stage.name == command:
+            return stage
+    raise ConfigError(f"no stage named {command!r}; stages are: " + ", ".join(s.command for s in STAGES))

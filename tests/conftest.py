@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import Project
+from pipeline.core.config import Project
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_SEEDS = REPO.parent / "shared" / "seeds"
@@ -100,7 +100,7 @@ def register_project(published_project) -> Project:
     and Tabell 1–6 counted from them."""
     import yaml
 
-    from pipeline.register import clean_year, save_year
+    from pipeline.sources.register import clean_year, save_year
     from pipeline.stages import stage_register, stage_register_demo, stage_register_tables
 
     params_path = published_project.root / "params.yaml"

@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-from pipeline.enkat import load_survey
-from pipeline.enkat_demo import PLANTED
-from pipeline.fmt import SYNTHETIC
-from pipeline.privacy import scan
+from pipeline.sources.enkat import load_survey
+from pipeline.demo.enkat_demo import PLANTED
+from pipeline.core.fmt import SYNTHETIC
+from pipeline.core.privacy import scan
 
 from .conftest import NB, REPO, pdf_pages
 from .conftest import norm as _norm

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from pipeline.malgrupp import TABLE_TITLES
+from pipeline.derive.malgrupp import TABLE_TITLES
 
 from .conftest import NB, pdf_pages
 from .conftest import norm as _norm

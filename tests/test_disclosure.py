@@ -1,6 +1,6 @@
 """Disclosure control: small counts hidden, and no hidden count can be worked out from what is shown.
 
-The attacker here is written independently of pipeline/disclosure.py: it takes the published
+The attacker here is written independently of pipeline/derive/disclosure.py: it takes the published
 cells and totals as constraints on a whole table of non-negative counts and asks a linear
 program for the smallest and largest value each hidden cell can have.
 """
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from pipeline.disclosure import suppress
+from pipeline.derive.disclosure import suppress
 
 THRESHOLD = 5
 

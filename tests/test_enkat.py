@@ -6,10 +6,10 @@ import shutil
 
 import pytest
 
-from pipeline.enkat import ALL, clean, compare_groups, load_survey, scale_distribution
-from pipeline.enkat_demo import PLANTED, generate
-from pipeline.errors import ConfigError, InputError
-from pipeline.privacy import find_personal_data, scrub
+from pipeline.sources.enkat import ALL, clean, compare_groups, load_survey, scale_distribution
+from pipeline.demo.enkat_demo import PLANTED, generate
+from pipeline.core.errors import ConfigError, InputError
+from pipeline.core.privacy import find_personal_data, scrub
 
 from .conftest import REPO
 

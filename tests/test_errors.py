@@ -2,10 +2,11 @@
 
 import pytest
 
-from pipeline import cli, render
-from pipeline.bilaga1 import Bilaga1
-from pipeline.errors import InputError, YearNotAvailableError
-from pipeline.published import load_published
+from pipeline import cli
+from pipeline.reports import render
+from pipeline.reports.bilaga1 import Bilaga1
+from pipeline.core.errors import InputError, YearNotAvailableError
+from pipeline.sources.published import load_published
 
 
 def test_bad_year_in_python(published_project):

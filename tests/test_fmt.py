@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import fmt
+from pipeline.core import fmt
 
 NB = "\u00a0"
 

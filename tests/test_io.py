@@ -2,8 +2,8 @@ import os
 
 import pytest
 
-from pipeline.errors import InputError
-from pipeline.io import Column, Schema, atomic_dir, read_csv_checked, write_text_atomic
+from pipeline.core.errors import InputError
+from pipeline.core.io import Column, Schema, atomic_dir, read_csv_checked, write_text_atomic
 
 SCHEMA = Schema(
     "demo",

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline import malgrupp as m
-from pipeline.config import load_params
-from pipeline.errors import ConfigError
-from pipeline.reconcile import AGREES, DIFFERS, NOT_RECOMPUTABLE
+from pipeline.derive import malgrupp as m
+from pipeline.core.config import load_params
+from pipeline.core.errors import ConfigError
+from pipeline.core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE
 
 from .conftest import REPO
 
@@ -53,7 +53,7 @@ def test_a_changed_assumption_changes_the_result_as_computed_by_hand(group, chan
 
 
 def test_changed_params_file_flows_through_the_stage(tmp_project):
-    from pipeline.config import Project
+    from pipeline.core.config import Project
     from pipeline.stages import stage_malgrupp
 
     params = yaml.safe_load((tmp_project.root / "params.yaml").read_text(encoding="utf-8"))
@@ -166,7 +166,7 @@ def test_reconciliation_catches_a_wrong_summary_row(tmp_project):
 
 
 def test_unknown_group_in_the_summary_names_file_line_and_column(tmp_project):
-    from pipeline.errors import InputError
+    from pipeline.core.errors import InputError
 
     path = tmp_project.published_raw / "b4_sammanstallning.csv"
     path.write_text(path.read_text(encoding="utf-8").replace(",neet,", ",unga,"), encoding="utf-8")

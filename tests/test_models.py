@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import models
+from pipeline.derive import models
 
 pytestmark = pytest.mark.slow
 
@@ -110,7 +110,7 @@ def test_composition_hides_small_counts():
 
 
 def test_model_appendix_renders(register_project, fitted):
-    from pipeline.fmt import SYNTHETIC
+    from pipeline.core.fmt import SYNTHETIC
     from pipeline.stages import stage_modeller
 
     folder = stage_modeller(register_project, 2022, ["html"], use_quarto=False)

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import personnummer as p
-from pipeline.errors import ConfigError
+from pipeline.core import personnummer as p
+from pipeline.core.errors import ConfigError
 
 
 def test_forms_of_the_same_number_normalise_alike():

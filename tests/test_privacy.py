@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from pipeline.privacy import scan
+from pipeline.core.privacy import scan
 
 
 def test_scanner_finds_personnummer_in_every_kind_of_file(tmp_path):

@@ -6,8 +6,9 @@ Expected recomputed values are worked out by hand from the documents' own number
 
 import pytest
 
-from pipeline.published import load_published
-from pipeline.reconcile import AGREES, DIFFERS, NOT_RECOMPUTABLE, Check, reconcile
+from pipeline.sources.published import load_published
+from pipeline.core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE, Check
+from pipeline.derive.reconcile import reconcile
 
 from .conftest import REPO
 

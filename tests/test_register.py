@@ -10,9 +10,9 @@ import sys
 import pandas as pd
 import pytest
 
-from pipeline.errors import InputError
-from pipeline.privacy import scan
-from pipeline.register import clean_export, clean_year, load_exports, read_export
+from pipeline.core.errors import InputError
+from pipeline.core.privacy import scan
+from pipeline.sources.register import clean_export, clean_year, load_exports, read_export
 
 from .conftest import REPO
 

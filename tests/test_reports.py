@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from pipeline.published import TABLE_TITLES
+from pipeline.sources.published import TABLE_TITLES
 
 from .conftest import NB, pdf_pages
 from .conftest import norm as _norm
@@ -80,7 +80,7 @@ def test_rebuild_gives_identical_bytes(published_project, built_2022, tmp_path):
 
 
 def test_reconciliation_differences_are_in_percentage_points(published_project):
-    from pipeline.bilaga1 import Bilaga1
+    from pipeline.reports.bilaga1 import Bilaga1
 
     text = Bilaga1.load(2022, processed_dir=published_project.published_processed).reconciliation_markdown()
     row = next(line for line in text.splitlines() if line.startswith("| Procentuell förändring pågående deltagare, sjukpenning"))

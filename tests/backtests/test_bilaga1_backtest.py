@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.bilaga1 import DATA_FILE_TEMPLATE, Bilaga1
+from pipeline.reports.bilaga1 import DATA_FILE_TEMPLATE, Bilaga1
 
 from ..conftest import GROUND_TRUTH, SHARED_SEEDS
 

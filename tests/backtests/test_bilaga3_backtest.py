@@ -11,8 +11,8 @@ import csv
 
 import pytest
 
-from pipeline.enkat import ALL, choice_counts, clean, load_survey, response_rates, scale_distribution
-from pipeline.fmt import round_half_up
+from pipeline.sources.enkat import ALL, choice_counts, clean, load_survey, response_rates, scale_distribution
+from pipeline.core.fmt import round_half_up
 
 from ..conftest import GROUND_TRUTH, REPO, SHARED_SEEDS
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.config import load_params
-from pipeline.malgrupp import calculate, load_published, parse_assumptions
+from pipeline.core.config import load_params
+from pipeline.derive.malgrupp import calculate, load_published, parse_assumptions
 
 from ..conftest import GROUND_TRUTH, REPO, SHARED_SEEDS
 

@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from pipeline.bilaga1 import Bilaga1
+from pipeline.reports.bilaga1 import Bilaga1
 
 from .test_bilaga1_backtest import parse_ground_truth
 

@@ -17,7 +17,7 @@ Rules, in order (the first that applies gives the reason):
 6. ``dubbelregistrering``: the same person registered more than once in the same insats –
    the registration with the earliest start is kept.
 
-Personnummer are replaced by keyed pseudonyms (HMAC-SHA256, pipeline/personnummer.py) before
+Personnummer are replaced by keyed pseudonyms (HMAC-SHA256, pipeline/core/personnummer.py) before
 anything is written; the output has no personnummer column. Definitions used for counting:
 
 * **pågående deltagare** in year Y: distinct persons (registrations with personal data) with
@@ -39,15 +39,14 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .errors import ConfigError, InputError
-from .io import write_csv_atomic, write_parquet_atomic
-from .personnummer import load_key, parse, pseudonymise
+from ..core.errors import ConfigError, InputError
+from ..core.io import write_csv_atomic, write_parquet_atomic
+from ..core.personnummer import load_key, parse, pseudonymise
+from ..core.vocabulary import BENEFITS, SUPPORT
 
 EXPORTS_FILE = "exports.yaml"
 SEX = {"k": "kvinna", "kvinna": "kvinna", "2": "kvinna", "m": "man", "man": "man", "1": "man"}
 REGISTRATION_TYPES = ("personuppgifter", "anonym", "volym")
-SUPPORT = ("sjukpenning", "aktivitetsersattning", "aktivitetsstod", "forsorjningsstod", "ingen")
-BENEFITS = ("aktivitetsersattning", "sjukpenning")
 INSATS_TYPES = ("individinriktad", "strukturövergripande")
 REASONS = {
     "dubblett": "exakt dubblett av en tidigare rad",

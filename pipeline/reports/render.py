@@ -17,9 +17,9 @@ from typing import Any
 import nbformat
 import yaml
 
-from .errors import PipelineError
+from ..core.errors import PipelineError
 
-TEMPLATES = resources.files("pipeline") / "templates"
+TEMPLATES = resources.files("pipeline.reports") / "templates"
 SUPPORTED_FORMATS = ("html", "pdf")
 
 

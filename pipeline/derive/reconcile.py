@@ -11,46 +11,15 @@ Checks built on rounded inputs say so and allow for the inputs' rounding too.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Callable
 
 import pandas as pd
 
-from . import fmt
-from .published import DOCUMENTS, PARTICIPANT_TABLES, PublishedData
-from .tables import markdown_table
+from ..sources.published import DOCUMENTS, PARTICIPANT_TABLES, PublishedData
+from ..core.checks import Check
 
-AGREES = "stämmer"
-DIFFERS = "avviker"
-NOT_RECOMPUTABLE = "kan inte räknas om"
-
-UNIT_LABELS = {"count": "antal", "percent": "procent", "percentage_points": "procentenheter"}
 _SEX_WORD = {"kvinna": "kvinnor", "man": "män"}
-_EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class Check:
-    year: int
-    area: str  # "Tabell 1" or "Text, avsnitt 3.1"
-    figure: str  # Swedish description for the report
-    published: float
-    recomputed: float | None
-    unit: str  # count | percent | percentage_points
-    tolerance: float
-    basis: str  # how the figure was recomputed (Swedish)
-    document: str
-    section: str
-
-    @property
-    def difference(self) -> float | None:
-        return None if self.recomputed is None else self.recomputed - self.published
-
-    @property
-    def status(self) -> str:
-        if self.recomputed is None:
-            return NOT_RECOMPUTABLE
-        return AGREES if abs(self.recomputed - self.published) <= self.tolerance + _EPS else DIFFERS
 
 
 def _pct(part: float | None, whole: float | None) -> float | None:
@@ -328,56 +297,3 @@ def reconcile(data: PublishedData, slack: float = 0.5) -> pd.DataFrame:
         rows.append(record)
     frame = pd.DataFrame(rows)
     return frame.astype({"recomputed": "Float64", "difference": "Float64"})
-
-
-# --------------------------------------------------------------------------- report section
-def format_value(value, unit: str, decimals: int) -> str:
-    if value is None or pd.isna(value):
-        return fmt.NOTHING
-    if unit == "percent":
-        return fmt.percent(value, decimals)
-    if unit == "percentage_points":
-        return fmt.number(value, decimals, sign=True) + fmt.NBSP + "p.e."
-    return fmt.number(value, decimals)
-
-
-def reconciliation_markdown(rows: pd.DataFrame, scope: str, caption_suffix: str, explain: str,
-                            listed: pd.Series | None = None, listed_caption: str | None = None,
-                            after: str = "") -> str:
-    """The *Avstämning* section of a report: a lead sentence, the deviations, then every check.
-
-    ``rows`` is a slice of a :func:`reconcile`-style table (published, recomputed, unit,
-    difference, status, figure, area, basis). A difference between two percentages is shown
-    in percentage points. ``listed`` (a boolean mask over ``rows``) limits the full table to
-    some rows, under ``listed_caption``; ``after`` is Markdown placed after it (e.g. a summary
-    of the rows left out). Every deviation is always shown.
-    """
-    counts = rows["status"].value_counts()
-    lead = (
-        f"{scope} har {fmt.number(len(rows))} publicerade uppgifter räknats om från tabellerna och "
-        f"texten: {fmt.number(counts.get(AGREES, 0))} stämmer, {fmt.number(counts.get(DIFFERS, 0))} avviker "
-        f"och {fmt.number(counts.get(NOT_RECOMPUTABLE, 0))} kan inte räknas om med de uppgifter som publicerats."
-    )
-    display = pd.DataFrame(
-        {
-            "Uppgift": rows["figure"],
-            "Källa": rows["area"],
-            "Publicerat": [format_value(v, u, 1 if (v % 1) else 0) for v, u in zip(rows["published"], rows["unit"])],
-            "Omräknat": [format_value(v, u, 0 if u == "count" else 1) for v, u in zip(rows["recomputed"], rows["unit"])],
-            "Differens": [format_value(v, "percentage_points" if u == "percent" else u, 0 if u == "count" else 1)
-                          for v, u in zip(rows["difference"], rows["unit"])],
-            "Status": rows["status"],
-            "Beräkning": rows["basis"],
-        }
-    )
-    differing = display[display["Status"] != AGREES]
-    parts = [lead, "", explain, ""]
-    if len(differing):
-        parts.append(markdown_table(differing, caption=f"Avvikelser och uppgifter som inte kan räknas om, {caption_suffix}",
-                                    label="tbl-avvikelser", align="llrrrll"))
-    shown = display if listed is None else display[listed.to_numpy()]
-    parts.append(markdown_table(shown, caption=listed_caption or f"Alla avstämda uppgifter, {caption_suffix}",
-                                label="tbl-avstamning", align="llrrrll"))
-    if after:
-        parts += ["", after]
-    return "\n".join(parts)

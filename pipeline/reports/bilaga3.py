@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import charts, fmt
-from .enkat import (
+from . import charts
+from ..core import fmt
+from ..sources.enkat import (
     ALL,
     CleanSurvey,
     Question,

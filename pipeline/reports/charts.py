@@ -18,7 +18,7 @@ import matplotlib.ticker as mticker  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from . import fmt  # noqa: E402
+from ..core import fmt  # noqa: E402
 
 PALETTE = sns.color_palette("colorblind")
 FIGSIZE = (7.0, 3.4)

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import charts, fmt
-from .config import Project
-from .errors import InputError
-from .malgrupp import (
+from . import charts
+from ..core import fmt
+from ..core.config import Project
+from ..core.errors import InputError
+from ..derive.malgrupp import (
     ASSUMPTIONS_FILE,
     GROUPS,
     RESULT_FILES,
@@ -30,7 +31,8 @@ from .malgrupp import (
     assumptions_from_json,
     extremes,
 )
-from .reconcile import AGREES, DIFFERS, NOT_RECOMPUTABLE, reconciliation_markdown
+from ..core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE
+from .reconciliation import reconciliation_markdown
 from .tables import markdown_table
 
 DATA_FILE_TEMPLATE = "bilaga4_{year}_berakning.csv"
@@ -74,7 +76,7 @@ class Bilaga4:
 
     def save_data(self) -> Path:
         """The calculation and every reconciliation check, next to the report (CSV for reviewers)."""
-        from .io import write_csv_atomic
+        from ..core.io import write_csv_atomic
 
         write_csv_atomic(self.reconciliation, self.out_dir / RECONCILIATION_CSV.format(year=self.year))
         return write_csv_atomic(self.calculation, self.out_dir / DATA_FILE_TEMPLATE.format(year=self.year))

@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .fmt import round_half_up
-from .io import atomic_dir, write_bytes_atomic, write_text_atomic
-from .models import AGE_GROUPS, age_group, design_columns, time_group
-from .personnummer import generate as generate_pnr
-from .published import load_published
+from ..core.fmt import round_half_up
+from ..core.io import atomic_dir, write_bytes_atomic, write_text_atomic
+from ..core.vocabulary import AGE_GROUPS, PSYCHIATRIC, TIME_GROUPS
+from ..core.personnummer import generate as generate_pnr
+from ..sources.published import load_published
 
 YEARS = list(range(2016, 2023))
 SEED = 2022
@@ -60,7 +60,6 @@ INDIVID_INRIKTNING = ("Rehabilitering till arbete/utbildning", "Förberedande in
                       "Förebyggande insats", "Annan inriktning")
 STRUKTUR_INRIKTNING = ("Dialog och kommunikation", "Utbildning", "Kartläggning", "Annan inriktning")
 CHAPTERS_OTHER = ("M00-M99", "G00-G99", "C00-D48", "S00-T98", "I00-I99", "R00-R99")
-PSYCHIATRIC = "F00-F99"
 
 # Dirt added to each year's files: kind → rows (documented in docs/data_dictionary.md).
 DIRT = {
@@ -223,6 +222,31 @@ def build_truth(published, seed: int = SEED, population_scale: float = 1.0) -> T
             frames.append(both.drop(columns=["psychiatric"]))
         benefits[y] = pd.concat(frames, ignore_index=True)
     return Truth(p, insatser, benefits, truth)
+
+
+def _label(groups: list[tuple[str, int, int]], values) -> np.ndarray:
+    """The label of the group each value falls in; below the first group counts in the first,
+    above the last in the last (the demo's own code: it shares nothing with the estimators)."""
+    values = np.asarray(values)
+    lows = np.array([low for _, low, _ in groups])
+    position = np.clip(np.searchsorted(lows, values, side="right") - 1, 0, len(groups) - 1)
+    return np.array([label for label, _, _ in groups], dtype=object)[position]
+
+
+def age_group(benefit: str, age) -> np.ndarray:
+    return _label(AGE_GROUPS[benefit], age)
+
+
+def time_group(years) -> np.ndarray:
+    return _label(TIME_GROUPS, years)
+
+
+def design_columns(benefit: str, sex, ages, psychiatric, times) -> dict[str, np.ndarray]:
+    """The true models' terms as 0/1 columns (reference: woman, first age group, no F diagnosis, < 1 year)."""
+    columns = {"man": np.asarray(sex) == "man", "psykiatrisk_diagnos": np.asarray(psychiatric, dtype=bool)}
+    columns.update({f"alder_{g}": np.asarray(ages) == g for g, _, _ in AGE_GROUPS[benefit][1:]})
+    columns.update({f"tid_{g}": np.asarray(times) == g for g, _, _ in TIME_GROUPS[1:]})
+    return {term: flag.astype(float) for term, flag in columns.items()}
 
 
 def _reference_population(rng, part: pd.DataFrame, benefit: str, year: int, n: int) -> tuple[pd.DataFrame, dict]:

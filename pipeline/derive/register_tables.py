@@ -1,9 +1,9 @@
 """Bilaga 1's Tabell 1–6 counted from the cleaned register microdata, with disclosure control.
 
-The tables have the same columns as the transcribed published ones (pipeline/published.py),
+The tables have the same columns as the transcribed published ones (pipeline/sources/published.py),
 so the same report can be built from either source. Counts below the threshold in
 params.yaml (``disclosure.min_cell_count``) and the complementary cells that would reveal
-them are hidden (``count`` is NA and ``suppressed`` True); see pipeline/disclosure.py.
+them are hidden (``count`` is NA and ``suppressed`` True); see pipeline/derive/disclosure.py.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from pathlib import Path
 import pandas as pd
 
 from .disclosure import suppress
-from .fmt import round_half_up
-from .io import write_tables
-from .published import PARTICIPANT_TABLES, PublishedData
+from ..core.fmt import round_half_up
+from ..core.io import write_tables
+from ..core.vocabulary import PSYCHIATRIC
+from ..sources.published import PARTICIPANT_TABLES, PublishedData
 
 TARGET_FLAGS = {
     "unga_aktivitetsersattning": "malgrupp_unga_aktivitetsersattning",
     "sjukskrivna": "malgrupp_sjukskrivna",
     "unga_funktionsnedsattning": "malgrupp_unga_funktionsnedsattning",
 }
-PSYCHIATRIC = "F00-F99"
 
 
 def _pct(part, whole):

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError
-from .io import Column, Schema, read_csv_checked, write_csv_atomic, write_parquet_atomic
+from ..core.errors import InputError
+from ..core.io import Column, Schema, read_csv_checked, write_csv_atomic, write_parquet_atomic
+from ..core.vocabulary import BENEFIT_LABELS
 
-BENEFIT_LABELS = {"aktivitetsersattning": "Aktivitetsersättning", "sjukpenning": "Sjukpenning"}
 STATUS_LABELS = {"pagaende": "pågående", "nyregistrerad": "nyregistrerade"}
 SEX_LABELS = {"kvinna": "Kvinna", "man": "Man", "total": "Total"}
 TARGET_GROUP_LABELS = {

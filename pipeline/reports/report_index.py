@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from .io import write_text_atomic
+from ..core.io import write_text_atomic
 
 APPENDICES = {
     "bilaga1": ("Bilaga 1 Tabeller", "Deltagare och insatser i SUS, tabell 1–6, med avstämning mot publicerade uppgifter"),

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import charts, fmt
-from .config import Project, validate_year
-from .io import write_csv_atomic
-from .published import (
+from . import charts
+from ..core import fmt
+from ..core.config import Project, validate_year
+from ..core.io import write_csv_atomic
+from ..sources.published import (
     BENEFIT_LABELS,
     DOCUMENTS,
     PARTICIPANT_TABLES,
@@ -24,7 +25,7 @@ from .published import (
     PublishedData,
     load_processed,
 )
-from .reconcile import reconciliation_markdown
+from .reconciliation import reconciliation_markdown
 from .tables import markdown_table, synthetic_banner
 
 RECONCILIATION_FILE = "reconciliation.parquet"
@@ -55,7 +56,7 @@ class Bilaga1:
         reconciliation = pd.read_parquet(processed / RECONCILIATION_FILE)
         if register_dir is None:
             return cls(year=year, data=data, reconciliation=reconciliation, out_dir=Path(out_dir))
-        from .register_tables import as_published
+        from ..derive.register_tables import as_published
 
         register_dir = Path(register_dir)
         return cls(year=year, data=as_published(register_dir, data), reconciliation=reconciliation,

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import charts, fmt
-from .models import BENEFIT_LABELS, BENEFITS, STANDARD_YEAR, TERM_LABELS, VARIABLES, load
+from . import charts
+from ..core import fmt
+from ..core.vocabulary import BENEFIT_LABELS, BENEFITS
+from ..derive.models import STANDARD_YEAR, TERM_LABELS, VARIABLES, load
 from .tables import markdown_table, synthetic_banner
 
 _PHRASE = {"aktivitetsersattning": "aktivitetsersättning", "sjukpenning": "sjukpenning"}

@@ -51,6 +51,6 @@ def markdown_table(
 
 def synthetic_banner(synthetic: bool, explanation: str) -> str:
     """The warning box on top of every report built from synthetic data (empty for real data)."""
-    from .fmt import SYNTHETIC
+    from ..core.fmt import SYNTHETIC
 
     return f"::: banner\n{SYNTHETIC}. {explanation}\n:::\n" if synthetic else ""

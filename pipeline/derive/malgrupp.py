@@ -24,11 +24,11 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from .errors import ConfigError, InputError
-from .fmt import round_half_up
-from .io import Column, Schema, read_csv_checked, write_csv_atomic, write_parquet_atomic, write_text_atomic
-from .published import SOURCES, TEXT_FIGURES
-from .reconcile import AGREES, DIFFERS, NOT_RECOMPUTABLE, Check
+from ..core.errors import ConfigError, InputError
+from ..core.fmt import round_half_up
+from ..core.io import Column, Schema, read_csv_checked, write_csv_atomic, write_parquet_atomic, write_text_atomic
+from ..sources.published import SOURCES, TEXT_FIGURES
+from ..core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE, Check
 
 DOCUMENT = "000_c59416c08b1b6909.txt"
 SECTION = "Bilaga 4"

@@ -30,14 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.vocabulary import AGE_GROUPS, BENEFITS, PSYCHIATRIC, TIME_GROUPS
 from .disclosure import suppress
 
-BENEFITS = ("aktivitetsersattning", "sjukpenning")
-BENEFIT_LABELS = {"aktivitetsersattning": "Aktivitetsersättning", "sjukpenning": "Sjukpenning"}
-AGE_GROUPS = {"aktivitetsersattning": [("19-24", 19, 24), ("25-29", 25, 29)],
-              "sjukpenning": [("20-29", 20, 29), ("30-49", 30, 49), ("50-64", 50, 64)]}
-TIME_GROUPS = [("0", 0, 0), ("1-2", 1, 2), ("3+", 3, 99)]  # whole years with the benefit
-PSYCHIATRIC = "F00-F99"
 STANDARD_YEAR = 2022
 TIDY_COLUMNS = ["year", "benefit", "model", "term", "estimate", "ci_low", "ci_high", "p_value", "n"]
 TERM_LABELS = {
@@ -324,13 +319,13 @@ def run_year(year: int, cleaned_dir: Path, tables_dir: Path, threshold: int = 5)
 
 
 def save(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
-    from .io import write_tables
+    from ..core.io import write_tables
 
     return write_tables(tables, out_dir)
 
 
 def load(out_dir: Path) -> dict[str, pd.DataFrame]:
-    from .errors import InputError
+    from ..core.errors import InputError
 
     names = ("estimates", "balance", "composition", "rates", "trend")
     missing = [n for n in names if not (Path(out_dir) / f"{n}.parquet").is_file()]

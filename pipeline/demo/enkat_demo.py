@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .enkat import Survey, load_survey
-from .io import write_text_atomic
+from ..sources.enkat import Survey, load_survey
+from ..core.io import write_text_atomic
 
 SEED = 2016
 ROLES = ("Förbundschef/motsvarande", "Ordförande", "Vice ordförande")

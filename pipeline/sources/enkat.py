@@ -21,9 +21,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .errors import ConfigError, InputError
-from .io import decode_utf8, write_tables
-from .privacy import scrub
+from ..core.errors import ConfigError, InputError
+from ..core.io import decode_utf8, write_tables
+from ..core.privacy import scrub
 
 QUESTIONS_FILE = "fragor.yaml"
 KINDS = ("id", "role", "single", "scale", "multi", "text")

@@ -1,0 +1,4 @@
+"""Derive layer: tables, reconciliation, models and disclosure control built from cleaned sources.
+
+Imports from ``pipeline.core`` and ``pipeline.sources``.
+"""

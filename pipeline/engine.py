@@ -1,0 +1,518 @@
+"""The build engine: the declared stages (:mod:`pipeline.stages`) run through DVC.
+
+- :func:`code_deps` computes each stage's code dependencies as the import closure of its
+  function and notebook, so ``dvc.yaml`` can never miss a module (complete by construction).
+- :func:`dvc_yaml` writes ``dvc.yaml`` from the declaration; ``finsam sync`` keeps it current and
+  a test fails when the committed file differs.
+- :func:`build` asks DVC which stages are out of date, runs them (two at a time where the data
+  flow allows: DVC's own ``repro`` runs one at a time), and records each finished stage in
+  ``dvc.lock`` with ``dvc commit``. ``dvc repro`` reads and writes the same record, so
+  ``finsam build``, ``finsam stage …`` and ``dvc repro`` always agree on what is up to date.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import logging
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import yaml
+
+from .core.errors import ConfigError, PipelineError
+from .stages import STAGES, Stage
+
+log = logging.getLogger(__name__)
+
+PACKAGE = "pipeline"
+PACKAGE_DIR = Path(__file__).resolve().parent
+DVC_FILE = "dvc.yaml"
+LOCK_FILE = "dvc.lock"
+_HEADER = ("# Written by `finsam sync` from the stage list in pipeline/stages.py: do not edit by hand.\n"
+           "# Code deps are the import closure of each stage (pipeline/engine.py); years come from params.yaml.\n")
+_VAR = re.compile(r"\$\{\s*([A-Za-z0-9_.]+)(\[\*\])?\s*\}")
+
+
+# --- import closure ---------------------------------------------------------------------------
+
+def _module_file(module: str) -> Path | None:
+    parts = module.split(".")
+    if parts[0] != PACKAGE:
+        return None
+    base = PACKAGE_DIR.joinpath(*parts[1:])
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    if base.with_suffix(".py").is_file():
+        return base.with_suffix(".py")
+    return None
+
+
+def _is_package(module: str) -> bool:
+    file = _module_file(module)
+    return file is not None and file.name == "__init__.py"
+
+
+def _imports_in(tree: ast.AST, module: str) -> set[str]:
+    """Project modules named by every import statement in ``tree`` (at any depth)."""
+    package = module if _is_package(module) else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)  # `from pkg import module`
+    return {m for m in found if _module_file(m) is not None}
+
+
+# Modules that dispatch to stages: only their module-level imports run for every stage; what
+# they import inside a function belongs to that function's stage (see _function_imports).
+DISPATCH = frozenset({f"{PACKAGE}.cli", f"{PACKAGE}.stages", f"{PACKAGE}.engine"})
+
+
+def _top_level(tree: ast.Module) -> ast.Module:
+    return ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], type_ignores=[])
+
+
+@lru_cache(maxsize=None)
+def _module_imports(module: str) -> frozenset[str]:
+    """Imports of a module anywhere in its body (a lazy import may run), or only at the top for DISPATCH."""
+    file = _module_file(module)
+    if file is None:
+        return frozenset()
+    tree = ast.parse(file.read_text(encoding="utf-8"))
+    return frozenset(_imports_in(_top_level(tree) if module in DISPATCH else tree, module))
+
+
+def _with_parents(module: str) -> set[str]:
+    parts = module.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+
+
+def closure(start: set[str]) -> set[str]:
+    """Every project module that importing ``start`` can execute (parent packages included)."""
+    seen: set[str] = set()
+    todo = [m for s in start for m in _with_parents(s)]
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        for dep in _module_imports(module):
+            todo.extend(_with_parents(dep) - seen)
+    return seen
+
+
+def _function_imports(func: Callable) -> set[str]:
+    """Modules imported inside ``func`` and the module-level imports of the module defining it."""
+    module = func.__module__
+    source = Path(sys.modules[module].__file__).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    found = _imports_in(_top_level(tree), module) | {module}
+    helpers = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    todo, done = [func.__name__], set()
+    while todo:  # the function and the module's own helpers it calls
+        name = todo.pop()
+        if name in done or name not in helpers:
+            continue
+        done.add(name)
+        node = helpers[name]
+        found |= _imports_in(node, module)
+        todo.extend(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in helpers)
+    return found
+
+
+def notebook_imports(path: Path) -> set[str]:
+    """Project modules imported by a notebook's code cells."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    found: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        found |= _imports_in(ast.parse(code), PACKAGE)
+    return found
+
+
+def entry_modules(stage: Stage, root: Path) -> set[str]:
+    """What running the stage imports first: the CLI, the stage's function, its notebook."""
+    start = {f"{PACKAGE}.cli"} | _function_imports(stage.run)
+    if stage.notebook:
+        start |= notebook_imports(root / "notebooks" / stage.notebook)
+    return start
+
+
+def code_deps(stage: Stage, root: Path) -> list[str]:
+    """Project files (relative to ``root``) the stage's command imports, sorted."""
+    files = {_module_file(m) for m in closure(entry_modules(stage, root))}
+    files.discard(None)
+    rel = sorted(Path(PACKAGE, f.relative_to(PACKAGE_DIR)).as_posix() for f in files)
+    if stage.notebook:
+        rel.insert(0, f"notebooks/{stage.notebook}")
+    return rel
+
+
+# --- dvc.yaml ---------------------------------------------------------------------------------
+
+def _lookup(params: dict[str, Any], dotted: str) -> Any:
+    value: Any = params
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise ConfigError(f"params.yaml: {dotted} is needed by the stage list but is not set")
+        value = value[part]
+    return value
+
+
+def _expand_lists(paths: tuple[str, ...], params: dict[str, Any]) -> list[str]:
+    """``${key[*]}`` becomes one path per element of the params list; other ``${…}`` stay for DVC."""
+    out: list[str] = []
+    for path in paths:
+        match = next((m for m in _VAR.finditer(path) if m.group(2)), None)
+        if match is None:
+            out.append(path)
+            continue
+        items = _lookup(params, match.group(1))
+        out.extend(path[: match.start()] + str(item) + path[match.end():] for item in items)
+    return out
+
+
+def stage_body(stage: Stage, root: Path, params: dict[str, Any]) -> dict[str, Any]:
+    cmd = f"finsam run {stage.command}" + (" --year ${item}" if stage.foreach else "")
+    body: dict[str, Any] = {"cmd": cmd, "deps": code_deps(stage, root) + _expand_lists(stage.deps, params)}
+    if stage.params:
+        body["params"] = list(stage.params)
+    body["outs"] = [{out: {"cache": False, "persist": True}} for out in _expand_lists(stage.outs, params)]
+    return body
+
+
+def dvc_yaml(root: Path, params: dict[str, Any]) -> str:
+    """The text of dvc.yaml for this checkout's stage list and params.yaml."""
+    stages: dict[str, Any] = {}
+    for stage in STAGES:
+        body = stage_body(stage, root, params)
+        stages[stage.name] = {"foreach": "${" + stage.foreach + "}", "do": body} if stage.foreach else body
+    return _HEADER + yaml.safe_dump({"stages": stages}, sort_keys=False, allow_unicode=True, width=120)
+
+
+README_BEGIN = "<!-- stage table: written by `finsam sync` from pipeline/stages.py -->"
+README_END = "<!-- end of stage table -->"
+
+
+def _readable(path: str) -> str:
+    """``data/raw/register/${item}`` → ``data/raw/register/<year>`` for readers of the README."""
+    return _VAR.sub(lambda m: "<year>" if m.group(1) == "item" or m.group(1).endswith("years")
+                    else f"<{m.group(1)}>", path)
+
+
+def readme_table() -> str:
+    """The README's stage table, from the declaration."""
+    rows = ["| stage | what it does | reads | writes | example |", "|---|---|---|---|---|"]
+    for stage in STAGES:
+        each = f" (each of `{stage.foreach}`)" if stage.foreach else ""
+        reads = ", ".join(f"`{_readable(d)}`" for d in ((f"notebooks/{stage.notebook}",) if stage.notebook else ())
+                          + stage.deps)
+        writes = ", ".join(f"`{_readable(o)}`" for o in stage.outs)
+        rows.append(f"| `{stage.name}`{each} | {stage.summary} | {reads or '–'} | {writes} | `{stage.example}` |")
+    return "\n".join([README_BEGIN, *rows, README_END])
+
+
+def _replace_table(readme: str) -> str:
+    if README_BEGIN not in readme or README_END not in readme:
+        return readme
+    head, rest = readme.split(README_BEGIN, 1)
+    return head + readme_table() + rest.split(README_END, 1)[1]
+
+
+def sync(root: Path, params: dict[str, Any], check: bool = False) -> bool:
+    """Write dvc.yaml (and the README's stage table, where the README has one) from the declaration.
+
+    Returns True if dvc.yaml was (or, with ``check``, would be) changed.
+    """
+    from .core.io import write_text_atomic
+
+    path = root / DVC_FILE
+    text = dvc_yaml(root, params)
+    current = path.read_text(encoding="utf-8") if path.is_file() else None
+    readme = root / "README.md"
+    if not check and readme.is_file():
+        old = readme.read_text(encoding="utf-8")
+        if _replace_table(old) != old:
+            write_text_atomic(readme, _replace_table(old))
+    if current == text:
+        return False
+    if not check:
+        write_text_atomic(path, text)
+    return True
+
+
+# --- concrete stages --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Job:
+    """One concrete stage: ``name`` as DVC calls it (``bilaga1@2022``)."""
+
+    name: str
+    stage: Stage
+    item: Any
+    deps: tuple[str, ...]
+    outs: tuple[str, ...]
+
+    @property
+    def argv(self) -> list[str]:
+        return ["run", self.stage.command] + (["--year", str(self.item)] if self.stage.foreach else [])
+
+
+def _interpolate(text: str, params: dict[str, Any], item: Any) -> str:
+    return _VAR.sub(lambda m: str(item) if m.group(1) == "item" else str(_lookup(params, m.group(1))), text)
+
+
+def jobs(root: Path, params: dict[str, Any]) -> list[Job]:
+    """Every concrete stage in pipeline order."""
+    out: list[Job] = []
+    for stage in STAGES:
+        items = _lookup(params, stage.foreach) if stage.foreach else [None]
+        for item in items:
+            body = stage_body(stage, root, params)
+            deps = tuple(_interpolate(d, params, item) for d in body["deps"])
+            outs = tuple(_interpolate(next(iter(o)), params, item) for o in body["outs"])
+            out.append(Job(f"{stage.name}@{item}" if stage.foreach else stage.name, stage, item, deps, outs))
+    return out
+
+
+def _overlaps(a: str, b: str) -> bool:
+    a, b = a.rstrip("/"), b.rstrip("/")
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def upstream(job: Job, all_jobs: list[Job]) -> list[Job]:
+    return [other for other in all_jobs if other is not job
+            and any(_overlaps(d, o) for d in job.deps for o in other.outs)]
+
+
+# --- DVC --------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _quiet_dvc() -> Iterator[None]:
+    """DVC logs every stage it looks at; the build prints its own lines instead."""
+    logger = logging.getLogger("dvc")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def open_repo(root: Path):
+    """The DVC repository at ``root`` (initialised without git if there is none, e.g. a copy)."""
+    try:
+        from dvc.repo import Repo
+    except ImportError as exc:  # pragma: no cover - DVC is a dependency
+        raise PipelineError("DVC is not installed: run `make install`") from exc
+    with _quiet_dvc():
+        if not (root / ".dvc").is_dir():
+            Repo.init(str(root), no_scm=not (root / ".git").exists())
+        return Repo(str(root))
+
+
+def _recorded(root: Path) -> set[str]:
+    """Stage names dvc.lock has a record of (``bilaga1@2022`` for foreach stages)."""
+    stages = lock_summary(root).get("stages") or {}
+    names = set()
+    for name, body in stages.items():
+        names.add(name)
+        if isinstance(body, dict) and "cmd" not in body:  # older lock layouts nest foreach items
+            names.update(f"{name}@{item}" for item in body)
+    return names
+
+
+def changes(repo, names: list[str]) -> dict[str, list[str]]:
+    """Why each of ``names`` is out of date (empty list: up to date), in words."""
+    with _quiet_dvc():
+        status = repo.status(targets=[_target(repo, n) for n in names]) if names else {}
+    recorded = _recorded(Path(repo.root_dir))
+    reasons: dict[str, list[str]] = {name: [] for name in names}
+    for key, entries in status.items():
+        name = key.split(":")[-1]
+        words: list[str] = []
+        for entry in entries:
+            if isinstance(entry, str):
+                words.append(entry)
+                continue
+            for kind, changed in entry.items():
+                if isinstance(changed, dict):
+                    words.extend(f"{kind.replace('changed ', '')} {path} {how}" for path, how in changed.items())
+                else:
+                    words.append(f"{kind}")
+        if name in reasons:
+            if name not in recorded:
+                words = ["never built (no record in dvc.lock)"]
+            elif len(words) > 4:
+                words = words[:4] + [f"and {len(words) - 4} more"]
+            reasons[name] = words or ["changed"]
+    return reasons
+
+
+def _target(repo, name: str) -> str:
+    """A stage addressed through its dvc.yaml (DVC resolves bare names against the working directory)."""
+    return f"{Path(repo.root_dir) / DVC_FILE}:{name}"
+
+
+def record(repo, name: str) -> None:
+    """Write the stage's current dep, param and out hashes to dvc.lock (``dvc commit``)."""
+    with _quiet_dvc():
+        repo.commit(_target(repo, name), force=True)
+
+
+# --- the build --------------------------------------------------------------------------------
+
+def seconds(value: float) -> str:
+    """Seconds with a decimal comma, as the build prints them (6,1 s)."""
+    return f"{value:.1f}".replace(".", ",") + " s"
+
+
+def _stage_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    # Notices that mean nothing to a user (packaging deprecations, the kernel's transport notice).
+    env["PYTHONWARNINGS"] = "ignore::DeprecationWarning,ignore::FutureWarning,ignore::PendingDeprecationWarning"
+    return env
+
+
+# Lines a stage prints that mean nothing to a user (kept out of the log; nothing else is dropped).
+NOISE = ("Kernel is running over TCP without encryption",)
+
+
+def _useful(text: str) -> str:
+    return "".join(line for line in text.splitlines(keepends=True) if not any(n in line for n in NOISE))
+
+
+def run_job(job: Job, root: Path, logfile) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", *job.argv], cwd=root, env=_stage_env(),
+                          capture_output=True, text=True)
+    with _LOG_LOCK:
+        logfile.write(f"--- {job.name}: finsam {' '.join(job.argv)} (exit {proc.returncode})\n")
+        logfile.write(_useful(proc.stdout + proc.stderr))
+        logfile.flush()
+    if proc.returncode != 0:
+        detail = (proc.stderr.strip() or proc.stdout.strip())[-3000:]
+        raise PipelineError(f"stage {job.name} failed:\n{detail}")
+    return time.perf_counter() - start
+
+
+_LOG_LOCK = threading.Lock()
+
+
+def select(all_jobs: list[Job], only: list[str] | None) -> list[Job]:
+    if not only:
+        return all_jobs
+    chosen = [j for j in all_jobs if any(j.name == o or j.stage.name == o or j.stage.command == o for o in only)]
+    if not chosen:
+        raise ConfigError("--only matched no stage; stages are: " + ", ".join(j.name for j in all_jobs))
+    return chosen
+
+
+def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool = False, dry_run: bool = False,
+          only: list[str] | None = None, echo: Callable[[str], None] = print,
+          log_path: Path | None = None) -> list[tuple[str, str, float]]:
+    """Run every out-of-date stage; returns (stage, 'ran'|'up to date'|'would run', seconds).
+
+    A stage is started once every stage it reads from has finished in this run; finished stages
+    are recorded in dvc.lock one at a time. On the first failure no new stage starts, the ones
+    running finish, and the error is raised.
+    """
+    sync(root, params)
+    repo = open_repo(root)
+    all_jobs = jobs(root, params)
+    todo = select(all_jobs, only)
+    total = len(todo)
+    number = {job.name: i for i, job in enumerate(todo, 1)}
+    report: list[tuple[str, str, float]] = []
+    log_path = log_path or root / ".finsam" / "build.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    pending = list(todo)
+    running: dict[Future, Job] = {}
+    failure: PipelineError | None = None
+    slots = max(1, jobs_at_once)
+    with open(log_path, "w", encoding="utf-8") as logfile, ThreadPoolExecutor(slots) as pool:
+        while pending or running:
+            busy = list(running.values())
+            ready = [] if failure else [j for j in pending if not upstream(j, pending + busy)]
+            if ready and len(running) < slots:
+                reasons = {} if force else changes(repo, [j.name for j in ready])
+                for job in ready:
+                    if len(running) >= slots:
+                        break
+                    pending.remove(job)
+                    tag = f"[{number[job.name]}/{total}] {job.name}"
+                    why = "; ".join(reasons.get(job.name) or ["forced"])
+                    if not (force or reasons.get(job.name)):
+                        report.append((job.name, "up to date", 0.0))
+                        echo(f"{tag} up to date")
+                    elif dry_run:
+                        report.append((job.name, "would run", 0.0))
+                        echo(f"{tag} would run: {why}")
+                    else:
+                        echo(f"{tag} …")
+                        with _LOG_LOCK:
+                            logfile.write(f"--- {job.name}: out of date: {why}\n")
+                        running[pool.submit(run_job, job, root, logfile)] = job
+                continue
+            if not running:
+                if failure is None:
+                    raise ConfigError("the stages' deps and outs form a cycle: " + ", ".join(j.name for j in pending))
+                break
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in done:
+                job = running.pop(future)
+                tag = f"[{number[job.name]}/{total}] {job.name}"
+                try:
+                    took = future.result()
+                except PipelineError as exc:
+                    failure = failure or exc
+                    echo(f"{tag} failed")
+                    continue
+                record(repo, job.name)
+                report.append((job.name, "ran", took))
+                echo(f"{tag} … {seconds(took)}")
+    if failure is not None:
+        raise PipelineError(f"{failure}\n(the whole log: {log_path})")
+    return report
+
+
+def status(root: Path, params: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Each concrete stage in pipeline order with why it is out of date ([] = up to date)."""
+    stale_file = sync(root, params, check=True)
+    repo = open_repo(root)
+    all_jobs = jobs(root, params)
+    if stale_file:
+        return [(j.name, ["dvc.yaml is older than the stage list or params.yaml (finsam sync)"]) for j in all_jobs]
+    reasons = changes(repo, [j.name for j in all_jobs])
+    return [(j.name, reasons.get(j.name, [])) for j in all_jobs]
+
+
+def lock_summary(root: Path) -> dict[str, Any]:
+    """dvc.lock as a dict (empty when nothing was built yet): the build's provenance."""
+    path = root / LOCK_FILE
+    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+

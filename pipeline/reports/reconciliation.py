@@ -1,0 +1,61 @@
+"""The *Avstämning mot publicerade uppgifter* section shared by the reports."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..core import fmt
+from ..core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE
+from .tables import markdown_table
+
+
+def format_value(value, unit: str, decimals: int) -> str:
+    if value is None or pd.isna(value):
+        return fmt.NOTHING
+    if unit == "percent":
+        return fmt.percent(value, decimals)
+    if unit == "percentage_points":
+        return fmt.number(value, decimals, sign=True) + fmt.NBSP + "p.e."
+    return fmt.number(value, decimals)
+
+
+def reconciliation_markdown(rows: pd.DataFrame, scope: str, caption_suffix: str, explain: str,
+                            listed: pd.Series | None = None, listed_caption: str | None = None,
+                            after: str = "") -> str:
+    """The *Avstämning* section of a report: a lead sentence, the deviations, then every check.
+
+    ``rows`` is a slice of a :func:`reconcile`-style table (published, recomputed, unit,
+    difference, status, figure, area, basis). A difference between two percentages is shown
+    in percentage points. ``listed`` (a boolean mask over ``rows``) limits the full table to
+    some rows, under ``listed_caption``; ``after`` is Markdown placed after it (e.g. a summary
+    of the rows left out). Every deviation is always shown.
+    """
+    counts = rows["status"].value_counts()
+    lead = (
+        f"{scope} har {fmt.number(len(rows))} publicerade uppgifter räknats om från tabellerna och "
+        f"texten: {fmt.number(counts.get(AGREES, 0))} stämmer, {fmt.number(counts.get(DIFFERS, 0))} avviker "
+        f"och {fmt.number(counts.get(NOT_RECOMPUTABLE, 0))} kan inte räknas om med de uppgifter som publicerats."
+    )
+    display = pd.DataFrame(
+        {
+            "Uppgift": rows["figure"],
+            "Källa": rows["area"],
+            "Publicerat": [format_value(v, u, 1 if (v % 1) else 0) for v, u in zip(rows["published"], rows["unit"])],
+            "Omräknat": [format_value(v, u, 0 if u == "count" else 1) for v, u in zip(rows["recomputed"], rows["unit"])],
+            "Differens": [format_value(v, "percentage_points" if u == "percent" else u, 0 if u == "count" else 1)
+                          for v, u in zip(rows["difference"], rows["unit"])],
+            "Status": rows["status"],
+            "Beräkning": rows["basis"],
+        }
+    )
+    differing = display[display["Status"] != AGREES]
+    parts = [lead, "", explain, ""]
+    if len(differing):
+        parts.append(markdown_table(differing, caption=f"Avvikelser och uppgifter som inte kan räknas om, {caption_suffix}",
+                                    label="tbl-avvikelser", align="llrrrll"))
+    shown = display if listed is None else display[listed.to_numpy()]
+    parts.append(markdown_table(shown, caption=listed_caption or f"Alla avstämda uppgifter, {caption_suffix}",
+                                label="tbl-avstamning", align="llrrrll"))
+    if after:
+        parts += ["", after]
+    return "\n".join(parts)

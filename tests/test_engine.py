@@ -1,0 +1,198 @@
+"""The stage list, its dependencies, and the build through DVC's record (dvc.lock)."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import modulefinder
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline import cli, engine
+from pipeline.core.config import load_params
+from pipeline.stages import STAGES
+
+from .conftest import REPO, copy_project
+
+PARAMS = load_params(REPO / "params.yaml")
+LAYERS = {"core": 0, "sources": 1, "derive": 2, "reports": 3}
+
+
+def test_dvc_yaml_is_written_from_the_stage_list():
+    assert not engine.sync(REPO, PARAMS, check=True), "dvc.yaml is stale: run `finsam sync` and commit it"
+
+
+def test_readme_stage_table_follows_the_stage_list():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert engine.readme_table() in readme, "README's stage table is stale: run `finsam sync`"
+
+
+def test_jobs_expand_every_year_in_pipeline_order():
+    names = [j.name for j in engine.jobs(REPO, PARAMS)]
+    register = PARAMS["register"]["years"]
+    assert names == (["published", "register_demo"] + [f"register@{y}" for y in register] + ["register_tables"]
+                     + [f"models@{y}" for y in register] + [f"modeller@{y}" for y in register]
+                     + [f"bilaga1@{y}" for y in PARAMS["years"]] + ["enkat@2016", "bilaga3@2016"]
+                     + ["malgrupp", "bilaga4", "index"])
+    jobs = {j.name: j for j in engine.jobs(REPO, PARAMS)}
+    assert jobs["bilaga1@2022"].argv == ["run", "bilaga1", "--year", "2022"]
+    assert jobs["bilaga4"].outs == (f"reports/{PARAMS['bilaga4']['year']}/bilaga4",)
+    # every stage comes after the stages whose outputs it reads
+    order = list(jobs)
+    for job in jobs.values():
+        assert all(order.index(up.name) < order.index(job.name) for up in engine.upstream(job, list(jobs.values())))
+
+
+DISPATCH = ("pipeline.cli", "pipeline.stages", "pipeline.engine")
+
+
+def _top_imports(module: str) -> list[str]:
+    tree = ast.parse(inspect.getsource(sys.modules[module]))
+    return [ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+
+
+def _finder_closure(stage) -> dict[str, str]:
+    """Project modules found by the standard library's modulefinder (a bytecode scan with its own
+    resolution) for: the module-level imports of the CLI and the stage list, the source of the
+    stage's function and of the helpers it calls, and the notebook's code cells. The dispatch
+    modules themselves are excluded, as only the stage's own function of them runs."""
+    module_source = inspect.getsource(sys.modules[stage.run.__module__])
+    helpers = {n.name: n for n in ast.parse(module_source).body if isinstance(n, ast.FunctionDef)}
+    todo, sources = [stage.run.__name__], []
+    while todo:
+        node = helpers.pop(todo.pop(), None)
+        if node is None:
+            continue
+        sources.append(ast.get_source_segment(module_source, node))
+        todo += [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in helpers]
+    script = [s for s in _top_imports("pipeline.cli") + _top_imports("pipeline.stages") if "__future__" not in s]
+    script += sources
+    script = [s.replace("from ..", "from pipeline.").replace("from . import", "from pipeline import")
+              .replace("from .", "from pipeline.") for s in script]
+    if stage.notebook:
+        import nbformat
+
+        nb = nbformat.read(REPO / "notebooks" / stage.notebook, as_version=4)
+        script += [c.source for c in nb.cells if c.cell_type == "code"]
+    path = REPO / ".pytest_cache" / f"closure_{stage.name}.py"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("\n\n".join(script))
+    finder = modulefinder.ModuleFinder(path=[str(REPO)] + sys.path, excludes=list(DISPATCH) + [
+        "pandas", "numpy", "matplotlib", "seaborn", "statsmodels", "scipy", "pyarrow", "nbformat", "papermill",
+        "nbconvert", "yaml", "pandera", "IPython", "pypandoc", "typst", "dvc"])
+    finder.run_script(str(path))
+    return {name: mod.__file__ for name, mod in finder.modules.items()
+            if (name == "pipeline" or name.startswith("pipeline.")) and getattr(mod, "__file__", None)}
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=[s.name for s in STAGES])
+def test_every_imported_module_is_a_dependency(stage):
+    deps = set(engine.code_deps(stage, REPO))
+    found = _finder_closure(stage)
+    files = {Path(finder_file).resolve().relative_to(REPO).as_posix() for finder_file in found.values()}
+    files |= {f"pipeline/{m.split('.')[1]}.py" for m in DISPATCH[:2]}  # excluded above, always run
+    assert len(files) > 3
+    assert files - deps == set(), f"{stage.name}: imported but not in dvc.yaml deps"
+    if stage.notebook:
+        assert f"notebooks/{stage.notebook}" in deps
+
+
+def test_layers_import_only_downward():
+    offenders = []
+    for path in sorted((REPO / "pipeline").rglob("*.py")):
+        parts = path.relative_to(REPO / "pipeline").parts
+        if len(parts) < 2 or parts[0] not in LAYERS | {"demo": None}:
+            continue
+        module = "pipeline." + ".".join(p.removesuffix(".py") for p in parts)
+        for dep in engine.closure({module}) - {module}:
+            layer = dep.split(".")[1] if dep.count(".") >= 1 else ""
+            if parts[0] == "demo":
+                if layer in ("derive", "reports"):
+                    offenders.append(f"{module} → {dep} (the demo shares no estimator code)")
+            elif layer in LAYERS and LAYERS[layer] > LAYERS[parts[0]]:
+                offenders.append(f"{module} → {dep}")
+            elif layer in ("demo", "stages", "engine", "cli"):
+                offenders.append(f"{module} → {dep}")
+    assert offenders == []
+
+
+def test_help_lists_stages_in_pipeline_order_with_examples(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = capsys.readouterr().out
+    positions = [text.index(f"  {s.command}  ") for s in STAGES]
+    assert positions == sorted(positions)
+    for stage in STAGES:
+        assert f"e.g. {stage.example}" in text
+
+
+# --- DVC: one record for finsam build, finsam stage and dvc repro ------------------------------
+
+@pytest.fixture
+def dvc_project(tmp_path):
+    """A copy with the package itself, so code deps can change without touching the checkout."""
+    project = copy_project(tmp_path)
+    shutil.copytree(REPO / "pipeline", tmp_path / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "README.md").write_text("copy\n")
+    return project
+
+
+def _dvc(root: Path, *args: str) -> str:
+    exe = Path(sys.executable).parent / "dvc"
+    proc = subprocess.run([str(exe), *args], cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_build_runs_records_and_reruns_exactly_the_dependents(dvc_project):
+    root = dvc_project.root
+    lines: list[str] = []
+    first = engine.build(root, dvc_project.params, only=["malgrupp", "index"], echo=lines.append)
+    assert [s for _, s, _ in first] == ["ran", "ran"]
+    assert lines[0] in ("[1/2] malgrupp …", "[2/2] index …")
+    assert any(line.startswith("[1/2] malgrupp … ") and line.endswith(" s") and "," in line for line in lines)
+    assert (root / "dvc.lock").is_file() and (root / ".finsam" / "build.log").is_file()
+    # DVC's own command reads the same record: nothing to do
+    assert "up to date" in _dvc(root, "status", "malgrupp", "index")
+    assert [s for _, s, _ in engine.build(root, dvc_project.params, only=["malgrupp", "index"])] == ["up to date"] * 2
+
+    # a helper only the index imports: only the index reruns
+    with open(root / "pipeline" / "reports" / "report_index.py", "a") as f:
+        f.write("\n# changed\n")
+    plan = dict((n, s) for n, s, _ in engine.build(root, dvc_project.params, only=["malgrupp", "index"],
+                                                   dry_run=True, echo=lambda _: None))
+    assert plan == {"malgrupp": "up to date", "index": "would run"}
+    # a module both import (the index reads bilaga4.year through malgrupp's checks): both rerun
+    with open(root / "pipeline" / "derive" / "malgrupp.py", "a") as f:
+        f.write("\n# changed\n")
+    reasons = dict(engine.status(root, dvc_project.params))
+    assert any("pipeline/derive/malgrupp.py" in r for r in reasons["malgrupp"])
+    assert any("pipeline/derive/malgrupp.py" in r for r in reasons["index"])
+    assert not any("malgrupp.py" in r for r in reasons["bilaga3@2016"])
+
+
+def test_a_stage_run_by_hand_is_recorded(dvc_project, monkeypatch, capsys):
+    root = dvc_project.root
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("FINSAM_ROOT", str(root))
+    engine.sync(root, dvc_project.params)
+    engine.open_repo(root)
+    assert cli.main(["stage", "index"]) == 0
+    assert dict(engine.status(root, dvc_project.params))["index"] == []
+    assert "up to date" in _dvc(root, "status", "index")  # DVC itself agrees
+
+
+def test_a_failing_stage_stops_the_build_with_its_message(dvc_project):
+    root = dvc_project.root
+    params = (root / "params.yaml").read_text(encoding="utf-8").replace("share_pct: 20 ", "share_pct: 120 ")
+    (root / "params.yaml").write_text(params, encoding="utf-8")
+    lines: list[str] = []
+    with pytest.raises(engine.PipelineError, match=r"sjukskrivna.share_pct must be between 0 and 100") as err:
+        engine.build(root, load_params(root / "params.yaml"), only=["malgrupp", "bilaga4"], echo=lines.append)
+    assert "build.log" in str(err.value)
+    assert lines == ["[1/2] malgrupp …", "[1/2] malgrupp failed"]  # bilaga4 never started
+    assert not (root / "data" / "processed" / "bilaga4").exists()
