@@ -30,8 +30,12 @@ DEFAULT = ["published", "enkat@2016", "bilaga3@2016", "malgrupp", "bilaga4", "in
 def _copy(target: Path) -> None:
     for name in ("params.yaml", "dvc.yaml", "README.md"):
         shutil.copy2(REPO / name, target / name)
+    def skip(folder: str, names: list[str]) -> list[str]:  # generated register exports are rebuilt
+        generated = Path(folder).name == "register" and Path(folder).parent.name == "raw"
+        return [n for n in names if n == "__pycache__" or (generated and n[:2] == "20")]
+
     for folder in ("data/raw", "notebooks", "pipeline"):
-        shutil.copytree(REPO / folder, target / folder, ignore=shutil.ignore_patterns("__pycache__", "20??"))
+        shutil.copytree(REPO / folder, target / folder, ignore=skip)
     (target / "data" / "processed").mkdir()
     (target / "reports").mkdir()
     subprocess.run([str(BIN / "dvc"), "init", "--no-scm", "-q"], cwd=target, check=True)

@@ -289,8 +289,8 @@ def jobs(root: Path, params: dict[str, Any]) -> list[Job]:
     out: list[Job] = []
     for stage in STAGES:
         items = _lookup(params, stage.foreach) if stage.foreach else [None]
+        body = stage_body(stage, root, params)
         for item in items:
-            body = stage_body(stage, root, params)
             deps = tuple(_interpolate(d, params, item) for d in body["deps"])
             outs = tuple(_interpolate(next(iter(o)), params, item) for o in body["outs"])
             out.append(Job(f"{stage.name}@{item}" if stage.foreach else stage.name, stage, item, deps, outs))
@@ -345,9 +345,18 @@ def _recorded(root: Path) -> set[str]:
 
 
 def changes(repo, names: list[str]) -> dict[str, list[str]]:
-    """Why each of ``names`` is out of date (empty list: up to date), in words."""
+    """Why each of ``names`` is out of date (empty list: up to date), in words.
+
+    DVC's status costs about the same for one stage as for all (it loads the whole index), so
+    asking for many stages is one call for the whole pipeline.
+    """
     with _quiet_dvc():
-        status = repo.status(targets=[_target(repo, n) for n in names]) if names else {}
+        if not names:
+            status = {}
+        elif len(names) > 3:
+            status = repo.status()
+        else:
+            status = repo.status(targets=[_target(repo, n) for n in names])
     recorded = _recorded(Path(repo.root_dir))
     reasons: dict[str, list[str]] = {name: [] for name in names}
     for key, entries in status.items():
@@ -453,12 +462,22 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
     running: dict[Future, Job] = {}
     failure: PipelineError | None = None
     slots = max(1, jobs_at_once)
+    known = {} if force else changes(repo, [j.name for j in todo])  # one DVC status for the whole plan
+    jobs_by = {j.name: j for j in todo}
+    ran: set[str] = set()
     with open(log_path, "w", encoding="utf-8") as logfile, ThreadPoolExecutor(slots) as pool:
         while pending or running:
             busy = list(running.values())
             ready = [] if failure else [j for j in pending if not upstream(j, pending + busy)]
             if ready and len(running) < slots:
-                reasons = {} if force else changes(repo, [j.name for j in ready])
+                # A stage whose inputs were rebuilt in this run is asked again (its inputs may have changed).
+                again = [j.name for j in ready if not known.get(j.name)
+                         and any(u.name in ran for u in upstream(j, todo))]
+                if dry_run:  # nothing was rebuilt: say what the stage waits for instead of asking DVC
+                    reasons = known | {n: ["after " + ", ".join(u.name for u in upstream(jobs_by[n], todo)
+                                                                if u.name in ran)] for n in again}
+                else:
+                    reasons = {} if force else known | changes(repo, again)
                 for job in ready:
                     if len(running) >= slots:
                         break
@@ -469,6 +488,7 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
                         report.append((job.name, "up to date", 0.0))
                         echo(f"{tag} up to date")
                     elif dry_run:
+                        ran.add(job.name)
                         report.append((job.name, "would run", 0.0))
                         echo(f"{tag} would run: {why}")
                     else:
@@ -492,6 +512,7 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
                     echo(f"{tag} failed")
                     continue
                 record(repo, job.name)
+                ran.add(job.name)
                 report.append((job.name, "ran", took))
                 echo(f"{tag} … {seconds(took)}")
     if failure is not None:
