@@ -29,6 +29,7 @@ hooks: $(STAMP)
 
 # DVC's own runner over the same dvc.yaml and dvc.lock (one stage at a time).
 dvc-repro: $(STAMP)
+	$(BIN)/finsam sync
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
 
 benchmark: $(STAMP)

@@ -61,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true", help="rerun every stage")
     build.add_argument("--dry-run", action="store_true", help="only say what would run and why")
     build.add_argument("--only", nargs="+", metavar="STAGE", help="only these stages (e.g. published bilaga1@2022)")
-    sub.add_parser("status", help="list each stage as up to date or out of date, with the reason")
+    status = sub.add_parser("status", help="list each stage as up to date or out of date, with the reason")
+    status.add_argument("--check", action="store_true", help="exit 1 if any stage is out of date (for scripts)")
     sync = sub.add_parser("sync", help="write dvc.yaml from the stage list (pipeline/stages.py) and params.yaml")
     sync.add_argument("--check", action="store_true", help="exit 1 if dvc.yaml is stale, write nothing")
 
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                     stale += bool(reasons)
                     print(f"{name:<22} {'out of date: ' + '; '.join(reasons) if reasons else 'up to date'}")
                 print(f"{stale} stage(s) out of date")
-                return 0
+                return 1 if args.check and stale else 0
             start = time.perf_counter()
             report = engine.build(project.root, project.params, jobs_at_once=args.jobs, force=args.force,
                                   dry_run=args.dry_run, only=args.only)
@@ -129,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     except PipelineError as exc:
         print(f"finsam: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("finsam: interrupted; outputs are replaced only when a stage completes, so the previous "
+              "ones are still in place", file=sys.stderr)
+        return 130
 
 
 def _record_by_hand(project: Project, stage: Stage, args: argparse.Namespace, overridden: bool) -> None:

@@ -45,11 +45,12 @@ _VAR = re.compile(r"\$\{\s*([A-Za-z0-9_.]+)(\[\*\])?\s*\}")
 
 # --- import closure ---------------------------------------------------------------------------
 
-def _module_file(module: str) -> Path | None:
+def _module_file(module: str, pkg: Path = PACKAGE_DIR) -> Path | None:
+    """The file of a project module inside the package folder ``pkg`` (a checkout's pipeline/)."""
     parts = module.split(".")
     if parts[0] != PACKAGE:
         return None
-    base = PACKAGE_DIR.joinpath(*parts[1:])
+    base = pkg.joinpath(*parts[1:])
     if (base / "__init__.py").is_file():
         return base / "__init__.py"
     if base.with_suffix(".py").is_file():
@@ -57,14 +58,14 @@ def _module_file(module: str) -> Path | None:
     return None
 
 
-def _is_package(module: str) -> bool:
-    file = _module_file(module)
+def _is_package(module: str, pkg: Path = PACKAGE_DIR) -> bool:
+    file = _module_file(module, pkg)
     return file is not None and file.name == "__init__.py"
 
 
-def _imports_in(tree: ast.AST, module: str) -> set[str]:
+def _imports_in(tree: ast.AST, module: str, pkg: Path = PACKAGE_DIR) -> set[str]:
     """Project modules named by every import statement in ``tree`` (at any depth)."""
-    package = module if _is_package(module) else module.rpartition(".")[0]
+    package = module if _is_package(module, pkg) else module.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -78,7 +79,7 @@ def _imports_in(tree: ast.AST, module: str) -> set[str]:
                 target = node.module or ""
             found.add(target)
             found.update(f"{target}.{alias.name}" for alias in node.names)  # `from pkg import module`
-    return {m for m in found if _module_file(m) is not None}
+    return {m for m in found if _module_file(m, pkg) is not None}
 
 
 # Modules that dispatch to stages: only their module-level imports run for every stage; what
@@ -90,14 +91,19 @@ def _top_level(tree: ast.Module) -> ast.Module:
     return ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], type_ignores=[])
 
 
-@lru_cache(maxsize=None)
-def _module_imports(module: str) -> frozenset[str]:
+def _module_imports(module: str, pkg: Path = PACKAGE_DIR) -> frozenset[str]:
     """Imports of a module anywhere in its body (a lazy import may run), or only at the top for DISPATCH."""
-    file = _module_file(module)
+    file = _module_file(module, pkg)
     if file is None:
         return frozenset()
-    tree = ast.parse(file.read_text(encoding="utf-8"))
-    return frozenset(_imports_in(_top_level(tree) if module in DISPATCH else tree, module))
+    stat = file.stat()
+    return _parsed_imports(module, pkg, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=None)
+def _parsed_imports(module: str, pkg: Path, _mtime: int, _size: int) -> frozenset[str]:
+    tree = ast.parse(_module_file(module, pkg).read_text(encoding="utf-8"))
+    return frozenset(_imports_in(_top_level(tree) if module in DISPATCH else tree, module, pkg))
 
 
 def _with_parents(module: str) -> set[str]:
@@ -105,7 +111,7 @@ def _with_parents(module: str) -> set[str]:
     return {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
 
 
-def closure(start: set[str]) -> set[str]:
+def closure(start: set[str], pkg: Path = PACKAGE_DIR) -> set[str]:
     """Every project module that importing ``start`` can execute (parent packages included)."""
     seen: set[str] = set()
     todo = [m for s in start for m in _with_parents(s)]
@@ -114,17 +120,17 @@ def closure(start: set[str]) -> set[str]:
         if module in seen:
             continue
         seen.add(module)
-        for dep in _module_imports(module):
+        for dep in _module_imports(module, pkg):
             todo.extend(_with_parents(dep) - seen)
     return seen
 
 
-def _function_imports(func: Callable) -> set[str]:
+def _function_imports(func: Callable, pkg: Path = PACKAGE_DIR) -> set[str]:
     """Modules imported inside ``func`` and the module-level imports of the module defining it."""
     module = func.__module__
-    source = Path(sys.modules[module].__file__).read_text(encoding="utf-8")
+    source = (_module_file(module, pkg) or Path(sys.modules[module].__file__)).read_text(encoding="utf-8")
     tree = ast.parse(source)
-    found = _imports_in(_top_level(tree), module) | {module}
+    found = _imports_in(_top_level(tree), module, pkg) | {module}
     helpers = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
     todo, done = [func.__name__], set()
     while todo:  # the function and the module's own helpers it calls
@@ -133,12 +139,12 @@ def _function_imports(func: Callable) -> set[str]:
             continue
         done.add(name)
         node = helpers[name]
-        found |= _imports_in(node, module)
+        found |= _imports_in(node, module, pkg)
         todo.extend(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in helpers)
     return found
 
 
-def notebook_imports(path: Path) -> set[str]:
+def notebook_imports(path: Path, pkg: Path = PACKAGE_DIR) -> set[str]:
     """Project modules imported by a notebook's code cells."""
     import nbformat
 
@@ -148,23 +154,39 @@ def notebook_imports(path: Path) -> set[str]:
         if cell.cell_type != "code":
             continue
         code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
-        found |= _imports_in(ast.parse(code), PACKAGE)
+        found |= _imports_in(ast.parse(code), PACKAGE, pkg)
     return found
+
+
+def package_dir(root: Path) -> Path:
+    """The package folder the stages of ``root`` run (its own pipeline/, else the installed one)."""
+    return (root / PACKAGE).resolve() if (root / PACKAGE / "__init__.py").is_file() else PACKAGE_DIR
 
 
 def entry_modules(stage: Stage, root: Path) -> set[str]:
     """What running the stage imports first: the CLI, the stage's function, its notebook."""
-    start = {f"{PACKAGE}.cli"} | _function_imports(stage.run)
+    pkg = package_dir(root)
+    start = {f"{PACKAGE}.cli"} | _function_imports(stage.run, pkg)
     if stage.notebook:
-        start |= notebook_imports(root / "notebooks" / stage.notebook)
+        start |= notebook_imports(root / "notebooks" / stage.notebook, pkg)
     return start
 
 
+def _data_folders(file: Path) -> set[Path]:
+    """Folders of package data beside a module that the module names in a string (e.g. "templates")."""
+    names = {n.value for n in ast.walk(ast.parse(file.read_text(encoding="utf-8")))
+             if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    return {d for d in file.parent.iterdir()
+            if d.is_dir() and d.name in names and not (d / "__init__.py").exists() and d.name != "__pycache__"}
+
+
 def code_deps(stage: Stage, root: Path) -> list[str]:
-    """Project files (relative to ``root``) the stage's command imports, sorted."""
-    files = {_module_file(m) for m in closure(entry_modules(stage, root))}
+    """Project files and package-data folders (relative to ``root``) the stage's command uses, sorted."""
+    pkg = package_dir(root)
+    files = {_module_file(m, pkg) for m in closure(entry_modules(stage, root), pkg)}
     files.discard(None)
-    rel = sorted(Path(PACKAGE, f.relative_to(PACKAGE_DIR)).as_posix() for f in files)
+    files |= {d for f in list(files) for d in _data_folders(f)}
+    rel = sorted(Path(PACKAGE, f.relative_to(pkg)).as_posix() for f in files)
     if stage.notebook:
         rel.insert(0, f"notebooks/{stage.notebook}")
     return rel
@@ -203,10 +225,15 @@ def stage_body(stage: Stage, root: Path, params: dict[str, Any]) -> dict[str, An
     return body
 
 
+def active(params: dict[str, Any]) -> list[Stage]:
+    """The declared stages that are part of the build with these params (see ``Stage.when``)."""
+    return [s for s in STAGES if s.when is None or bool(_lookup(params, s.when))]
+
+
 def dvc_yaml(root: Path, params: dict[str, Any]) -> str:
     """The text of dvc.yaml for this checkout's stage list and params.yaml."""
     stages: dict[str, Any] = {}
-    for stage in STAGES:
+    for stage in active(params):
         body = stage_body(stage, root, params)
         stages[stage.name] = {"foreach": "${" + stage.foreach + "}", "do": body} if stage.foreach else body
     return _HEADER + yaml.safe_dump({"stages": stages}, sort_keys=False, allow_unicode=True, width=120)
@@ -241,6 +268,17 @@ def _replace_table(readme: str) -> str:
     return head + readme_table() + rest.split(README_END, 1)[1]
 
 
+def _same_package(root: Path) -> None:
+    """Refuse to work on a checkout whose stage list differs from the one that is running (the
+    import closures are read from the checkout's own files, but the declaration is imported)."""
+    here = package_dir(root)
+    if here == PACKAGE_DIR:
+        return
+    if (here / "stages.py").read_bytes() != (PACKAGE_DIR / "stages.py").read_bytes():
+        raise ConfigError(f"{here}/stages.py differs from the installed package's ({PACKAGE_DIR}): "
+                          f"run `make install` in {root} (or use its .venv/bin/finsam)")
+
+
 def sync(root: Path, params: dict[str, Any], check: bool = False) -> bool:
     """Write dvc.yaml (and the README's stage table, where the README has one) from the declaration.
 
@@ -248,6 +286,7 @@ def sync(root: Path, params: dict[str, Any], check: bool = False) -> bool:
     """
     from .core.io import write_text_atomic
 
+    _same_package(root)
     path = root / DVC_FILE
     text = dvc_yaml(root, params)
     current = path.read_text(encoding="utf-8") if path.is_file() else None
@@ -287,7 +326,7 @@ def _interpolate(text: str, params: dict[str, Any], item: Any) -> str:
 def jobs(root: Path, params: dict[str, Any]) -> list[Job]:
     """Every concrete stage in pipeline order."""
     out: list[Job] = []
-    for stage in STAGES:
+    for stage in active(params):
         items = _lookup(params, stage.foreach) if stage.foreach else [None]
         body = stage_body(stage, root, params)
         for item in items:
@@ -321,13 +360,26 @@ def _quiet_dvc() -> Iterator[None]:
         logger.setLevel(level)
 
 
+@contextlib.contextmanager
+def _dvc_errors(what: str) -> Iterator[None]:
+    """DVC's exceptions (a lock held by another dvc or finsam process, a broken dvc.lock) as one line."""
+    from dvc.exceptions import DvcException
+
+    try:
+        yield
+    except DvcException as exc:
+        hint = " (another `finsam build`, `dvc` or editor plugin holds the repository lock: wait and retry)" \
+            if "lock" in type(exc).__name__.lower() or "lock" in str(exc).lower() else ""
+        raise PipelineError(f"DVC could not {what}: {exc}{hint}") from None
+
+
 def open_repo(root: Path):
     """The DVC repository at ``root`` (initialised without git if there is none, e.g. a copy)."""
     try:
         from dvc.repo import Repo
     except ImportError as exc:  # pragma: no cover - DVC is a dependency
         raise PipelineError("DVC is not installed: run `make install`") from exc
-    with _quiet_dvc():
+    with _quiet_dvc(), _dvc_errors("open the repository"):
         if not (root / ".dvc").is_dir():
             Repo.init(str(root), no_scm=not (root / ".git").exists())
         return Repo(str(root))
@@ -350,7 +402,7 @@ def changes(repo, names: list[str]) -> dict[str, list[str]]:
     DVC's status costs about the same for one stage as for all (it loads the whole index), so
     asking for many stages is one call for the whole pipeline.
     """
-    with _quiet_dvc():
+    with _quiet_dvc(), _dvc_errors("compute the status"):
         if not names:
             status = {}
         elif len(names) > 3:
@@ -368,7 +420,11 @@ def changes(repo, names: list[str]) -> dict[str, list[str]]:
                 continue
             for kind, changed in entry.items():
                 if isinstance(changed, dict):
-                    words.extend(f"{kind.replace('changed ', '')} {path} {how}" for path, how in changed.items())
+                    for path, how in changed.items():
+                        if isinstance(how, dict):  # params: {file: {key: how}}
+                            words.extend(f"param {key} {what}" for key, what in how.items())
+                        else:
+                            words.append(f"{kind.replace('changed ', '')} {path} {how}")
                 else:
                     words.append(f"{kind}")
         if name in reasons:
@@ -387,7 +443,7 @@ def _target(repo, name: str) -> str:
 
 def record(repo, name: str) -> None:
     """Write the stage's current dep, param and out hashes to dvc.lock (``dvc commit``)."""
-    with _quiet_dvc():
+    with _quiet_dvc(), _dvc_errors(f"record {name} in dvc.lock"):
         repo.commit(_target(repo, name), force=True)
 
 
@@ -414,7 +470,25 @@ def _useful(text: str) -> str:
     return "".join(line for line in text.splitlines(keepends=True) if not any(n in line for n in NOISE))
 
 
+def _inputs_state(job: Job, root: Path) -> list[tuple[str, int, int]]:
+    """Size and modification time of every file the stage reads (and params.yaml): cheap to take
+    before and after a run, to notice an input edited while the stage was running."""
+    state = []
+    for rel in (*job.deps, "params.yaml"):
+        path = root / rel
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
+        for f in files:
+            stat = f.stat()
+            state.append((f.relative_to(root).as_posix(), stat.st_mtime_ns, stat.st_size))
+    return state
+
+
+class InputsChanged(PipelineError):
+    """A stage's inputs were edited while it ran: its outputs may be from the old inputs."""
+
+
 def run_job(job: Job, root: Path, logfile) -> float:
+    before = _inputs_state(job, root)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "pipeline.cli", *job.argv], cwd=root, env=_stage_env(),
                           capture_output=True, text=True)
@@ -425,6 +499,9 @@ def run_job(job: Job, root: Path, logfile) -> float:
     if proc.returncode != 0:
         detail = (proc.stderr.strip() or proc.stdout.strip())[-3000:]
         raise PipelineError(f"stage {job.name} failed:\n{detail}")
+    if _inputs_state(job, root) != before:
+        raise InputsChanged(f"stage {job.name}: its inputs changed while it ran, so it was not recorded in "
+                            "dvc.lock; run the build again")
     return time.perf_counter() - start
 
 
@@ -449,7 +526,11 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
     are recorded in dvc.lock one at a time. On the first failure no new stage starts, the ones
     running finish, and the error is raised.
     """
-    sync(root, params)
+    if dry_run and sync(root, params, check=True):
+        raise ConfigError("dvc.yaml is older than the stage list or params.yaml: run `finsam sync` (a dry run "
+                          "writes nothing)")
+    if not dry_run:
+        sync(root, params)
     repo = open_repo(root)
     all_jobs = jobs(root, params)
     todo = select(all_jobs, only)
@@ -457,7 +538,10 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
     number = {job.name: i for i, job in enumerate(todo, 1)}
     report: list[tuple[str, str, float]] = []
     log_path = log_path or root / ".finsam" / "build.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    if dry_run:
+        log_path = Path(os.devnull)
+    else:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
     pending = list(todo)
     running: dict[Future, Job] = {}
     failure: PipelineError | None = None
@@ -507,11 +591,16 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
                 tag = f"[{number[job.name]}/{total}] {job.name}"
                 try:
                     took = future.result()
-                except PipelineError as exc:
+                    record(repo, job.name)
+                except InputsChanged as exc:
                     failure = failure or exc
+                    echo(f"{tag} not recorded: inputs changed while it ran")
+                    continue
+                except Exception as exc:  # a stage or DVC failed: let the running ones finish, then stop
+                    failure = failure or (exc if isinstance(exc, PipelineError) else
+                                          PipelineError(f"stage {job.name}: {type(exc).__name__}: {exc}"))
                     echo(f"{tag} failed")
                     continue
-                record(repo, job.name)
                 ran.add(job.name)
                 report.append((job.name, "ran", took))
                 echo(f"{tag} … {seconds(took)}")
@@ -528,7 +617,17 @@ def status(root: Path, params: dict[str, Any]) -> list[tuple[str, list[str]]]:
     if stale_file:
         return [(j.name, ["dvc.yaml is older than the stage list or params.yaml (finsam sync)"]) for j in all_jobs]
     reasons = changes(repo, [j.name for j in all_jobs])
-    return [(j.name, reasons.get(j.name, [])) for j in all_jobs]
+    stale: set[str] = set()
+    result = []
+    for job in all_jobs:  # pipeline order: a stage after a stale one will see new inputs
+        why = reasons.get(job.name, [])
+        if not why:
+            before = [u.name for u in upstream(job, all_jobs) if u.name in stale]
+            why = [f"after {', '.join(before)} (its inputs will be rebuilt)"] if before else []
+        if why:
+            stale.add(job.name)
+        result.append((job.name, why))
+    return result
 
 
 def lock_summary(root: Path) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Callable
 from .core.config import PARAMS_FILE, Project, section_years, validate_year
 from .core.errors import ConfigError
 from .core.io import atomic_dir
+from .core.vocabulary import STANDARD_YEAR
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class Stage:
     """One stage: what runs, what it reads and what it writes.
 
     ``foreach`` names the params.yaml list the stage is repeated over (``name@item`` in DVC);
-    ``deps``, ``outs`` may use ``${item}`` and ``${params.key}``. Code dependencies are not
+    ``deps``, ``outs`` may use ``${item}``, ``${key.sub}`` (a params.yaml value) and ``${key[*]}`` (one path per element of a params.yaml list). Code dependencies are not
     listed here: the engine adds every project module the stage imports.
     """
 
@@ -51,6 +52,7 @@ class Stage:
     params: tuple[str, ...] = ()
     outs: tuple[str, ...] = ()
     options: tuple[Option, ...] = field(default=())
+    when: str | None = None  # a params.yaml key: the stage is part of the build only while it is true
 
     @property
     def command(self) -> str:
@@ -126,8 +128,7 @@ def _synthetic_suffix(synthetic: bool) -> str:
 def stage_published(project: Project) -> Path:
     """Check the transcribed tables, write them as Parquet and reconcile derived figures."""
     from .core.io import write_csv_atomic, write_parquet_atomic
-    from .derive.reconcile import reconcile
-    from .reports.bilaga1 import RECONCILIATION_FILE
+    from .derive.reconcile import RECONCILIATION_FILE, reconcile
     from .sources.published import load_published, save_processed
 
     data = load_published(project.published_raw)
@@ -140,11 +141,26 @@ def stage_published(project: Project) -> Path:
     return project.published_processed
 
 
+DEMO_MARK = "sanning.json"  # every demo year folder has it; real exports never do
+
+
 def stage_register_demo(project: Project) -> Path:
-    """Write the synthetic register exports (all years) into data/raw/register/<year>/."""
+    """Write the synthetic register exports (all years) into data/raw/register/<year>/.
+
+    Refuses to touch a year folder that holds anything but an earlier demo: real exports are
+    never overwritten, whatever params.yaml says.
+    """
     from .demo.register_demo import write_demo
 
     spec = project.params.get("register") or {}
+    if not spec.get("demo", True):
+        raise ConfigError("params.yaml: register.demo is false, so the register exports are real data; "
+                          "the synthetic demo is not written over them")
+    for year in _register_years(project):
+        folder = project.raw / "register" / str(year)
+        if folder.is_dir() and any(folder.iterdir()) and not (folder / DEMO_MARK).is_file():
+            raise ConfigError(f"{folder}: holds files that are not the synthetic demo (no {DEMO_MARK}); "
+                              "move them away or set register.demo: false in params.yaml")
     write_demo(project.raw, project.published_raw, seed=int(spec.get("demo_seed", 2022)),
                population_scale=float(spec.get("population_scale", 1.0)), years=_register_years(project))
     return project.raw / "register"
@@ -335,7 +351,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("register_demo", stage_register_demo,
           "write the synthetic register exports into data/raw/register/<year>/",
           "finsam stage register-demo",
-          deps=("data/raw/published", "data/raw/register/exports.yaml"), params=("register",),
+          deps=("data/raw/published", "data/raw/register/exports.yaml"),
+          params=("register.years", "register.demo_seed", "register.population_scale"), when="register.demo",
           outs=("data/raw/register/${register.years[*]}",)),
     Stage("register", stage_register,
           "clean one year's register exports (notebooks/register_rensning.ipynb)",
@@ -350,12 +367,13 @@ STAGES: tuple[Stage, ...] = (
     Stage("models", stage_models,
           "descriptions and models for one year (data/processed/models/<year>)",
           "finsam stage models --year 2022", foreach="register.years",
-          deps=("data/processed/register/${item}", "data/processed/register/2022", "data/processed/register/tabeller"),
+          deps=("data/processed/register/${item}", f"data/processed/register/{STANDARD_YEAR}",
+                "data/processed/register/tabeller"),
           params=("disclosure",), outs=("data/processed/models/${item}",)),
     Stage("modeller", stage_modeller,
           "execute and render the model appendix for one year",
           "finsam stage modeller --year 2022 --formats html", foreach="register.years", notebook=MODELS_NOTEBOOK,
-          deps=("data/processed/models/${item}",), params=("report", "register.demo"),
+          deps=("data/processed/models/${item}",), params=("report.formats", "register.demo"),
           outs=("reports/${item}/modeller",), options=(FORMATS,)),
     Stage("bilaga1", stage_bilaga1,
           "execute and render Bilaga 1 for one year",
@@ -372,7 +390,7 @@ STAGES: tuple[Stage, ...] = (
           "execute and render Bilaga 3 (enkät) for one survey year",
           "finsam stage bilaga3 --year 2016", foreach="enkat.years", notebook=BILAGA3_NOTEBOOK,
           deps=("data/raw/enkat/${item}/fragor.yaml", "data/processed/enkat/${item}"),
-          params=("report",), outs=("reports/${item}/bilaga3",), options=(FORMATS,)),
+          params=("report.formats",), outs=("reports/${item}/bilaga3",), options=(FORMATS,)),
     Stage("malgrupp", stage_malgrupp,
           "Bilaga 4: check transcriptions and params.yaml, write the calculation",
           "finsam stage malgrupp",
@@ -380,12 +398,12 @@ STAGES: tuple[Stage, ...] = (
     Stage("bilaga4", stage_bilaga4,
           "execute and render Bilaga 4 (year from params.yaml bilaga4.year)",
           "finsam stage bilaga4 --formats html,pdf", notebook=BILAGA4_NOTEBOOK,
-          deps=("data/processed/bilaga4",), params=("report", "bilaga4"),
+          deps=("data/processed/bilaga4",), params=("report.formats", "bilaga4"),
           outs=("reports/${bilaga4.year}/bilaga4",), options=(FORMATS,)),
     Stage("index", stage_index,
           "write reports/index.html (every appendix and year)",
           "finsam stage index",
-          params=("years", "report", "bilaga4.year", "enkat.years", "register.years"),
+          params=("years", "report.formats", "bilaga4.year", "enkat.years", "register.years"),
           outs=("reports/index.html",)),
 )
 

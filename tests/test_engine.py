@@ -196,3 +196,60 @@ def test_a_failing_stage_stops_the_build_with_its_message(dvc_project):
     assert "build.log" in str(err.value)
     assert lines == ["[1/2] malgrupp …", "[1/2] malgrupp failed"]  # bilaga4 never started
     assert not (root / "data" / "processed" / "bilaga4").exists()
+
+
+def test_rendering_templates_are_dependencies_of_every_report():
+    for stage in STAGES:
+        deps = engine.code_deps(stage, REPO)
+        renders = "pipeline/reports/render.py" in deps
+        assert ("pipeline/reports/templates" in deps) == renders, stage.name
+    assert "pipeline/reports/templates" in engine.code_deps(next(s for s in STAGES if s.name == "bilaga1"), REPO)
+
+
+def test_the_data_stage_does_not_depend_on_report_code():
+    published = engine.code_deps(next(s for s in STAGES if s.name == "published"), REPO)
+    assert not [d for d in published if d.startswith("pipeline/reports/")]
+
+
+def test_real_register_exports_are_never_overwritten_by_the_demo(tmp_project):
+    from pipeline.core.errors import ConfigError
+    from pipeline.stages import stage_register_demo
+
+    real = tmp_project.raw / "register" / "2022"
+    shutil.rmtree(real, ignore_errors=True)  # (a checkout that has built the demo copies it too)
+    real.mkdir(parents=True)
+    (real / "deltagare.csv").write_text("personnummer;kon\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not the synthetic demo"):
+        stage_register_demo(tmp_project)
+    assert (real / "deltagare.csv").read_text(encoding="utf-8") == "personnummer;kon\n"
+    params = dict(PARAMS, register=dict(PARAMS["register"], demo=False))
+    assert "register_demo" not in [j.name for j in engine.jobs(REPO, params)]
+    assert "register_demo" not in engine.dvc_yaml(REPO, params)
+
+
+def test_inputs_edited_while_a_stage_runs_are_not_recorded(dvc_project, monkeypatch):
+    root = dvc_project.root
+    real_run = subprocess.run
+
+    def run_then_edit(*args, **kwargs):  # someone saves params.yaml while the stage runs
+        done = real_run(*args, **kwargs)
+        with open(root / "params.yaml", "a", encoding="utf-8") as f:
+            f.write("\n# edited during the run\n")
+        return done
+
+    monkeypatch.setattr(engine, "subprocess", type("S", (), {"run": staticmethod(run_then_edit)}))
+    lines: list[str] = []
+    with pytest.raises(engine.PipelineError, match="inputs changed while it ran"):
+        engine.build(root, dvc_project.params, only=["index"], echo=lines.append)
+    assert lines[-1] == "[1/1] index not recorded: inputs changed while it ran"
+    assert "index" not in engine.lock_summary(root).get("stages", {})
+
+
+def test_status_explains_params_and_downstream(dvc_project):
+    root = dvc_project.root
+    engine.build(root, dvc_project.params, only=["malgrupp", "bilaga4"], echo=lambda _: None)
+    text = (root / "params.yaml").read_text(encoding="utf-8").replace("share_pct: 25 ", "share_pct: 30 ")
+    (root / "params.yaml").write_text(text, encoding="utf-8")
+    reasons = dict(engine.status(root, load_params(root / "params.yaml")))
+    assert reasons["malgrupp"] == ["param bilaga4 modified"]
+    assert "param bilaga4 modified" in reasons["bilaga4"]

@@ -30,10 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.vocabulary import AGE_GROUPS, BENEFITS, PSYCHIATRIC, TIME_GROUPS
+from ..core.vocabulary import AGE_GROUPS, BENEFITS, PSYCHIATRIC, STANDARD_YEAR, TIME_GROUPS
 from .disclosure import suppress
 
-STANDARD_YEAR = 2022
 TIDY_COLUMNS = ["year", "benefit", "model", "term", "estimate", "ci_low", "ci_high", "p_value", "n"]
 TERM_LABELS = {
     "man": "Man (mot kvinna)", "psykiatrisk_diagnos": "Psykiatrisk diagnos F00–F99 (mot annan)",

@@ -19,6 +19,7 @@ import pandas as pd
 from ..sources.published import DOCUMENTS, PARTICIPANT_TABLES, PublishedData
 from ..core.checks import Check
 
+RECONCILIATION_FILE = "reconciliation.parquet"  # written by the published stage, read by Bilaga 1
 _SEX_WORD = {"kvinna": "kvinnor", "man": "män"}
 
 

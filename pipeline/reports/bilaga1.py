@@ -25,10 +25,10 @@ from ..sources.published import (
     PublishedData,
     load_processed,
 )
+from ..derive.reconcile import RECONCILIATION_FILE
 from .reconciliation import reconciliation_markdown
 from .tables import markdown_table, synthetic_banner
 
-RECONCILIATION_FILE = "reconciliation.parquet"
 DATA_FILE_TEMPLATE = "bilaga1_{year}_tabeller.csv"
 
 _BENEFIT_PHRASE = {"aktivitetsersattning": "aktivitetsersättning", "sjukpenning": "sjukpenning"}
