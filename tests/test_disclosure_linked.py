@@ -248,3 +248,11 @@ def test_random_small_areas_resist_the_attacker(area, threshold):
     shown = pd.concat([tables["participants"]["count"], tables["insatser"]["count"],
                        tables["composition"]["n_participants"], tables["composition"]["n_population"]]).dropna()
     assert (shown >= threshold).all()  # every small count is hidden
+
+
+def test_published_aggregates_pass_unchanged(built_2022):
+    """report.source: published: the public tables are shown as published, nothing hidden."""
+    cells = pd.read_csv(built_2022 / "bilaga1_2022_tabeller.csv")
+    assert list(cells.columns) == ["table", "row", "column", "value"]
+    html = norm((built_2022 / "bilaga1_2022.html").read_text(encoding="utf-8"))
+    assert "Sekretess:" not in html and ">..<" not in html

@@ -94,22 +94,33 @@ def in_area(frame: pd.DataFrame, area: list[str] | None) -> pd.DataFrame:
 
 def frame_from(formaner: pd.DataFrame, deltagare: pd.DataFrame, year: int, benefit: str) -> pd.DataFrame:
     """:func:`analysis_frame` from cleaned frames already read."""
+    return mark_participants(reference_frame(formaner, year, benefit), deltagare, benefit)
+
+
+def reference_frame(formaner: pd.DataFrame, year: int, benefit: str) -> pd.DataFrame:
+    """Everyone with ``benefit`` with covariates and outcome, before participation is marked (the
+    same for every area, so it is built once when many areas are)."""
     f = formaner[formaner["benefit"] == benefit].drop_duplicates("person_id")
-    d = deltagare
-    takers = set(d.loc[d["ongoing"] & (d["support_at_start"] == benefit) & d["person_id"].notna(), "person_id"])
     frame = pd.DataFrame({
         "person_id": f["person_id"].to_numpy(),
         "sex": f["sex"].to_numpy(),
         "age_group": age_group(benefit, year - f["birth_year"].to_numpy()),
         "psychiatric": (f["diagnosis_chapter"] == PSYCHIATRIC).to_numpy(),
         "time_group": time_group(year - f["benefit_start"].dt.year.to_numpy()),
-        "participant": f["person_id"].isin(takers).to_numpy().astype(float),
+        "participant": 0.0,
         "outcome": f["work_or_study_12m"].astype("Float64").to_numpy(dtype=float, na_value=np.nan),
     })
     for name, column in design_columns(benefit, frame["sex"], frame["age_group"], frame["psychiatric"],
                                        frame["time_group"]).items():
         frame[name] = column
     return frame
+
+
+def mark_participants(reference: pd.DataFrame, deltagare: pd.DataFrame, benefit: str) -> pd.DataFrame:
+    """``participant`` = 1 for the ongoing participants of ``deltagare`` with ``benefit`` at the start."""
+    d = deltagare
+    takers = d.loc[d["ongoing"] & (d["support_at_start"] == benefit) & d["person_id"].notna(), "person_id"]
+    return reference.assign(participant=reference["person_id"].isin(set(takers)).to_numpy().astype(float))
 
 
 def _tidy(year: int, benefit: str, model: str, terms, estimate, low, high, p, n) -> pd.DataFrame:
@@ -144,9 +155,10 @@ def composition_counts(frame: pd.DataFrame, benefit: str | None = None) -> pd.Da
     takers = frame[frame["participant"] == 1]
     rows = []
     for variable in VARIABLES:
+        population, participants = frame[variable].value_counts(), takers[variable].value_counts()
         for v in categories(benefit, frame, variable):
-            rows.append({"variable": variable, "category": str(v), "participants": int((takers[variable] == v).sum()),
-                         "population": int((frame[variable] == v).sum())})
+            rows.append({"variable": variable, "category": str(v), "participants": int(participants.get(v, 0)),
+                         "population": int(population.get(v, 0))})
     return pd.DataFrame(rows, columns=["variable", "category", "participants", "population"])
 
 

@@ -91,16 +91,16 @@ def add_insatser(linked: Linked, counts: pd.DataFrame) -> None:
             linked.total(("I", year, "total"), cells)
 
 
-def diagnosis_counts(deltagare, formaner) -> dict[tuple[str, int], tuple[int, int]]:
-    """(benefit, year) → (n, k): new participants found in the benefit register, and of them with F00–F99."""
+def diagnosis_counts(deltagare, reference) -> dict[tuple[str, int], tuple[int, int]]:
+    """(benefit, year) → (n, k): new participants found in the benefit register (``reference``:
+    :func:`reference_frames`), and of them with F00–F99."""
     out = {}
     for benefit in ("sjukpenning", "aktivitetsersattning"):
         for year, d in sorted(deltagare.items()):
             new = d[d["person_id"].notna() & d["new"] & (d["support_at_start"] == benefit)]["person_id"].unique()
-            f = formaner[year]
-            chapters = f[f["benefit"] == benefit].drop_duplicates("person_id").set_index("person_id")["diagnosis_chapter"]
-            found = chapters.reindex(new)
-            out[(benefit, year)] = (int(found.notna().sum()), int((found == PSYCHIATRIC).sum()))
+            ref = reference[(year, benefit)]
+            found = ref.loc[ref["person_id"].isin(set(new)), "psychiatric"]
+            out[(benefit, year)] = (int(len(found)), int(found.sum()))
     return out
 
 
@@ -242,10 +242,16 @@ def build(years: list[int], cleaned_root: Path, settings: Settings | int, area: 
     return build_frames(read("deltagare"), read("insatser"), read("formaner"), settings, area) | {"quality": quality}
 
 
+def reference_frames(formaner: dict[int, pd.DataFrame]) -> dict[tuple[int, str], pd.DataFrame]:
+    """The Modellbilaga's reference populations per year and benefit (the same for every area)."""
+    return {(y, b): models.reference_frame(f, y, b) for y, f in formaner.items() for b in models.BENEFITS}
+
+
 def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
-                 formaner: dict[int, pd.DataFrame], settings: Settings | int, area: list[str] | None = None
-                 ) -> dict[str, pd.DataFrame]:
-    """:func:`build` on cleaned frames already read (per year)."""
+                 formaner: dict[int, pd.DataFrame], settings: Settings | int, area: list[str] | None = None,
+                 reference: dict[tuple[int, str], pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`build` on cleaned frames already read (per year). For many areas, pass ``reference``
+    (:func:`reference_frames`) so that the reference populations are built once."""
     if isinstance(settings, int):
         settings = Settings(settings, settings)
     years = sorted(deltagare)
@@ -257,9 +263,10 @@ def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.Data
     add_participants(linked, deltagare)
     ins_counts = insatser_counts(insatser, present)
     add_insatser(linked, ins_counts)
-    diag_counts = diagnosis_counts(deltagare, formaner)
+    reference = reference or reference_frames(formaner)
+    diag_counts = diagnosis_counts(deltagare, reference)
     add_diagnosis(linked, diag_counts)
-    compositions = {(y, b): models.composition_counts(models.frame_from(formaner[y], deltagare[y], y, b), b)
+    compositions = {(y, b): models.composition_counts(models.mark_participants(reference[(y, b)], deltagare[y], b), b)
                     for y in years for b in models.BENEFITS}
     add_models(linked, compositions)
     decision = linked.solve()

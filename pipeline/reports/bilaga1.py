@@ -402,11 +402,12 @@ class Bilaga1:
 
     def about_markdown(self) -> str:
         if self.from_microdata:
+            compare = ("" if self.area else "Avsnittet *Jämförelse med publicerade tabeller* visar var siffrorna "
+                       "skiljer sig från de publicerade, och ")
             return ("Siffrorna är **räknade från registermikrodata** (SUS-registreringar och förmånsregistret) efter "
                     "rensning, med röjandekontroll: antal under gränsen i params.yaml och de celler som skulle avslöja "
-                    "dem visas som \"..\". Avsnittet *Jämförelse med publicerade tabeller* visar var siffrorna skiljer "
-                    "sig från de publicerade, och *Datakvalitet* hur många rader som lästes, behölls och sattes i "
-                    "karantän.\n" + self.method_markdown())
+                    f"dem visas som \"..\". {compare}{'*D' if compare else 'Avsnittet *D'}atakvalitet* visar hur många "
+                    "rader som lästes, behölls och sattes i karantän.\n" + self.method_markdown())
         return ("Siffrorna är **publicerade uppgifter** ur Arbetsförmedlingens och Försäkringskassans återrapporteringar "
                 "(se *Källor* sist i bilagan). De är inte framtagna från mikrodata. Avsnittet *Avstämning mot "
                 "publicerade uppgifter* räknar om de uppgifter som källorna härleder (andelar, summor och förändringar) "
