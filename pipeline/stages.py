@@ -109,8 +109,15 @@ def _register_is_demo(project: Project) -> bool:
     return bool((project.params.get("register") or {}).get("demo", True))
 
 
-def _threshold(project: Project) -> int:
-    return int(project.params.get("disclosure", {}).get("min_cell_count", 5))
+def _disclosure(project: Project):
+    from .derive.disclosure import settings
+
+    return settings(project.params, str(project.root / PARAMS_FILE))
+
+
+def _area(project: Project) -> list[str] | None:
+    """``register.area``: build the register tables and models for these förbund only (None: riket)."""
+    return (project.params.get("register") or {}).get("area") or None
 
 
 def _slack(project: Project) -> float:
@@ -180,7 +187,8 @@ def stage_register_tables(project: Project) -> Path:
     from .derive import register_tables
 
     final = project.processed / "register" / "tabeller"
-    tables = register_tables.build(_register_years(project), project.processed / "register", _threshold(project))
+    tables = register_tables.build(_register_years(project), project.processed / "register", _disclosure(project),
+                                   _area(project))
     with atomic_dir(final) as tmp:
         register_tables.save(tables, tmp)
     return final
@@ -192,7 +200,7 @@ def stage_models(project: Project, year) -> Path:
 
     year = _register_year(project, year)
     tables = models.run_year(year, project.processed / "register", project.processed / "register" / "tabeller",
-                             _threshold(project))
+                             _disclosure(project).threshold, _area(project))
     final = project.processed / "models" / str(year)
     with atomic_dir(final) as tmp:
         models.save(tables, tmp)
@@ -362,14 +370,14 @@ STAGES: tuple[Stage, ...] = (
     Stage("register_tables", stage_register_tables,
           "Tabell 1–6 from the cleaned microdata, with disclosure control",
           "finsam stage register-tables",
-          deps=("data/processed/register/${register.years[*]}",), params=("disclosure", "register.years"),
+          deps=("data/processed/register/${register.years[*]}",), params=("disclosure", "register.years", "register.area"),
           outs=("data/processed/register/tabeller",)),
     Stage("models", stage_models,
           "descriptions and models for one year (data/processed/models/<year>)",
           "finsam stage models --year 2022", foreach="register.years",
           deps=("data/processed/register/${item}", f"data/processed/register/{STANDARD_YEAR}",
                 "data/processed/register/tabeller"),
-          params=("disclosure",), outs=("data/processed/models/${item}",)),
+          params=("disclosure", "register.area"), outs=("data/processed/models/${item}",)),
     Stage("modeller", stage_modeller,
           "execute and render the model appendix for one year",
           "finsam stage modeller --year 2022 --formats html", foreach="register.years", notebook=MODELS_NOTEBOOK,

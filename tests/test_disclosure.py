@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from pipeline.derive.disclosure import suppress
+from pipeline.derive.disclosure import Linked, suppress
 
 THRESHOLD = 5
 
@@ -62,7 +62,7 @@ def test_no_hidden_cell_can_be_recovered(cells, row_totals, col_totals):
     values = result.counts.to_numpy()
     assert result.hidden.to_numpy()[values < THRESHOLD].all()  # every small count is hidden
     for (i, j), (low, high) in attacker_bounds(result).items():
-        assert high - low >= 1, f"cell {(i, j)} = {values[i, j]} pinned to [{low}, {high}]"
+        assert high - low >= THRESHOLD, f"cell {(i, j)} = {values[i, j]} narrowed to [{low}, {high}]"
     for totals, hidden in ((result.row_totals, result.hidden_row_totals), (result.col_totals, result.hidden_col_totals)):
         if totals is not None:  # a shown total is never itself a small count
             assert (totals[~hidden] >= THRESHOLD).all()
@@ -88,3 +88,51 @@ def test_nonnegativity_attack_is_blocked():
     result = suppress(table, THRESHOLD, row_totals=True, col_totals=True)
     for low, high in attacker_bounds(result).values():
         assert high - low >= 1
+
+
+def test_a_share_in_one_table_and_a_denominator_in_another_are_hidden_together():
+    """k = 3 of n = 24 with a diagnosis: "13 %" of a published 24 gives k = 3 back (12,5–13,5 % of 24
+    is 3,0–3,24), so the share must go although neither count is written."""
+    linked = Linked(5)
+    linked.cell("n", 24)  # e.g. Tabell 2's total, shown
+    linked.cell("k", 3, published=False)
+    linked.cell("r", 21, published=False)
+    linked.total("n_again", ["k", "r"], published=False)
+    linked.same("n", "n_again")
+    linked.share("pct", "k", "n", protect=("k", "r"))
+    decision = linked.solve()
+    assert decision.share_hidden("pct") and not decision.hidden("n")
+
+
+def test_a_share_of_a_hidden_cell_is_never_shown_and_its_partner_goes_too():
+    """20 women and 4 men of 24: "83 %" beside ".." would give the 4 away."""
+    linked = Linked(5)
+    linked.cell("women", 20)
+    linked.cell("men", 4)
+    linked.total("total", ["women", "men"])
+    linked.share("women %", "women", "total")
+    linked.share("men %", "men", "total")
+    decision = linked.solve()
+    assert decision.hidden("men") and decision.hidden("women") and not decision.hidden("total")
+    assert decision.share_hidden("women %") and decision.share_hidden("men %")
+
+
+def test_the_same_people_in_two_tables_are_hidden_in_both():
+    linked = Linked(5)
+    for table in ("bilaga1", "models"):
+        linked.cell((table, "women"), 3)
+        linked.cell((table, "men"), 30)
+        linked.total((table, "total"), [(table, "women"), (table, "men")])
+    linked.same(("bilaga1", "women"), ("models", "women"))
+    linked.same(("bilaga1", "men"), ("models", "men"))
+    decision = linked.solve()
+    assert decision.hidden(("models", "women")) and decision.hidden(("models", "men"))
+    assert decision.count(("bilaga1", "men")) is pd.NA and decision.count(("models", "total")) == 33
+
+
+def test_protection_interval_wider_than_the_threshold_hides_more():
+    table = pd.DataFrame({"a": [2, 40], "b": [6, 41]})
+    narrow = suppress(table, 5, row_totals=True, protection=5)
+    wide = suppress(table, 5, row_totals=True, protection=20)
+    assert narrow.hidden.loc[0].tolist() == [True, True] and not narrow.hidden_row_totals[0]
+    assert wide.hidden_row_totals[0]  # a total of 8 cannot give a range 20 wide: it goes too

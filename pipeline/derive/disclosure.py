@@ -1,24 +1,383 @@
-"""Disclosure control for count tables built from microdata.
+"""The publication layer: disclosure control over every table that shares people.
 
-Primary suppression hides every count below the threshold (params.yaml
-``disclosure.min_cell_count``, default 5), margins included. Complementary suppression then
-hides further cells until no hidden cell can be worked out from what is shown: for every
-hidden cell the smallest and largest value it can take, given the shown cells, the shown row
-and column totals and that counts are never negative, must differ. Those bounds are found
-by linear programming; the constraint matrix of a table with margins is totally unimodular,
-so the bounds are whole numbers and "they differ" means at least two possible tables.
+Every reader-facing number counted from microdata passes through here. The tables of one
+unit (the nation, or one area such as a samordningsförbund) are described together in a
+:class:`Linked` set:
 
-Hidden cells are shown as ".." (``fmt.SUPPRESSED``) in the reports.
+* **cells** – counts of people (or insatser) under a key; a cell can be *published* as a
+  count, or only used (the numerator or denominator behind a published share);
+* **totals** – a cell that is the sum of other cells (a margin);
+* **subsets** – a cell whose people are among another cell's (``small ≤ big``), e.g. the
+  new participants of a year are among that year's ongoing ones;
+* **same** – two keys that count the same people in two tables (one cell, hidden together);
+* **shares** – a published percentage of two cells, rounded to some decimals.
+
+:meth:`Linked.solve` hides every cell below the threshold (primary suppression, published
+or not) and then, until none is exposed, more cells and shares (complementary suppression):
+a hidden cell is exposed when the smallest and the largest value it can take, given every
+shown count, every shown share with its rounding interval, every total, subset and identity,
+and that counts are never negative, differ by less than the protection interval. Those
+bounds come from linear programming (scipy's HiGHS) over all linked tables at once, so a
+hidden cell cannot be recovered from a share in one table and a denominator in another.
+
+Hiding a share or a count only removes information, so a component of the constraint graph
+that was safe stays safe; only the component that changed is checked again.
+
+The settings live in params.yaml (``disclosure``); :func:`settings` checks them, and
+:func:`method_sentence` states them in the reports. Hidden cells are shown as ".."
+(``fmt.SUPPRESSED``). Each module that publishes numbers (register_tables, models) builds
+its cells here and writes only what :class:`Decision` says is shown.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Hashable, Iterable
 
 import numpy as np
 import pandas as pd
 
+from ..core.errors import ConfigError
 
+Key = Hashable
+MIN_THRESHOLD = 3
+
+
+# --------------------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class Settings:
+    """``threshold``: counts below it are hidden; ``protection``: how wide the range of values a
+    hidden cell could take, given everything published, must at least be."""
+
+    threshold: int = 5
+    protection: int = 5
+
+
+def settings(params: dict[str, Any], source: str = "params.yaml") -> Settings:
+    """The checked ``disclosure`` section: whole numbers, threshold ≥ 3, protection ≥ 1."""
+    spec = params.get("disclosure")
+    if spec is None:
+        return Settings()
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{source}: disclosure must be a mapping with min_cell_count, got {spec!r}")
+    threshold = spec.get("min_cell_count", 5)
+    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < MIN_THRESHOLD:
+        raise ConfigError(f"{source}: disclosure.min_cell_count must be a whole number of at least {MIN_THRESHOLD}, "
+                          f"got {threshold!r}")
+    protection = spec.get("protection_interval", threshold)
+    if not isinstance(protection, int) or isinstance(protection, bool) or protection < 1:
+        raise ConfigError(f"{source}: disclosure.protection_interval must be a whole number of at least 1, "
+                          f"got {protection!r}")
+    return Settings(threshold, protection)
+
+
+def method_sentence(s: Settings) -> str:
+    """The report's statement of the setting and the suppression pattern (Swedish)."""
+    return (f"Sekretess: celler med färre än {s.threshold} personer döljs (\"..\"), liksom celler, andelar och "
+            f"skattningar som annars kunde räknas fram ur det som visas, också tillsammans med bilagans andra "
+            f"tabeller. Varje dold cell kan ur allt som publiceras bara ringas in till ett intervall som är minst "
+            f"{s.protection} personer brett.")
+
+
+# --------------------------------------------------------------------------- the linked tables
+@dataclass
+class Share:
+    key: Key
+    num: Key
+    den: Key
+    decimals: int | None  # None: written with full precision
+    protect: tuple[Key, ...] = ()  # cells that must stay protected when the share is hidden
+
+
+class _Cells:
+    """Counts under keys, some keys aliases of others (the same people in two tables)."""
+
+    values: dict[Key, int]
+    aliases: dict[Key, Key]
+
+    def _root(self, key: Key) -> Key:
+        while key in self.aliases:
+            key = self.aliases[key]
+        return key
+
+    def has(self, key: Key) -> bool:
+        return self._root(key) in self.values
+
+    def value(self, key: Key) -> int:
+        """The true count (to compute a published share or a check; never to be written itself)."""
+        return self.values[self._root(key)]
+
+
+@dataclass
+class Decision(_Cells):
+    """What may be published: cells and shares hidden, and why."""
+
+    values: dict[Key, int]
+    hidden_cells: set[Key]
+    primary: set[Key]
+    hidden_shares: set[Key]
+    aliases: dict[Key, Key]
+    structural: set[Key] = field(default_factory=set)  # pinned by the definitions alone
+
+    def hidden(self, key: Key) -> bool:
+        return self._root(key) in self.hidden_cells
+
+    def count(self, key: Key):
+        """The count as published: the value, or ``pd.NA`` if hidden."""
+        return pd.NA if self.hidden(key) else self.values[self._root(key)]
+
+    def share_hidden(self, key: Key) -> bool:
+        return key in self.hidden_shares
+
+
+@dataclass
+class Linked(_Cells):
+    """The cells, margins, subsets, identities and shares of every table of one unit."""
+
+    threshold: int = 5
+    protection: int | None = None
+    values: dict[Key, int] = field(default_factory=dict)
+    published: set[Key] = field(default_factory=set)
+    sums: list[tuple[Key, list[Key]]] = field(default_factory=list)
+    subsets: list[tuple[Key, Key]] = field(default_factory=list)
+    shares: dict[Key, Share] = field(default_factory=dict)
+    aliases: dict[Key, Key] = field(default_factory=dict)
+
+    # ---------------------------------------------------------------- building
+    def cell(self, key: Key, value: int, published: bool = True) -> Key:
+        value = int(value)
+        if value < 0:
+            raise ValueError(f"cell {key!r}: a count cannot be negative ({value})")
+        root = self._root(key)
+        if root in self.values and self.values[root] != value:
+            raise ValueError(f"cell {key!r} given two values ({self.values[root]} and {value})")
+        self.values[root] = value
+        if published:
+            self.published.add(root)
+        return key
+
+    def total(self, key: Key, parts: Iterable[Key], published: bool = True) -> Key:
+        parts = list(parts)
+        value = sum(self.values[self._root(p)] for p in parts)
+        self.cell(key, value, published)
+        self.sums.append((key, parts))
+        return key
+
+    def subset(self, small: Key, big: Key) -> None:
+        if self.value(small) > self.value(big):
+            raise ValueError(f"{small!r} cannot be a subset of {big!r}: it is larger")
+        self.subsets.append((small, big))
+
+    def same(self, a: Key, b: Key) -> None:
+        """``a`` and ``b`` count the same people: one cell, hidden everywhere together."""
+        ra, rb = self._root(a), self._root(b)
+        if ra == rb:
+            return
+        if self.values[ra] != self.values[rb]:
+            raise ValueError(f"{a!r} and {b!r} are not the same cell ({self.values[ra]} ≠ {self.values[rb]})")
+        self.aliases[rb] = ra
+        del self.values[rb]
+        if rb in self.published:
+            self.published.discard(rb)
+            self.published.add(ra)
+
+    def share(self, key: Key, num: Key, den: Key, decimals: int | None = 0, protect: Iterable[Key] = ()) -> Key:
+        self.shares[key] = Share(key, num, den, decimals, tuple(protect))
+        return key
+
+    # ---------------------------------------------------------------- solving
+    def solve(self) -> Decision:
+        return _Solver(self).run()
+
+
+def share_value(num: int, den: int, decimals: int | None) -> float:
+    from ..core.fmt import round_half_up
+
+    exact = 100.0 * num / den
+    return exact if decimals is None else float(round_half_up(exact, decimals))
+
+
+class _Solver:
+    def __init__(self, linked: Linked):
+        self.l = linked
+        self.protection = linked.protection if linked.protection is not None else linked.threshold
+        r = linked._root
+        self.values = linked.values
+        self.sums = [(r(t), [r(p) for p in parts]) for t, parts in linked.sums]
+        self.subsets = [(r(a), r(b)) for a, b in linked.subsets]
+        self.shares = {k: Share(k, r(s.num), r(s.den), s.decimals, tuple(r(p) for p in s.protect))
+                       for k, s in linked.shares.items()}
+        self.primary = {k for k, v in self.values.items() if v < linked.threshold}
+        self.structural: set[Key] = set()  # pinned by definitions alone, whatever is hidden
+        self._cache = None  # the last component's cells, constraints and linear program
+        self.hidden = {k for k in self.primary if k in linked.published}
+        self.hidden_shares = {k for k, s in self.shares.items() if s.den not in self.values or self.values[s.den] == 0}
+        # the constraints each cell takes part in
+        self.touch: dict[Key, list[tuple[str, int | Key]]] = {k: [] for k in self.values}
+        for i, (t, parts) in enumerate(self.sums):
+            for c in {t, *parts}:
+                self.touch[c].append(("sum", i))
+        for i, (a, b) in enumerate(self.subsets):
+            self.touch[a].append(("sub", i))
+            self.touch[b].append(("sub", i))
+        for k, s in self.shares.items():
+            for c in {s.num, s.den}:
+                self.touch[c].append(("share", k))
+
+    # which numbers are known to a reader
+    def shown(self, cell: Key) -> bool:
+        return cell in self.l.published and cell not in self.hidden
+
+    def share_visible(self, key: Key) -> bool:
+        s = self.shares[key]
+        if key in self.hidden_shares:
+            return False
+        return not any(c in self.hidden or c in self.primary for c in (s.num, s.den))
+
+    def protected(self) -> set[Key]:
+        out = set(self.hidden) | self.primary
+        for k, s in self.shares.items():
+            if not self.share_visible(k):
+                out.update(s.protect)
+        return out
+
+    def component(self, start: Key) -> tuple[set[Key], list[tuple[str, int | Key]]]:
+        """Unknown cells reachable from ``start`` through constraints, and those constraints."""
+        seen, todo, constraints, done = {start}, [start], [], set()
+        while todo:
+            cell = todo.pop()
+            for con in self.touch[cell]:
+                if con in done:
+                    continue
+                if con[0] == "share" and not self.share_visible(con[1]):
+                    continue
+                done.add(con)
+                constraints.append(con)
+                for other in self._members(con):
+                    if other not in seen and not self.shown(other):
+                        seen.add(other)
+                        todo.append(other)
+        return seen, constraints
+
+    def _members(self, con) -> list[Key]:
+        kind, ref = con
+        if kind == "sum":
+            t, parts = self.sums[ref]
+            return [t, *parts]
+        if kind == "sub":
+            return list(self.subsets[ref])
+        s = self.shares[ref]
+        return [s.num, s.den]
+
+    def _program(self, cells: set[Key], constraints) -> tuple[dict, dict]:
+        """The linear program of one component: unknown cells as variables, shown ones as constants."""
+        order = sorted(cells, key=repr)
+        index = {c: i for i, c in enumerate(order)}
+        n = len(order)
+        a_eq, b_eq, a_ub, b_ub = [], [], [], []
+
+        def row(terms):  # terms: (coefficient, cell) → (vector over unknowns, constant)
+            vec, const = np.zeros(n), 0.0
+            for coef, cell in terms:
+                if cell in index:
+                    vec[index[cell]] += coef
+                else:
+                    const += coef * self.values[cell]
+            return vec, const
+
+        for kind, ref in constraints:
+            if kind == "sum":
+                t, parts = self.sums[ref]
+                vec, const = row([(1.0, t)] + [(-1.0, p) for p in parts])
+                a_eq.append(vec)
+                b_eq.append(-const)
+            elif kind == "sub":
+                a, b = self.subsets[ref]
+                vec, const = row([(1.0, a), (-1.0, b)])
+                a_ub.append(vec)
+                b_ub.append(-const)
+            else:
+                s = self.shares[ref]
+                p = share_value(self.values[s.num], self.values[s.den], s.decimals)
+                half = 1e-9 if s.decimals is None else 0.5 * 10 ** (-s.decimals)
+                # (p − half)·den ≤ 100·num ≤ (p + half)·den
+                vec, const = row([(100.0, s.num), (-(p + half), s.den)])
+                a_ub.append(vec)
+                b_ub.append(-const + 1e-7)
+                vec, const = row([(-100.0, s.num), (p - half, s.den)])
+                a_ub.append(vec)
+                b_ub.append(-const + 1e-7)
+        kwargs = dict(A_eq=np.array(a_eq) if a_eq else None, b_eq=np.array(b_eq) if b_eq else None,
+                      A_ub=np.array(a_ub) if a_ub else None, b_ub=np.array(b_ub) if b_ub else None,
+                      bounds=(0, None), method="highs")
+        return index, kwargs
+
+    def _bound(self, program, cell: Key) -> tuple[float, float]:
+        """Smallest and largest value of ``cell``. The largest first: when it is unbounded, or at least
+        the protection above the true value (the smallest is never above it), one program decides."""
+        from scipy.optimize import linprog
+
+        index, kwargs = program
+        c = np.zeros(len(index))
+        c[index[cell]] = 1
+        high = linprog(-c, **kwargs)
+        if high.status != 0:
+            return 0.0, float("inf")
+        hi = float(-high.fun)
+        if hi - self.values[cell] >= self.protection:
+            return float(self.values[cell]), hi
+        low = linprog(c, **kwargs)
+        return (float(low.fun) if low.status == 0 else 0.0), hi
+
+    def is_exposed(self, cell: Key) -> bool:
+        if self._cache is None or cell not in self._cache[0]:
+            cells, constraints = self.component(cell)
+            bounded = any(self.shown(m) for con in constraints for m in self._members(con))
+            self._cache = (cells, constraints, self._program(cells, constraints) if bounded else None)
+        cells, constraints, program = self._cache
+        if program is None:
+            return False  # nothing published bounds it
+        lo, hi = self._bound(program, cell)
+        return hi - lo < self.protection - 1e-6
+
+    def hide_one(self, cells: set[Key], constraints) -> bool:
+        """Hide the least informative shown number that constrains the exposed component:
+        a share first, else the smallest count."""
+        shares = sorted((ref for kind, ref in constraints if kind == "share"), key=repr)
+        self._cache = None
+        if shares:
+            self.hidden_shares.add(shares[0])
+            return True
+        candidates = set()
+        for con in constraints:
+            candidates.update(c for c in self._members(con) if self.shown(c))
+        if not candidates:
+            return False  # pinned by the definitions alone (a structural zero): nothing published to hide
+        self.hidden.add(min(candidates, key=lambda c: (self.values[c], repr(c))))
+        return True
+
+    def run(self) -> Decision:
+        # A protected cell found safe stays safe: hiding a share or a count only removes information.
+        # So each protected cell is bounded until it is safe, hiding one more number at a time.
+        safe: set[Key] = set()
+        while True:
+            pending = sorted((c for c in self.protected() if c not in safe), key=repr)
+            if not pending:
+                break
+            cell = pending[0]
+            while self.is_exposed(cell):
+                if not self.hide_one(*self.component(cell)):
+                    self.structural.add(cell)
+                    break
+            safe.add(cell)
+        for k in list(self.shares):
+            if not self.share_visible(k):
+                self.hidden_shares.add(k)
+        return Decision(dict(self.values), set(self.hidden), set(self.primary), set(self.hidden_shares),
+                        dict(self.l.aliases), set(self.structural))
+
+
+# --------------------------------------------------------------------------- one table
 @dataclass(frozen=True)
 class Suppressed:
     """A table after disclosure control: counts, and masks of what is hidden."""
@@ -36,79 +395,43 @@ class Suppressed:
         return self.counts.astype("Int64").mask(self.hidden)
 
 
-def _bounds(values: np.ndarray, hidden: np.ndarray, row_eq: np.ndarray, col_eq: np.ndarray) -> list[tuple[int, int, float, float]]:
-    """(i, j, min, max) of every hidden cell given the shown information."""
-    from scipy.optimize import linprog
-
-    cells = [tuple(c) for c in np.argwhere(hidden)]
-    if not cells:
-        return []
-    index = {c: k for k, c in enumerate(cells)}
-    rows, rhs = [], []
-    n_rows, n_cols = values.shape
-    lines = [[(i, j) for j in range(n_cols)] for i in range(n_rows) if row_eq[i]]
-    lines += [[(i, j) for i in range(n_rows)] for j in range(n_cols) if col_eq[j]]
-    for line in lines:  # each shown total: the hidden cells of its line add up to total − shown cells
-        members = [index[c] for c in line if hidden[c]]
-        if members:
-            a = np.zeros(len(cells))
-            a[members] = 1
-            rows.append(a)
-            rhs.append(sum(values[c] for c in line if hidden[c]))
-    a_eq = np.array(rows) if rows else None
-    b_eq = np.array(rhs) if rows else None
-    out = []
-    for k, (i, j) in enumerate(cells):
-        c = np.zeros(len(cells))
-        c[k] = 1
-        # Without any equation a hidden cell is unbounded above (no upper bound is published).
-        low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-        high = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-        lo = low.fun if low.status == 0 else 0.0
-        hi = -high.fun if high.status == 0 else float("inf")
-        out.append((int(i), int(j), float(lo), float(hi)))
-    return out
+def add_table(linked: Linked, name: Hashable, counts: pd.DataFrame, row_totals: bool = False,
+              col_totals: bool = False) -> None:
+    """Cells ``(name, row, column)``, with margins ``(name, row, "total")`` / ``(name, "total", column)``."""
+    for i in counts.index:
+        for j in counts.columns:
+            linked.cell((name, i, j), int(counts.loc[i, j]))
+    if row_totals:
+        for i in counts.index:
+            linked.total((name, i, "total"), [(name, i, j) for j in counts.columns])
+    if col_totals:
+        for j in counts.columns:
+            linked.total((name, "total", j), [(name, i, j) for i in counts.index])
 
 
-def suppress(counts: pd.DataFrame, threshold: int = 5, row_totals: bool = False, col_totals: bool = False) -> Suppressed:
-    """Hide counts below ``threshold`` and enough others that none can be recovered.
-
-    ``row_totals``/``col_totals``: whether the table shows a total per row / per column (the
-    sums of the interior). A total below the threshold is hidden as well, and then gives no
-    information. The grand total, if a table shows one, must be checked by the caller.
-    """
-    values = counts.to_numpy(dtype=float)
-    n_rows, n_cols = values.shape
-    primary = values < threshold
-    hidden = primary.copy()
-    row_sum, col_sum = values.sum(axis=1), values.sum(axis=0)
-    row_eq = np.full(n_rows, row_totals) & ~(row_sum < threshold)
-    col_eq = np.full(n_cols, col_totals) & ~(col_sum < threshold)
-    while True:
-        exposed = [(i, j) for i, j, lo, hi in _bounds(values, hidden, row_eq, col_eq) if hi - lo < 0.5]
-        if not exposed:
-            break
-        i, j = exposed[0]
-        candidates = []
-        if row_eq[i]:
-            candidates += [(values[i, k], i, k) for k in range(n_cols) if not hidden[i, k]]
-        if col_eq[j]:
-            candidates += [(values[k, j], k, j) for k in range(n_rows) if not hidden[k, j]]
-        if candidates:
-            _, a, b = min(candidates)
-            hidden[a, b] = True
-            continue
-        # Every other cell of its row and column is hidden already: hide the totals that pin it.
-        if row_eq[i]:
-            row_eq[i] = False
-        else:
-            col_eq[j] = False
+def table_result(decision: Decision, name: Hashable, counts: pd.DataFrame, row_totals: bool = False,
+                 col_totals: bool = False) -> Suppressed:
+    hidden = pd.DataFrame([[decision.hidden((name, i, j)) for j in counts.columns] for i in counts.index],
+                          index=counts.index, columns=counts.columns, dtype=bool)
+    primary = pd.DataFrame([[(name, i, j) in decision.primary for j in counts.columns] for i in counts.index],
+                           index=counts.index, columns=counts.columns, dtype=bool)
     return Suppressed(
-        counts=counts,
-        hidden=pd.DataFrame(hidden, index=counts.index, columns=counts.columns),
-        row_totals=pd.Series(row_sum, index=counts.index) if row_totals else None,
-        col_totals=pd.Series(col_sum, index=counts.columns) if col_totals else None,
-        hidden_row_totals=pd.Series(~row_eq, index=counts.index) if row_totals else None,
-        hidden_col_totals=pd.Series(~col_eq, index=counts.columns) if col_totals else None,
-        primary=pd.DataFrame(primary, index=counts.index, columns=counts.columns),
+        counts=counts, hidden=hidden,
+        row_totals=counts.sum(axis=1) if row_totals else None,
+        col_totals=counts.sum(axis=0) if col_totals else None,
+        hidden_row_totals=pd.Series([decision.hidden((name, i, "total")) for i in counts.index], index=counts.index,
+                                    dtype=bool) if row_totals else None,
+        hidden_col_totals=pd.Series([decision.hidden((name, "total", j)) for j in counts.columns],
+                                    index=counts.columns, dtype=bool) if col_totals else None,
+        primary=primary,
     )
+
+
+def suppress(counts: pd.DataFrame, threshold: int = 5, row_totals: bool = False, col_totals: bool = False,
+             protection: int | None = None) -> Suppressed:
+    """One table on its own: hide counts below ``threshold`` and enough others (and margins)
+    that no hidden cell can be narrowed to less than ``protection`` (default: the threshold).
+    Tables that share people go through :class:`Linked` together instead."""
+    linked = Linked(threshold, protection)
+    add_table(linked, "t", counts, row_totals, col_totals)
+    return table_result(linked.solve(), "t", counts, row_totals, col_totals)

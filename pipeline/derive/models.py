@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 from ..core.vocabulary import AGE_GROUPS, BENEFITS, PSYCHIATRIC, STANDARD_YEAR, TIME_GROUPS
-from .disclosure import suppress
 
 TIDY_COLUMNS = ["year", "benefit", "model", "term", "estimate", "ci_low", "ci_high", "p_value", "n"]
 TERM_LABELS = {
@@ -75,26 +74,52 @@ def covariates(benefit: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- data
-def analysis_frame(year: int, benefit: str, cleaned_dir: Path) -> pd.DataFrame:
-    """Everyone with ``benefit`` in ``year`` (one row per person) with covariates, participation and outcome."""
+def analysis_frame(year: int, benefit: str, cleaned_dir: Path, area: list[str] | None = None) -> pd.DataFrame:
+    """Everyone with ``benefit`` in ``year`` (one row per person) with covariates, participation and outcome.
+
+    ``area``: only registrations in these förbund count as taking part (None: the whole country).
+    The benefit register carries no area, so the reference population is the register as exported
+    (for an area, export it for the area's kommuner)."""
     folder = Path(cleaned_dir) / str(year)
     f = pd.read_parquet(folder / "formaner.parquet")
-    f = f[f["benefit"] == benefit].drop_duplicates("person_id")
-    d = pd.read_parquet(folder / "deltagare.parquet", columns=["person_id", "support_at_start", "ongoing"])
-    takers = set(d.loc[d["ongoing"] & (d["support_at_start"] == benefit) & d["person_id"].notna(), "person_id"])
+    d = pd.read_parquet(folder / "deltagare.parquet", columns=["person_id", "support_at_start", "ongoing", "forbund"])
+    return frame_from(f, in_area(d, area), year, benefit)
+
+
+def in_area(frame: pd.DataFrame, area: list[str] | None) -> pd.DataFrame:
+    """Rows of a SUS export (deltagare or insatser) in the förbund of ``area`` (None or empty: all)."""
+    return frame if not area else frame[frame["forbund"].isin(area)]
+
+
+def frame_from(formaner: pd.DataFrame, deltagare: pd.DataFrame, year: int, benefit: str) -> pd.DataFrame:
+    """:func:`analysis_frame` from cleaned frames already read."""
+    return mark_participants(reference_frame(formaner, year, benefit), deltagare, benefit)
+
+
+def reference_frame(formaner: pd.DataFrame, year: int, benefit: str) -> pd.DataFrame:
+    """Everyone with ``benefit`` with covariates and outcome, before participation is marked (the
+    same for every area, so it is built once when many areas are)."""
+    f = formaner[formaner["benefit"] == benefit].drop_duplicates("person_id")
     frame = pd.DataFrame({
         "person_id": f["person_id"].to_numpy(),
         "sex": f["sex"].to_numpy(),
         "age_group": age_group(benefit, year - f["birth_year"].to_numpy()),
         "psychiatric": (f["diagnosis_chapter"] == PSYCHIATRIC).to_numpy(),
         "time_group": time_group(year - f["benefit_start"].dt.year.to_numpy()),
-        "participant": f["person_id"].isin(takers).to_numpy().astype(float),
+        "participant": 0.0,
         "outcome": f["work_or_study_12m"].astype("Float64").to_numpy(dtype=float, na_value=np.nan),
     })
     for name, column in design_columns(benefit, frame["sex"], frame["age_group"], frame["psychiatric"],
                                        frame["time_group"]).items():
         frame[name] = column
     return frame
+
+
+def mark_participants(reference: pd.DataFrame, deltagare: pd.DataFrame, benefit: str) -> pd.DataFrame:
+    """``participant`` = 1 for the ongoing participants of ``deltagare`` with ``benefit`` at the start."""
+    d = deltagare
+    takers = d.loc[d["ongoing"] & (d["support_at_start"] == benefit) & d["person_id"].notna(), "person_id"]
+    return reference.assign(participant=reference["person_id"].isin(set(takers)).to_numpy().astype(float))
 
 
 def _tidy(year: int, benefit: str, model: str, terms, estimate, low, high, p, n) -> pd.DataFrame:
@@ -113,30 +138,74 @@ def smd_binary(p1: float, p0: float) -> float:
 VARIABLES = {"sex": "Kön", "age_group": "Åldersgrupp", "psychiatric": "Psykiatrisk diagnos", "time_group": "Tid med ersättningen"}
 
 
-def composition(frame: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
-    """Participants vs everyone with the benefit, per variable and category: counts (disclosure-
-    controlled), shares and the standardised difference of the shares."""
+def categories(benefit: str | None, frame: pd.DataFrame, variable: str) -> list:
+    """Every category of ``variable``: the fixed list for a known benefit (so that an empty category
+    is a zero cell, never a missing row that would give the zero away), else those in ``frame``."""
+    fixed = {"sex": ["kvinna", "man"], "psychiatric": [False, True],
+             "time_group": [label for label, _, _ in TIME_GROUPS],
+             "age_group": [label for label, _, _ in AGE_GROUPS.get(benefit, [])]}
+    if benefit in AGE_GROUPS:
+        return fixed[variable]
+    return sorted(frame[variable].unique(), key=str)
+
+
+def composition_counts(frame: pd.DataFrame, benefit: str | None = None) -> pd.DataFrame:
+    """Participants and everyone with the benefit per variable and category (not yet published)."""
     takers = frame[frame["participant"] == 1]
     rows = []
     for variable in VARIABLES:
-        values = sorted(frame[variable].unique(), key=str)
-        counts = pd.DataFrame({
-            "participants": [int((takers[variable] == v).sum()) for v in values],
-            "population": [int((frame[variable] == v).sum()) for v in values],
-        }, index=[str(v) for v in values])
-        result = suppress(counts, threshold, col_totals=True)
-        for v, key in zip(values, counts.index):
-            p1 = counts.loc[key, "participants"] / max(len(takers), 1)
-            p0 = counts.loc[key, "population"] / max(len(frame), 1)
-            hidden1, hidden0 = bool(result.hidden.loc[key, "participants"]), bool(result.hidden.loc[key, "population"])
-            rows.append({"variable": variable, "category": key,
-                         "n_participants": pd.NA if hidden1 else int(counts.loc[key, "participants"]),
-                         "n_population": pd.NA if hidden0 else int(counts.loc[key, "population"]),
-                         "pct_participants": np.nan if hidden1 else 100 * p1,
-                         "pct_population": np.nan if hidden0 else 100 * p0,
-                         "smd": np.nan if hidden1 or hidden0 else smd_binary(p1, p0),
-                         "suppressed": hidden1 or hidden0})
-    return pd.DataFrame(rows).astype({"n_participants": "Int64", "n_population": "Int64"})
+        population, participants = frame[variable].value_counts(), takers[variable].value_counts()
+        for v in categories(benefit, frame, variable):
+            rows.append({"variable": variable, "category": str(v), "participants": int(participants.get(v, 0)),
+                         "population": int(population.get(v, 0))})
+    return pd.DataFrame(rows, columns=["variable", "category", "participants", "population"])
+
+
+def add_composition(linked, prefix: tuple, counts: pd.DataFrame) -> None:
+    """The composition's cells in the publication layer: ``prefix + ("P"|"N", variable, category)``,
+    totals ``prefix + ("P"|"N", "total")`` (shown as n in the rates table), participants ⊂ population."""
+    if counts.empty:  # nobody with the benefit
+        linked.cell(prefix + ("P", "total"), 0)
+        linked.cell(prefix + ("N", "total"), 0)
+    for variable, rows in counts.groupby("variable", sort=False):
+        for who, column in (("P", "participants"), ("N", "population")):
+            cells = [linked.cell(prefix + (who, variable, r.category), getattr(r, column)) for r in rows.itertuples()]
+            linked.total(prefix + (who, "total"), cells)
+        for r in rows.itertuples():
+            linked.subset(prefix + ("P", variable, r.category), prefix + ("N", variable, r.category))
+    linked.subset(prefix + ("P", "total"), prefix + ("N", "total"))
+
+
+def composition_rows(decision, prefix: tuple, counts: pd.DataFrame) -> pd.DataFrame:
+    """The composition as published: hidden counts NA, and every share or standardised difference
+    that uses a hidden count NA as well."""
+    n1 = decision.count(prefix + ("P", "total"))
+    n0 = decision.count(prefix + ("N", "total"))
+    rows = []
+    for r in counts.itertuples():
+        c1 = decision.count(prefix + ("P", r.variable, r.category))
+        c0 = decision.count(prefix + ("N", r.variable, r.category))
+        p1 = np.nan if pd.isna(c1) or pd.isna(n1) or not n1 else 100 * c1 / n1
+        p0 = np.nan if pd.isna(c0) or pd.isna(n0) or not n0 else 100 * c0 / n0
+        rows.append({"variable": r.variable, "category": r.category, "n_participants": c1, "n_population": c0,
+                     "pct_participants": p1, "pct_population": p0,
+                     "smd": np.nan if np.isnan(p1) or np.isnan(p0) else smd_binary(p1 / 100, p0 / 100),
+                     "suppressed": bool(pd.isna(c1) or pd.isna(c0))})
+    return pd.DataFrame(rows, columns=["variable", "category", "n_participants", "n_population", "pct_participants",
+                                       "pct_population", "smd", "suppressed"]).astype(
+        {"n_participants": "Int64", "n_population": "Int64"})
+
+
+def composition(frame: pd.DataFrame, threshold: int = 5, protection: int | None = None) -> pd.DataFrame:
+    """Participants vs everyone with the benefit, per variable and category, on its own: counts
+    (disclosure-controlled), shares and the standardised difference of the shares. The build
+    publishes it linked with Bilaga 1's tables instead (pipeline/register_tables.py)."""
+    from .disclosure import Linked
+
+    counts = composition_counts(frame)
+    linked = Linked(threshold, protection)
+    add_composition(linked, (), counts)
+    return composition_rows(linked.solve(), (), counts)
 
 
 def standardised_rates(frame: pd.DataFrame, standard: pd.DataFrame) -> dict[str, float]:
@@ -289,19 +358,85 @@ def trend_counts(tables_dir: Path, last_year: int) -> dict[str, pd.Series]:
     return out
 
 
-def run_year(year: int, cleaned_dir: Path, tables_dir: Path, threshold: int = 5) -> dict[str, pd.DataFrame]:
-    """Every description and model for ``year``, as the tables written to data/processed/models/<year>/."""
-    estimates, effects, balances, compositions, rates = [], [], [], [], []
+TERM_CELL = {"man": ("sex", "man"), "psykiatrisk_diagnos": ("psychiatric", "True")} | {
+    f"alder_{label}": ("age_group", label) for groups in AGE_GROUPS.values() for label, _, _ in groups} | {
+    f"tid_{label}": ("time_group", label) for label, _, _ in TIME_GROUPS}
+
+
+def hidden_variables(frame: pd.DataFrame, composition_rows: pd.DataFrame, threshold: int) -> set[str]:
+    """Variables whose estimates are not published: a category with a hidden composition cell, or
+    with fewer than ``threshold`` participants or non-participants."""
+    hidden = set(composition_rows.loc[composition_rows["suppressed"], "variable"])
+    for variable in VARIABLES:
+        for _, group in frame.groupby(variable):
+            took = int(group["participant"].sum())
+            if min(took, len(group) - took) < threshold:
+                hidden.add(variable)
+    return hidden
+
+
+def publish_estimates(tidy: pd.DataFrame, hidden_vars: set[str], all_hidden: bool, n: object) -> pd.DataFrame:
+    """Estimates on too few people (or that could reveal a hidden cell) as NaN; n as published."""
+    out = tidy.copy()
+    values = ["estimate", "ci_low", "ci_high", "p_value"]
+    for i, term in out["term"].items():
+        variable = TERM_CELL.get(term, (None,))[0]
+        if all_hidden or variable in hidden_vars or (term == "const" and hidden_vars):
+            out.loc[i, values] = np.nan
+    out["n"] = n
+    return out
+
+
+def _safe(fit, *args, **kwargs):
+    """A model that cannot be fitted on a small area (separation, a singular design) gives nothing."""
+    import warnings
+
+    from statsmodels.tools.sm_exceptions import PerfectSeparationError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return fit(*args, **kwargs)
+        except (PerfectSeparationError, np.linalg.LinAlgError, ValueError, ZeroDivisionError):
+            return None
+
+
+def run_year(year: int, cleaned_dir: Path, tables_dir: Path, threshold: int = 5,
+             area: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Every description and model for ``year``, as the tables written to data/processed/models/<year>/.
+
+    The composition and the counts come from the publication stage (``tables_dir``: hidden there,
+    hidden here); estimates on fewer than ``threshold`` people are NaN."""
+    compositions = pd.read_parquet(Path(tables_dir) / "composition.parquet")
+    totals = pd.read_parquet(Path(tables_dir) / "model_totals.parquet")
+    estimates, effects, balances, comps, rates = [], [], [], [], []
     for benefit in BENEFITS:
-        frame = analysis_frame(year, benefit, cleaned_dir)
-        estimates.append(fit_participation(frame, year=year, benefit=benefit))
-        effect, balance = outcome_effect(frame, year=year, benefit=benefit)
-        effects.append(effect)
+        frame = analysis_frame(year, benefit, cleaned_dir, area)
+        comp = compositions[(compositions["year"] == year) & (compositions["benefit"] == benefit)]
+        total = totals[(totals["year"] == year) & (totals["benefit"] == benefit)].iloc[0]
+        n_part, n_pop = total["n_participants"], total["n_population"]
+        took = int(frame["participant"].sum())
+        few = pd.isna(n_part) or pd.isna(n_pop) or min(took, len(frame) - took) < threshold
+        hidden_vars = hidden_variables(frame, comp, threshold)
+        fitted = None if few else _safe(fit_participation, frame, year=year, benefit=benefit)
+        if fitted is None:
+            fitted = _empty_fit(year, benefit)
+        estimates.append(publish_estimates(fitted, hidden_vars, few, n_pop))
+        effect, balance = _outcome_published(frame, year, benefit, threshold, few, hidden_vars)
+        effects.append(effect.assign(n=effect["n"] if pd.notna(n_pop) else np.nan))
         balances.append(balance)
-        compositions.append(composition(frame, threshold).assign(year=year, benefit=benefit))
+        comps.append(comp)
         r = standardised_rates(frame, standard_population(cleaned_dir, benefit))
-        rates.append(pd.DataFrame([r | {"year": year, "benefit": benefit, "n_population": len(frame),
-                                        "n_participants": int(frame["participant"].sum())}]))
+        cells = frame.groupby(["sex", "age_group"])["participant"].agg(["sum", "count"])
+        small_cell = ((cells["sum"] < threshold) | (cells["count"] - cells["sum"] < threshold)).any()
+        if few:
+            r = {k: np.nan for k in r}
+        elif small_cell or hidden_vars & {"sex", "age_group"}:
+            r |= {"standardised": np.nan, "standardised_low": np.nan, "standardised_high": np.nan}
+        rates.append(pd.DataFrame([r | {"year": year, "benefit": benefit, "n_population": n_pop,
+                                        "n_participants": n_part, "suppressed": bool(few),
+                                        "standardised_suppressed": bool(few or small_cell
+                                                                        or hidden_vars & {"sex", "age_group"})}]))
     trends = [trend(series, label) for label, series in trend_counts(tables_dir, year).items()
               if series.dropna().size >= 3]
     trend_frame = pd.concat(trends, ignore_index=True) if trends else pd.DataFrame()
@@ -312,9 +447,38 @@ def run_year(year: int, cleaned_dir: Path, tables_dir: Path, threshold: int = 5)
         tidy = pd.concat([tidy, _tidy(year, "", "trend_poisson", trend_frame["series"], trend_frame["rate_ratio"],
                                       trend_frame["ci_low"], trend_frame["ci_high"], trend_frame["p_value"],
                                       trend_frame["n_years"])], ignore_index=True)
+    rate_frame = pd.concat(rates, ignore_index=True).astype({"n_population": "Int64", "n_participants": "Int64"})
     return {"estimates": tidy, "balance": pd.concat(balances, ignore_index=True),
-            "composition": pd.concat(compositions, ignore_index=True), "rates": pd.concat(rates, ignore_index=True),
-            "trend": trend_frame}
+            "composition": pd.concat(comps, ignore_index=True), "rates": rate_frame, "trend": trend_frame,
+            "unit": pd.read_parquet(Path(tables_dir) / "unit.parquet")}
+
+
+def _empty_fit(year: int, benefit: str) -> pd.DataFrame:
+    terms = ["const"] + covariates(benefit)
+    nan = [np.nan] * len(terms)
+    return _tidy(year, benefit, "deltagande_logit", terms, nan, nan, nan, nan, 0)
+
+
+def _outcome_published(frame, year, benefit, threshold, few, hidden_vars) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The outcome comparison and balance table as published: the effect only when participants and
+    others each have at least ``threshold`` people with and without the outcome; a balance row only
+    when its variable is published in the composition."""
+    data = frame[frame["outcome"].notna()]
+    treated = data["participant"] == 1
+    cells = [int(((data["outcome"] == v) & (treated == t)).sum()) for v in (0, 1) for t in (True, False)]
+    result = None if few or min(cells) < threshold else _safe(outcome_effect, frame, year=year, benefit=benefit)
+    if result is None:
+        nan = [np.nan]
+        effect = pd.concat([_tidy(year, benefit, m, ["participant"], nan, nan, nan, nan, len(data))
+                            for m in ("utfall_naiv_riskskillnad", "utfall_ps_viktad_riskskillnad")], ignore_index=True)
+        balance = pd.DataFrame({"year": year, "benefit": benefit, "term": covariates(benefit)})
+        for column in ("mean_participants", "mean_others", "mean_others_weighted", "smd_before", "smd_after"):
+            balance[column] = np.nan
+        return effect, balance
+    effect, balance = result
+    hide = balance["term"].map(lambda t: TERM_CELL.get(t, ("",))[0] in hidden_vars)
+    balance.loc[hide, ["mean_participants", "mean_others", "mean_others_weighted", "smd_before", "smd_after"]] = np.nan
+    return effect, balance
 
 
 def save(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
@@ -326,7 +490,7 @@ def save(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
 def load(out_dir: Path) -> dict[str, pd.DataFrame]:
     from ..core.errors import InputError
 
-    names = ("estimates", "balance", "composition", "rates", "trend")
+    names = ("estimates", "balance", "composition", "rates", "trend", "unit")
     missing = [n for n in names if not (Path(out_dir) / f"{n}.parquet").is_file()]
     if missing:
         raise InputError(out_dir, f"model results missing ({', '.join(missing)}); run `finsam stage models` first")

@@ -1,9 +1,13 @@
 """Bilaga 1's Tabell 1–6 counted from the cleaned register microdata, with disclosure control.
 
 The tables have the same columns as the transcribed published ones (pipeline/sources/published.py),
-so the same report can be built from either source. Counts below the threshold in
-params.yaml (``disclosure.min_cell_count``) and the complementary cells that would reveal
-them are hidden (``count`` is NA and ``suppressed`` True); see pipeline/derive/disclosure.py.
+so the same report can be built from either source. Everything counted here for one unit (the
+nation, or the förbund named in params.yaml ``register.area``) goes through one linked
+disclosure control (pipeline/derive/disclosure.py): Tabell 1–4 (counts, totals and shares), Tabell 5
+(and the total the report's sentence gives), Tabell 6 (shares, whose numerators and
+denominators are never written) and the Modellbilaga's composition of the participants for
+every year (whose participants by sex are Tabell 1's and 3's cells). A hidden cell is ``NA``
+with ``suppressed`` True in every table where it appears.
 """
 
 from __future__ import annotations
@@ -13,17 +17,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from .disclosure import suppress
+from . import models
+from ..core.errors import ConfigError
 from ..core.fmt import round_half_up
 from ..core.io import write_tables
-from ..core.vocabulary import PSYCHIATRIC
 from ..sources.published import PARTICIPANT_TABLES, PublishedData
+from .disclosure import Linked, Settings
 
 TARGET_FLAGS = {
     "unga_aktivitetsersattning": "malgrupp_unga_aktivitetsersattning",
     "sjukskrivna": "malgrupp_sjukskrivna",
     "unga_funktionsnedsattning": "malgrupp_unga_funktionsnedsattning",
 }
+ONGOING_TABLE = {"aktivitetsersattning": 1, "sjukpenning": 3}
+NEW_TABLE = {"aktivitetsersattning": 2, "sjukpenning": 4}
 
 
 def _pct(part, whole):
@@ -32,101 +39,247 @@ def _pct(part, whole):
     return int(round_half_up(100.0 * part / whole))
 
 
-def participant_rows(deltagare: dict[int, pd.DataFrame], threshold: int) -> pd.DataFrame:
-    """Tabell 1–4: distinct persons per year, benefit at start, ongoing/new, sex; K and M hidden together."""
-    rows = []
+def _same_or_subset(linked: Linked, small, big) -> None:
+    """``small`` counts people among ``big``'s; when the counts agree they are one cell."""
+    if linked.value(small) == linked.value(big):
+        linked.same(big, small)
+    else:
+        _subset_if(linked, small, big)
+
+
+# --------------------------------------------------------------------------- cells
+def add_participants(linked: Linked, deltagare: dict[int, pd.DataFrame]) -> None:
+    """Tabell 1–4: distinct persons per year, benefit at start, ongoing/new, sex; the total and the
+    shares of women and men (whole per cent)."""
     for table, (benefit, status) in PARTICIPANT_TABLES.items():
-        counts = {}
         for year, d in sorted(deltagare.items()):
             sub = d[d["person_id"].notna() & (d["support_at_start"] == benefit) & d["ongoing" if status == "pagaende" else "new"]]
             by_sex = sub.groupby("sex")["person_id"].nunique()
-            counts[year] = {"kvinna": int(by_sex.get("kvinna", 0)), "man": int(by_sex.get("man", 0))}
-        interior = pd.DataFrame(counts).T[["kvinna", "man"]]
-        result = suppress(interior, threshold, row_totals=True)
-        for year in interior.index:
-            total = int(interior.loc[year].sum())
-            total_hidden = bool(result.hidden_row_totals[year])
+            cells = [linked.cell(("T", table, year, sex), int(by_sex.get(sex, 0))) for sex in ("kvinna", "man")]
+            linked.total(("T", table, year, "total"), cells)
             for sex in ("kvinna", "man"):
-                hidden = bool(result.hidden.loc[year, sex])
-                value = int(interior.loc[year, sex])
-                rows.append({"table": table, "year": int(year), "benefit": benefit, "status": status, "sex": sex,
-                             "count": pd.NA if hidden else value,
-                             "published_pct": pd.NA if hidden or total_hidden else _pct(value, total),
-                             "suppressed": hidden})
-            rows.append({"table": table, "year": int(year), "benefit": benefit, "status": status, "sex": "total",
-                         "count": pd.NA if total_hidden else total, "published_pct": pd.NA,
-                         "suppressed": total_hidden})
-    return pd.DataFrame(rows).astype({"count": "Int64", "published_pct": "Int64"})
+                linked.share(("T%", table, year, sex), ("T", table, year, sex), ("T", table, year, "total"))
+    for benefit in ONGOING_TABLE:
+        for year in deltagare:
+            for sex in ("kvinna", "man", "total"):  # the new participants are among the ongoing ones
+                _subset_if(linked, ("T", NEW_TABLE[benefit], year, sex), ("T", ONGOING_TABLE[benefit], year, sex))
 
 
-def insatser_rows(insatser: dict[int, pd.DataFrame], threshold: int) -> pd.DataFrame:
-    """Tabell 5: insatser per prioritised target group and year (NA where the year has no such flag)."""
+def flags_present(insatser: dict[int, pd.DataFrame]) -> dict[int, set[str]]:
+    """The target groups each year's export has (2016 has no unga_funktionsnedsattning); read from
+    the whole export, before any area filter."""
+    return {year: {g for g, flag in TARGET_FLAGS.items() if not ins[flag].isna().all()}
+            for year, ins in insatser.items()}
+
+
+def insatser_counts(insatser: dict[int, pd.DataFrame], present: dict[int, set[str]] | None = None) -> pd.DataFrame:
+    """Tabell 5's counts (NA where the year's export has no such flag)."""
+    present = present or flags_present(insatser)
     counts = {}
     for year, ins in sorted(insatser.items()):
-        counts[year] = {g: (pd.NA if ins[flag].isna().all() else int(ins[flag].fillna(False).sum()))
+        counts[year] = {g: (int(ins[flag].fillna(False).sum()) if g in present[year] else pd.NA)
                         for g, flag in TARGET_FLAGS.items()}
-    interior = pd.DataFrame(counts).T
-    present = interior.notna()
-    result = suppress(interior.fillna(threshold).astype(int), threshold)  # no margins in Tabell 5
-    rows = []
-    for year in interior.index:
-        for group in TARGET_FLAGS:
-            hidden = bool(result.hidden.loc[year, group]) and bool(present.loc[year, group])
-            value = interior.loc[year, group]
-            rows.append({"table": 5, "year": int(year), "target_group": group,
-                         "count": pd.NA if hidden or pd.isna(value) else int(value), "suppressed": hidden})
-    return pd.DataFrame(rows).astype({"count": "Int64"})
+    return pd.DataFrame(counts, index=list(TARGET_FLAGS)).T
 
 
-def diagnosis_rows(deltagare: dict[int, pd.DataFrame], formaner: dict[int, pd.DataFrame], threshold: int) -> pd.DataFrame:
-    """Tabell 6: share with an F00–F99 diagnosis among those who started an insats, per year and pooled.
+def add_insatser(linked: Linked, counts: pd.DataFrame) -> None:
+    """Tabell 5, and per year the sum over the target groups (the report's "Sammanlagt")."""
+    for year in counts.index:
+        present = [g for g in TARGET_FLAGS if not pd.isna(counts.loc[year, g])]
+        cells = [linked.cell(("I", year, g), int(counts.loc[year, g])) for g in present]
+        if len(present) == len(TARGET_FLAGS):
+            linked.total(("I", year, "total"), cells)
 
-    A share is hidden when the number with or the number without a diagnosis is below the
-    threshold (either could be worked out from the share and the published participant count).
-    """
-    rows = []
-    pooled: dict[str, list[int]] = {}
+
+def diagnosis_counts(deltagare, reference) -> dict[tuple[str, int], tuple[int, int]]:
+    """(benefit, year) → (n, k): new participants found in the benefit register (``reference``:
+    :func:`reference_frames`), and of them with F00–F99."""
+    out = {}
     for benefit in ("sjukpenning", "aktivitetsersattning"):
         for year, d in sorted(deltagare.items()):
             new = d[d["person_id"].notna() & d["new"] & (d["support_at_start"] == benefit)]["person_id"].unique()
-            f = formaner[year]
-            chapters = f[f["benefit"] == benefit].drop_duplicates("person_id").set_index("person_id")["diagnosis_chapter"]
-            found = chapters.reindex(new)
-            n, k = int(found.notna().sum()), int((found == PSYCHIATRIC).sum())
-            pooled.setdefault(benefit, [0, 0])
-            pooled[benefit][0] += n
-            pooled[benefit][1] += k
-            rows.append(_share_row(str(year), benefit, k, n, threshold))
-        n, k = pooled[benefit]
-        rows.append(_share_row("total", benefit, k, n, threshold))
-    return pd.DataFrame(rows).astype({"published_pct": "Int64"})
+            ref = reference[(year, benefit)]
+            found = ref.loc[ref["person_id"].isin(set(new)), "psychiatric"]
+            out[(benefit, year)] = (int(len(found)), int(found.sum()))
+    return out
 
 
-def _share_row(period: str, benefit: str, k: int, n: int, threshold: int) -> dict:
-    hidden = k < threshold or (n - k) < threshold
-    return {"table": 6, "period": period, "benefit": benefit, "published_pct": pd.NA if hidden else _pct(k, n),
-            "n": n, "n_psychiatric": k, "suppressed": hidden}
+def add_diagnosis(linked: Linked, counts: dict[tuple[str, int], tuple[int, int]]) -> None:
+    """Tabell 6: the share with a diagnosis per year and pooled. Its numerator k and the rest r = n − k
+    are cells that are never written; the denominator n is Tabell 2's or 4's total when they agree."""
+    for benefit in ("sjukpenning", "aktivitetsersattning"):
+        years = sorted(y for b, y in counts if b == benefit)
+        for year in years:
+            n, k = counts[(benefit, year)]
+            key = ("D", benefit, str(year))
+            linked.cell(key + ("k",), k, published=False)
+            linked.cell(key + ("r",), n - k, published=False)
+            linked.total(key + ("n",), [key + ("k",), key + ("r",)], published=False)
+            _same_or_subset(linked, key + ("n",), ("T", NEW_TABLE[benefit], year, "total"))
+            linked.share(("D%", benefit, str(year)), key + ("k",), key + ("n",), protect=(key + ("k",), key + ("r",)))
+        pooled = ("D", benefit, "total")
+        for part in ("k", "r"):
+            linked.total(pooled + (part,), [("D", benefit, str(y), part) for y in years], published=False)
+        linked.total(pooled + ("n",), [pooled + ("k",), pooled + ("r",)], published=False)
+        linked.share(("D%", benefit, "total"), pooled + ("k",), pooled + ("n",), protect=(pooled + ("k",), pooled + ("r",)))
 
 
-def population_rows(formaner: dict[int, pd.DataFrame]) -> pd.DataFrame:
+def add_models(linked: Linked, compositions: dict[tuple[int, str], pd.DataFrame]) -> None:
+    """The Modellbilaga's composition per year and benefit, linked to Tabell 1/3 (the same participants
+    by sex) and Tabell 6 (the new participants with a diagnosis are among the participants with one)."""
+    for (year, benefit), counts in compositions.items():
+        prefix = ("C", year, benefit)
+        models.add_composition(linked, prefix, counts)
+        table = ONGOING_TABLE[benefit]
+        for sex in ("kvinna", "man"):
+            if linked.has(prefix + ("P", "sex", sex)):
+                _same_or_subset(linked, prefix + ("P", "sex", sex), ("T", table, year, sex))
+        _same_or_subset(linked, prefix + ("P", "total"), ("T", table, year, "total"))
+        diag = ("D", benefit, str(year))
+        if linked.has(diag + ("k",)) and linked.has(prefix + ("P", "psychiatric", "True")):
+            _subset_if(linked, diag + ("k",), prefix + ("P", "psychiatric", "True"))
+        if linked.has(diag + ("n",)):
+            _subset_if(linked, diag + ("n",), prefix + ("P", "total"))
+
+
+def _subset_if(linked: Linked, small, big) -> None:
+    if linked.value(small) <= linked.value(big):
+        linked.subset(small, big)
+
+
+# --------------------------------------------------------------------------- published rows
+def participant_rows(decision, years) -> pd.DataFrame:
     rows = []
-    for year, f in sorted(formaner.items()):
+    for table, (benefit, status) in PARTICIPANT_TABLES.items():
+        for year in years:
+            total = decision.count(("T", table, year, "total"))
+            for sex in ("kvinna", "man"):
+                count = decision.count(("T", table, year, sex))
+                rows.append({"table": table, "year": int(year), "benefit": benefit, "status": status, "sex": sex,
+                             "count": count, "published_pct": _pct(count, total),
+                             "suppressed": pd.isna(count)})
+            rows.append({"table": table, "year": int(year), "benefit": benefit, "status": status, "sex": "total",
+                         "count": total, "published_pct": pd.NA, "suppressed": pd.isna(total)})
+    return pd.DataFrame(rows).astype({"count": "Int64", "published_pct": "Int64", "suppressed": bool})
+
+
+def insatser_rows(decision, counts: pd.DataFrame) -> pd.DataFrame:
+    """Tabell 5 per target group, and the sum over the groups (``target_group`` "total")."""
+    rows = []
+    for year in counts.index:
+        for group in [*TARGET_FLAGS, "total"]:
+            if group != "total" and pd.isna(counts.loc[year, group]):
+                rows.append({"table": 5, "year": int(year), "target_group": group, "count": pd.NA, "suppressed": False})
+            elif group != "total" or ("I", year, "total") in decision.values:
+                count = decision.count(("I", year, group))
+                rows.append({"table": 5, "year": int(year), "target_group": group, "count": count,
+                             "suppressed": pd.isna(count)})
+    return pd.DataFrame(rows).astype({"count": "Int64", "suppressed": bool})
+
+
+def diagnosis_rows(decision, counts) -> pd.DataFrame:
+    """Tabell 6 as published: the share only (its numerator and denominator are not written)."""
+    rows = []
+    for benefit in ("sjukpenning", "aktivitetsersattning"):
+        years = sorted(y for b, y in counts if b == benefit)
+        for period in [str(y) for y in years] + ["total"]:
+            hidden = decision.share_hidden(("D%", benefit, period))
+            k, n = (decision.value(("D", benefit, period, x)) for x in ("k", "n"))
+            rows.append({"table": 6, "period": period, "benefit": benefit,
+                         "published_pct": pd.NA if hidden else _pct(k, n), "suppressed": hidden})
+    return pd.DataFrame(rows).astype({"published_pct": "Int64", "suppressed": bool})
+
+
+def model_rows(decision, compositions) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Modellbilaga's composition (per year and benefit) and its totals, as published."""
+    parts, totals = [], []
+    for (year, benefit), counts in compositions.items():
+        prefix = ("C", year, benefit)
+        parts.append(models.composition_rows(decision, prefix, counts).assign(year=year, benefit=benefit))
+        totals.append({"year": year, "benefit": benefit, "n_participants": decision.count(prefix + ("P", "total")),
+                       "n_population": decision.count(prefix + ("N", "total"))})
+    return (pd.concat(parts, ignore_index=True),
+            pd.DataFrame(totals).astype({"n_participants": "Int64", "n_population": "Int64"}))
+
+
+def population_rows(decision, years) -> pd.DataFrame:
+    """Everyone with the benefit per year (the reference population): the composition's total, so
+    hidden there means hidden here (NaN)."""
+    rows = []
+    for year in sorted(years):
         for benefit, fid in (("aktivitetsersattning", "population_ae"), ("sjukpenning", "population_sp")):
-            rows.append({"figure_id": fid, "year": int(year),
-                         "value": float(f.loc[f["benefit"] == benefit, "person_id"].nunique())})
+            count = decision.count(("C", year, benefit, "N", "total"))
+            rows.append({"figure_id": fid, "year": int(year), "value": float("nan") if pd.isna(count) else float(count)})
     return pd.DataFrame(rows)
 
 
-def build(years: list[int], cleaned_root: Path, threshold: int) -> dict[str, pd.DataFrame]:
+def check_area(area, deltagare: dict[int, pd.DataFrame]) -> list[str] | None:
+    """``register.area`` from params.yaml: None/empty (the nation) or a list of förbund in the exports."""
+    if not area:
+        return None
+    if isinstance(area, str):
+        area = [area]
+    if not isinstance(area, list) or not all(isinstance(a, str) and a.strip() for a in area):
+        raise ConfigError(f"params.yaml: register.area must be a list of förbund names, got {area!r}")
+    known = set().union(*(set(d["forbund"].dropna().unique()) for d in deltagare.values()))
+    unknown = [a for a in area if a not in known]
+    if unknown:
+        example = sorted(known)[0] if known else "–"
+        raise ConfigError(f"params.yaml: register.area names {unknown[0]!r}, which is in no register export "
+                          f"(names look like {example!r})")
+    return list(area)
+
+
+def unit_label(area: list[str] | None) -> str:
+    return "Hela riket" if not area else ", ".join(area)
+
+
+def build(years: list[int], cleaned_root: Path, settings: Settings | int, area: list[str] | None = None
+          ) -> dict[str, pd.DataFrame]:
+    """Every table of one unit (``area``, or the nation), through one linked disclosure control."""
     read = lambda name: {y: pd.read_parquet(cleaned_root / str(y) / f"{name}.parquet") for y in years}  # noqa: E731
-    deltagare, insatser, formaner = read("deltagare"), read("insatser"), read("formaner")
     quality = pd.concat([pd.read_parquet(cleaned_root / str(y) / "kvalitet.parquet") for y in years], ignore_index=True)
+    return build_frames(read("deltagare"), read("insatser"), read("formaner"), settings, area) | {"quality": quality}
+
+
+def reference_frames(formaner: dict[int, pd.DataFrame]) -> dict[tuple[int, str], pd.DataFrame]:
+    """The Modellbilaga's reference populations per year and benefit (the same for every area)."""
+    return {(y, b): models.reference_frame(f, y, b) for y, f in formaner.items() for b in models.BENEFITS}
+
+
+def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
+                 formaner: dict[int, pd.DataFrame], settings: Settings | int, area: list[str] | None = None,
+                 reference: dict[tuple[int, str], pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`build` on cleaned frames already read (per year). For many areas, pass ``reference``
+    (:func:`reference_frames`) so that the reference populations are built once."""
+    if isinstance(settings, int):
+        settings = Settings(settings, settings)
+    years = sorted(deltagare)
+    area = check_area(area, deltagare)
+    present = flags_present(insatser)
+    deltagare = {y: models.in_area(d, area) for y, d in deltagare.items()}
+    insatser = {y: models.in_area(i, area) for y, i in insatser.items()}
+    linked = Linked(settings.threshold, settings.protection)
+    add_participants(linked, deltagare)
+    ins_counts = insatser_counts(insatser, present)
+    add_insatser(linked, ins_counts)
+    reference = reference or reference_frames(formaner)
+    diag_counts = diagnosis_counts(deltagare, reference)
+    add_diagnosis(linked, diag_counts)
+    compositions = {(y, b): models.composition_counts(models.mark_participants(reference[(y, b)], deltagare[y], b), b)
+                    for y in years for b in models.BENEFITS}
+    add_models(linked, compositions)
+    decision = linked.solve()
+    composition, model_totals = model_rows(decision, compositions)
     return {
-        "participants": participant_rows(deltagare, threshold),
-        "insatser": insatser_rows(insatser, threshold),
-        "diagnosis": diagnosis_rows(deltagare, formaner, threshold),
-        "population": population_rows(formaner),
-        "quality": quality,
+        "participants": participant_rows(decision, sorted(deltagare)),
+        "insatser": insatser_rows(decision, ins_counts),
+        "diagnosis": diagnosis_rows(decision, diag_counts),
+        "population": population_rows(decision, years),
+        "composition": composition,
+        "model_totals": model_totals,
+        "unit": pd.DataFrame([{"unit": unit_label(area), "area": "; ".join(area or []),
+                               "min_cell_count": settings.threshold, "protection_interval": settings.protection}]),
     }
 
 
@@ -143,11 +296,11 @@ def as_published(register_dir: Path, published: PublishedData) -> PublishedData:
     population = pd.read_parquet(register_dir / "population.parquet")
     text = published.text_figures
     text = text[~text["figure_id"].isin(population["figure_id"].unique())]
-    extra = population.assign(document="register", section="register", unit="count", approx=False,
+    extra = population.dropna(subset=["value"]).assign(document="register", section="register", unit="count", approx=False,
                               description="Distinct persons with the benefit in the cleaned benefit register")
     text = pd.concat([text, extra[text.columns]], ignore_index=True)
     keep = {f.name: None for f in fields(PublishedData)}
-    keep.update(participants=participants, insatser=insatser,  # `suppressed` marks cells shown as ".."
-                diagnosis=diagnosis[["table", "period", "benefit", "published_pct"]], text_figures=text,
+    keep.update(participants=participants, insatser=insatser,  # rows of target_group "total" hold the sum; `suppressed` marks cells shown as ".."
+                diagnosis=diagnosis[["table", "period", "benefit", "published_pct", "suppressed"]], text_figures=text,
                 sources=published.sources)
     return PublishedData(**keep)

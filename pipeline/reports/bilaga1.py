@@ -45,6 +45,7 @@ class Bilaga1:
     published: PublishedData | None = None  # set when the tables come from microdata
     quality: pd.DataFrame | None = None
     synthetic: bool = False
+    unit: pd.DataFrame | None = None  # microdata: the unit and the disclosure settings the tables were built with
 
     @classmethod
     def load(cls, year, processed_dir: str | Path | None = None, out_dir: str | Path = ".",
@@ -59,9 +60,10 @@ class Bilaga1:
         from ..derive.register_tables import as_published
 
         register_dir = Path(register_dir)
+        unit = register_dir / "unit.parquet"
         return cls(year=year, data=as_published(register_dir, data), reconciliation=reconciliation,
                    out_dir=Path(out_dir), published=data, quality=pd.read_parquet(register_dir / "quality.parquet"),
-                   synthetic=synthetic)
+                   synthetic=synthetic, unit=pd.read_parquet(unit) if unit.is_file() else None)
 
     @property
     def from_microdata(self) -> bool:
@@ -86,7 +88,38 @@ class Bilaga1:
 
     def _insatser(self) -> pd.DataFrame:
         i = self.data.insatser
-        return i[i["year"] <= self.year].copy()
+        return i[(i["year"] <= self.year) & (i["target_group"] != "total")].copy()
+
+    # ------------------------------------------------------------------ numbers as shown (".." when hidden)
+    def _hidden_in(self, frame: pd.DataFrame, **where) -> bool:
+        if "suppressed" not in frame:
+            return False
+        mask = pd.Series(True, index=frame.index)
+        for column, value in where.items():
+            mask &= frame[column] == value
+        hit = frame.loc[mask, "suppressed"]
+        return bool(hit.iloc[0]) if len(hit) else False
+
+    def _count_text(self, value) -> str:
+        """A count from the tables: "..", unless shown (None is hidden: counts are never missing)."""
+        return fmt.SUPPRESSED if value is None else fmt.number(value)
+
+    def _insatser_text(self, year: int, code: str) -> str:
+        if self._hidden_in(self.data.insatser, year=year, target_group=code):
+            return fmt.SUPPRESSED
+        return fmt.number(self.data.insatser_count(year, code))
+
+    def _diagnosis_text(self, period, benefit: str) -> str:
+        if self._hidden_in(self.data.diagnosis, period=str(period), benefit=benefit):
+            return fmt.SUPPRESSED
+        return fmt.percent(self.data.diagnosis_pct(period, benefit))
+
+    def _insatser_total(self, year: int) -> int | None:
+        """The sum over the target groups as published (microdata: its own cell, which may be hidden)."""
+        if self.from_microdata:
+            return self.data.insatser_count(year, "total")
+        values = [self.data.insatser_count(year, code) for code in TARGET_GROUP_LABELS]
+        return None if any(v is None for v in values) else sum(values)
 
     def _diagnosis_periods(self) -> list[str]:
         """Years up to the report year; the published total only when it covers the same years."""
@@ -102,7 +135,7 @@ class Bilaga1:
         for table in PARTICIPANT_TABLES:
             for row in self._participants(table).itertuples():
                 column = SEX_LABELS[row.sex]
-                records.append((table, str(row.year), column, float(row.count)))
+                records.append((table, str(row.year), column, float("nan") if pd.isna(row.count) else float(row.count)))
                 if not pd.isna(row.published_pct):
                     records.append((table, str(row.year), f"{column} %", float(row.published_pct)))
         for row in self._insatser().itertuples():
@@ -112,8 +145,28 @@ class Bilaga1:
         for period in self._diagnosis_periods():
             for row in d[d["period"] == period].itertuples():
                 column = "Total" if period == "total" else period
-                records.append((6, BENEFIT_LABELS[row.benefit], column, float(row.published_pct)))
-        return pd.DataFrame(records, columns=["table", "row", "column", "value"])
+                value = float("nan") if pd.isna(row.published_pct) else float(row.published_pct)
+                records.append((6, BENEFIT_LABELS[row.benefit], column, value))
+        cells = pd.DataFrame(records, columns=["table", "row", "column", "value"])
+        if self.from_microdata:  # blank and hidden (".."), or blank as in the source ("–")
+            cells["suppressed"] = self._cells_hidden(cells)
+        return cells
+
+    def _cells_hidden(self, cells: pd.DataFrame) -> list[bool]:
+        labels = {v: k for k, v in TARGET_GROUP_LABELS.items()}
+        benefits = {v: k for k, v in BENEFIT_LABELS.items()}
+        sexes = {v: k for k, v in SEX_LABELS.items()}
+        out = []
+        for r in cells.itertuples():
+            if r.table in PARTICIPANT_TABLES:
+                out.append(self._hidden_in(self.data.participants, table=r.table, year=int(r.row),
+                                           sex=sexes[r.column.removesuffix(" %")]) if pd.isna(r.value) else False)
+            elif r.table == 5:
+                out.append(self._hidden_in(self.data.insatser, year=int(r.row), target_group=labels[r.column]))
+            else:
+                out.append(self._hidden_in(self.data.diagnosis, period="total" if r.column == "Total" else r.column,
+                                           benefit=benefits[r.row]))
+        return out
 
     def save_data(self) -> Path:
         """Write the table cells next to the report (CSV for reviewers and the backtests)."""
@@ -152,13 +205,13 @@ class Bilaga1:
         periods = self._diagnosis_periods()
         rows = []
         for benefit in ("sjukpenning", "aktivitetsersattning"):
-            values = {p: self.data.diagnosis_pct(p, benefit) for p in periods}
-            rows.append([BENEFIT_LABELS[benefit]] + [fmt.percent(values[p]) for p in periods])
+            rows.append([BENEFIT_LABELS[benefit]] + [self._diagnosis_text(p, benefit) for p in periods])
         header = ["Ersättning"] + ["Totalt" if p == "total" else p for p in periods]
         return pd.DataFrame(rows, columns=header)
 
     # ------------------------------------------------------------------ sentences
     def participant_sentences(self, table: int) -> list[str]:
+        """Sentences from the numbers as shown: a hidden count is never used, nor compared."""
         benefit, status = PARTICIPANT_TABLES[table]
         phrase = _BENEFIT_PHRASE[benefit]
         y = self.year
@@ -166,30 +219,38 @@ class Bilaga1:
         women = self.data.participant_count(table, y, "kvinna")
         men = self.data.participant_count(table, y, "man")
         series = {yr: self.data.participant_count(table, yr) for yr in self.years}
-        if status == "pagaende":
+        by_sex = women is not None and men is not None
+        if total is None:
+            what = "i en pågående insats" if status == "pagaende" else "som började en insats"
+            first = f"Antalet individer med {phrase} {what} under {y} visas inte av sekretesskäl."
+        elif status == "pagaende":
             first = (f"Under {y} deltog {fmt.number(total)} individer med {phrase} i en pågående insats "
-                     f"som finansierats av samordningsförbund, {fmt.number(women)} kvinnor och {fmt.number(men)} män.")
+                     f"som finansierats av samordningsförbund"
+                     + (f", {fmt.number(women)} kvinnor och {fmt.number(men)} män." if by_sex else
+                        "; fördelningen på kvinnor och män visas inte av sekretesskäl."))
         else:
             ongoing = self.data.participant_count(table - 1, y)
-            first = (f"Av dem som hade {phrase} började {fmt.number(total)} individer en insats under {y} "
-                     f"({fmt.number(women)} kvinnor och {fmt.number(men)} män), vilket är "
-                     f"{fmt.share(total, ongoing)} av alla pågående deltagare med {phrase}.")
+            first = (f"Av dem som hade {phrase} började {fmt.number(total)} individer en insats under {y}"
+                     + (f" ({fmt.number(women)} kvinnor och {fmt.number(men)} män)" if by_sex else "")
+                     + (f", vilket är {fmt.share(total, ongoing)} av alla pågående deltagare med {phrase}."
+                        if ongoing is not None else "."))
         sentences = [first]
         previous = series.get(y - 1)
-        if previous is not None:
+        if y - 1 not in series:
+            sentences.append(f"{y} är det första året i serien, så någon jämförelse med året före finns inte.")
+        elif total is not None and previous is not None:
             change = total - previous
             sentences.append(
                 f"Jämfört med {y - 1} är det {fmt.change_words(change, 'individ', 'individer')} "
                 f"({fmt.percent(100 * change / previous, 1, sign=True)})."
             )
-            if total == max(series.values()) and len(series) > 2:
-                sentences.append(f"Det är det högsta antalet sedan {self.first_year}.")
-            elif total == min(series.values()) and len(series) > 2:
-                sentences.append(f"Det är det lägsta antalet sedan {self.first_year}.")
-        else:
-            sentences.append(f"{y} är det första året i serien, så någon jämförelse med året före finns inte.")
+            if None not in series.values():  # a record is only claimed against years that are all shown
+                if total == max(series.values()) and len(series) > 2:
+                    sentences.append(f"Det är det högsta antalet sedan {self.first_year}.")
+                elif total == min(series.values()) and len(series) > 2:
+                    sentences.append(f"Det är det lägsta antalet sedan {self.first_year}.")
         population = self.data.figure(_POPULATION_FIGURE[benefit], y)
-        if status == "pagaende" and population:
+        if status == "pagaende" and population and total is not None:
             sentences.append(
                 f"Det motsvarar {fmt.percent(100 * total / population, 1)} av de {fmt.number(population)} "
                 f"individer som hade {phrase} under {y}."
@@ -198,21 +259,24 @@ class Bilaga1:
 
     def insatser_sentences(self) -> list[str]:
         y = self.year
-        values = {code: self.data.insatser_count(y, code) for code in TARGET_GROUP_LABELS}
-        ae, sp, uf = (values[c] for c in TARGET_GROUP_LABELS)
-        parts = [f"{fmt.number(ae)} insatser som prioriterade unga med aktivitetsersättning",
-                 f"{fmt.number(sp)} för sjukskrivna"]
-        if uf is not None:
-            parts.append(f"{fmt.number(uf)} för unga med funktionsnedsättning")
+        texts = {code: self._insatser_text(y, code) for code in TARGET_GROUP_LABELS}
+        ae, sp, uf = (texts[c] for c in TARGET_GROUP_LABELS)
+        uf_missing = uf == fmt.NOTHING
+        parts = [f"{ae} insatser som prioriterade unga med aktivitetsersättning", f"{sp} för sjukskrivna"]
+        if not uf_missing:
+            parts.append(f"{uf} för unga med funktionsnedsättning")
         sentences = [f"Under {y} finansierade samordningsförbunden {', '.join(parts[:-1])} och {parts[-1]}."]
-        if uf is None:
+        if fmt.SUPPRESSED in texts.values():
+            sentences.append("Antal som visas som \"..\" är dolda av sekretesskäl.")
+        if uf_missing:
             sentences.append("Unga med funktionsnedsättning redovisas som egen målgrupp först från 2017.")
             return sentences
-        total = ae + sp + uf
+        total = self._insatser_total(y)
+        if total is None:
+            return sentences
         sentences.append(f"Sammanlagt var det {fmt.number(total)} insatser för de prioriterade målgrupperna.")
-        prev = {code: self.data.insatser_count(y - 1, code) for code in TARGET_GROUP_LABELS}
-        if all(v is not None for v in prev.values()):
-            prev_total = sum(prev.values())
+        prev_total = self._insatser_total(y - 1)
+        if prev_total is not None:
             sentences.append(
                 f"Jämfört med {y - 1} är det {fmt.change_words(total - prev_total, 'insats', 'insatser')}."
             )
@@ -222,6 +286,11 @@ class Bilaga1:
         y = self.year
         sp = self.data.diagnosis_pct(y, "sjukpenning")
         ae = self.data.diagnosis_pct(y, "aktivitetsersattning")
+        hidden = [self._hidden_in(self.data.diagnosis, period=str(y), benefit=b) for b in ("sjukpenning", "aktivitetsersattning")]
+        if any(hidden):
+            return [f"Av deltagarna som tog del av en insats under {y} hade {self._diagnosis_text(y, 'sjukpenning')} av "
+                    f"dem med sjukpenning och {self._diagnosis_text(y, 'aktivitetsersattning')} av dem med "
+                    f"aktivitetsersättning en psykiatrisk diagnos (ICD-10 F00–F99); \"..\" = dolt av sekretesskäl."]
         if sp is None or ae is None:
             return [f"Andelen med psykiatrisk diagnos redovisas inte för {y}."]
         return [
@@ -252,7 +321,7 @@ class Bilaga1:
         m_last = self.data.participant_count(table, self.year, "man")
         alt = (
             f"Stapeldiagram: {_STATUS_WORD[status]} deltagare med {_BENEFIT_PHRASE[benefit]} per år {self.period}, "
-            f"kvinnor och män. {self.year}: {fmt.number(w_last)} kvinnor och {fmt.number(m_last)} män. "
+            f"kvinnor och män. {self.year}: {self._count_text(w_last)} kvinnor och {self._count_text(m_last)} män. "
             f"Samma siffror finns i tabellen under diagrammet."
         )
         title = TABLE_TITLES[table]
@@ -271,10 +340,10 @@ class Bilaga1:
         frame["Målgrupp"] = frame["target_group"].map(TARGET_GROUP_LABELS)
         frame["År"] = frame["year"].astype(int)
         frame["Antal"] = frame["count"].astype(float)
-        last = {c: self.data.insatser_count(self.year, c) for c in TARGET_GROUP_LABELS}
+        last = {c: self._insatser_text(self.year, c) for c in TARGET_GROUP_LABELS}
         alt = (
             f"Linjediagram: antal insatser per prioriterad målgrupp per år {self.period}. {self.year}: "
-            + ", ".join(f"{TARGET_GROUP_LABELS[c].lower()} {fmt.number(v)}" for c, v in last.items())
+            + ", ".join(f"{TARGET_GROUP_LABELS[c].lower()} {v}" for c, v in last.items())
             + ". Samma siffror finns i tabellen under diagrammet."
         )
         figure = self._figure(
@@ -297,11 +366,11 @@ class Bilaga1:
         frame = frame[frame["År"] <= self.year]
         frame["Ersättning"] = frame["benefit"].map(BENEFIT_LABELS)
         frame["Andel"] = frame["published_pct"].astype(float)
-        sp = self.data.diagnosis_pct(self.year, "sjukpenning")
-        ae = self.data.diagnosis_pct(self.year, "aktivitetsersattning")
+        sp = self._diagnosis_text(self.year, "sjukpenning")
+        ae = self._diagnosis_text(self.year, "aktivitetsersattning")
         alt = (
             f"Linjediagram: andel deltagare med psykiatrisk diagnos per år {self.period}, sjukpenning och "
-            f"aktivitetsersättning. {self.year}: {fmt.percent(sp)} respektive {fmt.percent(ae)}. "
+            f"aktivitetsersättning. {self.year}: {sp} respektive {ae}. "
             f"Samma siffror finns i tabellen under diagrammet."
         )
         figure = self._figure(
@@ -333,15 +402,31 @@ class Bilaga1:
 
     def about_markdown(self) -> str:
         if self.from_microdata:
+            compare = ("" if self.area else "Avsnittet *Jämförelse med publicerade tabeller* visar var siffrorna "
+                       "skiljer sig från de publicerade, och ")
             return ("Siffrorna är **räknade från registermikrodata** (SUS-registreringar och förmånsregistret) efter "
                     "rensning, med röjandekontroll: antal under gränsen i params.yaml och de celler som skulle avslöja "
-                    "dem visas som \"..\". Avsnittet *Jämförelse med publicerade tabeller* visar var siffrorna skiljer "
-                    "sig från de publicerade, och *Datakvalitet* hur många rader som lästes, behölls och sattes i "
-                    "karantän.\n")
+                    f"dem visas som \"..\". {compare}{'*D' if compare else 'Avsnittet *D'}atakvalitet* visar hur många "
+                    "rader som lästes, behölls och sattes i karantän.\n" + self.method_markdown())
         return ("Siffrorna är **publicerade uppgifter** ur Arbetsförmedlingens och Försäkringskassans återrapporteringar "
                 "(se *Källor* sist i bilagan). De är inte framtagna från mikrodata. Avsnittet *Avstämning mot "
                 "publicerade uppgifter* räknar om de uppgifter som källorna härleder (andelar, summor och förändringar) "
                 "och visar var de inte stämmer.\n")
+
+    @property
+    def area(self) -> str:
+        """The förbund the microdata tables were built for ("" for the whole country)."""
+        return "" if self.unit is None or self.unit.empty else str(self.unit.iloc[0]["area"] or "")
+
+    def method_markdown(self) -> str:
+        """The unit and the disclosure setting the microdata tables were built with."""
+        if self.unit is None or self.unit.empty:
+            return ""
+        from ..derive.disclosure import Settings, method_sentence
+
+        u = self.unit.iloc[0]
+        return (f"\nOmråde: {u['unit']}.\n\n"
+                + method_sentence(Settings(int(u["min_cell_count"]), int(u["protection_interval"]))) + "\n")
 
     def comparison_rows(self) -> pd.DataFrame:
         """Every table cell from microdata next to the published cell, for years up to the report year."""
@@ -370,6 +455,9 @@ class Bilaga1:
                                          label="tbl-datakvalitet")])
 
     def reconciliation_markdown(self) -> str:
+        if self.from_microdata and self.area:
+            return (f"De publicerade tabellerna gäller hela riket; tabellerna här gäller {self.unit.iloc[0]['unit']} och "
+                    f"jämförs därför inte cell för cell.\n")
         if self.from_microdata:
             both = self.comparison_rows()
             differ = both[~both["same"]]
@@ -379,7 +467,8 @@ class Bilaga1:
                 return lead + "\n"
             shown = pd.DataFrame({
                 "Tabell": differ["table"].astype(str), "Rad": differ["row"], "Kolumn": differ["column"],
-                "Mikrodata": [fmt.number(v) for v in differ["value_micro"]],
+                "Mikrodata": [fmt.SUPPRESSED if not pd.isna(h) and bool(h) else fmt.number(v)
+                              for v, h in zip(differ["value_micro"], differ["suppressed"])],
                 "Publicerat": [fmt.number(v) for v in differ["value_published"]],
             })
             note = ("Totalen räknas här som kvinnor + män; där den publicerade totalen inte är summan av kvinnor och "

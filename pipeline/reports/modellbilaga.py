@@ -31,7 +31,17 @@ SERIES_LABELS = {
 
 
 def _ci(low, high, decimals: int = 2) -> str:
+    if pd.isna(low) or pd.isna(high):
+        return fmt.SUPPRESSED
     return f"{fmt.number(low, decimals)}–{fmt.number(high, decimals)}"
+
+
+def _shown(value, text) -> str:
+    """``text`` for a published number, ".." where disclosure control hid it (NA/NaN)."""
+    return fmt.SUPPRESSED if pd.isna(value) else text
+
+
+HIDDEN_NOTE = "\"..\" = dolt av sekretesskäl (för få personer, eller en uppgift som skulle avslöja en sådan)."
 
 
 def _category(value: str) -> str:
@@ -67,19 +77,38 @@ class Modellbilaga:
         sentences, rows = [], []
         for row in r.itertuples():
             phrase = _PHRASE[row.benefit]
-            sentences.append(
-                f"Av de {fmt.number(row.n_population)} som hade {phrase} under {self.year} deltog "
-                f"{fmt.number(row.n_participants)} i en insats, {fmt.percent(row.crude, 1)}.")
-            rows.append({"Ersättning": BENEFIT_LABELS[row.benefit], "Alla med ersättningen": fmt.number(row.n_population),
-                         "Deltagare": fmt.number(row.n_participants),
-                         "Andel som deltog": f"{fmt.percent(row.crude, 1)} ({_ci(row.crude_low, row.crude_high)})",
+            if pd.isna(row.n_participants) or pd.isna(row.crude):
+                sentences.append(f"Av de {_shown(row.n_population, fmt.number(row.n_population))} som hade {phrase} "
+                                 f"under {self.year} visas inte hur många som deltog (sekretess).")
+            else:
+                sentences.append(
+                    f"Av de {fmt.number(row.n_population)} som hade {phrase} under {self.year} deltog "
+                    f"{fmt.number(row.n_participants)} i en insats, {fmt.percent(row.crude, 1)}.")
+            hidden_std = bool(getattr(row, "standardised_suppressed", False))
+            rows.append({"Ersättning": BENEFIT_LABELS[row.benefit],
+                         "Alla med ersättningen": _shown(row.n_population, fmt.number(row.n_population)),
+                         "Deltagare": _shown(row.n_participants, fmt.number(row.n_participants)),
+                         "Andel som deltog": _shown(row.crude, f"{fmt.percent(row.crude, 1)} "
+                                                               f"({_ci(row.crude_low, row.crude_high)})"),
                          "Ålders- och könsstandardiserad": (
+                             fmt.SUPPRESSED if hidden_std else
                              f"{fmt.percent(row.standardised, 1)} ({_ci(row.standardised_low, row.standardised_high)})"
                              if pd.notna(row.standardised) else fmt.NOTHING)})
         note = (f"95 % konfidensintervall inom parentes. Direkt standardisering med ålders- och könsfördelningen hos "
-                f"alla med samma ersättning {STANDARD_YEAR} som standardbefolkning.")
+                f"alla med samma ersättning {STANDARD_YEAR} som standardbefolkning. {HIDDEN_NOTE}")
         return "\n".join([" ".join(sentences), "", markdown_table(pd.DataFrame(rows), caption=f"Andel som deltog, "
                           f"{self.year}", label="tbl-deltagande", align="lrrrr", note=note)])
+
+    def method_markdown(self) -> str:
+        """The unit and the disclosure setting (from the publication stage)."""
+        from ..derive.disclosure import Settings, method_sentence
+
+        unit = self.tables.get("unit")
+        if unit is None or unit.empty:
+            return ""
+        u = unit.iloc[0]
+        return (f"Område: {u['unit']}. "
+                + method_sentence(Settings(int(u["min_cell_count"]), int(u["protection_interval"]))) + "\n")
 
     def composition_markdown(self, benefit: str) -> str:
         c = self.tables["composition"]
@@ -92,11 +121,13 @@ class Modellbilaga:
                          "Alla med ersättningen": fmt.SUPPRESSED if pd.isna(r.n_population) else fmt.number(r.n_population),
                          "Andel alla": fmt.SUPPRESSED if pd.isna(r.pct_population) else fmt.percent(r.pct_population),
                          "Standardiserad skillnad": fmt.SUPPRESSED if pd.isna(r.smd) else fmt.number(r.smd, 2)})
-        psych = c[(c["variable"] == "psychiatric") & (c["category"] == "True")].iloc[0]
-        women = c[(c["variable"] == "sex") & (c["category"] == "kvinna")].iloc[0]
-        lead = (f"Bland deltagarna med {_PHRASE[benefit]} hade {fmt.percent(psych.pct_participants)} en psykiatrisk "
-                f"diagnos, mot {fmt.percent(psych.pct_population)} bland alla med ersättningen; andelen kvinnor var "
-                f"{fmt.percent(women.pct_participants)} mot {fmt.percent(women.pct_population)}.")
+        psych = self._category_row(c, "psychiatric", "True")
+        women = self._category_row(c, "sex", "kvinna")
+        pct = lambda v: _shown(v, fmt.percent(v))  # noqa: E731
+        lead = (f"Bland deltagarna med {_PHRASE[benefit]} hade {pct(psych.pct_participants)} en psykiatrisk "
+                f"diagnos, mot {pct(psych.pct_population)} bland alla med ersättningen; andelen kvinnor var "
+                f"{pct(women.pct_participants)} mot {pct(women.pct_population)}."
+                + (" " + HIDDEN_NOTE if c["suppressed"].any() else ""))
         note = ("Standardiserad skillnad: skillnaden mellan andelarna delad med den sammanvägda standardavvikelsen; "
                 "över 0,1 i absolut värde brukar räknas som en tydlig skillnad. \"..\" = dolt av sekretesskäl "
                 "(färre än gränsen i params.yaml, eller en cell som skulle avslöja en sådan).")
@@ -104,28 +135,46 @@ class Modellbilaga:
                           f"{_PHRASE[benefit]} efter kön, ålder, diagnos och tid med ersättningen, {self.year}",
                           label=f"tbl-sammansattning-{benefit}", align="llrrrrr", note=note)])
 
+    @staticmethod
+    def _category_row(c: pd.DataFrame, variable: str, category: str) -> pd.Series:
+        hit = c[(c["variable"] == variable) & (c["category"] == category)]
+        if len(hit):
+            return hit.iloc[0]
+        return pd.Series({"pct_participants": 0.0, "pct_population": 0.0})  # nobody in the category
+
     # ------------------------------------------------------------------ participation model
     def participation_markdown(self, benefit: str) -> str:
         e = self._estimates("deltagande_logit", benefit)
         terms = e[e["term"] != "const"].copy()
         terms["label"] = terms["term"].map(TERM_LABELS).fillna(terms["term"])
-        path = self.out_dir / "figurer" / f"forest_{benefit}_{self.year}.png"
-        charts.forest(terms, path, "Oddskvot för att delta (logaritmisk skala)")
-        strongest = terms.iloc[terms["estimate"].apply(lambda v: abs(math.log(v))).argmax()]
-        alt = (f"Forest plot: oddskvoter för att delta bland alla med {_PHRASE[benefit]} {self.year}, med 95 % "
-               f"konfidensintervall. Störst: {strongest['label'].lower()} {fmt.number(strongest['estimate'], 2)}. "
-               f"Samma siffror finns i tabellen under diagrammet.")
-        figure = charts.figure_markdown(path, self.out_dir, f"Oddskvoter för att delta, {_PHRASE[benefit]}, {self.year}",
-                                        alt, f"fig-forest-{benefit}")
-        rows = [{"Faktor": r.label, "Oddskvot": fmt.number(r.estimate, 2), "95 % KI": _ci(r.ci_low, r.ci_high),
-                 "p-värde": "< 0,001" if r.p_value < 0.001 else fmt.number(r.p_value, 3)} for r in terms.itertuples()]
-        n = int(e["n"].iloc[0])
+        shown = terms[terms["estimate"].notna()]
+        n = e["n"].iloc[0]
+        caption_n = _shown(n, fmt.number(n))
+        parts = []
+        if len(shown):
+            path = self.out_dir / "figurer" / f"forest_{benefit}_{self.year}.png"
+            charts.forest(shown, path, "Oddskvot för att delta (logaritmisk skala)")
+            strongest = shown.iloc[shown["estimate"].apply(lambda v: abs(math.log(v))).argmax()]
+            alt = (f"Forest plot: oddskvoter för att delta bland alla med {_PHRASE[benefit]} {self.year}, med 95 % "
+                   f"konfidensintervall. Störst: {strongest['label'].lower()} {fmt.number(strongest['estimate'], 2)}. "
+                   f"Samma siffror finns i tabellen under diagrammet.")
+            parts.append(charts.figure_markdown(path, self.out_dir, f"Oddskvoter för att delta, {_PHRASE[benefit]}, "
+                                                f"{self.year}", alt, f"fig-forest-{benefit}"))
+        rows = [{"Faktor": r.label, "Oddskvot": _shown(r.estimate, fmt.number(r.estimate, 2)),
+                 "95 % KI": _ci(r.ci_low, r.ci_high),
+                 "p-värde": fmt.SUPPRESSED if pd.isna(r.p_value) else
+                 "< 0,001" if r.p_value < 0.001 else fmt.number(r.p_value, 3)} for r in terms.itertuples()]
+        note = ("Alla faktorer skattade samtidigt. Referens: kvinna, yngsta åldersgruppen, ingen psykiatrisk diagnos, "
+                "under 1 år med ersättningen.")
+        if len(shown) < len(terms):
+            note += " Skattningar på färre än gränsen (i någon kategori) visas inte. " + HIDDEN_NOTE
         table = markdown_table(pd.DataFrame(rows), caption=f"Logistisk regression av deltagande, {_PHRASE[benefit]}, "
-                               f"{self.year} (n = {fmt.number(n)})", label=f"tbl-deltagandemodell-{benefit}",
-                               align="lrrr", note="Alla faktorer skattade samtidigt. Referens: kvinna, yngsta "
-                                                  "åldersgruppen, ingen psykiatrisk diagnos, under 1 år med ersättningen.")
-        sentences = [self._or_sentence(r) for r in terms.itertuples()]
-        return "\n".join([" ".join(sentences), "", figure, table])
+                               f"{self.year} (n = {caption_n})", label=f"tbl-deltagandemodell-{benefit}",
+                               align="lrrr", note=note)
+        sentences = [self._or_sentence(r) for r in shown.itertuples()]
+        if not sentences:
+            sentences = [f"Modellen för {_PHRASE[benefit]} visas inte: för få deltagare i någon kategori."]
+        return "\n".join([" ".join(sentences), ""] + parts + [table])
 
     @staticmethod
     def _or_sentence(r) -> str:
@@ -170,27 +219,33 @@ class Modellbilaga:
         weighted = self._estimates("utfall_ps_viktad_riskskillnad", benefit).iloc[0]
         b = self.tables["balance"]
         b = b[b["benefit"] == benefit]
-        rows = [{"Faktor": TERM_LABELS.get(r.term, r.term), "Deltagare": fmt.percent(100 * r.mean_participants),
-                 "Övriga": fmt.percent(100 * r.mean_others), "Övriga, viktade": fmt.percent(100 * r.mean_others_weighted),
-                 "SMD före": fmt.number(r.smd_before, 2), "SMD efter": fmt.number(r.smd_after, 2)} for r in b.itertuples()]
-        worst_after = float(b["smd_after"].abs().max())
+        pct = lambda v: _shown(v, fmt.percent(100 * v))  # noqa: E731
+        num = lambda v: _shown(v, fmt.number(v, 2))  # noqa: E731
+        rows = [{"Faktor": TERM_LABELS.get(r.term, r.term), "Deltagare": pct(r.mean_participants),
+                 "Övriga": pct(r.mean_others), "Övriga, viktade": pct(r.mean_others_weighted),
+                 "SMD före": num(r.smd_before), "SMD efter": num(r.smd_after)} for r in b.itertuples()]
+        worst_after = float(b["smd_after"].abs().max())  # NaN when every row is hidden
         balance = markdown_table(pd.DataFrame(rows), caption=f"Balans före och efter viktning, {_PHRASE[benefit]}, "
                                  f"{self.year}", label=f"tbl-balans-{benefit}", align="lrrrrr",
                                  note="SMD = standardiserad medelvärdesskillnad mot deltagarna; målet är under 0,1 efter "
-                                      "viktning.")
+                                      "viktning. " + HIDDEN_NOTE)
         effect_rows = [
-            {"Jämförelse": "Utan justering", "Skillnad, procentenheter": fmt.number(100 * naive.estimate, 1, sign=True),
+            {"Jämförelse": "Utan justering",
+             "Skillnad, procentenheter": _shown(naive.estimate, fmt.number(100 * naive.estimate, 1, sign=True)),
              "95 % KI": _ci(100 * naive.ci_low, 100 * naive.ci_high, 1)},
             {"Jämförelse": "Viktad med propensity score (ATT)",
-             "Skillnad, procentenheter": fmt.number(100 * weighted.estimate, 1, sign=True),
+             "Skillnad, procentenheter": _shown(weighted.estimate, fmt.number(100 * weighted.estimate, 1, sign=True)),
              "95 % KI": _ci(100 * weighted.ci_low, 100 * weighted.ci_high, 1)},
         ]
         effect = markdown_table(pd.DataFrame(effect_rows), caption=f"Skillnad i andel i arbete eller studier efter "
                                 f"12 månader, deltagare mot övriga med {_PHRASE[benefit]}, {self.year}",
                                 label=f"tbl-effekt-{benefit}", align="lrr",
-                                note=f"n = {fmt.number(int(weighted.n))}. Metod: propensity score-viktning (vikter "
+                                note=f"n = {_shown(weighted.n, fmt.number(weighted.n))}. Metod: propensity score-viktning (vikter "
                                      f"ps/(1 − ps) för övriga), viktad linjär sannolikhetsmodell med robusta "
                                      f"standardfel (HC1).")
+        if pd.isna(weighted.estimate):
+            return "\n".join([f"Jämförelsen av utfallet visas inte för {_PHRASE[benefit]}: för få deltagare eller "
+                              f"övriga med och utan arbete eller studier efter 12 månader.", "", balance, effect])
         significant = weighted.ci_low > 0 or weighted.ci_high < 0
         lead = (f"Efter viktning var andelen i arbete eller studier 12 månader senare "
                 f"{fmt.number(100 * abs(weighted.estimate), 1)} procentenheter {'högre' if weighted.estimate > 0 else 'lägre'} "
@@ -198,8 +253,9 @@ class Modellbilaga:
                 f"{_ci(100 * weighted.ci_low, 100 * weighted.ci_high, 1)})"
                 + ("" if significant else ", en skillnad som inte är statistiskt säkerställd") +
                 f". Utan justering är skillnaden {fmt.number(100 * naive.estimate, 1, sign=True)} procentenheter. "
-                f"Största kvarvarande obalans efter viktning: {fmt.number(worst_after, 3)} "
-                f"({'under' if worst_after < 0.1 else 'inte under'} målet 0,1).")
+                + (f"Största kvarvarande obalans efter viktning: {fmt.number(worst_after, 3)} "
+                   f"({'under' if worst_after < 0.1 else 'inte under'} målet 0,1)." if b["smd_after"].notna().all() else
+                   "Obalansen efter viktning visas bara för faktorer som inte är dolda."))
         return "\n".join([lead, "", balance, effect])
 
     def limitations_markdown(self) -> str:
@@ -212,7 +268,7 @@ class Modellbilaga:
             text += (" Data i denna bilaga är syntetiska: de är dragna ur modeller med kända parametrar (se "
                      "docs/assumptions_caveats.md) för att visa och pröva metoderna, och säger ingenting om verkliga "
                      "deltagare.")
-        return text + "\n"
+        return text + "\n\n" + self.method_markdown()
 
     def benefits(self) -> tuple[str, ...]:
         return BENEFITS

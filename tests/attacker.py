@@ -1,0 +1,254 @@
+"""An attacker over everything a build publishes, written apart from pipeline/disclosure.py.
+
+It reads only published outputs (the tables written for reports and readers, the report's table
+CSV and sentences, the model tables) and knows the definitions a reader knows:
+
+* a total is women + men; the new participants of a year are among that year's ongoing ones;
+* Tabell 6's share is k/n of the new participants, n is Tabell 2's (4's) total, the pooled share
+  pools the years;
+* the Modellbilaga's participants are Tabell 1's (3's) participants: the same people by sex, the
+  same total; its categories add up to the totals; participants are among everyone with the
+  benefit; the new participants with a diagnosis are among the participants with one;
+* a share written as a whole per cent lies within half a per cent of the truth (rounding), a
+  share written with full precision is exact; a balance row's share is a composition cell over
+  the participants (everyone has an outcome in the demo).
+
+It then asks a linear program (scipy's linprog) for the smallest and largest value of every hidden
+count, given all of that at once. Model estimates (odds ratios, risk differences) are not linear in
+the counts and are not used; they are hidden by their own rule (see test_disclosure_linked.py).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+
+ONGOING = {"aktivitetsersattning": 1, "sjukpenning": 3}
+NEW = {"aktivitetsersattning": 2, "sjukpenning": 4}
+SEX = {"Kvinna": "kvinna", "Man": "man", "Total": "total"}
+GROUPS = {"Unga med aktivitetsersättning": "unga_aktivitetsersattning", "Sjukskrivna": "sjukskrivna",
+          "Unga med funktionsnedsättning": "unga_funktionsnedsattning"}
+BENEFIT = {"Sjukpenning": "sjukpenning", "Aktivitetsersättning": "aktivitetsersattning"}
+TERM = {"man": ("sex", "man"), "psykiatrisk_diagnos": ("psychiatric", "True")}
+
+
+def _term_cell(term: str):
+    if term in TERM:
+        return TERM[term]
+    kind, _, label = term.partition("_")
+    return ({"alder": "age_group", "tid": "time_group"}[kind], label)
+
+
+class Attack:
+    def __init__(self):
+        self.index: dict = {}
+        self.eq: list[tuple[dict, float]] = []
+        self.ub: list[tuple[dict, float]] = []
+        self.targets: dict[str, dict] = {}  # description → linear expression that must stay uncertain
+
+    def v(self, name) -> object:
+        self.index.setdefault(name, len(self.index))
+        return name
+
+    def known(self, name, value) -> None:
+        self.eq.append(({self.v(name): 1.0}, float(value)))
+
+    def equal(self, terms: dict, rhs: float = 0.0) -> None:
+        self.eq.append(({self.v(k): c for k, c in terms.items()}, rhs))
+
+    def at_most(self, terms: dict, rhs: float = 0.0) -> None:
+        self.ub.append(({self.v(k): c for k, c in terms.items()}, rhs))
+
+    def share(self, num, den, pct: float, half: float) -> None:
+        """(pct − half)·den ≤ 100·num ≤ (pct + half)·den."""
+        self.at_most({num: 100.0, den: -(pct + half)})
+        self.at_most({num: -100.0, den: pct - half})
+
+    def hidden(self, label: str, terms: dict) -> None:
+        for k in terms:
+            self.v(k)
+        self.targets[label] = terms
+
+    def _matrix(self, rows):
+        a = np.zeros((len(rows), len(self.index)))
+        for i, (terms, _) in enumerate(rows):
+            for k, c in terms.items():
+                a[i, self.index[k]] += c
+        return a, np.array([rhs for _, rhs in rows], dtype=float)
+
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        a_eq, b_eq = self._matrix(self.eq)
+        a_ub, b_ub = self._matrix(self.ub)
+        kwargs = dict(A_eq=a_eq if len(self.eq) else None, b_eq=b_eq if len(self.eq) else None,
+                      A_ub=a_ub if len(self.ub) else None, b_ub=b_ub + 1e-7 if len(self.ub) else None,
+                      bounds=(0, None), method="highs")
+        out = {}
+        for label, terms in self.targets.items():
+            c = np.zeros(len(self.index))
+            for k, coef in terms.items():
+                c[self.index[k]] += coef
+            high = linprog(-c, **kwargs)
+            assert high.status in (0, 3), f"the attacker's model is infeasible ({label}): {high.message}"
+            if high.status == 3:  # unbounded above: nothing to narrow
+                out[label] = (0.0, np.inf)
+                continue
+            low = linprog(c, **kwargs)
+            assert low.status == 0, f"the attacker's model is infeasible ({label}): {low.message}"
+            out[label] = (low.fun, -high.fun)
+        return out
+
+
+def _na(value) -> bool:
+    return value is None or pd.isna(value)
+
+
+# --------------------------------------------------------------------------- what is published
+def add_register_tables(attack: Attack, tables: dict[str, pd.DataFrame]) -> None:
+    """The publication stage's tables (participants, insatser, diagnosis, composition, model_totals,
+    population), as written to data/processed/register/tabeller."""
+    p = tables["participants"]
+    years = sorted(set(p["year"]))
+    for r in p.itertuples():
+        cell = ("T", r.table, r.year, r.sex)
+        if _na(r.count):
+            attack.hidden(f"Tabell {r.table} {r.year} {r.sex}", {cell: 1})
+        else:
+            attack.known(cell, r.count)
+        if r.sex != "total" and not _na(r.published_pct):
+            attack.share(cell, ("T", r.table, r.year, "total"), r.published_pct, 0.5)
+    for t in (1, 2, 3, 4):
+        for y in years:
+            attack.equal({("T", t, y, "total"): 1, ("T", t, y, "kvinna"): -1, ("T", t, y, "man"): -1})
+    for b in ONGOING:
+        for y in years:
+            for sex in ("kvinna", "man", "total"):
+                attack.at_most({("T", NEW[b], y, sex): 1, ("T", ONGOING[b], y, sex): -1})
+    i = tables["insatser"]
+    for r in i.itertuples():
+        present = not (_na(r.count) and not r.suppressed)
+        if not present:
+            continue
+        cell = ("I", r.year, r.target_group)
+        if _na(r.count):
+            attack.hidden(f"Tabell 5 {r.year} {r.target_group}", {cell: 1})
+        else:
+            attack.known(cell, r.count)
+    for y in sorted(set(i.loc[i["target_group"] == "total", "year"])):
+        attack.equal({("I", y, "total"): 1} | {("I", y, g): -1 for g in GROUPS.values()})
+    d = tables["diagnosis"]
+    for b in ONGOING:
+        ys = sorted(int(x) for x in d.loc[(d["benefit"] == b) & (d["period"] != "total"), "period"])
+        for y in ys:
+            attack.equal({("n", b, str(y)): 1, ("T", NEW[b], y, "total"): -1})
+        for part in ("k", "n"):
+            attack.equal({(part, b, "total"): 1} | {(part, b, str(y)): -1 for y in ys})
+    for r in d.itertuples():
+        k, n = ("k", r.benefit, r.period), ("n", r.benefit, r.period)
+        attack.at_most({k: 1, n: -1})
+        if _na(r.published_pct):
+            attack.hidden(f"Tabell 6 {r.period} {r.benefit}: med diagnos", {k: 1})
+            attack.hidden(f"Tabell 6 {r.period} {r.benefit}: utan diagnos", {n: 1, k: -1})
+        else:
+            attack.share(k, n, r.published_pct, 0.5)
+    add_composition(attack, tables["composition"], tables["model_totals"])
+    for r in tables["population"].itertuples():
+        if not _na(r.value):
+            attack.known(("N", r.year, "aktivitetsersattning" if r.figure_id == "population_ae" else "sjukpenning",
+                          "total"), r.value)
+
+
+def add_composition(attack: Attack, composition: pd.DataFrame, totals: pd.DataFrame) -> None:
+    for (y, b), c in composition.groupby(["year", "benefit"]):
+        y = int(y)
+        P, N = ("P", y, b, "total"), ("N", y, b, "total")  # noqa: N806
+        for variable, rows in c.groupby("variable"):
+            attack.equal({P: 1} | {("P", y, b, variable, r.category): -1 for r in rows.itertuples()})
+            attack.equal({N: 1} | {("N", y, b, variable, r.category): -1 for r in rows.itertuples()})
+        for r in c.itertuples():
+            p, n = ("P", y, b, r.variable, r.category), ("N", y, b, r.variable, r.category)
+            attack.at_most({p: 1, n: -1})
+            for cell, value, pct, whole in ((p, r.n_participants, r.pct_participants, P),
+                                            (n, r.n_population, r.pct_population, N)):
+                if _na(value):
+                    attack.hidden(f"Sammansättning {y} {b} {cell[1]} {r.variable}={r.category}", {cell: 1})
+                else:
+                    attack.known(cell, value)
+                if not _na(pct):
+                    attack.share(cell, whole, pct, 1e-6)
+        # the same participants as Tabell 1/3, and Tabell 6's new participants are among them
+        t = ONGOING[b]
+        for sex in ("kvinna", "man"):
+            if ((c["variable"] == "sex") & (c["category"] == sex)).any():
+                attack.equal({("P", y, b, "sex", sex): 1, ("T", t, y, sex): -1})
+        attack.equal({P: 1, ("T", t, y, "total"): -1})
+        if ((c["variable"] == "psychiatric") & (c["category"] == "True")).any():
+            attack.at_most({("k", b, str(y)): 1, ("P", y, b, "psychiatric", "True"): -1})
+        attack.at_most({("n", b, str(y)): 1, P: -1})
+    for r in totals.itertuples():
+        for cell, value in ((("P", int(r.year), r.benefit, "total"), r.n_participants),
+                            (("N", int(r.year), r.benefit, "total"), r.n_population)):
+            if _na(value):
+                attack.hidden(f"Modellbilaga {cell[1]} {cell[2]} {cell[0]} totalt", {cell: 1})
+            else:
+                attack.known(cell, value)
+
+
+def add_models(attack: Attack, models_dir: Path) -> None:
+    """One year's model tables for readers (data/processed/models/<year>)."""
+    rates = pd.read_parquet(models_dir / "rates.parquet")
+    for r in rates.itertuples():
+        P, N = ("P", int(r.year), r.benefit, "total"), ("N", int(r.year), r.benefit, "total")  # noqa: N806
+        for cell, value in ((P, r.n_participants), (N, r.n_population)):
+            if not _na(value):
+                attack.known(cell, value)
+        if not _na(r.crude):
+            attack.share(P, N, r.crude, 1e-6)
+    composition = pd.read_parquet(models_dir / "composition.parquet")
+    add_composition(attack, composition, rates[["year", "benefit", "n_participants", "n_population"]])
+    estimates = pd.read_parquet(models_dir / "estimates.parquet")
+    for r in estimates[estimates["model"] != "trend_poisson"].itertuples():
+        if not _na(r.n):  # everyone has an outcome in the demo: every model's n is everyone with the benefit
+            attack.known(("N", int(r.year), r.benefit, "total"), r.n)
+    balance = pd.read_parquet(models_dir / "balance.parquet")
+    for r in balance.itertuples():
+        y, b = int(r.year), r.benefit
+        variable, category = _term_cell(r.term)
+        p, n = ("P", y, b, variable, category), ("N", y, b, variable, category)
+        P, N = ("P", y, b, "total"), ("N", y, b, "total")  # noqa: N806
+        if not _na(r.mean_participants):
+            attack.share(p, P, 100 * r.mean_participants, 1e-6)
+        if not _na(r.mean_others):  # (n − p) / (N − P)
+            o, O = ("O", y, b, variable, category), ("O", y, b, "total")  # noqa: N806
+            attack.equal({o: 1, n: -1, p: 1})
+            attack.equal({O: 1, N: -1, P: 1})
+            attack.share(o, O, 100 * r.mean_others, 1e-6)
+
+
+def add_report_cells(attack: Attack, csv: Path) -> None:
+    """Bilaga 1's table CSV (table, row, column, value, suppressed)."""
+    cells = pd.read_csv(csv, dtype={"row": str, "column": str})
+    for r in cells.itertuples():
+        if r.table in (1, 2, 3, 4):
+            sex = SEX[r.column.removesuffix(" %")]
+            cell = ("T", r.table, int(r.row), sex)
+            if r.column.endswith("%"):
+                if not _na(r.value):
+                    attack.share(cell, ("T", r.table, int(r.row), "total"), r.value, 0.5)
+            elif not _na(r.value):
+                attack.known(cell, r.value)
+        elif r.table == 5 and not _na(r.value):
+            attack.known(("I", int(r.row), GROUPS[r.column]), r.value)
+        elif r.table == 6 and not _na(r.value):
+            period = "total" if r.column == "Total" else r.column
+            b = BENEFIT[r.row]
+            attack.share(("k", b, period), ("n", b, period), r.value, 0.5)
+
+
+def add_report_text(attack: Attack, text: str, year: int) -> None:
+    """Numbers in Bilaga 1's sentences that are in no table: the total of Tabell 5."""
+    for match in re.finditer(r"Sammanlagt var det ([\d\u00a0 ]+) insatser", text):
+        attack.known(("I", year, "total"), int(re.sub(r"\D", "", match.group(1))))
