@@ -18,6 +18,7 @@ from ..core.fmt import round_half_up
 from ..core.io import write_tables
 from ..core.vocabulary import PSYCHIATRIC
 from ..sources.published import PARTICIPANT_TABLES, PublishedData
+from ..sources.register import check_same_key
 
 TARGET_FLAGS = {
     "unga_aktivitetsersattning": "malgrupp_unga_aktivitetsersattning",
@@ -118,6 +119,7 @@ def population_rows(formaner: dict[int, pd.DataFrame]) -> pd.DataFrame:
 
 
 def build(years: list[int], cleaned_root: Path, threshold: int) -> dict[str, pd.DataFrame]:
+    check_same_key(cleaned_root, years)  # pseudonyms link across years only under one key
     read = lambda name: {y: pd.read_parquet(cleaned_root / str(y) / f"{name}.parquet") for y in years}  # noqa: E731
     deltagare, insatser, formaner = read("deltagare"), read("insatser"), read("formaner")
     quality = pd.concat([pd.read_parquet(cleaned_root / str(y) / "kvalitet.parquet") for y in years], ignore_index=True)
