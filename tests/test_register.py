@@ -158,3 +158,16 @@ def test_outputs_record_the_key_fingerprint_and_years_with_different_keys_are_no
         check_same_key(tmp_path / "out", [2016, 2017])
     assert TEST_KEY.hex() not in str(err.value) and other_key.hex() not in str(err.value)
     assert check_same_key(register_project.processed / "register", YEARS)  # the demo build: one key
+
+
+def test_the_code_lists_in_exports_yaml_agree_with_the_shared_vocabulary():
+    from pipeline.core.vocabulary import BENEFITS, PSYCHIATRIC, SUPPORT
+
+    exports = load_exports(REPO / "data" / "raw" / "register")
+    assert tuple(exports["deltagare"]["columns"]["forsorjning_vid_start"]["codes"]) == SUPPORT
+    assert tuple(exports["formaner"]["columns"]["forman"]["codes"]) == BENEFITS
+    assert PSYCHIATRIC in exports["formaner"]["columns"]["diagnoskapitel"]["codes"]
+    for export in exports.values():  # every column has a declared type, every coded column its list
+        for rule in export["columns"].values():
+            assert rule["type"] in ("id", "personnummer", "code", "year", "birth_year", "date", "number")
+            assert rule["type"] != "code" or rule["codes"]
