@@ -30,7 +30,8 @@ start = time.perf_counter()
 cleaned = clean_year(Path(sys.argv[1]), 2022, key=b"k" * 32)
 save_year(cleaned, 2022, Path(sys.argv[2]))
 rows = sum(c.rows_in for c in cleaned.values())
-print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows,
+quarantine = {k: c.quarantine["reason"].value_counts().to_dict() for k, c in cleaned.items()}
+print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows, "quarantine": quarantine,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -61,6 +62,7 @@ def main() -> None:
     print(f"| generate demo exports for 2022 (national scale, all years' truth) | {generate:.1f} | | | | |")
     print(f"| clean 2022 (3 exports) | {statistics.median(seconds):.2f} | {min(seconds):.2f} | {max(seconds):.2f} "
           f"| {max(r['peak_mb'] for r in runs):.0f} | {runs[0]['rows']} |")
+    print(f"quarantined (reason → rows): {runs[0]['quarantine']}")
 
 
 if __name__ == "__main__":

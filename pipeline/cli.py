@@ -66,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="write dvc.yaml from the stage list (pipeline/stages.py) and params.yaml")
     sync.add_argument("--check", action="store_true", help="exit 1 if dvc.yaml is stale, write nothing")
 
+    key = sub.add_parser("key", help="the pseudonym key").add_subparsers(dest="key_command", required=True)
+    key_init = key.add_parser("init", help="write a new random key (mode 0600) outside the repository")
+    key_init.add_argument("--path", default=None, help="key file (default: $FINSAM_PSEUDONYM_KEY_FILE or "
+                                                       "~/.config/finsam/pseudonym.key)")
+    key_init.add_argument("--force", action="store_true", help="replace an existing key (changes every pseudonym)")
+
     stage = sub.add_parser("stage", help="run one stage now and record it", epilog=_stage_table(),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_stage_parsers(stage.add_subparsers(dest="stage", required=True), with_options=True)
@@ -96,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     _silence_notices()
     try:
+        if args.command == "key":
+            return _key_init(args)
         project = Project.discover()
         if args.command in ("build", "status", "sync"):
             from . import engine
@@ -134,6 +142,23 @@ def main(argv: list[str] | None = None) -> int:
         print("finsam: interrupted; outputs are replaced only when a stage completes, so the previous "
               "ones are still in place", file=sys.stderr)
         return 130
+
+
+def _key_init(args: argparse.Namespace) -> int:
+    """``finsam key init``: a new random pseudonym key in a 0600 file outside the repository."""
+    from pathlib import Path
+
+    from .core.config import find_root
+    from .core.personnummer import fingerprint, init_key
+
+    try:
+        repo = find_root()
+    except PipelineError:
+        repo = None
+    path = init_key(Path(args.path) if args.path else None, force=args.force, repo=repo)
+    key_bytes = bytes.fromhex(path.read_text(encoding="ascii"))
+    print(f"{path}: new pseudonym key written (mode 0600), fingerprint {fingerprint(key_bytes)}")
+    return 0
 
 
 def _record_by_hand(project: Project, stage: Stage, args: argparse.Namespace, overridden: bool) -> None:

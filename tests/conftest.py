@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_SEEDS = REPO.parent / "shared" / "seeds"
 GROUND_TRUTH = REPO / "tests" / "backtests" / "ground_truth"
 NB = "\u00a0"
+TEST_KEY = bytes.fromhex("3f9a1c7e52b04d8896e1a0c4f7d2b3e5" "0a6c9e1f4b7d2a8c5e3f6b9d1c4a7e20")  # tests only
 
 
 def norm(text: str) -> str:
@@ -44,7 +45,7 @@ def copy_project(target: Path) -> Project:
 def pseudonym_key(tmp_path_factory):
     """Tests never touch ~/.config: the pseudonymisation key comes from the environment."""
     old = os.environ.get("FINSAM_PSEUDONYM_KEY")
-    os.environ["FINSAM_PSEUDONYM_KEY"] = "ab" * 32
+    os.environ["FINSAM_PSEUDONYM_KEY"] = TEST_KEY.hex()
     yield
     if old is None:
         os.environ.pop("FINSAM_PSEUDONYM_KEY", None)

@@ -89,7 +89,7 @@ def test_scrub_removes_every_form(text, kind):
 
 def test_scrub_leaves_numbers_that_are_not_personal_data():
     text = "År 2016 svarade 159 av 235 (68 %), uttag 2016-04-18, 1 485 deltagare."
-    assert scrub(text) == (text, {"personnummer": 0, "e-post": 0, "telefon": 0})
+    assert scrub(text) == (text, {"personnummer": 0, "e-post": 0, "telefon": 0, "namn": 0})
 
 
 def test_unknown_label_names_label_question_and_row(survey_copy):
@@ -118,7 +118,7 @@ def test_missing_column_wrong_delimiter_and_encoding(survey_copy):
     with pytest.raises(InputError, match="must be comma-separated"):
         clean(load_survey(survey_copy))
     path.write_bytes(text.encode("latin-1", errors="replace"))
-    with pytest.raises(InputError, match="line 1: not UTF-8"):
+    with pytest.raises(InputError, match="line 1, column .*: cannot be read as utf-8-sig"):
         clean(load_survey(survey_copy))
 
 

@@ -1,9 +1,15 @@
+import errno
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
 from pipeline.core.errors import InputError
-from pipeline.core.io import Column, Schema, atomic_dir, read_csv_checked, write_text_atomic
+from pipeline.core.io import (Column, OutputError, Schema, _exchange, atomic_dir, output_lock, read_csv_checked,
+                         write_parquet_atomic, write_text_atomic)
 
 SCHEMA = Schema(
     "demo",
@@ -73,7 +79,7 @@ def test_atomic_dir_keeps_previous_output_on_failure(tmp_path):
             (tmp / "a.txt").write_text("half-written")
             raise RuntimeError("stage failed")
     assert (final / "a.txt").read_text() == "first"
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folder left behind
+    assert [p.name for p in tmp_path.iterdir() if p.name != ".out.lock"] == ["out"]  # no temporary folder left
     assert oct(final.stat().st_mode & 0o777) == "0o755"
 
 
@@ -81,3 +87,92 @@ def test_atomic_file_write_is_world_readable(tmp_path):
     path = write_text_atomic(tmp_path / "x" / "f.txt", "hej")
     assert path.read_text() == "hej"
     assert os.stat(path).st_mode & 0o044 == 0o044
+
+
+def test_folder_swap_is_one_exchange_so_no_moment_lacks_the_folder(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(); b.mkdir()
+    (a / "x").write_text("a"); (b / "x").write_text("b")
+    if not _exchange(a, b):
+        pytest.skip("this kernel or file system has no rename-exchange; the fallback is tested below")
+    assert (a / "x").read_text() == "b" and (b / "x").read_text() == "a"
+
+
+def test_a_kill_between_the_fallback_renames_is_repaired_by_the_next_run(tmp_path):
+    final = tmp_path / "out"
+    with atomic_dir(final) as tmp:
+        (tmp / "a.txt").write_text("first")
+    os.replace(final, tmp_path / ".out.old")  # the state a kill between the two renames leaves
+    (tmp_path / ".out.abc.tmp").mkdir()  # and a half-written temporary folder
+    with pytest.raises(RuntimeError):
+        with atomic_dir(final):
+            assert (final / "a.txt").read_text() == "first"  # put back before anything else happens
+            raise RuntimeError("fails again")
+    assert (final / "a.txt").read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
+
+
+KILLED_WRITER = """
+import sys, time
+from pathlib import Path
+from pipeline.core.io import atomic_dir
+final = Path(sys.argv[1])
+n = 0
+while True:
+    n += 1
+    with atomic_dir(final) as tmp:
+        for i in range(20):
+            (tmp / f"part{i}.txt").write_text(str(n))
+        (tmp / "done.txt").write_text(str(n))
+"""
+
+
+def test_kill_at_any_moment_leaves_a_whole_output(tmp_path):
+    final = tmp_path / "out"
+    with atomic_dir(final) as tmp:
+        for i in range(20):
+            (tmp / f"part{i}.txt").write_text("0")
+        (tmp / "done.txt").write_text("0")
+    for delay in (1.2, 1.45, 1.7, 1.95):  # the writer imports pandas first (about a second), then swaps in a loop
+        proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(final)])
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert final.is_dir()  # never a moment without the folder
+        values = {(final / f"part{i}.txt").read_text() for i in range(20)} | {(final / "done.txt").read_text()}
+        assert len(values) == 1, values  # every file from one complete run, never a mix
+
+
+def test_second_writer_of_the_same_output_stops(tmp_path):
+    final = tmp_path / "out"
+    with output_lock(final):
+        with pytest.raises(OutputError, match="another finsam run is writing this output"):
+            with atomic_dir(final):
+                pass
+    with atomic_dir(final):
+        pass  # free again
+
+
+@pytest.mark.parametrize("code, words", [(errno.ENOSPC, "No space left on device"),
+                                         (errno.EROFS, "Read-only file system"),
+                                         (errno.EACCES, "Permission denied")])
+def test_full_disk_or_read_only_folder_is_a_clear_error_and_keeps_the_old_output(tmp_path, monkeypatch, code, words):
+    import pandas as pd
+
+    final = tmp_path / "out"
+    with atomic_dir(final) as tmp:
+        (tmp / "a.txt").write_text("first")
+
+    def fail(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", fail)
+    with pytest.raises(OutputError, match=words) as err:
+        with atomic_dir(final) as tmp:
+            write_parquet_atomic(pd.DataFrame({"a": [1]}), tmp / "t.parquet")
+    assert "previous output is left" in str(err.value)
+    monkeypatch.setattr("tempfile.mkdtemp", fail)
+    with pytest.raises(OutputError, match=words):
+        with atomic_dir(final):
+            pass
+    assert (final / "a.txt").read_text() == "first"

@@ -51,14 +51,61 @@ def test_pseudonyms_are_keyed_and_stable():
     assert p.pseudonymise(values, b"b" * 32).iloc[0] != a.iloc[0]
 
 
-def test_key_from_environment_or_a_file_outside_the_repo(tmp_path, monkeypatch):
-    monkeypatch.setenv(p.KEY_ENV, "00" * 32)
-    assert p.load_key() == bytes(32)
-    monkeypatch.setenv(p.KEY_ENV, "xyz")
-    with pytest.raises(ConfigError, match="hexadecimal"):
+RANDOM = "3f9a1c7e52b04d8896e1a0c4f7d2b3e50a6c9e1f4b7d2a8c5e3f6b9d1c4a7e20"
+
+
+def test_key_from_environment(monkeypatch):
+    monkeypatch.setenv(p.KEY_ENV, RANDOM)
+    assert p.load_key() == bytes.fromhex(RANDOM)
+    assert len(p.fingerprint(bytes.fromhex(RANDOM))) == 16 and RANDOM[:16] not in p.fingerprint(bytes.fromhex(RANDOM))
+
+
+@pytest.mark.parametrize("value, words", [
+    ("xyz", "hexadecimal"), ("", "0 bytes"), ("00", "1 bytes"), (RANDOM[:40], "20 bytes"),
+    ("00" * 32, "not random"), ("ab" * 32, "not random"), ("0123456789abcdef" * 4, "not random"),
+])
+def test_empty_short_or_low_entropy_key_stops(monkeypatch, value, words):
+    monkeypatch.setenv(p.KEY_ENV, value)
+    with pytest.raises(ConfigError, match=words) as err:
         p.load_key()
-    monkeypatch.delenv(p.KEY_ENV)
+    assert "finsam key init" in str(err.value)
+
+
+def test_missing_key_is_an_error_for_real_data_and_the_demo_key_for_the_demo(tmp_path, monkeypatch):
+    monkeypatch.delenv(p.KEY_ENV, raising=False)
     monkeypatch.setenv(p.KEY_FILE_ENV, str(tmp_path / "finsam" / "key"))
+    with pytest.raises(ConfigError, match="no pseudonym key.*finsam key init"):
+        p.load_key()
+    assert not (tmp_path / "finsam" / "key").exists()  # never made silently
+    assert p.load_key(demo=True) == p.DEMO_KEY
+    monkeypatch.setenv(p.KEY_ENV, p.DEMO_KEY.hex())
+    with pytest.raises(ConfigError, match="demo key may only"):
+        p.load_key()
+
+
+def test_key_init_writes_a_private_file_outside_the_repo(tmp_path, monkeypatch):
+    monkeypatch.delenv(p.KEY_ENV, raising=False)
+    path = tmp_path / "finsam" / "key"
+    monkeypatch.setenv(p.KEY_FILE_ENV, str(path))
+    assert p.init_key(repo=tmp_path / "repo") == path.resolve()
+    assert path.stat().st_mode & 0o777 == 0o600
     key = p.load_key()
     assert len(key) == 32 and p.load_key() == key
-    assert (tmp_path / "finsam" / "key").stat().st_mode & 0o777 == 0o600
+    with pytest.raises(ConfigError, match="already exists"):
+        p.init_key()
+    with pytest.raises(ConfigError, match="outside the repository"):
+        p.init_key(tmp_path / "repo" / "key", repo=tmp_path / "repo")
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        p.load_key()
+
+
+def test_key_init_from_the_command_line(tmp_path, monkeypatch, capsys):
+    from pipeline.cli import main
+
+    target = tmp_path / "k" / "pseudonym.key"
+    assert main(["key", "init", "--path", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert "fingerprint" in out and target.read_text().strip() not in out
+    assert main(["key", "init", "--path", str(target)]) == 2
+    assert "already exists" in capsys.readouterr().err

@@ -7,14 +7,16 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from pipeline.core.errors import InputError
 from pipeline.core.privacy import scan
-from pipeline.sources.register import clean_export, clean_year, load_exports, read_export
+from pipeline.core.personnummer import luhn_check_digit
+from pipeline.sources.register import check_same_key, clean_export, clean_year, load_exports, read_export, save_year
 
-from .conftest import REPO
+from .conftest import REPO, TEST_KEY
 
 pytestmark = pytest.mark.slow
 YEARS = list(range(2016, 2023))
@@ -58,8 +60,14 @@ def test_register_cleaning_notebook_was_run_by_the_stage(register_project):
     assert (register_project.processed / "register" / "2022" / "rensning_2022.ipynb").is_file()
 
 
+def pnr(yymmdd: str, serial: str, century: str = "") -> str:
+    """A valid personnummer (check digit computed) for tests."""
+    check = int(luhn_check_digit(np.array([[int(c) for c in yymmdd + serial]]))[0])
+    return f"{century}{yymmdd}-{serial}{check}"
+
+
 def _deltagare_csv(tmp_path, rows: list[str], year: int = 2022):
-    spec = dict(load_exports(REPO / "data" / "raw" / "register")["deltagare"])
+    spec = load_exports(REPO / "data" / "raw" / "register")["deltagare"]
     header = ",".join(spec["columns"])
     path = tmp_path / f"sus_deltagare_{year}.csv"
     path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
@@ -67,15 +75,16 @@ def _deltagare_csv(tmp_path, rows: list[str], year: int = 2022):
 
 
 def test_definitions_of_ongoing_and_new(tmp_path):
+    f = "Samordningsförbund 01"
     rows = [
-        "R1,811218-9876,personuppgifter,K,1981,I1,F,2022-12-31,,sjukpenning",          # new and ongoing
-        "R2,121212-1212,personuppgifter,M,2012,I1,F,2021-03-01,2022-01-01,sjukpenning",  # ongoing only
-        "R3,19121212+1212,personuppgifter,man,1912,I2,F,2020-01-01,,sjukpenning",        # ongoing only, 10 digits + 12
-        "R4,,anonym,2,1990,I1,F,2022-05-05,,ingen",                                      # kept, no person
-        "R5,811218-9876,personuppgifter,K,1981,I1,F,2022-12-31,,sjukpenning",           # same person, same insats
+        f"R1,811218-9876,personuppgifter,K,1981,I1,{f},2022-12-31,,sjukpenning",          # new and ongoing
+        f"R2,{pnr('900101', '123')},personuppgifter,M,1990,I1,{f},2021-03-01,2022-01-01,sjukpenning",  # ongoing only
+        f"R3,{pnr('421212', '121', '19')},personuppgifter,man,1942,I2,{f},2020-01-01,,sjukpenning",  # ongoing, 12 digits
+        f"R4,,anonym,2,1990,I1,{f},2022-05-05,,ingen",                                      # kept, no person
+        f"R5,811218-9876,personuppgifter,K,1981,I1,{f},2022-12-31,,sjukpenning",           # same person, same insats
     ]
     path, spec = _deltagare_csv(tmp_path, rows)
-    result = clean_export(read_export(path, spec), "deltagare", 2022, ".", b"k" * 32)
+    result = clean_export(read_export(path, "deltagare", spec), 2022, TEST_KEY)
     kept = result.kept.set_index("registration_id")
     assert kept.loc["R1", ["ongoing", "new"]].tolist() == [True, True]
     assert kept.loc["R2", ["ongoing", "new"]].tolist() == [True, False]
@@ -85,9 +94,15 @@ def test_definitions_of_ongoing_and_new(tmp_path):
 
 
 def _copy_year(register_project, tmp_path, year=2017):
+    """One year's exports, and the other years' insats exports (participants may be in earlier insatser)."""
     target = tmp_path / "register"
-    shutil.copytree(register_project.raw / "register" / str(year), target / str(year))
-    shutil.copy2(register_project.raw / "register" / "exports.yaml", target / "exports.yaml")
+    source = register_project.raw / "register"
+    shutil.copytree(source / str(year), target / str(year))
+    shutil.copy2(source / "exports.yaml", target / "exports.yaml")
+    for other in YEARS:
+        if other != year:
+            (target / str(other)).mkdir()
+            shutil.copy2(source / str(other) / f"sus_insatser_{other}.csv", target / str(other))
     return target
 
 
@@ -98,7 +113,7 @@ def test_unknown_code_stops_with_file_line_and_column(register_project, tmp_path
     lines[5] = lines[5].rsplit(",", 1)[0] + ",sjukersattning"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(InputError) as err:
-        clean_year(raw, 2017, key=b"k" * 32)
+        clean_year(raw, 2017, key=TEST_KEY)
     assert "sus_deltagare_2017.csv, line 6, column 'forsorjning_vid_start': unknown code 'sjukersattning'" in str(err.value)
 
 
@@ -108,16 +123,16 @@ def test_missing_column_wrong_delimiter_and_encoding(register_project, tmp_path)
     text = benefits.read_bytes().decode("latin-1")
     benefits.write_bytes(text.replace(";", ",").encode("latin-1"))
     with pytest.raises(InputError, match="formaner_2017.csv, line 1: the header is split by ',', but this export must use ';'"):
-        clean_year(raw, 2017, key=b"k" * 32)
+        clean_year(raw, 2017, key=TEST_KEY)
     header, rest = text.split("\n", 1)
     benefits.write_bytes((header.replace(";diagnoskapitel", "") + "\n" + rest).encode("latin-1"))
     with pytest.raises(InputError, match="line 1, column 'diagnoskapitel': missing column"):
-        clean_year(raw, 2017, key=b"k" * 32)
+        clean_year(raw, 2017, key=TEST_KEY)
     benefits.write_bytes(text.encode("latin-1"))
     participants = raw / "2017" / "sus_deltagare_2017.csv"
     participants.write_bytes(participants.read_text(encoding="utf-8-sig").replace("Samordningsförbund 07", "Samordningsf\xf6rbund 07", 1).encode("latin-1"))
-    with pytest.raises(InputError, match=r"sus_deltagare_2017.csv, line \d+: cannot be read as utf-8-sig"):
-        clean_year(raw, 2017, key=b"k" * 32)
+    with pytest.raises(InputError, match=r"sus_deltagare_2017.csv, line \d+, column 'forbund': cannot be read as utf-8-sig"):
+        clean_year(raw, 2017, key=TEST_KEY)
 
 
 def test_bad_export_from_the_command_line_leaves_no_half_written_output(register_project, tmp_path):
@@ -132,3 +147,27 @@ def test_bad_export_from_the_command_line_leaves_no_half_written_output(register
     assert "sus_insatser_2022.csv" in proc.stderr and "unknown code 'individ'" in proc.stderr, proc.stderr
     after = sorted(p.name for p in (project_copy / "data" / "processed" / "register" / "2022").iterdir())
     assert after == before, (before, after)  # the previous output is intact, nothing half-written beside it
+
+
+def test_outputs_record_the_key_fingerprint_and_years_with_different_keys_are_not_mixed(register_project, tmp_path):
+    raw = _copy_year(register_project, tmp_path)
+    other_key = bytes(reversed(TEST_KEY))
+    save_year(clean_year(raw, 2017, key=other_key), 2017, tmp_path / "out" / "2017")
+    shutil.copytree(register_project.processed / "register" / "2016", tmp_path / "out" / "2016")
+    with pytest.raises(Exception, match="different keys") as err:
+        check_same_key(tmp_path / "out", [2016, 2017])
+    assert TEST_KEY.hex() not in str(err.value) and other_key.hex() not in str(err.value)
+    assert check_same_key(register_project.processed / "register", YEARS)  # the demo build: one key
+
+
+def test_the_code_lists_in_exports_yaml_agree_with_the_shared_vocabulary():
+    from pipeline.core.vocabulary import BENEFITS, PSYCHIATRIC, SUPPORT
+
+    exports = load_exports(REPO / "data" / "raw" / "register")
+    assert tuple(exports["deltagare"]["columns"]["forsorjning_vid_start"]["codes"]) == SUPPORT
+    assert tuple(exports["formaner"]["columns"]["forman"]["codes"]) == BENEFITS
+    assert PSYCHIATRIC in exports["formaner"]["columns"]["diagnoskapitel"]["codes"]
+    for export in exports.values():  # every column has a declared type, every coded column its list
+        for rule in export["columns"].values():
+            assert rule["type"] in ("id", "personnummer", "code", "year", "birth_year", "date", "number")
+            assert rule["type"] != "code" or rule["codes"]

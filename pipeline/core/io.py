@@ -7,9 +7,13 @@ temporary sibling and moved into place, so a failed run leaves the previous outp
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import csv
+import errno
+import fcntl
 import io
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -18,7 +22,7 @@ from typing import Iterator
 
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, PipelineError
 
 _KINDS = ("int", "float", "str", "bool")
 
@@ -137,7 +141,123 @@ def read_csv_checked(path: str | Path, schema: Schema) -> pd.DataFrame:
     return frame
 
 
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+QUOTED = re.compile(r'"(?:[^"]|"")*"')
+
+
+def _locate(text: str, pos: int, delimiter: str, header: list[str] | None) -> tuple[int, str | None]:
+    """Line (editor count) and column name of character ``pos`` of ``text``."""
+    line = text.count("\n", 0, pos) + 1
+    start = text.rfind("\n", 0, pos) + 1
+    index = text[start:pos].count(delimiter)
+    column = header[index] if header and index < len(header) else None
+    return line, column
+
+
+def _decode(path: Path, raw: bytes, encoding: str, delimiter: str) -> str:
+    header = raw.split(b"\n", 1)[0].decode("latin-1").lstrip("\ufeff\xef\xbb\xbf").split(delimiter)
+    header = [h.strip() for h in header]
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line, column = _locate(raw.decode("latin-1"), nul, delimiter, header)
+        raise InputError(path, "NUL byte in the file: it is damaged or not text in the declared encoding "
+                               f"(UTF-16?); export it again as {encoding}", line, column)
+    lowered = encoding.lower().replace("_", "-")
+    if lowered in ("latin-1", "latin1", "iso-8859-1", "iso8859-1"):
+        if re.search(rb"[\x80-\xff]", raw):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                raise InputError(path, "the file is UTF-8 (letters like 'ö' are two bytes), but exports.yaml "
+                                       f"declares {encoding}; export it as {encoding} or change the declaration", 1)
+        c1 = re.search(rb"[\x80-\x9f]", raw)
+        if c1:
+            byte = raw[c1.start()]
+            shown = bytes([byte]).decode("cp1252", errors="replace")
+            line, column = _locate(raw.decode("latin-1"), c1.start(), delimiter, header)
+            raise InputError(path, f"byte 0x{byte:02x} is not a Latin-1 character (in Windows-1252 it is "
+                                   f"{shown!r}); the file is probably Windows-1252: export it as {encoding}", line,
+                             column)
+        return raw.decode("latin-1")
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line, column = _locate(raw.decode("latin-1"), exc.start, delimiter, header)
+        raise InputError(path, f"cannot be read as {encoding} (byte 0x{raw[exc.start]:02x}); the export must be "
+                               f"{encoding}", line, column) from None
+    except LookupError:
+        raise InputError(path, f"unknown encoding {encoding!r} declared for this file") from None
+    return text.lstrip("\ufeff")
+
+
+def _check_line_endings(path: Path, text: str) -> None:
+    """Lone CR or a mix of CRLF and LF outside quoted fields stops: line numbers would be ambiguous."""
+    if "\r" not in text:
+        return
+    outside = QUOTED.sub(lambda m: "\n" * m.group(0).count("\n"), text) if '"' in text else text
+    lone = re.search(r"\r(?!\n)", outside)
+    if lone:
+        raise InputError(path, "line ends with a lone CR (old Mac line ending); save the file with LF or CRLF line "
+                               "endings", outside.count("\n", 0, lone.start()) + 1)
+    lf = re.search(r"(?<!\r)\n", outside)
+    if lf:
+        raise InputError(path, "mixed line endings: earlier lines end with CRLF, this one with LF only; save the "
+                               "file with one kind of line ending", outside.count("\n", 0, lf.start()) + 1)
+
+
+def _parse(path: Path, text: str, delimiter: str) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header and records, each with the line it starts on (blank lines counted, quoted line breaks too)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records: list[list[str]] = []
+    lines: list[int] = []
+    previous = 0
+    try:
+        for fields in reader:
+            start, previous = previous + 1, reader.line_num
+            if not fields:  # a blank line: counted, not a row
+                continue
+            records.append(fields)
+            lines.append(start)
+    except csv.Error as exc:
+        raise InputError(path, f"not a well-formed {delimiter!r}-separated file ({exc}); is a quote (\") never "
+                               "closed?", previous + 1) from None
+    if not records:
+        raise InputError(path, "the export is empty (no header, no rows)", 1)
+    header = [h.strip() for h in records[0]]
+    return header, records, lines
+
+
+def read_delimited(path: Path, raw: bytes, encoding: str, delimiter: str
+                   ) -> tuple[str, list[str], list[list[str]], list[int]]:
+    """Decode ``raw`` strictly and split it into records: (text, header, records incl. the header,
+    the line each record starts on). Stops with file, line (as a text editor counts it) and column on:
+    an empty file, NUL bytes, bytes not in ``encoding`` (for Latin-1 also the Windows-1252
+    punctuation bytes 0x80–0x9F and text that is really UTF-8), lone-CR or mixed line endings, and
+    a quote that is never closed."""
+    if not raw.strip():
+        raise InputError(path, "the file is empty (0 bytes or only blank space)", 1)
+    text = _decode(path, raw, encoding, delimiter)
+    _check_line_endings(path, text)
+    header, records, lines = _parse(path, text, delimiter)
+    return text, header, records, lines
+
+
 # ---------------------------------------------------------------- atomic output
+
+class OutputError(PipelineError):
+    """An output cannot be written (read-only folder, full disk, another run writing it)."""
+
+
+def _output_error(path: Path, exc: OSError) -> OutputError:
+    reason = exc.strerror or str(exc)
+    hint = {errno.ENOSPC: "free some space and run again", errno.EROFS: "the file system is read-only",
+            errno.EACCES: "no permission to write there", errno.EPERM: "no permission to write there",
+            errno.EDQUOT: "disk quota exceeded"}.get(exc.errno or 0, "")
+    return OutputError(f"{path}: cannot write the output ({reason}{'; ' + hint if hint else ''}); "
+                       "the previous output is left as it was")
+
 
 def _tmp_sibling(path: Path, suffix: str = "") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -146,16 +266,25 @@ def _tmp_sibling(path: Path, suffix: str = "") -> Path:
     return Path(name)
 
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    path = Path(path)
-    tmp = _tmp_sibling(path)
+def _write_atomic(path: Path, write, suffix: str = "") -> Path:
+    """Write through ``write(tmp)`` into a temporary sibling, then move it into place."""
     try:
-        tmp.write_bytes(data)
+        tmp = _tmp_sibling(path, suffix)
+    except OSError as exc:
+        raise _output_error(path, exc) from None
+    try:
+        write(tmp)
         tmp.chmod(0o644)  # mkstemp creates 0600; outputs are for every reader
         os.replace(tmp, path)
+    except OSError as exc:
+        raise _output_error(path, exc) from None
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    return _write_atomic(Path(path), lambda tmp: tmp.write_bytes(data))
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
@@ -163,44 +292,108 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 
 def write_parquet_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
-    path = Path(path)
-    tmp = _tmp_sibling(path, ".parquet")
-    try:
-        clean = frame.copy()
-        clean.attrs = {}  # attrs (source file and lines) serve error messages, not the output's metadata
-        clean.to_parquet(tmp, index=False)
-        tmp.chmod(0o644)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    clean = frame.copy()
+    clean.attrs = {}  # attrs (source file and lines) serve error messages, not the output's metadata
+    return _write_atomic(Path(path), lambda tmp: clean.to_parquet(tmp, index=False), ".parquet")
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
     return write_text_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
 
 
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where the system has none."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):  # kernel or file system without the exchange
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _old(final: Path) -> Path:
+    return final.with_name(f".{final.name}.old")
+
+
+def _recover(final: Path) -> None:
+    """Finish a swap that a kill interrupted (only the fallback without an exchange has such a moment):
+    the old folder is put back under its name; stale temporary folders are removed."""
+    old = _old(final)
+    if old.exists() and not final.exists():
+        os.replace(old, final)
+    shutil.rmtree(old, ignore_errors=True)
+    for stale in final.parent.glob(f".{final.name}.*.tmp"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def output_lock(final: Path) -> Iterator[None]:
+    """One writer per output folder: a second run that wants to write ``final`` stops at once."""
+    lock_path = final.with_name(f".{final.name}.lock")
+    try:
+        handle = open(lock_path, "a+")
+    except OSError as exc:
+        raise _output_error(final, exc) from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(f"{final}: another finsam run is writing this output now (lock {lock_path.name}); "
+                              "wait for it to finish and run again") from None
+        yield
+    finally:
+        handle.close()  # releases the lock
+
+
 @contextlib.contextmanager
 def atomic_dir(final: str | Path) -> Iterator[Path]:
     """Yield an empty temporary folder; on success it replaces ``final`` whole.
 
-    On an exception the temporary folder is removed and ``final`` is untouched.
+    On an exception the temporary folder is removed and ``final`` is untouched. The swap is one
+    rename-exchange where the system has it, so at every moment either the old or the new folder
+    is in place under its name, even if the process is killed; where it has none, the old folder
+    is moved aside first and a later run puts it back if a kill came between the two renames.
+    Two runs writing the same folder at once: the second stops (``output_lock``).
     """
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
-    tmp.chmod(0o755)  # mkdtemp creates 0700
     try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = final.with_name(f".{final.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        os.replace(final, old)
-    os.replace(tmp, final)
-    shutil.rmtree(old, ignore_errors=True)
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _output_error(final, exc) from None
+    with output_lock(final):
+        try:
+            _recover(final)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+            tmp.chmod(0o755)  # mkdtemp creates 0700
+        except OSError as exc:
+            raise _output_error(final, exc) from None
+        try:
+            yield tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        try:
+            if final.exists() and _exchange(tmp, final):
+                shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous output
+            else:
+                if final.exists():
+                    os.replace(final, _old(final))
+                os.replace(tmp, final)
+                shutil.rmtree(_old(final), ignore_errors=True)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            _recover(final)
+            raise _output_error(final, exc) from None
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> list[Path]:

@@ -28,6 +28,13 @@ _PATTERN = r"^(?P<century>\d{2})?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})(?P<sep>
 KEY_ENV = "FINSAM_PSEUDONYM_KEY"
 KEY_FILE_ENV = "FINSAM_PSEUDONYM_KEY_FILE"
 DEFAULT_KEY_FILE = Path.home() / ".config" / "finsam" / "pseudonym.key"
+MIN_KEY_BYTES = 32
+MIN_DISTINCT_BYTES = 16  # a random 32-byte key has about 30; fewer than 16 happens by chance almost never
+# The synthetic demo's published key (docs/assumptions_caveats.md): anyone can recompute it, so it
+# protects nothing and is refused for real data.
+DEMO_KEY = hashlib.sha256(b"finsam demo pseudonym key: synthetic data only, never for real data").digest()
+_HOW = ("Create a key with `finsam key init` (a random key in ~/.config/finsam/pseudonym.key, mode 0600, "
+        "outside the repository) or set $FINSAM_PSEUDONYM_KEY to 64 random hex digits.")
 
 # Reasons a value is not a usable personnummer (quarantine reason codes).
 BAD_FORMAT = "personnummer_format"
@@ -92,27 +99,79 @@ def parse(values: pd.Series, reference_year: int | pd.Series) -> pd.DataFrame:
     return out
 
 
-def load_key() -> bytes:
-    """The pseudonymisation key: $FINSAM_PSEUDONYM_KEY (hex), else the file $FINSAM_PSEUDONYM_KEY_FILE,
-    else ~/.config/finsam/pseudonym.key, created with a random key on first use (never in the repo)."""
-    env = os.environ.get(KEY_ENV)
-    if env:
-        try:
-            key = bytes.fromhex(env)
-        except ValueError:
-            raise ConfigError(f"${KEY_ENV} must be a hexadecimal key (e.g. 64 hex digits)") from None
-        if len(key) < 16:
-            raise ConfigError(f"${KEY_ENV} is too short: use at least 16 bytes (32 hex digits)")
-        return key
-    path = Path(os.environ.get(KEY_FILE_ENV, DEFAULT_KEY_FILE))
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32) + "\n", encoding="ascii")
-        path.chmod(0o600)
+def _check_key(key: bytes, source: str) -> bytes:
+    """Refuse a key that is short or obviously not random (``00…``, ``abab…``): pseudonyms made with
+    it could be reversed by trying every personnummer."""
+    if len(key) < MIN_KEY_BYTES:
+        raise ConfigError(f"{source}: the pseudonym key has {len(key)} bytes; at least {MIN_KEY_BYTES} bytes "
+                          f"({2 * MIN_KEY_BYTES} hex digits) of random key are needed. {_HOW}")
+    distinct = len(set(key))
+    if distinct < MIN_DISTINCT_BYTES:
+        raise ConfigError(f"{source}: the pseudonym key is not random (only {distinct} different byte values in "
+                          f"{len(key)} bytes). {_HOW}")
+    return key
+
+
+def _from_hex(text: str, source: str) -> bytes:
     try:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        return bytes.fromhex(text.strip())
     except ValueError:
-        raise ConfigError(f"{path}: not a hexadecimal key") from None
+        raise ConfigError(f"{source}: the pseudonym key must be hexadecimal (e.g. 64 hex digits). {_HOW}") from None
+
+
+def key_file() -> Path:
+    return Path(os.environ.get(KEY_FILE_ENV) or DEFAULT_KEY_FILE).expanduser()
+
+
+def load_key(demo: bool = False) -> bytes:
+    """The pseudonymisation key: $FINSAM_PSEUDONYM_KEY (hex), else the key file ($FINSAM_PSEUDONYM_KEY_FILE,
+    default ~/.config/finsam/pseudonym.key, written by ``finsam key init``).
+
+    The key must be at least 32 bytes of random key. A key is never made silently: without one,
+    the synthetic demo uses the published ``DEMO_KEY`` and real data stop with a message saying
+    how to create a key. Real data never accept the demo key.
+    """
+    env = os.environ.get(KEY_ENV)
+    if env is not None:
+        key = _check_key(_from_hex(env, f"${KEY_ENV}"), f"${KEY_ENV}")
+    else:
+        path = key_file()
+        if path.is_file():
+            if path.stat().st_mode & 0o077:
+                raise ConfigError(f"{path}: the key file can be read by other users; run `chmod 600 {path}`")
+            key = _check_key(_from_hex(path.read_text(encoding="ascii", errors="replace"), str(path)), str(path))
+        elif demo:
+            return DEMO_KEY
+        else:
+            raise ConfigError(f"no pseudonym key: {path} does not exist and ${KEY_ENV} is not set. {_HOW}")
+    if key == DEMO_KEY and not demo:
+        raise ConfigError("the published demo key may only pseudonymise the synthetic demo data. " + _HOW)
+    return key
+
+
+def fingerprint(key: bytes) -> str:
+    """A short, non-reversible fingerprint of ``key`` (recorded with every output; never the key)."""
+    return hmac.new(key, b"finsam pseudonym key fingerprint", hashlib.sha256).hexdigest()[:16]
+
+
+def init_key(path: Path | None = None, force: bool = False, repo: Path | None = None) -> Path:
+    """Write a new random 32-byte key (hex) to ``path`` with mode 0600; never inside the repository,
+    never over an existing key unless ``force`` (a new key breaks the link to earlier pseudonyms)."""
+    path = (path or key_file()).expanduser().resolve()
+    if repo is not None and (path == repo.resolve() or repo.resolve() in path.parents):
+        raise ConfigError(f"{path}: the key must live outside the repository ({repo})")
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists; a new key would change every pseudonym (use --force to replace it)")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(MIN_KEY_BYTES) + "\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 def pseudonymise(normalised: pd.Series, key: bytes) -> pd.Series:

@@ -22,6 +22,7 @@ from ..core.errors import ConfigError
 from ..core.fmt import round_half_up
 from ..core.io import write_tables
 from ..sources.published import PARTICIPANT_TABLES, PublishedData
+from ..sources.register import check_same_key
 from .disclosure import Linked, Settings
 
 TARGET_FLAGS = {
@@ -237,6 +238,7 @@ def unit_label(area: list[str] | None) -> str:
 def build(years: list[int], cleaned_root: Path, settings: Settings | int, area: list[str] | None = None
           ) -> dict[str, pd.DataFrame]:
     """Every table of one unit (``area``, or the nation), through one linked disclosure control."""
+    check_same_key(cleaned_root, years)  # pseudonyms link across years only under one key
     read = lambda name: {y: pd.read_parquet(cleaned_root / str(y) / f"{name}.parquet") for y in years}  # noqa: E731
     quality = pd.concat([pd.read_parquet(cleaned_root / str(y) / "kvalitet.parquet") for y in years], ignore_index=True)
     return build_frames(read("deltagare"), read("insatser"), read("formaner"), settings, area) | {"quality": quality}

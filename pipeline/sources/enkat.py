@@ -6,15 +6,14 @@ the question texts as headers and the answers as text labels, as a web-survey to
 
 Cleaning maps every label to its place on an ordered scale (``Vet ej`` kept apart as its own
 category), splits multiple-choice cells, groups roles (förbundschef vs styrelseledamot) and
-scrubs free text of personnummer, e-mail addresses and phone numbers before anything is
+scrubs free text of personnummer, e-mail addresses, phone numbers and names before anything is
 written. An unknown label stops with file, line, column, question and the label.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +21,8 @@ import pandas as pd
 import yaml
 
 from ..core.errors import ConfigError, InputError
-from ..core.io import decode_utf8, write_tables
-from ..core.privacy import scrub
+from ..core.io import read_delimited, write_tables
+from ..core.privacy import has_personal_data, safe_value, scrub
 
 QUESTIONS_FILE = "fragor.yaml"
 KINDS = ("id", "role", "single", "scale", "multi", "text")
@@ -72,6 +71,11 @@ class Survey:
     scales: dict[str, Scale]
     questions: tuple[Question, ...]
     folder: Path = field(default=Path("."))
+    encoding: str = "utf-8-sig"
+    delimiter: str = ","
+    id_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}$"
+    max_text_length: int = 4000
+    max_label_length: int = 200
 
     def question(self, qid: str) -> Question:
         return next(q for q in self.questions if q.id == qid)
@@ -127,6 +131,11 @@ def load_survey(folder: str | Path) -> Survey:
                                   asked=tuple(str(a) for a in q.get("asked") or ())))
     if [q.kind for q in questions].count("id") != 1 or [q.kind for q in questions].count("role") != 1:
         raise ConfigError(f"{path}: exactly one question of kind id and one of kind role are needed")
+    id_pattern = str(meta.get("id_pattern", Survey.id_pattern))
+    try:
+        re.compile(id_pattern)
+    except re.error as exc:
+        raise ConfigError(f"{path}: survey.id_pattern is not a regular expression: {exc}") from None
     role = next(q for q in questions if q.kind == "role")
     groups = {str(g): tuple(str(r) for r in roles) for g, roles in meta["groups"].items()}
     grouped = [r for roles in groups.values() for r in roles]
@@ -137,7 +146,9 @@ def load_survey(folder: str | Path) -> Survey:
         year=int(meta["year"]), title=str(meta.get("title", "Enkät")), fielded=str(meta.get("fielded", "")),
         export=str(meta["export"]), separator=str(meta.get("separator", ";")), synthetic=bool(meta.get("synthetic")),
         invited={str(k): int(v) for k, v in meta["invited"].items()}, groups=groups, scales=scales,
-        questions=tuple(questions), folder=folder,
+        questions=tuple(questions), folder=folder, encoding=str(meta.get("encoding", "utf-8-sig")),
+        delimiter=str(meta.get("delimiter", ",")), id_pattern=id_pattern,
+        max_text_length=int(meta.get("max_text_length", 4000)), max_label_length=int(meta.get("max_label_length", 200)),
     )
 
 
@@ -155,25 +166,23 @@ class CleanSurvey:
     TABLES = ("respondents", "answers", "choices", "texts", "log")
 
 
-def _read_export(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def _read_export(path: Path, survey: "Survey") -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and rows, each with the line it starts on (as a text editor counts it)."""
     if not path.is_file():
         raise InputError(path, "survey export not found")
-    text = decode_utf8(path, path.read_bytes())
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise InputError(path, "file is empty", 1) from None
-    if len(header) == 1 and ";" in header[0]:
+    _, header, records, lines = read_delimited(path, path.read_bytes(), survey.encoding, survey.delimiter)
+    if len(header) == 1 and ";" in header[0] and survey.delimiter != ";":
         raise InputError(path, "the header is one field containing ';': the export must be comma-separated", 1)
-    rows = [(reader.line_num, r) for r in reader if r and any(c.strip() for c in r)]
+    rows = [(line, r) for line, r in zip(lines[1:], records[1:]) if any(c.strip() for c in r)]
+    if not rows:
+        raise InputError(path, "the export has a header but no answers", 1)
     return header, rows
 
 
 def clean(survey: Survey, export: str | Path | None = None) -> CleanSurvey:
     """Clean the export of ``survey`` (default: the file named in fragor.yaml)."""
     path = Path(export) if export else survey.folder / survey.export
-    header, rows = _read_export(path)
+    header, rows = _read_export(path, survey)
     missing = [q.header for q in survey.questions if q.header not in header]
     if missing:
         raise InputError(path, f"missing column(s): {'; '.join(missing)}", 1)
@@ -183,7 +192,7 @@ def clean(survey: Survey, export: str | Path | None = None) -> CleanSurvey:
     position = {h: i for i, h in enumerate(header)}
     id_q, role_q = survey.of_kind("id")[0], survey.role_question
     respondents, answers, choices, texts = [], [], [], []
-    removed = {"personnummer": 0, "e-post": 0, "telefon": 0}
+    removed = {"personnummer": 0, "e-post": 0, "telefon": 0, "namn": 0}
     seen_ids: dict[str, int] = {}
 
     def fail(line: int, q: Question, message: str) -> None:
@@ -192,16 +201,30 @@ def clean(survey: Survey, export: str | Path | None = None) -> CleanSurvey:
     for line, row in rows:
         if len(row) != len(header):
             raise InputError(path, f"expected {len(header)} fields, found {len(row)}", line)
+        if [c.strip() for c in row] == header:
+            raise InputError(path, "the header row is repeated (two exports pasted together?)", line)
         cell = {q.id: row[position[q.header]].strip() for q in survey.questions}
+        for q in survey.questions:  # personal data only in free text (scrubbed below), never elsewhere
+            value = cell[q.id]
+            if q.kind != "text" and has_personal_data(value):
+                fail(line, q, "personal data (a personnummer, e-mail address, phone number or name) in a column "
+                              "that must not hold it; the value is not shown")
+            limit = survey.max_text_length if q.kind == "text" else survey.max_label_length
+            if len(value) > limit:
+                fail(line, q, f"the answer has {len(value)} characters, more than the {limit} allowed")
+            if q.kind != "text" and re.search(r"[\x00-\x1f\x7f-\x9f]", value):
+                fail(line, q, "a line break or control character inside an answer that must be a label")
         rid = cell[id_q.id]
         if not rid:
             fail(line, id_q, "respondent id is missing")
+        if not re.fullmatch(survey.id_pattern, rid):
+            fail(line, id_q, f"respondent id {safe_value(rid)} does not match survey.id_pattern in {QUESTIONS_FILE}")
         if rid in seen_ids:
-            fail(line, id_q, f"respondent id {rid!r} also on line {seen_ids[rid]}")
+            fail(line, id_q, f"respondent id {safe_value(rid)} also on line {seen_ids[rid]}")
         seen_ids[rid] = line
         role = cell[role_q.id]
         if role not in role_q.options:
-            fail(line, role_q, f"unknown label {role!r}; allowed: {', '.join(role_q.options)}")
+            fail(line, role_q, f"unknown label {safe_value(role)}; allowed: {', '.join(role_q.options)}")
         respondents.append({"respondent": rid, "role": role, "group": survey.group_of(role)})
         for q in survey.questions:
             value = cell[q.id]
@@ -218,16 +241,16 @@ def clean(survey: Survey, export: str | Path | None = None) -> CleanSurvey:
                     answers.append({"respondent": rid, "question": q.id, "answer": value, "position": None})
                 else:
                     allowed = list(scale.labels) + ([scale.dont_know] if scale.dont_know else [])
-                    fail(line, q, f"unknown label {value!r}; allowed: {', '.join(allowed)}")
+                    fail(line, q, f"unknown label {safe_value(value)}; allowed: {', '.join(allowed)}")
             elif q.kind == "single":
                 if value not in q.options:
-                    fail(line, q, f"unknown label {value!r}; allowed: {', '.join(q.options)}")
+                    fail(line, q, f"unknown label {safe_value(value)}; allowed: {', '.join(q.options)}")
                 answers.append({"respondent": rid, "question": q.id, "answer": value, "position": None})
             elif q.kind == "multi":
                 picked = [v.strip() for v in value.split(survey.separator) if v.strip()]
                 for option in picked:
                     if option not in q.options:
-                        fail(line, q, f"unknown option {option!r}; allowed: {', '.join(q.options)}")
+                        fail(line, q, f"unknown option {safe_value(option)}; allowed: {', '.join(q.options)}")
                 for option in dict.fromkeys(picked):
                     choices.append({"respondent": rid, "question": q.id, "option": option})
             elif q.kind == "text":

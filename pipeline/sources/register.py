@@ -1,24 +1,45 @@
 """Register microdata: read the raw exports, validate, clean, pseudonymise, count.
 
-One year's exports (data/raw/register/<year>/, described in data/raw/register/exports.yaml)
-are read with their declared encoding, delimiter and decimal mark; a file that cannot be
-read that way stops with file, line and column. Rows are then validated with pandera and
-the cleaning rules below; a row that fails goes to the quarantine with a reason code, never
-silently away: rows in = rows kept + rows quarantined, checked for every file.
+One year's exports (data/raw/register/<year>/) are read as data/raw/register/exports.yaml
+describes them: encoding, delimiter, decimal mark, and every column with its type and rule.
+Nothing is accepted that the configuration does not declare. A file that cannot be read as
+declared stops with file, line (as a text editor counts it) and column; a row that breaks a
+rule goes to the quarantine with a reason code, never silently away: rows in = rows kept +
+rows quarantined, checked for every file. No message and no quarantine row shows a value
+that could be personal data (``privacy.safe_value``).
 
-Rules, in order (the first that applies gives the reason):
+Reading (``read_export``) stops on: a missing or empty file, a header without rows, NUL
+bytes, bytes that are not the declared encoding (in a Latin-1 file also the Windows-1252
+punctuation bytes 0x80–0x9F, and UTF-8 text), lone-CR or mixed line endings, a header with
+the wrong delimiter, missing, unknown or repeated columns, and a quote that is never closed.
+It quarantines rows with the wrong number of fields (``fel_antal_falt``), a repeated header
+(``upprepad_rubrik``), a line break inside a field (``radbrytning_i_falt``), control
+characters (``ogiltigt_tecken``), and over-long fields or rows (``for_langt_falt``,
+``for_lang_rad``).
+
+Cleaning rules, in order (the first that applies gives the reason):
 1. ``dubblett``: an exact copy of an earlier row (every column equal) – the first is kept.
-2. ``saknat_varde``, ``okand_kod``, ``ogiltigt_datum``: the pandera schema (values required,
-   codes in their code lists, dates as YYYY-MM-DD).
-3. ``personnummer_*``: a registration with personal data needs a valid personnummer: form,
-   date (samordningsnummer allowed), check digit, and a birth year equal to ``fodelsear``.
+2. The column rules of exports.yaml, column by column in file order: ``saknat_varde``,
+   ``personuppgift_i_fel_kolumn`` (a personnummer, e-mail, phone number or name in a column not
+   meant for it), ``ogiltigt_id``, ``okand_kod`` (or a stop, as ``on_unknown_code`` says),
+   ``ogiltigt_ar``/``fel_ar``, ``ogiltigt_fodelsear``/``orimligt_fodelsear``,
+   ``ogiltigt_datum``/``orimligt_datum``, ``ogiltigt_tal``/``utanfor_intervall``.
+3. ``personnummer_*``: a row with personal data needs a valid personnummer: form, date
+   (samordningsnummer allowed), check digit, and a birth year equal to ``fodelsear``.
 4. ``slut_fore_start``: an end date before the start date.
 5. ``utanfor_aret``: a registration that does not overlap the export's year.
-6. ``dubbelregistrering``: the same person registered more than once in the same insats –
-   the registration with the earliest start is kept.
+6. ``okand_insats``: an insats_id that no year's insats export has.
+7. ``motstridig_person``: one person with different sex or birth year on different rows (every
+   row of that person: which one is right cannot be known).
+8. ``dubbelregistrering``: the same person registered more than once in the same insats –
+   the registration with the earliest start is kept; ``dubbel_forman``: the same person twice
+   with the same benefit in the benefit register – the first row is kept.
+An export that is quarantined above ``limits.max_quarantine_share`` stops the stage.
 
 Personnummer are replaced by keyed pseudonyms (HMAC-SHA256, pipeline/core/personnummer.py) before
-anything is written; the output has no personnummer column. Definitions used for counting:
+anything is written; the output has no personnummer column, and ``nyckel.json`` records the
+key's fingerprint (never the key) so outputs made with different keys are never mixed.
+Definitions used for counting:
 
 * **pågående deltagare** in year Y: distinct persons (registrations with personal data) with
   a registration that started on or before 31 December Y and has no end date or ended on or
@@ -30,8 +51,9 @@ anything is written; the output has no personnummer column. Definitions used for
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
+import json
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,20 +62,35 @@ import pandas as pd
 import yaml
 
 from ..core.errors import ConfigError, InputError
-from ..core.io import write_csv_atomic, write_parquet_atomic
-from ..core.personnummer import load_key, parse, pseudonymise
-from ..core.vocabulary import BENEFITS, SUPPORT
+from ..core.io import CONTROL_CHARS, read_delimited, write_csv_atomic, write_parquet_atomic, write_text_atomic
+from ..core.personnummer import fingerprint, load_key, parse, pseudonymise
+from ..core.privacy import HIDDEN, has_personal_data, safe_value
 
 EXPORTS_FILE = "exports.yaml"
-SEX = {"k": "kvinna", "kvinna": "kvinna", "2": "kvinna", "m": "man", "man": "man", "1": "man"}
-REGISTRATION_TYPES = ("personuppgifter", "anonym", "volym")
-INSATS_TYPES = ("individinriktad", "strukturövergripande")
+KEY_FILE = "nyckel.json"
+TYPES = ("id", "personnummer", "code", "year", "birth_year", "date", "number")
+DEFAULT_LIMITS = {"max_field_length": 100, "max_line_length": 1000, "max_quarantine_share": 0.05,
+                  "share_min_rows": 100, "min_rows": 1}
 REASONS = {
+    "fel_antal_falt": "raden har fel antal fält",
+    "upprepad_rubrik": "rubrikraden upprepas i filen",
+    "radbrytning_i_falt": "radbrytning inuti ett fält",
+    "ogiltigt_tecken": "styrtecken i ett fält",
+    "for_langt_falt": "fältet är längre än tillåtet",
+    "for_lang_rad": "raden är längre än tillåtet",
     "dubblett": "exakt dubblett av en tidigare rad",
     "saknat_varde": "obligatoriskt värde saknas",
+    "personuppgift_i_fel_kolumn": "personuppgift i en kolumn som inte får innehålla personuppgifter",
+    "ogiltigt_id": "id med otillåtna tecken eller fel längd",
     "okand_kod": "okänd kod",
-    "ogiltigt_datum": "datum som inte kan läsas (ska vara ÅÅÅÅ-MM-DD)",
+    "ogiltigt_ar": "år som inte kan läsas",
+    "fel_ar": "året är inte exportens år",
+    "ogiltigt_fodelsear": "födelseår som inte kan läsas",
+    "orimligt_fodelsear": "orimligt födelseår för exportens år",
+    "ogiltigt_datum": "datum som inte finns eller inte kan läsas (ska vara ÅÅÅÅ-MM-DD)",
+    "orimligt_datum": "datum före den tidigaste tillåtna dagen",
     "ogiltigt_tal": "tal som inte kan läsas",
+    "utanfor_intervall": "tal utanför det tillåtna intervallet",
     "personnummer_saknas": "registrering med personuppgifter utan personnummer",
     "personnummer_format": "personnumret har fel form",
     "personnummer_datum": "personnumret innehåller inget giltigt datum",
@@ -61,124 +98,231 @@ REASONS = {
     "personnummer_fodelsear": "personnumrets födelseår är inte kolumnen fodelsear",
     "slut_fore_start": "slutdatum före startdatum",
     "utanfor_aret": "registreringen ligger inte i exportens år",
+    "okand_insats": "insatsen finns inte i någon insatsexport",
+    "motstridig_person": "samma person med olika kön eller födelseår",
     "dubbelregistrering": "samma person registrerad flera gånger i samma insats (den tidigaste behålls)",
+    "dubbel_forman": "samma person med samma förmån flera gånger (den första behålls)",
 }
 
 
+# --------------------------------------------------------------------------- configuration
 def load_exports(register_raw: Path) -> dict[str, dict[str, Any]]:
-    path = register_raw / EXPORTS_FILE
+    """The export descriptions of exports.yaml, checked; each spec also carries ``limits``."""
+    path = Path(register_raw) / EXPORTS_FILE
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))["exports"]
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        exports = spec["exports"]
     except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read the export descriptions ({exc})") from None
-    return spec
+    limits = DEFAULT_LIMITS | (spec.get("limits") or {})
+    for key, value in limits.items():
+        if key not in DEFAULT_LIMITS or not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{path}: limits.{key} must be a known limit with a number ≥ 0, got {value!r}")
+    for kind, export in exports.items():
+        where = f"{path}: exports.{kind}"
+        for key in ("file", "encoding", "delimiter", "decimal", "columns"):
+            if key not in export:
+                raise ConfigError(f"{where}.{key} is missing")
+        if export.get("on_unknown_code", "stop") not in ("stop", "quarantine"):
+            raise ConfigError(f"{where}.on_unknown_code must be 'stop' or 'quarantine'")
+        if not isinstance(export["columns"], dict) or not export["columns"]:
+            raise ConfigError(f"{where}.columns must map every column to its type and rule")
+        for name, rule in export["columns"].items():
+            if not isinstance(rule, dict) or rule.get("type") not in TYPES:
+                raise ConfigError(f"{where}.columns.{name}: type must be one of {', '.join(TYPES)}")
+            if rule["type"] == "code" and not rule.get("codes"):
+                raise ConfigError(f"{where}.columns.{name}: a code column needs its code list (codes)")
+            if rule["type"] == "id" and not rule.get("pattern"):
+                raise ConfigError(f"{where}.columns.{name}: an id column needs a pattern")
+            try:
+                re.compile(str(rule.get("pattern", "")))
+            except re.error as exc:
+                raise ConfigError(f"{where}.columns.{name}.pattern: {exc}") from None
+        export["limits"] = limits
+    return exports
+
+
+def _codes(rule: dict[str, Any]) -> dict[str, str]:
+    """Every accepted spelling → its value (lower-case keys when ``ignore_case``)."""
+    codes = rule["codes"]
+    mapping = {str(k): str(v) for k, v in codes.items()} if isinstance(codes, dict) else {str(c): str(c) for c in codes}
+    return {k.lower(): v for k, v in mapping.items()} if rule.get("ignore_case") else mapping
+
+
+def _allowed(rule: dict[str, Any], most: int = 12) -> str:
+    keys = list(_codes(rule))
+    text = ", ".join(keys[:most]) + (f", … ({len(keys)} codes in {EXPORTS_FILE})" if len(keys) > most else "")
+    return text + (" (upper or lower case)" if rule.get("ignore_case") else "")
 
 
 # --------------------------------------------------------------------------- reading
-def read_export(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
-    """All cells as text, stripped, plus ``_line`` (line in the file); errors name file/line/column."""
+@dataclass
+class Export:
+    """One export as read: every cell as stripped text, ``_line`` (the line the row starts on),
+    and the rows already quarantined for their shape."""
+
+    kind: str
+    path: Path
+    spec: dict[str, Any]
+    frame: pd.DataFrame
+    rejected: pd.DataFrame
+    rows_in: int
+
+
+def _shape_rejects(kind: str, rows: list[tuple[int, str, str | None]]) -> pd.DataFrame:
+    return pd.DataFrame({"export": kind, "line": [r[0] for r in rows], "reason": [r[1] for r in rows],
+                         "column": [r[2] or "(hela raden)" for r in rows], "value": ""})
+
+
+def read_export(path: Path, kind: str, spec: dict[str, Any]) -> Export:
+    """Read one export as ``spec`` (from ``load_exports``) declares it; see the module's doc."""
+    path = Path(path)
+    limits = spec.get("limits", DEFAULT_LIMITS)
     if not path.is_file():
         raise InputError(path, "export not found")
     raw = path.read_bytes()
-    encoding = spec["encoding"]
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(path, f"cannot be read as {encoding} (byte 0x{raw[exc.start]:02x}); the export must be "
-                               f"{encoding}", line) from None
-    text = text.lstrip("\ufeff")
-    header_line = text.split("\n", 1)[0].rstrip("\r")
-    delimiter = spec["delimiter"]
-    header = [h.strip() for h in header_line.split(delimiter)]
+    delimiter, columns = spec["delimiter"], list(spec["columns"])
+    text, header, records, lines = read_delimited(path, raw, spec["encoding"], delimiter)
     if len(header) == 1:
-        other = next((d for d in (",", ";", "\t", "|") if d != delimiter and d in header_line), None)
+        other = next((d for d in (",", ";", "\t", "|") if d != delimiter and d in header[0]), None)
         if other:
             raise InputError(path, f"the header is split by {other!r}, but this export must use {delimiter!r}", 1)
-    missing = [c for c in spec["columns"] if c not in header]
+    missing = [c for c in columns if c not in header]
     if missing:
         raise InputError(path, f"missing column(s): {', '.join(missing)}", 1, missing[0])
-    unknown = [c for c in header if c not in spec["columns"]]
+    unknown = [c for c in header if c not in columns]
     if unknown:
-        raise InputError(path, f"unknown column(s): {', '.join(unknown)}", 1, unknown[0])
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_filter=False,
-                            engine="c")
-    except pd.errors.ParserError as exc:
-        raise InputError(path, f"not a well-formed {delimiter!r}-separated file: {exc}") from None
-    frame = frame.apply(lambda s: s.str.strip())
-    frame["_line"] = np.arange(2, len(frame) + 2)
+        raise InputError(path, f"unknown column(s): {', '.join(safe_value(c) for c in unknown)}", 1,
+                         None if has_personal_data(unknown[0]) else unknown[0])
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise InputError(path, f"column(s) named twice in the header: {', '.join(repeated)}", 1, repeated[0])
+    shape: list[tuple[int, str, str | None]] = []
+    good, good_lines = [], []
+    for fields, line in zip(records[1:], lines[1:]):
+        if len(fields) != len(header):
+            shape.append((line, "fel_antal_falt", None))
+        elif [f.strip() for f in fields] == header:
+            shape.append((line, "upprepad_rubrik", None))
+        else:
+            good.append(fields)
+            good_lines.append(line)
+    rows_in = len(records) - 1
+    if rows_in < max(int(limits["min_rows"]), 1):
+        raise InputError(path, f"the export has a header but {rows_in} data row(s); at least "
+                               f"{max(int(limits['min_rows']), 1)} needed", 1)
+    frame = pd.DataFrame(good, columns=header, dtype=object)[columns] if good else pd.DataFrame(columns=columns)
+    frame = frame.apply(lambda s: s.astype(str).str.strip())
+    frame["_line"] = np.asarray(good_lines, dtype=np.int64)
+    frame.index = pd.RangeIndex(len(frame))
+    # Fields and rows that cannot be right whatever the column: line breaks, control characters, length.
+    bad = pd.Series(pd.NA, index=frame.index, dtype=object)
+    bad_column = pd.Series(pd.NA, index=frame.index, dtype=object)
+
+    def mark(mask: pd.Series, reason: str, column: str | None) -> None:
+        hit = mask & bad.isna()
+        if hit.any():
+            bad[hit] = reason
+            bad_column[hit] = column or "(hela raden)"
+
+    line_length = sum(frame[c].str.len() for c in columns) + len(columns) - 1
+    for column in columns:
+        values = frame[column]
+        if '"' in text:
+            mark(values.str.contains(r"[\r\n]", regex=True), "radbrytning_i_falt", column)
+        if CONTROL_CHARS.search(text):
+            mark(values.str.contains(CONTROL_CHARS.pattern, regex=True), "ogiltigt_tecken", column)
+        mark(values.str.len() > limits["max_field_length"], "for_langt_falt", column)
+    mark(line_length > limits["max_line_length"], "for_lang_rad", None)
+    if bad.notna().any():
+        hit = bad.notna()
+        shape += list(zip(frame.loc[hit, "_line"], bad[hit], bad_column[hit]))
+        frame = frame[~hit]
+    rejected = _shape_rejects(kind, sorted(shape))
     frame.attrs["path"] = str(path)
-    return frame
+    return Export(kind, path, spec, frame, rejected, rows_in)
 
 
-# --------------------------------------------------------------------------- validation
-def _schema(kind: str, decimal: str):
-    import pandera.pandas as pa
-
-    date = pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2}$", name="ogiltigt_datum")
-    code = lambda values: pa.Check.isin(list(values), name="okand_kod")  # noqa: E731
-    required = pa.Check(lambda s: s != "", element_wise=False, name="saknat_varde")
-    year = pa.Check.str_matches(r"^\d{4}$", name="ogiltigt_datum")
-    if kind == "deltagare":
-        return pa.DataFrameSchema({
-            "registrering_id": pa.Column(str, required),
-            "registreringstyp": pa.Column(str, [required, code(REGISTRATION_TYPES)]),
-            "kon": pa.Column(str, [required, code(SEX)]),
-            "fodelsear": pa.Column(str, [required, year]),
-            "insats_id": pa.Column(str, required),
-            "forbund": pa.Column(str, required),
-            "startdatum": pa.Column(str, [required, date]),
-            "slutdatum": pa.Column(str, pa.Check.str_matches(r"^(\d{4}-\d{2}-\d{2})?$", name="ogiltigt_datum")),
-            "forsorjning_vid_start": pa.Column(str, [required, code(SUPPORT)]),
-        }, strict=False)
-    if kind == "insatser":
-        flag = pa.Check.isin(["0", "1", ""], name="okand_kod")  # empty: the target group did not exist that year
-        return pa.DataFrameSchema({
-            "insats_id": pa.Column(str, required), "forbund": pa.Column(str, required),
-            "ar": pa.Column(str, [required, year]), "typ": pa.Column(str, [required, code(INSATS_TYPES)]),
-            "inriktning": pa.Column(str, required),
-            "malgrupp_unga_aktivitetsersattning": pa.Column(str, flag),
-            "malgrupp_sjukskrivna": pa.Column(str, flag), "malgrupp_unga_funktionsnedsattning": pa.Column(str, flag),
-        }, strict=False)
-    number = pa.Check.str_matches(r"^\d+([" + ("," if decimal == "," else ".") + r"]\d+)?$", name="ogiltigt_tal")
-    return pa.DataFrameSchema({
-        "personnummer": pa.Column(str, required), "kon": pa.Column(str, [required, code(SEX)]),
-        "fodelsear": pa.Column(str, [required, year]), "forman": pa.Column(str, [required, code(BENEFITS)]),
-        "diagnoskapitel": pa.Column(str, required), "formansstart": pa.Column(str, [required, date]),
-        "formansgrad": pa.Column(str, [required, number]),
-        "arbete_studier_12m": pa.Column(str, pa.Check.isin(["0", "1", ""], name="okand_kod")),
-    }, strict=False)
+# --------------------------------------------------------------------------- rules
+def _pii_mask(values: pd.Series) -> pd.Series:
+    unique = values[values.ne("")].unique()
+    flagged = {v for v in unique if has_personal_data(v)}
+    return values.isin(flagged) if flagged else pd.Series(False, index=values.index)
 
 
-def _allowed(kind: str, column: str) -> list[str]:
-    codes = {"kon": list(dict.fromkeys(SEX)) + ["(stora eller små bokstäver)"], "registreringstyp": REGISTRATION_TYPES,
-             "forsorjning_vid_start": SUPPORT, "forman": BENEFITS, "typ": INSATS_TYPES}
-    return list(codes.get(column, ["0", "1", "(tomt)"]))
+def _rule_failures(export: Export, frame: pd.DataFrame, year: int) -> tuple[pd.Series, pd.Series]:
+    """For every row, the reason and column of the first rule of exports.yaml it breaks (NA: none)."""
+    reason = np.full(len(frame), None, dtype=object)
+    column = np.full(len(frame), None, dtype=object)
+    free = np.ones(len(frame), dtype=bool)
+
+    def mark(mask: pd.Series, why: str, name: str) -> None:
+        hit = np.asarray(mask, dtype=bool) & free
+        reason[hit] = why
+        column[hit] = name
+        free[hit] = False
+
+    decimal = re.escape(export.spec.get("decimal", "."))
+    for name, rule in export.spec["columns"].items():
+        values = frame[name]
+        empty = values.eq("")
+        required = pd.Series(bool(rule.get("required", True)), index=frame.index)
+        for other, accepted in (rule.get("required_if") or {}).items():
+            required = frame[other].isin([str(a) for a in accepted])
+        kind = rule["type"]
+        if kind == "personnummer":
+            mark(empty & required, "personnummer_saknas", name)
+            continue  # checked with the personnummer rules; never shown
+        mark(empty & required, "saknat_varde", name)
+        filled = ~empty
+        mark(filled & _pii_mask(values), "personuppgift_i_fel_kolumn", name)
+        if kind == "id":
+            mark(filled & ~values.str.fullmatch(str(rule["pattern"])), "ogiltigt_id", name)
+        elif kind == "code":
+            probe = values.str.lower() if rule.get("ignore_case") else values
+            mark(filled & ~probe.isin(list(_codes(rule))), "okand_kod", name)
+        elif kind in ("year", "birth_year"):
+            digits = values.str.fullmatch(r"\d{4}")
+            mark(filled & ~digits, "ogiltigt_ar" if kind == "year" else "ogiltigt_fodelsear", name)
+            number = pd.to_numeric(values.where(digits), errors="coerce")
+            if kind == "year":
+                mark(filled & digits & number.ne(year), "fel_ar", name)
+            else:
+                age = year - number
+                mark(filled & digits & ((age < rule.get("min_age", 0)) | (age > rule.get("max_age", 120))),
+                     "orimligt_fodelsear", name)
+        elif kind == "date":
+            parsed = pd.to_datetime(values.where(values.str.fullmatch(r"\d{4}-\d{2}-\d{2}")), format="%Y-%m-%d",
+                                    errors="coerce")
+            mark(filled & parsed.isna(), "ogiltigt_datum", name)
+            if rule.get("earliest"):
+                mark(filled & (parsed < pd.Timestamp(str(rule["earliest"]))), "orimligt_datum", name)
+        elif kind == "number":
+            ok = values.str.fullmatch(r"-?\d+(?:" + decimal + r"\d+)?")
+            mark(filled & ~ok, "ogiltigt_tal", name)
+            number = pd.to_numeric(values.where(ok).str.replace(export.spec.get("decimal", "."), ".", regex=False),
+                                   errors="coerce")
+            low, high = rule.get("min", -np.inf), rule.get("max", np.inf)
+            mark(filled & ok & ((number < low) | (number > high)), "utanfor_intervall", name)
+    return pd.Series(reason, index=frame.index, dtype=object), pd.Series(column, index=frame.index, dtype=object)
 
 
-def path_of(frame: pd.DataFrame) -> Path:
-    return Path(frame.attrs.get("path", "<export>"))
-
-
-def _first_failure(frame: pd.DataFrame, kind: str, decimal: str) -> pd.DataFrame:
-    """For every failing row: the first failing check's reason and column (pandera, lazy)."""
-    import pandera.pandas as pa
-
-    check_frame = frame.drop(columns="_line").copy()
-    if "kon" in check_frame:
-        check_frame["kon"] = check_frame["kon"].str.lower()
-    try:
-        _schema(kind, decimal).validate(check_frame, lazy=True)
-        return pd.DataFrame(columns=["reason", "column", "failure_case"])
-    except pa.errors.SchemaErrors as err:
-        cases = err.failure_cases
-        cases = cases[cases["index"].notna()].copy()
-        cases["reason"] = cases["check"].astype(str).str.replace(r"\(.*", "", regex=True)
-        cases["index"] = cases["index"].astype(int)
-        first = cases.drop_duplicates("index").set_index("index")[["reason", "column", "failure_case"]]
-        first["reason"] = first["reason"].where(first["reason"].isin(REASONS), "okand_kod")
-        return first
+def _quarantine(rows: pd.DataFrame, kind: str, reason: pd.Series | str, column: pd.Series | str) -> pd.DataFrame:
+    """Quarantine rows: export, line, reason, column and the offending value (hidden if it could be personal data)."""
+    out = pd.DataFrame({"export": kind, "line": rows["_line"].to_numpy(), "reason": reason, "column": column})
+    if isinstance(reason, pd.Series):
+        out["reason"] = reason.to_numpy()
+    if isinstance(column, pd.Series):
+        out["column"] = column.to_numpy()
+    columns = out["column"].to_numpy()
+    values = np.full(len(rows), "", dtype=object)
+    for name in set(columns):
+        if name in rows.columns and name not in ("personnummer", "_line"):
+            hit = columns == name
+            values[hit] = rows[name].to_numpy()[hit]
+    hidden = {v for v in set(values) if v and (has_personal_data(v) or re.search(r"\d{6,}", str(v)))}
+    out["value"] = [HIDDEN if (v in hidden or c == "personnummer") else str(v) for v, c in zip(values, columns)]
+    return out
 
 
 @dataclass
@@ -186,114 +330,164 @@ class Cleaned:
     kept: pd.DataFrame
     quarantine: pd.DataFrame  # export, line, reason, column, value
     rows_in: int
+    fingerprint: str = ""
+    path: Path | None = field(default=None)
 
 
-def _quarantine(rows: pd.DataFrame, kind: str, reason: pd.Series | str, column: pd.Series | str) -> pd.DataFrame:
-    out = pd.DataFrame({"export": kind, "line": rows["_line"].to_numpy(), "reason": reason, "column": column})
-    if isinstance(reason, pd.Series):
-        out["reason"] = reason.to_numpy()
-    if isinstance(column, pd.Series):
-        out["column"] = column.to_numpy()
-    values = []
-    for (_, row), col in zip(rows.iterrows(), out["column"]):
-        values.append("(personnummer, visas inte)" if col == "personnummer" or col not in row else str(row[col]))
-    out["value"] = values
-    return out
+def _stop_on_unknown_codes(export: Export, frame: pd.DataFrame, reason: pd.Series, column: pd.Series) -> None:
+    if export.spec.get("on_unknown_code", "stop") != "stop":
+        return
+    unknown = reason.eq("okand_kod")
+    if not unknown.any():
+        return
+    first = frame.loc[unknown, "_line"].idxmin()
+    name = column[first]
+    raise InputError(export.path, f"unknown code {safe_value(frame.loc[first, name])} ({int(unknown.sum())} row(s) "
+                                  f"in all); allowed: {_allowed(export.spec['columns'][name])}. (With "
+                                  f"on_unknown_code: quarantine in {EXPORTS_FILE} such rows go to the quarantine.)",
+                     int(frame.loc[first, "_line"]), name)
 
 
-def clean_export(frame: pd.DataFrame, kind: str, year: int, decimal: str, key: bytes) -> Cleaned:
+def _person_conflicts(frame: pd.DataFrame) -> pd.Series:
+    """Rows of persons who appear with more than one sex or birth year."""
+    persons = frame[frame["person_id"].notna()]
+    if persons.empty:
+        return pd.Series(False, index=frame.index)
+    spread = persons.groupby("person_id")[["sex", "birth_year"]].nunique()
+    conflicting = spread.index[(spread > 1).any(axis=1)]
+    return frame["person_id"].isin(conflicting).fillna(False).astype(bool)
+
+
+def clean_export(export: Export, year: int, key: bytes, insats_ids: set[str] | None = None) -> Cleaned:
     """Apply the rules above to one export; the result holds no personnummer."""
-    rows_in = len(frame)
-    source = path_of(frame)
-    parts: list[pd.DataFrame] = []
+    kind, frame = export.kind, export.frame
+    parts: list[pd.DataFrame] = [export.rejected]
     data_columns = [c for c in frame.columns if c != "_line"]
     dup = frame.duplicated(subset=data_columns, keep="first")
     parts.append(_quarantine(frame[dup], kind, "dubblett", "(hela raden)"))
     frame = frame[~dup]
-    failures = _first_failure(frame, kind, decimal)
-    unknown = failures[failures["reason"] == "okand_kod"]
-    if len(unknown):  # a code outside the code list is a changed export, not a bad row: stop
-        index, row = next(iter(unknown.iterrows()))
-        raise InputError(source, f"unknown code {row['failure_case']!r} ({len(unknown)} row(s) in all); "
-                         f"allowed: {', '.join(_allowed(kind, row['column']))}", int(frame.loc[index, "_line"]),
-                         row["column"])
-    failures = failures.drop(columns="failure_case")
-    if len(failures):
-        bad = frame.loc[failures.index]
-        parts.append(_quarantine(bad, kind, failures["reason"], failures["column"]))
-        frame = frame.drop(index=failures.index)
-    if kind in ("deltagare", "formaner"):
-        has_pnr = frame["registreringstyp"].eq("personuppgifter") if kind == "deltagare" else pd.Series(True, frame.index)
-        missing = has_pnr & frame["personnummer"].eq("")
-        parts.append(_quarantine(frame[missing], kind, "personnummer_saknas", "personnummer"))
-        frame = frame[~missing]
-        has_pnr = has_pnr[frame.index]
-        parsed = parse(frame.loc[has_pnr, "personnummer"], year)
+    reason, column = _rule_failures(export, frame, year)
+    _stop_on_unknown_codes(export, frame, reason, column)
+    failed = reason.notna()
+    parts.append(_quarantine(frame[failed], kind, reason[failed], column[failed]))
+    frame = frame[~failed]
+    rules = export.spec["columns"]
+    pnr_column = next((c for c, r in rules.items() if r["type"] == "personnummer"), None)
+    if pnr_column:
+        has_pnr = frame[pnr_column].ne("")
+        required = pd.Series(bool(rules[pnr_column].get("required", True)), index=frame.index)
+        for other, accepted in (rules[pnr_column].get("required_if") or {}).items():
+            required = frame[other].isin([str(a) for a in accepted])
+        has_pnr &= required  # a personnummer in an anonymous registration is dropped, never used
+        parsed = parse(frame.loc[has_pnr, pnr_column], year)
         problem = parsed["problem"].copy()
-        wrong_year = problem.isna() & (parsed["birth_year"].astype("Int64") != frame.loc[has_pnr, "fodelsear"].astype(int))
+        wrong_year = problem.isna() & (parsed["birth_year"].astype("Int64") !=
+                                       pd.to_numeric(frame.loc[has_pnr, "fodelsear"]).astype("Int64"))
         problem = problem.mask(wrong_year.fillna(False), "personnummer_fodelsear")
         bad_index = problem.index[problem.notna()]
-        parts.append(_quarantine(frame.loc[bad_index], kind, problem[bad_index], "personnummer"))
+        parts.append(_quarantine(frame.loc[bad_index], kind, problem[bad_index], pnr_column))
         frame = frame.drop(index=bad_index)
         person = pd.Series(pd.NA, index=frame.index, dtype="string")
         good = parsed.loc[parsed.index.isin(frame.index), "normalised"]
         person.loc[good.index] = pseudonymise(good, key)
-        frame = frame.drop(columns="personnummer").assign(person_id=person)
-        frame["sex"] = frame["kon"].str.lower().map(SEX)
+        frame = frame.drop(columns=pnr_column).assign(person_id=person)
+        sex_codes = _codes(rules["kon"])
+        frame["sex"] = (frame["kon"].str.lower() if rules["kon"].get("ignore_case") else frame["kon"]).map(sex_codes)
         frame["birth_year"] = frame["fodelsear"].astype(int)
         frame = frame.drop(columns=["kon", "fodelsear"])
     if kind == "deltagare":
-        start = pd.to_datetime(frame["startdatum"], format="%Y-%m-%d", errors="coerce")
-        end = pd.to_datetime(frame["slutdatum"].replace("", None), format="%Y-%m-%d", errors="coerce")
-        bad_date = start.isna() | (frame["slutdatum"].ne("") & end.isna())
-        parts.append(_quarantine(frame[bad_date], kind, "ogiltigt_datum",
-                                 np.where(start[bad_date].isna(), "startdatum", "slutdatum")))
-        keep = ~bad_date
-        before = keep & end.notna() & (end < start)
+        start = pd.to_datetime(frame["startdatum"], format="%Y-%m-%d")
+        end = pd.to_datetime(frame["slutdatum"].replace("", None), format="%Y-%m-%d")
+        before = end.notna() & (end < start)
         parts.append(_quarantine(frame[before], kind, "slut_fore_start", "slutdatum"))
-        keep &= ~before
+        keep = ~before
         outside = keep & ((start > pd.Timestamp(f"{year}-12-31")) | (end.notna() & (end < pd.Timestamp(f"{year}-01-01"))))
         parts.append(_quarantine(frame[outside], kind, "utanfor_aret", "startdatum"))
         keep &= ~outside
+        if insats_ids is not None:
+            orphan = keep & ~frame["insats_id"].isin(insats_ids)
+            parts.append(_quarantine(frame[orphan], kind, "okand_insats", "insats_id"))
+            keep &= ~orphan
         frame = frame[keep].assign(start=start[keep], end=end[keep])
+        conflict = _person_conflicts(frame)
+        parts.append(_quarantine(frame[conflict], kind, "motstridig_person", "kon"))
+        frame = frame[~conflict]
         ordered = frame.sort_values(["start", "_line"], kind="stable")
         twice = ordered["person_id"].notna() & ordered.duplicated(subset=["person_id", "insats_id"], keep="first")
         parts.append(_quarantine(ordered[twice], kind, "dubbelregistrering", "insats_id"))
         frame = frame.drop(index=ordered.index[twice])
         frame = frame.rename(columns={"registrering_id": "registration_id", "registreringstyp": "registration_type",
-                                      "forbund": "forbund", "forsorjning_vid_start": "support_at_start"})
+                                      "forsorjning_vid_start": "support_at_start"})
         frame = frame.drop(columns=["startdatum", "slutdatum"])
         frame["ongoing"] = (frame["start"] <= pd.Timestamp(f"{year}-12-31")) & (
             frame["end"].isna() | (frame["end"] >= pd.Timestamp(f"{year}-01-01")))
         frame["new"] = frame["start"].dt.year == year
     elif kind == "insatser":
-        for column in ("malgrupp_unga_aktivitetsersattning", "malgrupp_sjukskrivna",
-                       "malgrupp_unga_funktionsnedsattning"):
-            frame[column] = frame[column].map({"1": True, "0": False, "": pd.NA}).astype("boolean")
+        for name, rule in rules.items():
+            if name.startswith("malgrupp_"):
+                frame[name] = frame[name].map({"1": True, "0": False, "": pd.NA}).astype("boolean")
         frame["ar"] = frame["ar"].astype(int)
-    else:
+    elif kind == "formaner":
+        conflict = _person_conflicts(frame)
+        parts.append(_quarantine(frame[conflict], kind, "motstridig_person", "kon"))
+        frame = frame[~conflict]
+        twice = frame.duplicated(subset=["person_id", "forman"], keep="first")
+        parts.append(_quarantine(frame[twice], kind, "dubbel_forman", "forman"))
+        frame = frame[~twice]
         frame = frame.rename(columns={"forman": "benefit", "diagnoskapitel": "diagnosis_chapter",
                                       "formansstart": "benefit_start", "formansgrad": "grade"})
-        frame["benefit_start"] = pd.to_datetime(frame["benefit_start"], format="%Y-%m-%d", errors="coerce")
-        frame["grade"] = frame["grade"].str.replace(",", ".", regex=False).astype(float)
-        frame["work_or_study_12m"] = frame.pop("arbete_studier_12m").map({"1": True, "0": False, "": pd.NA}).astype("boolean")
+        frame["benefit_start"] = pd.to_datetime(frame["benefit_start"], format="%Y-%m-%d")
+        frame["grade"] = frame["grade"].str.replace(export.spec["decimal"], ".", regex=False).astype(float)
+        frame["work_or_study_12m"] = frame.pop("arbete_studier_12m").map(
+            {"1": True, "0": False, "": pd.NA}).astype("boolean")
     quarantine = pd.concat([p for p in parts if len(p)] or [_quarantine(frame.iloc[:0], kind, "", "")],
-                           ignore_index=True)
+                           ignore_index=True).sort_values("line", kind="stable").reset_index(drop=True)
     kept = frame.drop(columns="_line").reset_index(drop=True)
-    if len(kept) + len(quarantine) != rows_in:  # the promise of the module: nothing is lost
-        raise AssertionError(f"{kind} {year}: {rows_in} rows in, {len(kept)} kept + {len(quarantine)} quarantined")
-    return Cleaned(kept, quarantine, rows_in)
+    if len(kept) + len(quarantine) != export.rows_in:  # the promise of the module: nothing is lost
+        raise AssertionError(f"{kind} {year}: {export.rows_in} rows in, {len(kept)} kept + {len(quarantine)} "
+                             "quarantined")
+    _check_share(export, quarantine)
+    return Cleaned(kept, quarantine, export.rows_in, fingerprint(key), export.path)
 
 
-def clean_year(register_raw: Path, year: int, key: bytes | None = None) -> dict[str, Cleaned]:
+def _check_share(export: Export, quarantine: pd.DataFrame) -> None:
+    limit = float(export.spec.get("limits", DEFAULT_LIMITS)["max_quarantine_share"])
+    share = len(quarantine) / export.rows_in if export.rows_in else 0.0
+    if share > limit and export.rows_in >= export.spec.get("limits", DEFAULT_LIMITS)["share_min_rows"]:
+        top = quarantine["reason"].value_counts()
+        first = int(quarantine.loc[quarantine["reason"] == top.index[0], "line"].min())
+        raise InputError(export.path, f"{len(quarantine)} of {export.rows_in} rows ({100 * share:.1f} %) would be "
+                                      f"quarantined, more than limits.max_quarantine_share ({100 * limit:g} %) in "
+                                      f"{EXPORTS_FILE} allows; most often {top.index[0]} ({int(top.iloc[0])} rows, "
+                                      f"first on line {first}). Is this the right export?")
+
+
+def _referenced_insatser(register_raw: Path, exports: dict[str, dict[str, Any]], current: Export) -> set[str]:
+    """Every insats_id of every year's insats export (a participant may be in an earlier year's insats)."""
+    ids = set(current.frame["insats_id"])
+    spec = exports["insatser"]
+    for folder in sorted(p for p in register_raw.iterdir() if p.is_dir() and p.name.isdigit()):
+        path = folder / spec["file"].format(year=folder.name)
+        if path.is_file() and path != current.path:
+            ids |= set(read_export(path, "insatser", spec).frame["insats_id"])
+    return ids
+
+
+def clean_year(register_raw: Path, year: int, key: bytes | None = None, demo: bool = False) -> dict[str, Cleaned]:
+    """Read and clean one year's exports. The key comes from ``load_key(demo)`` unless given."""
+    register_raw = Path(register_raw)
     exports = load_exports(register_raw)
-    key = key if key is not None else load_key()
     folder = register_raw / str(year)
-    out = {}
-    for kind, spec in exports.items():
-        frame = read_export(folder / spec["file"].format(year=year), spec)
-        out[kind] = clean_export(frame, kind, year, spec["decimal"], key)
-    return out
+    if not folder.is_dir():
+        raise InputError(folder, f"no register exports for {year}: the folder does not exist")
+    key = key if key is not None else load_key(demo)
+    read = {kind: read_export(folder / spec["file"].format(year=year), kind, spec) for kind, spec in exports.items()}
+    references = None
+    if "insatser" in read and any(r.get("references") == "insatser" for s in exports.values()
+                                  for r in s["columns"].values()):
+        references = _referenced_insatser(register_raw, exports, read["insatser"])
+    return {kind: clean_export(export, year, key, references if kind == "deltagare" else None)
+            for kind, export in read.items()}
 
 
 def quality_table(cleaned: dict[str, Cleaned], year: int) -> pd.DataFrame:
@@ -319,4 +513,28 @@ def save_year(cleaned: dict[str, Cleaned], year: int, out_dir: Path) -> list[Pat
     quality = quality_table(cleaned, year)
     written.append(write_parquet_atomic(quality, out_dir / "kvalitet.parquet"))
     written.append(write_csv_atomic(quality, out_dir / "kvalitet.csv"))
+    prints = sorted({c.fingerprint for c in cleaned.values()})
+    written.append(write_text_atomic(out_dir / KEY_FILE, json.dumps(
+        {"year": year, "key_fingerprint": prints[0] if len(prints) == 1 else prints}, indent=2) + "\n"))
     return written
+
+
+def key_fingerprint(out_dir: Path) -> str:
+    """The key fingerprint recorded in one year's cleaned output."""
+    path = Path(out_dir) / KEY_FILE
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8"))["key_fingerprint"])
+    except (OSError, ValueError, KeyError):
+        raise InputError(path, "no key fingerprint: the cleaned data are older than this version or damaged; "
+                               "rerun `finsam stage register` for this year") from None
+
+
+def check_same_key(cleaned_root: Path, years: list[int]) -> str:
+    """Refuse to combine years cleaned with different pseudonym keys (pseudonyms would not link)."""
+    prints = {year: key_fingerprint(Path(cleaned_root) / str(year)) for year in years}
+    if len(set(prints.values())) > 1:
+        listing = ", ".join(f"{y}: {p}" for y, p in sorted(prints.items()))
+        raise ConfigError(f"{cleaned_root}: the years were pseudonymised with different keys ({listing}); the same "
+                          "person would get different pseudonyms. Rerun `finsam stage register` for every year with "
+                          "one key.")
+    return next(iter(prints.values()), "")
