@@ -42,11 +42,22 @@ def _add_stage_parsers(sub, with_options: bool) -> None:
             p.add_argument("--year", required=True, help=f"one of params.yaml {stage.foreach}")
         if with_options:
             for option in stage.options:
-                p.add_argument(option.flag, default=None, choices=option.choices, help=option.help)
+                p.add_argument(option.flag, default=None, choices=option.choices, help=option.help,
+                               type=_formats if option.flag == "--formats" else None)
     if with_options:
         for command, (_, summary, example) in MANUAL.items():
             p = sub.add_parser(command, help=summary, description=f"{summary}. Example: {example}")
             p.add_argument("--seed", type=int, default=2016)
+
+
+def _formats(text: str) -> list[str]:
+    """``--formats html,pdf,docx``: a comma-separated choice among the renderer's formats."""
+    from .reports.render import SUPPORTED_FORMATS
+
+    chosen = [f.strip() for f in text.split(",") if f.strip()]
+    if not chosen or any(f not in SUPPORTED_FORMATS for f in chosen):
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(SUPPORTED_FORMATS)} (comma-separated), got {text!r}")
+    return chosen
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,7 +97,7 @@ def _call(stage: Stage, project: Project, args: argparse.Namespace) -> tuple[obj
     for option in stage.options:
         value = getattr(args, option.flag.lstrip("-").replace("-", "_"), None)
         if value is not None:
-            kwargs[option.flag.lstrip("-").replace("-", "_")] = value.split(",") if option.flag == "--formats" else value
+            kwargs[option.flag.lstrip("-").replace("-", "_")] = value  # --formats is a checked list already
     positional = [args.year] if stage.foreach else []
     return stage.run(project, *positional, **kwargs), bool(kwargs)
 

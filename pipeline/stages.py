@@ -60,7 +60,8 @@ class Stage:
         return self.name.replace("_", "-")
 
 
-FORMATS = Option("--formats", "comma-separated output formats, e.g. html,pdf (default: params.yaml report.formats)")
+FORMATS = Option("--formats", "comma-separated output formats among html, pdf (PDF/UA-1) and docx "
+                             "(default: params.yaml report.formats)")
 
 
 # --- helpers shared by the stages -------------------------------------------------------------
@@ -82,7 +83,8 @@ def _render_report(project: Project, notebook: str, final: Path, stem: str, para
         nb = nbformat.read(executed, as_version=4)
         render.set_front_matter(nb, {"subtitle": subtitle})
         nbformat.write(nb, executed)
-        render.render_notebook(executed, formats, header_text=header, use_quarto=use_quarto)
+        render.render_notebook(executed, formats, header_text=header, use_quarto=use_quarto,
+                               root=project.root, params=project.params)
     return final
 
 
@@ -334,9 +336,11 @@ def appendix_years(project: Project) -> dict[str, list[int]]:
 
 def stage_index(project: Project, out_root: Path | None = None) -> Path:
     """Write reports/index.html: every appendix and year the build is configured to produce."""
-    from .reports.report_index import write_index
+    from .reports.report_index import headline_figures, write_index
 
-    return write_index(out_root or project.reports, appendix_years(project), _formats(project, None))
+    years = appendix_years(project)
+    return write_index(out_root or project.reports, years, _formats(project, None),
+                       headline_figures(project.processed, project.raw, years))
 
 
 BILAGA1_NOTEBOOK = "bilaga1.ipynb"
@@ -411,7 +415,9 @@ STAGES: tuple[Stage, ...] = (
     Stage("index", stage_index,
           "write reports/index.html (every appendix and year)",
           "finsam stage index",
-          params=("years", "report.formats", "bilaga4.year", "enkat.years", "register.years"),
+          deps=("data/processed/published", "data/processed/bilaga4", "data/processed/enkat/${enkat.years[*]}",
+                "data/processed/models/${register.years[*]}"),  # the headline figures beside the links
+          params=("years", "report", "bilaga4.year", "enkat.years", "register.years"),
           outs=("reports/index.html",)),
 )
 

@@ -70,10 +70,10 @@ def published_project(tmp_path_factory) -> Project:
 
 @pytest.fixture(scope="session")
 def built_2022(published_project) -> Path:
-    """Bilaga 1 for 2022 executed and rendered (HTML and PDF) with the fallback renderer."""
+    """Bilaga 1 for 2022 executed and rendered (HTML, PDF and DOCX) with the fallback renderer."""
     from pipeline.stages import stage_bilaga1
 
-    return stage_bilaga1(published_project, 2022, ["html", "pdf"], use_quarto=False)
+    return stage_bilaga1(published_project, 2022, ["html", "pdf", "docx"], use_quarto=False)
 
 
 @pytest.fixture(scope="session")
@@ -117,3 +117,30 @@ def register_project(published_project) -> Project:
             save_year(clean_year(project.raw / "register", year), year, project.processed / "register" / str(year))
     stage_register_tables(project)
     return project
+
+
+_IDENTIFIER_PATTERNS = {
+    "snake_case identifier": re.compile(r"\b[a-zåäö]+(?:_[a-zåäö0-9]+)+\b", re.IGNORECASE),
+    "placeholder": re.compile(r"‹[^›]*›|<år>|<year>|\{[a-z_]+\}|\$\{[^}]*\}"),
+    "file path": re.compile(r"(?<![\w.])(?:data|pipeline|docs|notebooks|reports|tests|templates)/\S*|(?:[\w.-]+/){2,}[\w.<>-]+"
+                            r"|\b[\w-]+\.(?:ya?ml|csv|py|parquet|ipynb|md|txt|lua|typ)\b"),
+    "code name without å/ä/ö": re.compile(r"\b(?:aktivitetsersattning|pagaende|nyregistrerad|malgrupp|funktionsnedsattning|"
+                                          r"ekonomiskt_bistand|sjukersattning|kalltabeller|avstamning|berakning)\b"),
+}
+
+
+def leftover_identifiers(text: str) -> list[tuple[str, str]]:
+    """Code names, placeholders and file paths in reader-facing text: (kind, match)."""
+    text = re.sub(r"https?://\S+", " ", text)
+    return [(kind, m.group(0)) for kind, rx in _IDENTIFIER_PATTERNS.items() for m in rx.finditer(text)]
+
+
+def html_reader_text(html: str) -> str:
+    """What a reader of an HTML report sees or hears: text and alt texts, no markup, styles or data URIs."""
+    import html as html_lib
+
+    html = re.sub(r"<style.*?</style>|<script.*?</script>", " ", html, flags=re.S)
+    alts = " ".join(re.findall(r'\balt="([^"]*)"', html))
+    title = " ".join(re.findall(r"<title>(.*?)</title>", html, re.S))
+    text = re.sub(r"<[^>]+>", " ", html)
+    return norm(html_lib.unescape(" ".join([title, text, alts])))

@@ -7,7 +7,7 @@ Expected recomputed values are worked out by hand from the documents' own number
 import pytest
 
 from pipeline.sources.published import load_published
-from pipeline.core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE, Check
+from pipeline.core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE, OTHER_SOURCE, Check
 from pipeline.derive.reconcile import reconcile
 
 from .conftest import REPO
@@ -42,10 +42,12 @@ def _one(checks, year, figure, area_prefix=""):
         (2022, "Målgruppsinsatsernas andel av alla insatser", 26, 25.7231, AGREES),  # 249/968
         (2022, "Förändring insatser, sjukskrivna", -52, -16, DIFFERS),  # 72 - 88
         (2022, "Förändring insatser, unga med aktivitetsersättning", -17, -12, DIFFERS),  # 100 - 112
-        (2022, "Andel med psykiatrisk diagnos, sjukpenning (text)", 78, 79, DIFFERS),  # tabell 6: 79 %
+        # text (SUS matched with MiDAS, footnotes 35–37) against Tabell 6 (diagnosis data and SUS, footnote 46)
+        (2022, "Andel med psykiatrisk diagnos, sjukpenning (text)", 78, 79, OTHER_SOURCE),  # tabell 6: 79 %
         (2017, "Procentuell förändring pågående deltagare, aktivitetsersättning", 5, 4.9048, AGREES),  # 1818/1733
         (2017, "Procentuell förändring pågående deltagare, sjukpenning", 24, 24.1999, AGREES),  # 3454/2781
-        (2017, "Förändring insatser, unga med aktivitetsersättning", 40, 59, DIFFERS),  # 136 - 77
+        # 003 footnote 13: 2016 taken from Försäkringskassan's report for 2016, not from Tabell 5 of 002
+        (2017, "Förändring insatser, unga med aktivitetsersättning", 40, 59, OTHER_SOURCE),  # 136 - 77
         (2017, "Förändring insatser, sjukskrivna", 85, 85, AGREES),  # 141 - 56
     ],
 )
@@ -73,7 +75,7 @@ def test_table_inconsistencies_found(checks):
 
 
 def test_tabell6_totals_agree_approximately(checks):
-    for benefit, published in (("sjukpenning", 79), ("aktivitetsersattning", 86)):
+    for benefit, published in (("sjukpenning", 79), ("aktivitetsersättning", 86)):
         row = checks[(checks["area"] == "Tabell 6") & checks["figure"].str.contains(benefit)].iloc[0]
         assert row["published"] == published and row["status"] == AGREES
 
@@ -100,4 +102,30 @@ def test_disagreements_do_not_stop_the_stage(published_project):
     import pandas as pd
 
     done = pd.read_parquet(published_project.published_processed / "reconciliation.parquet")
-    assert (done["status"] == DIFFERS).sum() == 18
+    assert (done["status"] == DIFFERS).sum() == 17
+
+
+def test_footnote_figures_are_checked(checks):
+    """Footnotes 36 and 37 of 002 (chapter 4): 808 who started in 2022 with aktivitetsersättning
+    (Tabell 2: 417 + 391 = 808, agrees); the footnote on sjukpenning repeats the same 808, while
+    Tabell 4 has 2 425 who started with sjukpenning."""
+    ae = _one(checks, 2022, "Nyregistrerade med aktivitetsersättning i SUS vid samkörningen med MiDAS", "Fotnot 36")
+    sp = _one(checks, 2022, "Nyregistrerade med sjukpenning i SUS vid samkörningen med MiDAS", "Fotnot 37")
+    assert (ae["published"], ae["recomputed"], ae["status"]) == (808, 808, AGREES)
+    assert (sp["published"], sp["recomputed"], sp["status"]) == (808, 2425, DIFFERS)
+
+
+def test_a_check_built_on_a_flagged_value_says_so(checks):
+    """96 = 1 581 − 1 485, but 1 485 (Tabell 1, 2021) is not 773 + 711 = 1 484."""
+    row = _one(checks, 2022, "Förändring pågående deltagare, aktivitetsersättning", "Text")
+    assert row["status"] == AGREES
+    assert "bygger på en uppgift som själv avviker (tabell 1, 2021" in row["basis"]
+    clean = _one(checks, 2022, "Förändring pågående deltagare, sjukpenning", "Text")  # 4 478 − 3 748, both fine
+    assert "avviker" not in clean["basis"]
+
+
+def test_other_source_is_not_a_disagreement():
+    base = dict(year=2022, area="x", figure="x", unit="count", basis="", document="", section="", tolerance=0)
+    assert Check(published=40, recomputed=59, comparable=False, **base).status == OTHER_SOURCE
+    assert Check(published=40, recomputed=40, comparable=False, **base).status == AGREES
+    assert Check(published=40, recomputed=59, **base).status == DIFFERS

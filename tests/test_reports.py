@@ -74,8 +74,9 @@ def test_rebuild_gives_identical_bytes(published_project, built_2022, tmp_path):
     """Same inputs, same outputs: a second build of 2022 matches the first file by file."""
     from pipeline.stages import stage_bilaga1
 
-    again = stage_bilaga1(published_project, 2022, ["html", "pdf"], out_root=tmp_path, use_quarto=False)
-    for name in ("bilaga1_2022.html", "bilaga1_2022.pdf", "bilaga1_2022_tabeller.csv", "figurer/tabell5_2022.png"):
+    again = stage_bilaga1(published_project, 2022, ["html", "pdf", "docx"], out_root=tmp_path, use_quarto=False)
+    for name in ("bilaga1_2022.html", "bilaga1_2022.pdf", "bilaga1_2022.docx", "bilaga1_2022.ipynb",
+                 "bilaga1_2022_tabeller.csv", "figurer/tabell5_2022.png"):
         assert (again / name).read_bytes() == (built_2022 / name).read_bytes(), name
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 AGREES = "stämmer"
 DIFFERS = "avviker"
 NOT_RECOMPUTABLE = "kan inte räknas om"
+OTHER_SOURCE = "annan källa/tidpunkt"  # the two figures come from different sources or reference dates
+STATUS_ORDER = {DIFFERS: 0, OTHER_SOURCE: 1, NOT_RECOMPUTABLE: 2, AGREES: 3}
 
 UNIT_LABELS = {"count": "antal", "percent": "procent", "percentage_points": "procentenheter"}
 _EPS = 1e-9
@@ -29,6 +31,7 @@ class Check:
     basis: str  # how the figure was recomputed (Swedish)
     document: str
     section: str
+    comparable: bool = True  # False: the two figures come from different sources or reference dates
 
     @property
     def difference(self) -> float | None:
@@ -38,4 +41,6 @@ class Check:
     def status(self) -> str:
         if self.recomputed is None:
             return NOT_RECOMPUTABLE
-        return AGREES if abs(self.recomputed - self.published) <= self.tolerance + _EPS else DIFFERS
+        if abs(self.recomputed - self.published) <= self.tolerance + _EPS:
+            return AGREES
+        return DIFFERS if self.comparable else OTHER_SOURCE

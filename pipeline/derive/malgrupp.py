@@ -29,6 +29,7 @@ from ..core.fmt import round_half_up
 from ..core.io import Column, Schema, read_csv_checked, write_csv_atomic, write_parquet_atomic, write_text_atomic
 from ..sources.published import SOURCES, TEXT_FIGURES
 from ..core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE, Check
+from ..core.checks import STATUS_ORDER as _STATUS_ORDER
 
 DOCUMENT = "000_c59416c08b1b6909.txt"
 SECTION = "Bilaga 4"
@@ -165,6 +166,7 @@ class GroupSpec:
     share_figure: str | None  # text figure with the share the text says it used
     table_base: Callable[[SourceTables], float | None]
     table_basis: str  # how the base is recomputed from the source tables (Swedish)
+    same_source: bool = True  # False: the text's base is from another source or date than the table
 
 
 GROUPS: dict[str, GroupSpec] = {
@@ -191,7 +193,7 @@ GROUPS: dict[str, GroupSpec] = {
         lambda t: _sum(*(t.value("sjukfall", r, c) for r in ("sjukpenning", "rehabiliteringspenning")
                          for c in SICK_LEAVE_COLUMNS)),
         "sjukfallstabellerna: alla pågående sjukfall med sjukpenning eller rehabiliteringspenning 31 december "
-        "2015 (texten använder 194 200 sjukskrivna i mars 2016 från en annan källa)",
+        "2015 (texten använder 194 200 sjukskrivna i mars 2016 från en annan källa)", same_source=False,
     ),
     "sjukersattning_deltid": GroupSpec(
         "Sjukersättning på deltid", "Sjukersättning på deltid", "b4_se_deltid", "b4_se_behov", "b4_se_behov_pct",
@@ -475,23 +477,39 @@ def _table_checks(t: SourceTables, year: int) -> list[Check]:
 
 
 def _text_check(figures: Figures, figure_id: str, figure: str, recomputed: float | None, basis: str,
-                area: str = "Text", slack: float = 0.5, year: int | None = None) -> Check:
+                area: str = "Text", slack: float = 0.5, year: int | None = None, comparable: bool = True) -> Check:
     row = figures.row(figure_id)
     published = float(row["value"])
     unit = str(row["unit"])
     tolerance = rounding_tolerance(published) if unit == "count" else _pct_tolerance(published, slack)
     return Check(year=year or int(row["year"]), area=area, figure=figure, published=published,
                  recomputed=None if recomputed is None else float(recomputed), unit=unit, tolerance=tolerance,
-                 basis=basis, document=DOCUMENT, section=str(row["section"]))
+                 basis=basis, document=DOCUMENT, section=str(row["section"]), comparable=comparable)
+
+
+def _product_tolerance(count: float, base: float | None, base_tolerance: float, share_pct: float | None,
+                       slack: float) -> float:
+    """How far count = base × share may miss when all three were rounded as printed.
+
+    The printed count agrees when it rounds to base × share at its own precision, or when
+    count / base rounds to the printed share at the share's precision (half a unit of its last
+    digit, times the base): whichever of the two was rounded. A rounded base adds its rounding
+    times the share. "208 000 = 80 % of 258 827" agrees: 208 000 / 258 827 = 80,4 % → 80 %.
+    """
+    if base is None or share_pct is None:
+        return rounding_tolerance(count)
+    return (max(rounding_tolerance(count), _pct_tolerance(share_pct, slack) * abs(base) / 100.0)
+            + base_tolerance * share_pct / 100.0)
 
 
 def _summary_check(year: int, figure: str, published: float, recomputed: float | None, basis: str,
-                   unit: str = "count", tolerance: float | None = None) -> Check:
+                   unit: str = "count", tolerance: float | None = None, comparable: bool = True) -> Check:
     if tolerance is None:
         tolerance = rounding_tolerance(published) if unit == "count" else 0.0
     return Check(year=year, area="Sammanställning", figure=figure, published=float(published),
                  recomputed=None if recomputed is None else float(recomputed), unit=unit, tolerance=tolerance,
-                 basis=basis, document=DOCUMENT, section="Bilaga 4, Sammanfattning och reflektioner")
+                 basis=basis, document=DOCUMENT, section="Bilaga 4, Sammanfattning och reflektioner",
+                 comparable=comparable)
 
 
 def _product(base: float | None, share_pct: float | None) -> float | None:
@@ -524,17 +542,24 @@ def checks(published: Published, slack: float = 0.5) -> list[Check]:
                                       text_share, f"texten: {fig.row(spec.share_figure)['section']}",
                                       unit="percent", tolerance=0.0))
         out.append(_text_check(fig, spec.base_figure, f"{spec.label}: underlaget i texten = källtabellen",
-                               table_base, spec.table_basis, area="Text mot tabell"))
+                               table_base, spec.table_basis, area="Text mot tabell", comparable=spec.same_source))
+        text_base_tolerance = rounding_tolerance(text_base) if text_base is not None else 0.0
         out.append(_summary_check(year, f"{name}: antal = andelen i etiketten × underlaget i texten", count,
                                   _product(text_base, label_share),
-                                  f"{label_share:g} % av {text_base:,.0f}".replace(",", " ")))
+                                  f"{label_share:g} % av {text_base:,.0f}".replace(",", " "),
+                                  tolerance=_product_tolerance(count, text_base, text_base_tolerance, label_share,
+                                                               slack)))
         used_share = text_share if text_share is not None else label_share
         if used_share != label_share:
             out.append(_summary_check(year, f"{name}: antal = andelen i texten × underlaget i texten", count,
                                       _product(text_base, used_share),
-                                      f"{used_share:g} % av {text_base:,.0f}".replace(",", " ")))
+                                      f"{used_share:g} % av {text_base:,.0f}".replace(",", " "),
+                                      tolerance=_product_tolerance(count, text_base, text_base_tolerance, used_share,
+                                                                   slack)))
         out.append(_summary_check(year, f"{name}: antal = använd andel × källtabellens underlag", count,
-                                  _product(table_base, used_share), f"{used_share:g} % av {spec.table_basis}"))
+                                  _product(table_base, used_share), f"{used_share:g} % av {spec.table_basis}",
+                                  tolerance=_product_tolerance(count, table_base, 0.0, used_share, slack),
+                                  comparable=spec.same_source))
         if spec.need_figure:
             out.append(_summary_check(year, f"{name}: antal = antalet i texten", count, fig.value(spec.need_figure),
                                       f"texten: {fig.row(spec.need_figure)['section']}"))
@@ -555,7 +580,8 @@ def checks(published: Published, slack: float = 0.5) -> list[Check]:
                            "9,9 miljoner invånare × 74 % i arbetsför ålder"))
     out.append(_text_check(fig, "b4_handbok_antal", "Handbokens målgrupp (5 %) i antal personer",
                            _product(population, fig.value("b4_handbok_pct")),
-                           "5 % av 7 300 000; handboken avsåg en tidigare och mindre befolkning (vanligen 20–64 år)"))
+                           "5 % av 7 300 000; handboken avsåg en tidigare och mindre befolkning (vanligen 20–64 år)",
+                           comparable=False))
     # Other sums in the running text.
     out.append(_text_check(fig, "b4_af_totalt", "Öppet arbetslösa + sökande i program (text)",
                            _sum(fig.value("b4_af_program"), fig.value("b4_af_oppet")), "181 800 + 190 400"))
@@ -581,7 +607,7 @@ def reconcile(published: Published, slack: float = 0.5) -> pd.DataFrame:
     return pd.DataFrame(rows).astype({"recomputed": "Float64", "difference": "Float64"})
 
 
-STATUS_ORDER = {DIFFERS: 0, NOT_RECOMPUTABLE: 1, AGREES: 2}
+STATUS_ORDER = _STATUS_ORDER
 
 
 # --------------------------------------------------------------------------- stage output

@@ -5,8 +5,16 @@ a change between years, a share of a population) and compares it with the publis
 value. A disagreement is a finding for the report, never a build failure.
 
 Tolerances: a count must match exactly; a published percentage was rounded, so it agrees
-when the recomputed value lies within half a unit of its last digit (``rounding_slack``).
-Checks built on rounded inputs say so and allow for the inputs' rounding too.
+when the recomputed value rounds to it at the published precision (within half a unit of its
+last digit, ``rounding_slack``). Checks built on rounded inputs say so and allow for the
+inputs' rounding too.
+
+A comparison between figures from different sources or reference dates (a footnote says the
+earlier year comes from another report, a base is from another month) is not a
+disagreement: it is reported as ``annan källa/tidpunkt`` when the figures differ. A check
+whose recomputation uses a published value that is itself flagged says so in its basis.
+Footnotes with figures are transcribed in text_figures.csv (section "… fotnot N") and checked
+like the running text.
 """
 
 from __future__ import annotations
@@ -16,8 +24,9 @@ from typing import Callable
 
 import pandas as pd
 
+from ..core.checks import DIFFERS, Check
+from ..core.vocabulary import BENEFIT_LABELS
 from ..sources.published import DOCUMENTS, PARTICIPANT_TABLES, PublishedData
-from ..core.checks import Check
 
 RECONCILIATION_FILE = "reconciliation.parquet"  # written by the published stage, read by Bilaga 1
 _SEX_WORD = {"kvinna": "kvinnor", "man": "män"}
@@ -97,7 +106,7 @@ def table_checks(data: PublishedData, slack: float = 0.5) -> list[Check]:
             Check(
                 year=max(years),
                 area="Tabell 6",
-                figure=f"Andel med psykiatrisk diagnos, {benefit}, totalt {min(years)}–{max(years)}",
+                figure=f"Andel med psykiatrisk diagnos, {BENEFIT_LABELS[benefit].lower()}, totalt {min(years)}–{max(years)}",
                 published=float(published_total),
                 recomputed=recomputed,
                 unit="percent",
@@ -217,6 +226,12 @@ def _text_rules() -> list[tuple[str, int, _Recompute | None, str, float | None]]
         ("insatser_sp_forandring", 2017, lambda d: _diff(ins(d, 2017, sp), ins(d, 2016, sp)),
          "tabell 5 (002): 2017 − 2016", None),
         ("insatser_totalt_forandring_pct", 2017, None, "antalet insatser 2016 redovisas inte i dokumenten", None),
+        # 002, footnotes 36 and 37 (chapter 4): the participants who started in 2022, as in SUS
+        # when it was matched with MiDAS.
+        ("ae_nyreg_midas_sus", 2022, lambda d: t(d, 2, 2022), "tabell 2, total 2022", None),
+        ("sp_nyreg_midas_sus", 2022, lambda d: t(d, 4, 2022),
+         "tabell 4, total 2022; fotnoten om sjukpenning upprepar ordalydelse och siffror ur fotnoten om "
+         "aktivitetsersättning", None),
     ]
 
 
@@ -259,10 +274,69 @@ _FIGURE_LABELS_SV = {
     "sp_pagaende_kvinnor_pct": "Andel kvinnor, deltagare med sjukpenning",
     "sp_pagaende_man_pct": "Andel män, deltagare med sjukpenning",
     "insatser_individinriktade_pct": "Andel individinriktade insatser",
+    "ae_nyreg_midas_sus": "Nyregistrerade med aktivitetsersättning i SUS vid samkörningen med MiDAS",
+    "sp_nyreg_midas_sus": "Nyregistrerade med sjukpenning i SUS vid samkörningen med MiDAS",
 }
 
 
-def text_checks(data: PublishedData, slack: float = 0.5) -> list[Check]:
+# Short names of the documents, for the reader (the sources section gives the full titles).
+DOCUMENT_SHORT = {"000": "förstudien 2016", "002": "återrapporten för 2022", "003": "återrapporten för 2017"}
+
+# Comparisons that a footnote or the text shows to be between different sources or reference
+# dates: (figure_id, year) → why (Swedish, shown in the basis).
+_OTHER_SOURCE = {
+    ("insatser_ae_forandring", 2017): "jämförelseåret 2016 är enligt fotnot 13 hämtat ur Försäkringskassans "
+                                      "redovisning för 2016, inte ur tabell 5",
+    ("insatser_sp_forandring", 2017): "jämförelseåret 2016 är enligt fotnot 13 hämtat ur Försäkringskassans "
+                                      "redovisning för 2016, inte ur tabell 5",
+    ("ae_psykiatrisk_diagnos_pct", 2022): "texten bygger på samkörningen av SUS och MiDAS (fotnot 35–37), "
+                                          "tabell 6 på diagnosdata och SUS (fotnot 46)",
+    ("sp_psykiatrisk_diagnos_pct", 2022): "texten bygger på samkörningen av SUS och MiDAS (fotnot 35–37), "
+                                          "tabell 6 på diagnosdata och SUS (fotnot 46)",
+}
+
+
+class _Recorder:
+    """PublishedData that remembers which table cells a recomputation read."""
+
+    def __init__(self, data: PublishedData):
+        self._data = data
+        self.read: set[tuple] = set()
+
+    def participant_count(self, table: int, year: int, sex: str = "total"):
+        self.read.add(("participants", table, year))
+        return self._data.participant_count(table, year, sex)
+
+    def insatser_count(self, year: int, group: str):
+        self.read.add(("insatser", 5, year))
+        return self._data.insatser_count(year, group)
+
+    def diagnosis_pct(self, period, benefit: str):
+        self.read.add(("diagnosis", 6, period))
+        return self._data.diagnosis_pct(period, benefit)
+
+    def __getattr__(self, name):
+        return getattr(self._data, name)
+
+
+def flagged_cells(table_rows: list[Check]) -> dict[tuple, str]:
+    """Table rows whose own check differs: (kind, table, year) → Swedish description."""
+    out = {}
+    for c in table_rows:
+        if c.status != DIFFERS or not c.figure.startswith("Total"):
+            continue
+        table = int(c.area.split()[1])
+        out[("participants", table, c.year)] = f"tabell {table}, {c.year}, där totalen inte är kvinnor + män"
+    return out
+
+
+def _area(row: pd.Series) -> str:
+    section = str(row["section"])
+    where = f"fotnot {section.split('fotnot')[1].strip(' )')}" if "fotnot" in section else f"text {section.split()[0]}"
+    return f"{where[0].upper()}{where[1:]} ({DOCUMENT_SHORT[str(row['document'])]})"
+
+
+def text_checks(data: PublishedData, slack: float = 0.5, flagged: dict[tuple, str] | None = None) -> list[Check]:
     checks = []
     for figure_id, year, recompute, basis, tolerance in _text_rules():
         row = data.figure_row(figure_id, year)
@@ -270,11 +344,20 @@ def text_checks(data: PublishedData, slack: float = 0.5) -> list[Check]:
         unit = str(row["unit"])
         if tolerance is None:
             tolerance = 0.0 if unit == "count" else slack * 10 ** (-_decimals(published))
-        recomputed = None if recompute is None else recompute(data)
+        recorder = _Recorder(data)
+        recomputed = None if recompute is None else recompute(recorder)
+        other = _OTHER_SOURCE.get((figure_id, year))
+        if other:
+            basis += f"; {other}"
+        doubtful = sorted({flagged[k] for k in recorder.read if flagged and k in flagged})
+        if doubtful:
+            basis += "; bygger på en uppgift som själv avviker (" + "; ".join(doubtful) + ")"
+        for code, short in DOCUMENT_SHORT.items():
+            basis = basis.replace(f"({code})", f"({short})")
         checks.append(
             Check(
                 year=year,
-                area=f"Text {str(row['section']).split()[0]} ({row['document']})",
+                area=_area(row),
                 figure=_FIGURE_LABELS_SV[figure_id],
                 published=published,
                 recomputed=None if recomputed is None else float(recomputed),
@@ -283,6 +366,7 @@ def text_checks(data: PublishedData, slack: float = 0.5) -> list[Check]:
                 basis=basis,
                 document=DOCUMENTS[str(row["document"])],
                 section=str(row["section"]),
+                comparable=other is None,
             )
         )
     return checks
@@ -291,7 +375,8 @@ def text_checks(data: PublishedData, slack: float = 0.5) -> list[Check]:
 def reconcile(data: PublishedData, slack: float = 0.5) -> pd.DataFrame:
     """All checks as a tidy table, one row per recomputed figure."""
     rows = []
-    for check in table_checks(data, slack) + text_checks(data, slack):
+    tables = table_checks(data, slack)
+    for check in tables + text_checks(data, slack, flagged_cells(tables)):
         record = asdict(check)
         record["difference"] = check.difference
         record["status"] = check.status

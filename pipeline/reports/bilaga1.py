@@ -25,6 +25,7 @@ from ..sources.published import (
     PublishedData,
     load_processed,
 )
+from ..core.checks import DIFFERS
 from ..derive.reconcile import RECONCILIATION_FILE
 from .reconciliation import reconciliation_markdown
 from .tables import markdown_table, synthetic_banner
@@ -210,6 +211,14 @@ class Bilaga1:
         return pd.DataFrame(rows, columns=header)
 
     # ------------------------------------------------------------------ sentences
+    def flagged_totals(self, table: int, years: tuple[int, ...]) -> list[int]:
+        """Years among ``years`` whose published total in ``table`` the reconciliation flags."""
+        if self.from_microdata:
+            return []
+        r = self.reconciliation
+        hit = r[(r["area"] == f"Tabell {table}") & r["figure"].str.startswith("Total") & (r["status"] == DIFFERS)]
+        return [y for y in years if y in set(hit["year"].astype(int))]
+
     def participant_sentences(self, table: int) -> list[str]:
         """Sentences from the numbers as shown: a hidden count is never used, nor compared."""
         benefit, status = PARTICIPANT_TABLES[table]
@@ -244,11 +253,19 @@ class Bilaga1:
                 f"Jämfört med {y - 1} är det {fmt.change_words(change, 'individ', 'individer')} "
                 f"({fmt.percent(100 * change / previous, 1, sign=True)})."
             )
+            flagged = self.flagged_totals(table, (y - 1, y))
+            if flagged:
+                sentences.append(
+                    f"Förändringen bygger på källans total för {' och '.join(map(str, flagged))}, som inte är summan "
+                    f"av kvinnor och män (se Avstämning mot publicerade uppgifter)."
+                )
             if None not in series.values():  # a record is only claimed against years that are all shown
                 if total == max(series.values()) and len(series) > 2:
                     sentences.append(f"Det är det högsta antalet sedan {self.first_year}.")
                 elif total == min(series.values()) and len(series) > 2:
                     sentences.append(f"Det är det lägsta antalet sedan {self.first_year}.")
+        else:
+            sentences.append(f"{y} är det första året i serien, så någon jämförelse med året före finns inte.")
         population = self.data.figure(_POPULATION_FIGURE[benefit], y)
         if status == "pagaende" and population and total is not None:
             sentences.append(
@@ -405,7 +422,7 @@ class Bilaga1:
             compare = ("" if self.area else "Avsnittet *Jämförelse med publicerade tabeller* visar var siffrorna "
                        "skiljer sig från de publicerade, och ")
             return ("Siffrorna är **räknade från registermikrodata** (SUS-registreringar och förmånsregistret) efter "
-                    "rensning, med röjandekontroll: antal under gränsen i params.yaml och de celler som skulle avslöja "
+                    "rensning, med röjandekontroll: antal under den fastställda gränsen och de celler som skulle avslöja "
                     f"dem visas som \"..\". {compare}{'*D' if compare else 'Avsnittet *D'}atakvalitet* visar hur många "
                     "rader som lästes, behölls och sattes i karantän.\n" + self.method_markdown())
         return ("Siffrorna är **publicerade uppgifter** ur Arbetsförmedlingens och Försäkringskassans återrapporteringar "
@@ -481,9 +498,12 @@ class Bilaga1:
         return reconciliation_markdown(
             self.reconciliation_rows(), scope=f"För {self.year}", caption_suffix=str(self.year),
             explain=(
-                "En publicerad andel räknas som samma som den omräknade om skillnaden är högst en halv enhet i den "
-                "sista publicerade siffran (källan har avrundat). Antal ska stämma exakt. Avvikelser är iakttagelser "
-                "om källorna; de publicerade värdena visas oförändrade i tabellerna ovan."
+                "En publicerad andel stämmer om den omräknade andelen avrundas till samma värde med lika många "
+                "decimaler som källan har (källan har avrundat). Antal ska stämma exakt. Där texten och tabellen "
+                "enligt källans fotnoter bygger på olika källor eller tidpunkter redovisas skillnaden som *annan "
+                "källa/tidpunkt*, inte som en avvikelse. En omräkning som bygger på en uppgift som själv avviker "
+                "säger det i kolumnen Beräkning. Avvikelser är iakttagelser om källorna; de publicerade värdena "
+                "visas oförändrade i tabellerna ovan."
             ),
         )
 
@@ -492,8 +512,5 @@ class Bilaga1:
         lines = []
         own = {DOCUMENTS["002"], DOCUMENTS["003"]}  # the sources list also holds Bilaga 4's (document 000)
         for row in self.data.sources[self.data.sources["document"].isin(own)].itertuples():
-            lines.append(
-                f"- **{row.table}** – {row.document_title}. {row.section}, s. {row.page} "
-                f"(källfil `{row.document}`, transkriberad i `data/raw/published/{row.file}`). {row.note or ''}".rstrip()
-            )
+            lines.append(f"- **{row.table}** – {row.document_title}. {row.section}, s. {row.page}. {row.note or ''}".rstrip())
         return "\n".join(lines) + "\n"

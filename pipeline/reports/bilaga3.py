@@ -100,6 +100,18 @@ class Bilaga3:
         sub = dist[(dist["group"] == group) & dist["label"].isin(labels)]
         return float(sub["pct"].sum())
 
+    @staticmethod
+    def rounding_differs(dist: pd.DataFrame, groups: list[str], combined: list[tuple[str, ...]]) -> bool:
+        """Whether a combined share, rounded, differs from the sum of the table's rounded cells."""
+        for group in groups:
+            sub = dist[dist["group"] == group].set_index("label")["pct"]
+            for labels in combined:
+                whole = int(fmt.round_half_up(float(sub[list(labels)].sum())))
+                cells = sum(int(fmt.round_half_up(float(sub[label]))) for label in labels)
+                if whole != cells:
+                    return True
+        return False
+
     def scale_section(self, q: Question) -> str:
         scale = self.survey.scales[q.scale]
         dist = scale_distribution(self.survey, self.data, q.id)
@@ -127,10 +139,14 @@ class Bilaga3:
             row.update({label: fmt.percent(sub.loc[label, "pct"]) for label in labels})
             row["Antal svar"] = fmt.number(int(sub["n"].iloc[0]))
             rows.append(row)
+        rounding = ""
+        if self.rounding_differs(dist, self.groups, [tuple(pos), tuple(neg)]):
+            rounding = (" De sammanslagna andelarna i texten är räknade före avrundning och kan därför skilja sig en "
+                        "procentenhet från summan av tabellens avrundade andelar.")
         table = markdown_table(pd.DataFrame(rows), caption=f"{q.title}, andel per svarsalternativ, {self.year}",
                                label=f"tbl-{q.id.replace('_', '-')}",
                                note=f"Frågan: {q.header} Andelar av dem som besvarat frågan"
-                                    f"{' (Vet ej inräknat)' if dk else ''}.")
+                                    f"{' (Vet ej inräknat)' if dk else ''}.{rounding}")
         lead = f"Av de {fmt.number(n_all)} som besvarade frågan svarade {summary(ALL)}."
         return "\n".join([lead, "", figure, table, self.test_sentence(q)])
 
@@ -181,7 +197,9 @@ class Bilaga3:
                 hit = counts[(counts["group"] == group) & (counts["option"] == option)].iloc[0]
                 row[group] = f"{fmt.number(hit['count'])} ({fmt.percent(hit['pct'])})" if hit["n"] else fmt.NOTHING
             rows.append(row)
-        asked = f" Frågan ställdes till {', '.join(a.lower() for a in q.asked)}." if q.asked else ""
+        asked_to = [a.lower() for a in q.asked]
+        asked = (f" Frågan ställdes till {' och '.join([', '.join(asked_to[:-1]), asked_to[-1]] if len(asked_to) > 1 else asked_to)}."
+                 if q.asked else "")
         return markdown_table(pd.DataFrame(rows), caption=f"{q.title}, antal (andel), {self.year}",
                               label=f"tbl-{q.id.replace('_', '-')}", note=f"Frågan: {q.header}{asked}")
 
@@ -227,5 +245,5 @@ class Bilaga3:
         log = self.data.log
         table = pd.DataFrame({"Steg": log["step"], "Antal": [fmt.number(v) for v in log["count"]]})
         return markdown_table(table, caption=f"Rensning av enkätexporten, {self.year}", label="tbl-rensning",
-                              note="Varje svarsetikett har kontrollerats mot frågeformuläret (fragor.yaml); en okänd "
-                                   "etikett stoppar rensningen med rad och fråga.")
+                              note="Varje svarsetikett har kontrollerats mot frågeformuläret; en okänd etikett "
+                                   "stoppar rensningen med rad och fråga.")

@@ -31,7 +31,7 @@ from ..derive.malgrupp import (
     assumptions_from_json,
     extremes,
 )
-from ..core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE
+from ..core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE, OTHER_SOURCE
 from .reconciliation import reconciliation_markdown
 from .tables import markdown_table
 
@@ -120,24 +120,25 @@ class Bilaga4:
         groups = self._group_rows()
         biggest = groups.sort_values("estimate", ascending=False).iloc[0]
         sentences = [
-            f"Med antagandena i params.yaml behöver {fmt.number(self.total)} personer samordnad rehabilitering "
-            f"({a.area.lower() if a.area == 'Hela riket' else a.area}, {a.year}). Det är "
+            f"Med bilagans antaganden uppskattas att {fmt.number(self.total)} personer kan behöva samordnad "
+            f"rehabilitering ({a.area.lower() if a.area == 'Hela riket' else a.area}, {a.year}). Det motsvarar "
             f"{fmt.percent(self.pct_of_population, 1)} av {a.population_label}, {fmt.number(a.population)} personer.",
-            f"Den största gruppen är {biggest['label'].lower() if biggest['group'] != 'neet' else biggest['label']} "
-            f"med {fmt.number(biggest['estimate'])} personer, {fmt.percent(biggest['pct_of_target_group'])} av summan.",
+            f"Den största gruppen är {biggest['label'].lower() if biggest['group'] != 'neet' else biggest['label']}, "
+            f"med uppskattningsvis {fmt.number(biggest['estimate'])} personer "
+            f"({fmt.percent(biggest['pct_of_target_group'])} av summan).",
         ]
         differing = self.differing_rows()
         published_total = self.published.summary_count("totalt")
         if differing.empty:
             sentences.append(
-                "Resultatet är detsamma som i förstudiens sammanställning, rad för rad och totalt "
+                "Uppskattningen är densamma som i förstudiens sammanställning, rad för rad och totalt "
                 f"({fmt.number(published_total)})."
             )
         else:
             names = ", ".join(str(r).lower() for r in differing.loc[differing["group"] != "totalt", "label"])
             sentences.append(
-                f"Resultatet skiljer sig från förstudiens sammanställning ({fmt.number(published_total)}) "
-                f"eftersom antagandena är ändrade för: {names}."
+                f"Uppskattningen skiljer sig från förstudiens sammanställning ({fmt.number(published_total)}) "
+                f"eftersom antagandena är ändrade för {names}."
             )
         return sentences + self.sensitivity_sentences()[:1] + self.benchmark_sentences()[:1]
 
@@ -149,8 +150,8 @@ class Bilaga4:
         return [
             f"Störst betydelse har antagandet för {widest['short'].lower() if widest['group'] != 'neet' else 'NEET'}: "
             f"med en andel mellan {fmt.number(widest['low_pct'])} och {fmt.percent(widest['high_pct'])} blir summan "
-            f"{fmt.number(widest['total_low'])}–{fmt.number(widest['total_high'])} personer, de andra andelarna "
-            f"oförändrade.",
+            f"{fmt.number(widest['total_low'])}–{fmt.number(widest['total_high'])} personer när de andra andelarna "
+            f"behålls.",
             f"Med alla andelar på sina lägsta värden blir summan {fmt.number(low)} ({fmt.percent(100 * low / pop, 1)}), "
             f"med alla på sina högsta {fmt.number(high)} ({fmt.percent(100 * high / pop, 1)}).",
         ]
@@ -159,22 +160,27 @@ class Bilaga4:
         if not self.assumptions.benchmarks_pct:
             return []
         low, high = extremes(self.assumptions)
-        parts = []
-        for pct, people in self.benchmarks():
+        sentences = []
+        for i, (pct, people) in enumerate(self.benchmarks()):
+            subject = f"Uppskattningen {fmt.number(self.total)}" if i == 0 else "Den"
             mark = f"riktmärket {fmt.percent(pct)} ({fmt.number(people)} personer)"
             if self.total >= people:
-                span = ("även med alla andelar på de lägsta värdena" if low >= people else
-                        f"men under det med alla andelar på de lägsta värdena ({fmt.number(low)})")
-                parts.append(f"{'över' if self.total > people else 'precis vid'} {mark}, {span}")
+                where = "över" if self.total > people else "precis vid"
+                tail = ("; det gäller även med alla andelar på sina lägsta värden" if low >= people else
+                        f"; med alla andelar på sina lägsta värden ({fmt.number(low)}) hamnar den under")
             else:
-                span = ("även med alla andelar på de högsta värdena" if high < people else
-                        f"men över det med alla andelar på de högsta värdena ({fmt.number(high)})")
-                parts.append(f"under {mark}, {span}")
-        return [f"Resultatet {fmt.number(self.total)} ligger " + "; ".join(parts) + "."]
+                where = "under"
+                tail = (", även med alla andelar på sina högsta värden" if high < people else
+                        f"; med alla andelar på sina högsta värden ({fmt.number(high)}) hamnar den över")
+            sentences.append(f"{subject} ligger {where} {mark}{tail}.")
+        return [" ".join(sentences)]
 
     def reconciliation_sentences(self) -> list[str]:
         counts = self.reconciliation["status"].value_counts()
-        out = [f"Avstämningen av förstudiens egna uppgifter hittar {fmt.number(counts.get(DIFFERS, 0))} avvikelser."]
+        other = counts.get(OTHER_SOURCE, 0)
+        out = [f"Avstämningen av förstudiens egna uppgifter hittar {fmt.number(counts.get(DIFFERS, 0))} avvikelser"
+               + (f" och {fmt.number(other)} skillnader mellan uppgifter från olika källor eller tidpunkter."
+                  if other else ".")]
         for short, label_share, text_share in self.label_mismatches():
             out.append(
                 f"För {short.lower()} anger sammanställningens etikett {fmt.percent(label_share)}, men texten och "
@@ -202,8 +208,9 @@ class Bilaga4:
         a = self.assumptions
         roundings = ", ".join(f"{g.short.lower() if g.group != 'neet' else 'NEET'} till {fmt.number(g.round_to)}"
                               for g in a.groups if g.round_to > 1)
-        note = (f"Underlag och andel ur params.yaml (bilaga4). Beräknat antal = underlag × andel, avrundat som i "
-                f"förstudien ({roundings})." if roundings else "Underlag och andel ur params.yaml (bilaga4).")
+        note = (f"Underlag och andel enligt bilagans antaganden (projektets parameterfil). Beräknat antal = "
+                f"underlag × andel, avrundat som i förstudien ({roundings})." if roundings else
+                "Underlag och andel enligt bilagans antaganden (projektets parameterfil).")
         note += " Förstudien = sammanställningens antal."
         lead = " ".join([
             f"Summan {fmt.number(self.total)} motsvarar {fmt.percent(self.pct_of_population, 1)} av "
@@ -268,7 +275,7 @@ class Bilaga4:
     def ranges_markdown(self) -> str:
         lines = []
         for a in self.assumptions.groups:
-            note = a.range_note or "Ingen motivering angiven i params.yaml."
+            note = a.range_note or "Ingen motivering angiven i parameterfilen."
             lines.append(f"- **{a.short}** {fmt.number(a.low_pct)}–{fmt.percent(a.high_pct)}: {note}")
         return "\n".join(lines) + "\n"
 
@@ -303,8 +310,6 @@ class Bilaga4:
         frame, reconstructed = self._sex_table(table, first or "Uppgift", order, 1 if table == "1" else 0,
                                                indent=table in ("3", "4", "5"))
         notes = []
-        if table == "1":
-            notes.append("1000-tal.")
         if reconstructed:
             notes.append("(r) = rekonstruerad: kolumnen Båda könen saknas för åldersgrupperna i källtexten; "
                          "kvinnor och män summerar exakt till raden 18–64, så båda könen = kvinnor + män.")
@@ -351,7 +356,7 @@ class Bilaga4:
         after = markdown_table(
             pd.DataFrame(per_table), caption="Kontroller inuti källtabellerna (summor och kön)",
             label="tbl-avstamning-kalltabeller", align="lrrrr",
-            note=f"Varje kontroll finns i {RECONCILIATION_CSV.format(year=self.year)} bredvid rapporten.",
+            note="Varje kontroll finns i CSV-filen med avstämningen, bredvid rapporten.",
         )
         return reconciliation_markdown(
             rows, scope="I förstudiens bilaga 4", caption_suffix="bilaga 4",
@@ -370,8 +375,5 @@ class Bilaga4:
     def sources_markdown(self) -> str:
         lines = []
         for row in self.published.sources.itertuples():
-            lines.append(
-                f"- **{row.table}** – {row.document_title}. {row.section} (källfil `{row.document}`, transkriberad i "
-                f"`data/raw/published/{row.file}`). {row.note or ''}".rstrip()
-            )
+            lines.append(f"- **{row.table}** – {row.document_title}. {row.section}. {row.note or ''}".rstrip())
         return "\n".join(lines) + "\n"

@@ -22,7 +22,7 @@ from ..core import fmt  # noqa: E402
 
 PALETTE = sns.color_palette("colorblind")
 FIGSIZE = (7.0, 3.4)
-DPI = 150
+DPI = 300  # sharp when zoomed or printed
 
 
 def _swedish_axis(ax, percent: bool = False) -> None:

@@ -130,7 +130,7 @@ class Modellbilaga:
                 + (" " + HIDDEN_NOTE if c["suppressed"].any() else ""))
         note = ("Standardiserad skillnad: skillnaden mellan andelarna delad med den sammanvägda standardavvikelsen; "
                 "över 0,1 i absolut värde brukar räknas som en tydlig skillnad. \"..\" = dolt av sekretesskäl "
-                "(färre än gränsen i params.yaml, eller en cell som skulle avslöja en sådan).")
+                "(färre individer än den fastställda gränsen, eller en cell som skulle avslöja en sådan).")
         return "\n".join([lead, "", markdown_table(pd.DataFrame(rows), caption=f"Deltagare och alla med "
                           f"{_PHRASE[benefit]} efter kön, ålder, diagnos och tid med ersättningen, {self.year}",
                           label=f"tbl-sammansattning-{benefit}", align="llrrrrr", note=note)])
@@ -156,7 +156,7 @@ class Modellbilaga:
             charts.forest(shown, path, "Oddskvot för att delta (logaritmisk skala)")
             strongest = shown.iloc[shown["estimate"].apply(lambda v: abs(math.log(v))).argmax()]
             alt = (f"Forest plot: oddskvoter för att delta bland alla med {_PHRASE[benefit]} {self.year}, med 95 % "
-                   f"konfidensintervall. Störst: {strongest['label'].lower()} {fmt.number(strongest['estimate'], 2)}. "
+                   f"konfidensintervall. Störst: {strongest['label']}, {fmt.number(strongest['estimate'], 2)}. "
                    f"Samma siffror finns i tabellen under diagrammet.")
             parts.append(charts.figure_markdown(path, self.out_dir, f"Oddskvoter för att delta, {_PHRASE[benefit]}, "
                                                 f"{self.year}", alt, f"fig-forest-{benefit}"))
@@ -181,14 +181,15 @@ class Modellbilaga:
         label = TERM_LABELS.get(r.term, r.term)
         subject, _, reference = label.partition(" (mot ")
         reference = reference.rstrip(")")
+        ci = f"95 % KI {_ci(r.ci_low, r.ci_high)}"
         if r.ci_low > 1:
-            verdict = f"{fmt.number(r.estimate, 2)} gånger så höga odds att delta"
+            verdict = f"{fmt.number(r.estimate, 2)} gånger så höga skattade odds att delta ({ci})"
         elif r.ci_high < 1:
-            verdict = f"lägre odds att delta (oddskvot {fmt.number(r.estimate, 2)})"
+            verdict = f"lägre skattade odds att delta, oddskvot {fmt.number(r.estimate, 2)} ({ci})"
         else:
-            return (f"För {subject.lower()} jämfört med {reference} går det inte att säga att oddsen skiljer sig "
-                    f"(oddskvot {fmt.number(r.estimate, 2)}, 95 % KI {_ci(r.ci_low, r.ci_high)}).")
-        return f"{subject} hade {verdict} än {reference} (95 % KI {_ci(r.ci_low, r.ci_high)})."
+            verdict = (f"ingen statistiskt säkerställd skillnad i odds att delta (oddskvot "
+                       f"{fmt.number(r.estimate, 2)}, {ci})")
+        return f"{subject} jämfört med {reference}: {verdict}."
 
     # ------------------------------------------------------------------ trend
     def trend_markdown(self) -> str:
@@ -204,9 +205,9 @@ class Modellbilaga:
                          "Metod": r.method})
             significant = r.ci_low > 1 or r.ci_high < 1
             direction = "ökade" if change > 0 else "minskade"
-            sentences.append(f"{label} {direction} med i genomsnitt {fmt.percent(abs(change), 1)} per år "
-                             f"{fmt.year_span(r.first_year, r.last_year)}" +
-                             ("." if significant else ", men förändringen är inte statistiskt säkerställd."))
+            sentences.append(f"{label} {direction} enligt den skattade trenden med i genomsnitt "
+                             f"{fmt.percent(abs(change), 1)} per år {fmt.year_span(r.first_year, r.last_year)}" +
+                             ("." if significant else "; förändringen är inte statistiskt säkerställd."))
         note = ("Poisson-regression av antalet per år på år; kvoten är den skattade förändringen per år (1 = "
                 "oförändrat). Vid överspridning (Pearson χ² per frihetsgrad över 1) skalas standardfelen "
                 "(kvasi-Poisson). Antalen är räknade ur mikrodata.")
@@ -247,12 +248,12 @@ class Modellbilaga:
             return "\n".join([f"Jämförelsen av utfallet visas inte för {_PHRASE[benefit]}: för få deltagare eller "
                               f"övriga med och utan arbete eller studier efter 12 månader.", "", balance, effect])
         significant = weighted.ci_low > 0 or weighted.ci_high < 0
-        lead = (f"Efter viktning var andelen i arbete eller studier 12 månader senare "
+        lead = (f"Efter viktning skattas andelen i arbete eller studier 12 månader senare vara "
                 f"{fmt.number(100 * abs(weighted.estimate), 1)} procentenheter {'högre' if weighted.estimate > 0 else 'lägre'} "
                 f"bland deltagarna med {_PHRASE[benefit]} än bland jämförbara övriga (95 % KI "
                 f"{_ci(100 * weighted.ci_low, 100 * weighted.ci_high, 1)})"
                 + ("" if significant else ", en skillnad som inte är statistiskt säkerställd") +
-                f". Utan justering är skillnaden {fmt.number(100 * naive.estimate, 1, sign=True)} procentenheter. "
+                f". Utan justering är den skattade skillnaden {fmt.number(100 * naive.estimate, 1, sign=True)} procentenheter. "
                 + (f"Största kvarvarande obalans efter viktning: {fmt.number(worst_after, 3)} "
                    f"({'under' if worst_after < 0.1 else 'inte under'} målet 0,1)." if b["smd_after"].notna().all() else
                    "Obalansen efter viktning visas bara för faktorer som inte är dolda."))
@@ -266,8 +267,8 @@ class Modellbilaga:
                 "osäkerheten i den skattade propensity score.")
         if self.synthetic:
             text += (" Data i denna bilaga är syntetiska: de är dragna ur modeller med kända parametrar (se "
-                     "docs/assumptions_caveats.md) för att visa och pröva metoderna, och säger ingenting om verkliga "
-                     "deltagare.")
+                     "projektets dokumentation av antaganden och förbehåll) för att visa och pröva metoderna, och "
+                     "säger ingenting om verkliga deltagare.")
         return text + "\n\n" + self.method_markdown()
 
     def benefits(self) -> tuple[str, ...]:

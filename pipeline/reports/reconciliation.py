@@ -5,18 +5,19 @@ from __future__ import annotations
 import pandas as pd
 
 from ..core import fmt
-from ..core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE
+from ..core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE, OTHER_SOURCE
 from .tables import markdown_table
 
 
-def format_value(value, unit: str, decimals: int) -> str:
+def format_value(value, unit: str, decimals: int, sign: bool = False) -> str:
+    """A published or recomputed value; ``sign`` (differences) shows + and − alike in every unit."""
     if value is None or pd.isna(value):
         return fmt.NOTHING
     if unit == "percent":
-        return fmt.percent(value, decimals)
+        return fmt.percent(value, decimals, sign=sign)
     if unit == "percentage_points":
         return fmt.number(value, decimals, sign=True) + fmt.NBSP + "p.e."
-    return fmt.number(value, decimals)
+    return fmt.number(value, decimals, sign=sign)
 
 
 def reconciliation_markdown(rows: pd.DataFrame, scope: str, caption_suffix: str, explain: str,
@@ -31,10 +32,14 @@ def reconciliation_markdown(rows: pd.DataFrame, scope: str, caption_suffix: str,
     of the rows left out). Every deviation is always shown.
     """
     counts = rows["status"].value_counts()
+    parts = [f"{fmt.number(counts.get(AGREES, 0))} stämmer", f"{fmt.number(counts.get(DIFFERS, 0))} avviker"]
+    if counts.get(OTHER_SOURCE, 0):
+        parts.append(f"{fmt.number(counts.get(OTHER_SOURCE, 0))} skiljer sig men jämför uppgifter från olika "
+                     f"källor eller tidpunkter (annan källa/tidpunkt)")
     lead = (
         f"{scope} har {fmt.number(len(rows))} publicerade uppgifter räknats om från tabellerna och "
-        f"texten: {fmt.number(counts.get(AGREES, 0))} stämmer, {fmt.number(counts.get(DIFFERS, 0))} avviker "
-        f"och {fmt.number(counts.get(NOT_RECOMPUTABLE, 0))} kan inte räknas om med de uppgifter som publicerats."
+        f"texten: {', '.join(parts)} och {fmt.number(counts.get(NOT_RECOMPUTABLE, 0))} kan inte räknas om med de "
+        f"uppgifter som publicerats."
     )
     display = pd.DataFrame(
         {
@@ -42,7 +47,8 @@ def reconciliation_markdown(rows: pd.DataFrame, scope: str, caption_suffix: str,
             "Källa": rows["area"],
             "Publicerat": [format_value(v, u, 1 if (v % 1) else 0) for v, u in zip(rows["published"], rows["unit"])],
             "Omräknat": [format_value(v, u, 0 if u == "count" else 1) for v, u in zip(rows["recomputed"], rows["unit"])],
-            "Differens": [format_value(v, "percentage_points" if u == "percent" else u, 0 if u == "count" else 1)
+            "Differens": [format_value(v, "percentage_points" if u == "percent" else u, 0 if u == "count" else 1,
+                                       sign=True)
                           for v, u in zip(rows["difference"], rows["unit"])],
             "Status": rows["status"],
             "Beräkning": rows["basis"],

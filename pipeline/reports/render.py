@@ -1,15 +1,28 @@
-"""Execute report notebooks with papermill and render them to HTML and PDF.
+"""Execute report notebooks with papermill and render them to HTML, PDF and DOCX.
 
 Quarto is used when it is on PATH. Otherwise the fallback uses the engines Quarto itself
 uses, all from PyPI: nbconvert (executed notebook → Markdown with outputs, inputs hidden),
-pandoc (pypandoc-binary) → self-contained HTML and Typst, and the ``typst`` compiler → PDF.
+pandoc (pypandoc-binary) → self-contained HTML, Typst and DOCX, and the ``typst`` compiler →
+PDF. Every report gets the same colophon (:mod:`pipeline.colophon`) and a link back to the
+index, here, once, rather than in each report module.
+
+Accessibility: the PDF is compiled as PDF/UA-1 (a report that does not conform fails the
+build): the report title is its one level-1 heading, every image carries its alt text into
+the PDF (pandoc's Typst writer drops it, so the Lua filter writes the image call itself),
+tables have tagged header rows. The HTML has a ``main`` landmark, a page title per report
+and year, and header cells with ``scope``. The DOCX uses a reference document with Swedish
+language and the project's heading, table and caption styles, generated here from pandoc's
+own reference document so that no binary file needs to be kept in git.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import shutil
 import subprocess
+import zipfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,10 +30,15 @@ from typing import Any
 import nbformat
 import yaml
 
+from ..core import fmt
 from ..core.errors import PipelineError
+from .colophon import Provenance, collect
 
 TEMPLATES = resources.files("pipeline.reports") / "templates"
-SUPPORTED_FORMATS = ("html", "pdf")
+SUPPORTED_FORMATS = ("html", "pdf", "docx")
+PDF_STANDARD = "ua-1"
+COLOPHON_TAG = "colophon"
+PROJECT_NAME = "Finsam"
 
 
 class RenderError(PipelineError):
@@ -61,6 +79,12 @@ def set_front_matter(nb: nbformat.NotebookNode, updates: dict[str, Any]) -> None
     nb.cells.insert(0, nbformat.v4.new_raw_cell(text))
 
 
+def page_title(meta: dict[str, Any]) -> str:
+    """The HTML page title and PDF document title: report title, subtitle (with the year), project."""
+    parts = [str(meta.get(k)) for k in ("title", "subtitle") if meta.get(k)]
+    return " – ".join(parts + [PROJECT_NAME])
+
+
 def notebook_to_markdown(nb: nbformat.NotebookNode, out_dir: Path) -> str:
     """Executed notebook → pandoc Markdown: front matter, Markdown cells and cell outputs."""
     from nbconvert import MarkdownExporter
@@ -74,65 +98,206 @@ def notebook_to_markdown(nb: nbformat.NotebookNode, out_dir: Path) -> str:
     return body
 
 
+def notebook_text(nb: nbformat.NotebookNode) -> str:
+    """All Markdown a reader sees: Markdown cells and text/markdown outputs."""
+    parts = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            parts.append(cell.source)
+        for out in cell.get("outputs", []):
+            parts.append(str(out.get("data", {}).get("text/markdown", "")))
+    return "\n".join(parts)
+
+
+_TIMING_KEYS = ("start_time", "end_time", "duration")
+
+
+def stable_notebook(nb: nbformat.NotebookNode, executed: Path, root: Path | None = None) -> None:
+    """Drop run timestamps, random ids and temporary paths so that a rebuild writes the same bytes."""
+    pm = nb.metadata.get("papermill", {})
+    for key in _TIMING_KEYS:
+        pm.pop(key, None)
+    if "output_path" in pm:
+        pm["output_path"] = executed.name  # not the temporary folder it was executed in
+    if root is not None and pm.get("input_path"):
+        try:
+            pm["input_path"] = Path(pm["input_path"]).resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    for i, cell in enumerate(nb.cells):
+        cell.metadata.pop("execution", None)
+        for key in _TIMING_KEYS:
+            cell.metadata.get("papermill", {}).pop(key, None)
+        if "tags" in cell.metadata and "injected-parameters" in cell.metadata["tags"]:
+            cell.id = f"parametrar-{i}"
+
+
+def add_colophon(nb: nbformat.NotebookNode, provenance: Provenance) -> None:
+    """Append (or replace) the colophon as the notebook's last Markdown cell."""
+    nb.cells = [c for c in nb.cells if COLOPHON_TAG not in c.get("metadata", {}).get("tags", [])]
+    cell = nbformat.v4.new_markdown_cell(provenance.markdown())
+    cell.metadata["tags"] = [COLOPHON_TAG]
+    cell.id = COLOPHON_TAG  # a fixed id: the executed notebook stays byte-identical between builds
+    nb.cells.append(cell)
+
+
 def _pandoc() -> str:
     import pypandoc
 
     return pypandoc.get_pandoc_path()
 
 
-def _run(cmd: list[str], cwd: Path) -> None:
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+def _run(cmd: list[str], cwd: Path, epoch: int | None = None) -> None:
+    env = dict(os.environ)
+    if epoch is not None:
+        env["SOURCE_DATE_EPOCH"] = str(epoch)  # pandoc dates the DOCX parts with it
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RenderError(f"{Path(cmd[0]).name} failed ({proc.returncode}): {proc.stderr.strip()[:2000]}")
 
 
-def markdown_to_html(md: Path, html: Path) -> Path:
-    _run(
-        [_pandoc(), md.name, "--from", "markdown", "--to", "html5", "--standalone", "--embed-resources",
-         "--toc", "--toc-depth=2", "--metadata", "toc-title=Innehåll",
-         "--css", str(TEMPLATES / "report.css"), "--lua-filter", str(TEMPLATES / "alt-text.lua"),
-         "--output", html.name],
-        cwd=md.parent,
-    )
+def _common(md: Path) -> list[str]:
+    return [_pandoc(), md.name, "--from", "markdown", "--lua-filter", str(TEMPLATES / "alt-text.lua")]
+
+
+def markdown_to_html(md: Path, html: Path, title: str = "", index_link: str = "") -> Path:
+    cmd = _common(md) + [
+        "--to", "html5", "--standalone", "--embed-resources", "--template", str(TEMPLATES / "report.html"),
+        "--toc", "--toc-depth=2", "--metadata", "toc-title=Innehåll", "--css", str(TEMPLATES / "report.css"),
+        "--output", html.name]
+    if title:
+        cmd += ["--metadata", f"pagetitle={title}"]
+    if index_link:
+        cmd += ["--variable", f"index-link={index_link}"]
+    _run(cmd, cwd=md.parent)
     return html
 
 
-def markdown_to_pdf(md: Path, pdf: Path, header_text: str = "") -> Path:
+def markdown_to_pdf(md: Path, pdf: Path, header_text: str = "", title: str = "", epoch: int = 0) -> Path:
+    """Markdown → Typst → PDF/UA-1; a document that does not conform stops with ``RenderError``."""
     import typst
 
     typ = md.with_suffix(".typ")
     header = (TEMPLATES / "typst-header.typ").read_text(encoding="utf-8")
     if header_text:
         safe = header_text.replace("\\", "\\\\").replace('"', '\\"')
-        header += f'#set page(header: align(right, text(size: 8pt, fill: luma(110), "{safe}")))\n'
+        header += f'#set page(header: align(right, text(size: 8pt, fill: luma(90), "{safe}")))\n'
     header_file = md.with_name(md.stem + "-header.typ")
     header_file.write_text(header, encoding="utf-8")
-    _run(
-        [_pandoc(), md.name, "--from", "markdown", "--to", "typst", "--standalone",
-         "--variable", "papersize=a4", "--variable", "page-numbering=1 / 1",
-         "--variable", "margin.x=2.2cm", "--variable", "margin.y=2.4cm",
-         "--variable", "lang=sv", "--variable", "region=SE",
-         "--lua-filter", str(TEMPLATES / "alt-text.lua"),
-         "--include-in-header", header_file.name, "--output", typ.name],
-        cwd=md.parent,
-    )
     try:
-        # Fixed timestamp and only Typst's bundled fonts: the same PDF bytes on every machine.
-        typst.compile(str(typ), output=str(pdf), root=str(md.parent), ignore_system_fonts=True,
-                      timestamp=int(os.environ.get("SOURCE_DATE_EPOCH", "0")))
-    except Exception as exc:  # the typst binding raises its own error types
-        raise RenderError(f"typst could not compile {typ.name}: {exc}") from None
-    typ.unlink()
-    header_file.unlink()
+        cmd = _common(md) + [
+            "--to", "typst", "--standalone", "--template", str(TEMPLATES / "report.typ"),
+            "--toc", "--toc-depth=2", "--metadata", "toc-title=Innehåll", "--variable", "region=SE",
+            "--include-in-header", header_file.name, "--output", typ.name]
+        if title:
+            cmd += ["--metadata", f"pagetitle={title}"]
+        _run(cmd, cwd=md.parent)
+        try:
+            # Fixed timestamp (the build date) and only Typst's bundled fonts: the same PDF bytes
+            # on every machine. PDF/UA-1: tagged, with alt text; Typst refuses what does not conform.
+            typst.compile(str(typ), output=str(pdf), root=str(md.parent), ignore_system_fonts=True,
+                          timestamp=epoch, pdf_standards=PDF_STANDARD)
+        except Exception as exc:  # the typst binding raises its own error types
+            raise RenderError(f"typst could not compile {typ.name} as PDF/UA-1: {exc}") from None
+    finally:
+        typ.unlink(missing_ok=True)
+        header_file.unlink(missing_ok=True)
     return pdf
 
 
+# ---------------------------------------------------------------------------------- DOCX
+_ACCENT = "1F5F8B"
+_STYLE_OVERRIDES = {
+    # styleId: replacement of the style's <w:pPr>/<w:rPr> (Swedish report look).
+    "Title": ('<w:pPr><w:spacing w:after="60"/><w:jc w:val="left"/></w:pPr>',
+              f'<w:rPr><w:b/><w:color w:val="{_ACCENT}"/><w:sz w:val="40"/><w:szCs w:val="40"/></w:rPr>'),
+    "Subtitle": ('<w:pPr><w:spacing w:after="240"/><w:jc w:val="left"/></w:pPr>',
+                 '<w:rPr><w:color w:val="5A6272"/><w:sz w:val="26"/><w:szCs w:val="26"/></w:rPr>'),
+    "Heading1": ('<w:pPr><w:keepNext/><w:keepLines/><w:spacing w:before="360" w:after="120"/>'
+                 '<w:outlineLvl w:val="0"/></w:pPr>',
+                 f'<w:rPr><w:b/><w:color w:val="{_ACCENT}"/><w:sz w:val="32"/><w:szCs w:val="32"/></w:rPr>'),
+    "Heading2": ('<w:pPr><w:keepNext/><w:keepLines/><w:spacing w:before="320" w:after="100"/>'
+                 '<w:outlineLvl w:val="1"/></w:pPr>',
+                 f'<w:rPr><w:b/><w:color w:val="{_ACCENT}"/><w:sz w:val="28"/><w:szCs w:val="28"/></w:rPr>'),
+    "Heading3": ('<w:pPr><w:keepNext/><w:keepLines/><w:spacing w:before="240" w:after="80"/>'
+                 '<w:outlineLvl w:val="2"/></w:pPr>',
+                 f'<w:rPr><w:b/><w:color w:val="{_ACCENT}"/><w:sz w:val="24"/><w:szCs w:val="24"/></w:rPr>'),
+    "Caption": ('<w:pPr><w:keepNext/><w:spacing w:before="120" w:after="80"/></w:pPr>',
+                '<w:rPr><w:b/><w:sz w:val="20"/><w:szCs w:val="20"/></w:rPr>'),
+}
+_TABLE_STYLE = (
+    '<w:style w:type="table" w:default="1" w:styleId="Table"><w:name w:val="Table"/>'
+    '<w:basedOn w:val="TableNormal"/><w:qFormat/>'
+    '<w:rPr><w:sz w:val="19"/><w:szCs w:val="19"/></w:rPr>'
+    '<w:tblPr><w:tblInd w:w="0" w:type="dxa"/>'
+    '<w:tblBorders><w:top w:val="single" w:sz="8" w:space="0" w:color="1D2330"/>'
+    '<w:bottom w:val="single" w:sz="8" w:space="0" w:color="1D2330"/>'
+    '<w:insideH w:val="single" w:sz="4" w:space="0" w:color="D5D9E0"/></w:tblBorders>'
+    '<w:tblCellMar><w:top w:w="20" w:type="dxa"/><w:left w:w="100" w:type="dxa"/>'
+    '<w:bottom w:w="20" w:type="dxa"/><w:right w:w="100" w:type="dxa"/></w:tblCellMar></w:tblPr>'
+    '<w:tblStylePr w:type="firstRow"><w:rPr><w:b/></w:rPr><w:tcPr><w:tcBorders>'
+    '<w:bottom w:val="single" w:sz="12" w:space="0" w:color="1D2330"/></w:tcBorders>'
+    '<w:vAlign w:val="bottom"/></w:tcPr></w:tblStylePr></w:style>'
+)
+_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _style_block(xml: str, style_id: str) -> re.Match:
+    match = re.search(r'<w:style [^>]*w:styleId="' + style_id + r'"[^>]*>.*?</w:style>', xml, re.S)
+    if match is None:
+        raise RenderError(f"pandoc's reference document has no style {style_id}")
+    return match
+
+
+def swedish_styles(xml: str) -> str:
+    """pandoc's default ``word/styles.xml`` with Swedish language and the report's styles."""
+    xml = re.sub(r'<w:lang w:val="[^"]*"', '<w:lang w:val="sv-SE"', xml)
+    default = re.search(r"<w:rPrDefault>.*?</w:rPrDefault>", xml, re.S).group(0)
+    xml = xml.replace(default, re.sub(r'<w:sz w:val="\d+" />\s*<w:szCs w:val="\d+" />',
+                                      '<w:sz w:val="21" /><w:szCs w:val="21" />', default))
+    for style_id, (ppr, rpr) in _STYLE_OVERRIDES.items():
+        block = _style_block(xml, style_id).group(0)
+        new = re.sub(r"<w:pPr>.*?</w:pPr>", "", block, flags=re.S)
+        new = re.sub(r"<w:rPr>.*?</w:rPr>", "", new, flags=re.S)
+        new = new.replace("</w:style>", ppr + rpr + "</w:style>")
+        xml = xml.replace(block, new)
+    table = _style_block(xml, "Table").group(0)
+    return xml.replace(table, _TABLE_STYLE)
+
+
+def reference_docx(target: Path) -> Path:
+    """Write the reference document for pandoc's DOCX writer (same bytes on every run)."""
+    proc = subprocess.run([_pandoc(), "--print-default-data-file", "reference.docx"], capture_output=True)
+    if proc.returncode != 0:
+        raise RenderError(f"pandoc could not print its reference.docx: {proc.stderr.decode(errors='replace')[:500]}")
+    source = zipfile.ZipFile(io.BytesIO(proc.stdout))
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in sorted(source.namelist()):
+            data = source.read(name)
+            if name == "word/styles.xml":
+                data = swedish_styles(data.decode("utf-8")).encode("utf-8")
+            out.writestr(zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME), data)
+    return target
+
+
+def markdown_to_docx(md: Path, docx: Path, epoch: int = 0) -> Path:
+    reference = md.with_name(md.stem + "-reference.docx")
+    reference_docx(reference)
+    try:
+        _run(_common(md) + ["--to", "docx", "--reference-doc", reference.name, "--toc", "--toc-depth=2",
+                            "--metadata", "toc-title=Innehåll", "--output", docx.name], cwd=md.parent, epoch=epoch)
+    finally:
+        reference.unlink(missing_ok=True)
+    return docx
+
+
+# ---------------------------------------------------------------------------------- entry points
 def render_with_quarto(executed: Path, formats: list[str]) -> list[Path]:
-    targets = {"html": "html", "pdf": "typst"}
+    targets = {"html": "html", "pdf": "typst", "docx": "docx"}
     out = []
     for f in formats:
         _run(["quarto", "render", executed.name, "--to", targets[f]], cwd=executed.parent)
-        out.append(executed.with_suffix(".html" if f == "html" else ".pdf"))
+        out.append(executed.with_suffix("." + f))
     return out
 
 
@@ -140,21 +305,48 @@ def quarto_available() -> bool:
     return shutil.which("quarto") is not None
 
 
-def render_notebook(executed: Path, formats: list[str], header_text: str = "", use_quarto: bool | None = None) -> list[Path]:
-    """Render an executed notebook next to itself; returns the files written."""
+def provenance_for(nb: nbformat.NotebookNode, executed: Path, root: Path, params: dict[str, Any]) -> Provenance:
+    """The colophon's facts for an executed report notebook (papermill records its inputs)."""
+    pm = nb.metadata.get("papermill", {})
+    report = executed.stem.split("_")[0]
+    synthetic = fmt.SYNTHETIC in notebook_text(nb)
+    return collect(report, root, params, Path(pm.get("input_path", executed)), dict(pm.get("parameters", {})),
+                   synthetic)
+
+
+def render_notebook(executed: Path, formats: list[str], header_text: str = "", use_quarto: bool | None = None,
+                    root: Path | None = None, params: dict[str, Any] | None = None) -> list[Path]:
+    """Render an executed notebook next to itself; returns the files written.
+
+    With ``root`` (the project root) and ``params`` (params.yaml) the colophon is added to the
+    notebook first, so every output format (and the kept notebook) carries it.
+    """
     unknown = set(formats) - set(SUPPORTED_FORMATS)
     if unknown:
         raise RenderError(f"unknown output format(s) {sorted(unknown)}; supported: {', '.join(SUPPORTED_FORMATS)}")
     if use_quarto is None:
         use_quarto = quarto_available()
+    nb = nbformat.read(executed, as_version=4)
+    provenance = provenance_for(nb, executed, root, params or {}) if root is not None else None
+    if provenance is not None:
+        add_colophon(nb, provenance)
+    stable_notebook(nb, executed, root)
+    nbformat.write(nb, executed)
     if use_quarto:
         return render_with_quarto(executed, formats)
-    nb = nbformat.read(executed, as_version=4)
-    md = executed.with_suffix(".md")
+    epoch = provenance.epoch if provenance else int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
+    index_link = provenance.index_link if provenance else ""
+    title = page_title(front_matter(nb))
+    md = executed.with_name(executed.stem + "-render.md")
     md.write_text(notebook_to_markdown(nb, executed.parent), encoding="utf-8")
     out = []
-    if "html" in formats:
-        out.append(markdown_to_html(md, executed.with_suffix(".html")))
-    if "pdf" in formats:
-        out.append(markdown_to_pdf(md, executed.with_suffix(".pdf"), header_text))
+    try:
+        if "html" in formats:
+            out.append(markdown_to_html(md, executed.with_suffix(".html"), title, index_link))
+        if "pdf" in formats:
+            out.append(markdown_to_pdf(md, executed.with_suffix(".pdf"), header_text, title, epoch))
+        if "docx" in formats:
+            out.append(markdown_to_docx(md, executed.with_suffix(".docx"), epoch))
+    finally:
+        md.unlink(missing_ok=True)  # the reader gets HTML, PDF, DOCX and the notebook, not the intermediate
     return out

@@ -1,10 +1,21 @@
-"""reports/index.html: every year and appendix on one page, in Swedish."""
+"""reports/index.html: every year and appendix on one page, in Swedish, with headline figures.
+
+The index lists what the build is configured to produce (params.yaml: years, bilaga4.year,
+report formats) rather than what happens to exist, so it never depends on stage order. Beside
+the links it shows each report's headline figures, read from the processed data the report
+itself is built from ("–" where that data has not been built).
+"""
 
 from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Callable
 
+import pandas as pd
+
+from ..core import fmt
+from ..core.errors import PipelineError
 from ..core.io import write_text_atomic
 
 APPENDICES = {
@@ -16,10 +27,10 @@ APPENDICES = {
                 "Enkät till förbundschefer, ordförande och vice ordförande: svarsfrekvens och alla frågor per grupp "
                 "(syntetiska demodata)"),
     "bilaga4": ("Bilaga 4 Målgruppens storlek",
-                "Hur många som behöver samordnad rehabilitering: beräkning med antaganden i params.yaml, "
+                "Hur många som kan behöva samordnad rehabilitering: uppskattning med ändringsbara antaganden, "
                 "känslighetsanalys och avstämning mot förstudien"),
 }
-_KINDS = (("html", "HTML"), ("pdf", "PDF"), ("ipynb", "Notebook"))
+_KINDS = (("html", "HTML"), ("pdf", "PDF"), ("docx", "Word"), ("ipynb", "Notebook"))
 
 _PAGE = """<!DOCTYPE html>
 <html lang="sv">
@@ -28,33 +39,36 @@ _PAGE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Finsam – bilagor per år</title>
 <style>
-body {{ font-family: "Segoe UI", Arial, sans-serif; max-width: 56rem; margin: 2rem auto; padding: 0 1rem; color: #1d2330; }}
+body {{ font-family: "Segoe UI", Arial, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; color: #1d2330; }}
 h1 {{ color: #1f5f8b; }} table {{ border-collapse: collapse; width: 100%; }}
-th, td {{ text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid #d5d9e0; }}
+th, td {{ text-align: left; vertical-align: top; padding: 0.35rem 0.6rem; border-bottom: 1px solid #d5d9e0; }}
+td.nyckeltal {{ font-variant-numeric: tabular-nums; }}
 </style>
 </head>
 <body>
+<main>
 <h1>Finansiell samordning – bilagor per år</h1>
-<p>Alla bilagor som pipelinen har byggt. Varje bilaga finns som HTML, PDF och som körd notebook.
-Byggs om med <code>make build</code>.</p>
+<p>Alla bilagor som pipelinen har byggt, med de viktigaste siffrorna för varje år. Varje bilaga finns som
+HTML, tillgänglig PDF, Word-dokument och som körd notebook. Byggs om med <code>make build</code>.</p>
 <table>
-<thead><tr><th>År</th><th>Bilaga</th><th>Innehåll</th><th>Filer</th></tr></thead>
+<caption>Bilagor per år, med nyckeltal och filer</caption>
+<thead><tr><th scope="col">År</th><th scope="col">Bilaga</th><th scope="col">Innehåll</th><th scope="col">Nyckeltal</th><th scope="col">Filer</th></tr></thead>
 <tbody>
 {rows}
 </tbody>
 </table>
+</main>
 </body>
 </html>
 """
 
 
-def index_rows(appendix_years: dict[str, list[int]], formats: list[str]) -> list[dict]:
+def index_rows(appendix_years: dict[str, list[int]], formats: list[str],
+               headlines: dict[tuple[str, int], str] | None = None) -> list[dict]:
     """One row per year and appendix with the files the build writes for it.
 
     ``appendix_years`` maps an appendix (a key of ``APPENDICES``) to the years it is built
-    for. The index lists what the build is configured to produce (params.yaml: years,
-    bilaga4.year, report formats) rather than what happens to exist, so it never depends on
-    stage order.
+    for; ``headlines`` maps (appendix, year) to the headline figures shown beside the links.
     """
     kinds = [(k, label) for k, label in _KINDS if k == "ipynb" or k in formats]
     rows = []
@@ -64,14 +78,70 @@ def index_rows(appendix_years: dict[str, list[int]], formats: list[str]) -> list
             if year not in appendix_years.get(key, []):
                 continue
             files = [(label, f"{year}/{key}/{key}_{year}.{kind}") for kind, label in kinds]
-            rows.append({"year": year, "key": key, "title": title, "description": desc, "files": files})
+            rows.append({"year": year, "key": key, "title": title, "description": desc, "files": files,
+                         "headline": (headlines or {}).get((key, year), fmt.NOTHING)})
     return rows
 
 
-def write_index(reports: Path, appendix_years: dict[str, list[int]], formats: list[str]) -> Path:
+# ------------------------------------------------------------------------- headline figures
+def _bilaga1(processed: Path, year: int) -> str:
+    from ..sources.published import load_processed
+
+    data = load_processed(processed / "published")
+    ae, sp = data.participant_count(1, year), data.participant_count(3, year)
+    return (f"Pågående deltagare: {fmt.number(ae)} med aktivitetsersättning, {fmt.number(sp)} med sjukpenning "
+            f"(publicerade uppgifter)")
+
+
+def _modeller(processed: Path, year: int) -> str:
+    rates = pd.read_parquet(processed / "models" / str(year) / "rates.parquet").set_index("benefit")
+    return ("Andel som deltog: " + ", ".join(
+        f"{fmt.percent(rates.loc[b, 'crude'], 1)} av dem med {w}" for b, w in
+        (("aktivitetsersattning", "aktivitetsersättning"), ("sjukpenning", "sjukpenning")) if b in rates.index)
+        + " (syntetiska data)")
+
+
+def _bilaga3(processed: Path, year: int, raw: Path) -> str:
+    from ..sources.enkat import load_clean, load_survey, response_rates, survey_folder
+
+    survey = load_survey(survey_folder(raw, year))
+    r = response_rates(survey, load_clean(processed / "enkat" / str(year)))
+    total = r[r["group"] == "Totalt"].iloc[0]
+    return (f"Svarsfrekvens {fmt.percent(total['rate_pct'])} ({fmt.number(total['answered'])} av "
+            f"{fmt.number(total['invited'])})" + (" (syntetiska svar)" if survey.synthetic else ""))
+
+
+def _bilaga4(processed: Path, year: int) -> str:
+    calc = pd.read_parquet(processed / "bilaga4" / "berakning.parquet")
+    total = calc.loc[calc["group"] == "totalt"].iloc[0]
+    return (f"Uppskattning: {fmt.number(total['estimate'])} personer kan behöva samordnad rehabilitering "
+            f"(se bilagan för antaganden och känslighet)")
+
+
+def headline_figures(processed: Path, raw: Path, appendix_years: dict[str, list[int]]) -> dict[tuple[str, int], str]:
+    """(appendix, year) → a short Swedish line of headline figures; missing data gives "–"."""
+    readers: dict[str, Callable[[int], str]] = {
+        "bilaga1": lambda y: _bilaga1(processed, y),
+        "modeller": lambda y: _modeller(processed, y),
+        "bilaga3": lambda y: _bilaga3(processed, y, raw),
+        "bilaga4": lambda y: _bilaga4(processed, y),
+    }
+    out = {}
+    for key, years in appendix_years.items():
+        for year in years:
+            try:
+                out[(key, year)] = readers[key](year)
+            except (PipelineError, OSError, LookupError, ValueError):  # not built yet, or no such year
+                out[(key, year)] = fmt.NOTHING
+    return out
+
+
+def write_index(reports: Path, appendix_years: dict[str, list[int]], formats: list[str],
+                headlines: dict[tuple[str, int], str] | None = None) -> Path:
     body = []
-    for row in index_rows(appendix_years, formats):
+    for row in index_rows(appendix_years, formats, headlines):
         links = " · ".join(f'<a href="{html.escape(href)}">{label}</a>' for label, href in row["files"])
         body.append(f"<tr><td>{row['year']}</td><td>{html.escape(row['title'])}</td>"
-                    f"<td>{html.escape(row['description'])}</td><td>{links}</td></tr>")
+                    f"<td>{html.escape(row['description'])}</td><td class=\"nyckeltal\">{html.escape(row['headline'])}</td>"
+                    f"<td>{links}</td></tr>")
     return write_text_atomic(reports / "index.html", _PAGE.format(rows="\n".join(body)))

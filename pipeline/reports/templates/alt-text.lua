@@ -1,10 +1,40 @@
--- Quarto writes an image's `fig-alt` attribute as its alt text; plain pandoc does not.
--- This filter gives the fallback renderer the same behaviour.
+-- Alt text for every image, in every output format.
+-- Quarto writes an image's `fig-alt` attribute as its alt text; plain pandoc does not, and
+-- pandoc's Typst writer drops alt text altogether. This filter moves `fig-alt` to the
+-- image's alt text (HTML `alt`, DOCX picture description `descr`) and, for Typst, writes the image call itself
+-- with `alt:` so the PDF's figure tags carry it (PDF/UA-1 requires it).
+
+local function typst_string(s)
+  return '"' .. s:gsub('\\', '\\\\'):gsub('"', '\\"'):gsub('\n', ' ') .. '"'
+end
+
 function Image(img)
   local alt = img.attributes["fig-alt"]
   if alt then
     img.attributes["fig-alt"] = nil
     img.attributes["alt"] = alt
+  else
+    alt = pandoc.utils.stringify(img.caption)
+  end
+  if FORMAT == "typst" then
+    if alt == "" then
+      error("image " .. img.src .. " has no alt text")
+    end
+    return pandoc.RawInline("typst", "#image(" .. typst_string(img.src) .. ", alt: " .. typst_string(alt) .. ")")
+  end
+  if FORMAT == "docx" then
+    -- the DOCX writer takes the picture's description (descr) from the image's own inlines
+    img.caption = pandoc.Inlines(alt)
   end
   return img
+end
+
+-- HTML: header cells say what they head (scope), for screen readers.
+function Table(tbl)
+  for _, row in ipairs(tbl.head.rows) do
+    for _, cell in ipairs(row.cells) do
+      cell.attributes["scope"] = "col"
+    end
+  end
+  return tbl
 end
