@@ -28,7 +28,7 @@ from ..core.errors import ConfigError, InputError
 from ..core.fmt import round_half_up
 from ..core.io import Column, Schema, read_csv_checked, write_csv_atomic, write_parquet_atomic, write_text_atomic
 from ..sources.published import SOURCES, TEXT_FIGURES
-from ..core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE, Check
+from ..core.checks import Check
 from ..core.checks import STATUS_ORDER as _STATUS_ORDER
 
 DOCUMENT = "000_c59416c08b1b6909.txt"
