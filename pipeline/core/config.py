@@ -101,7 +101,7 @@ class _Section(BaseModel):
 
 class ReportParams(_Section):
     source: Literal["published", "microdata"] = "published"
-    formats: list[Literal["html", "pdf"]] = Field(default_factory=lambda: ["html", "pdf"], min_length=1)
+    formats: list[Literal["html", "pdf", "docx"]] = Field(default_factory=lambda: ["html", "pdf"], min_length=1)
 
 
 class ReconciliationParams(_Section):
