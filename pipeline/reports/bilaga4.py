@@ -367,8 +367,10 @@ class Bilaga4:
                 "textens, textens underlag mot källtabellen, antalet mot andel × underlag, summan och andelen av "
                 "befolkningen, och summorna inuti källtabellerna. Ett antal i text eller sammanställning som slutar "
                 "på nollor räknas som avrundat till sin sista siffra skild från noll (80 000 stämmer med 75 000–"
-                "85 000); celler i källtabellerna ska stämma exakt. Avvikelser är iakttagelser om källan; de "
-                "publicerade värdena visas oförändrade."
+                "85 000); celler i källtabellerna ska stämma exakt. Ett antal som är andel × underlag stämmer om "
+                "antalet delat med underlaget avrundas till den tryckta andelen. Jämförelser mellan uppgifter från "
+                "olika källor eller tidpunkter redovisas som annan källa/tidpunkt, inte som avvikelser. Avvikelser "
+                "är iakttagelser om källan; de publicerade värdena visas oförändrade."
             ),
         )
 

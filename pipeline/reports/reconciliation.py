@@ -57,7 +57,9 @@ def reconciliation_markdown(rows: pd.DataFrame, scope: str, caption_suffix: str,
     differing = display[display["Status"] != AGREES]
     parts = [lead, "", explain, ""]
     if len(differing):
-        parts.append(markdown_table(differing, caption=f"Avvikelser och uppgifter som inte kan räknas om, {caption_suffix}",
+        caption = ("Avvikelser, jämförelser mellan olika källor eller tidpunkter och uppgifter som inte kan räknas om"
+                   if (differing["Status"] == OTHER_SOURCE).any() else "Avvikelser och uppgifter som inte kan räknas om")
+        parts.append(markdown_table(differing, caption=f"{caption}, {caption_suffix}",
                                     label="tbl-avvikelser", align="llrrrll"))
     shown = display if listed is None else display[listed.to_numpy()]
     parts.append(markdown_table(shown, caption=listed_caption or f"Alla avstämda uppgifter, {caption_suffix}",
