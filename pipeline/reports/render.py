@@ -27,15 +27,24 @@ class RenderError(PipelineError):
     pass
 
 
-def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path) -> Path:
-    """Run ``notebook`` with papermill; a failing cell becomes one clear ``RenderError``."""
+def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path, pool=None) -> Path:
+    """Run ``notebook`` with papermill; a failing cell becomes one clear ``RenderError``.
+
+    By default in a fresh kernel. With ``pool`` (a ``pipeline.reports.kernels.KernelPool``) on one
+    of its warm kernels, through the ``finsam-warm`` papermill engine; the process's working
+    directory is then left alone (only the kernel moves to ``cwd``), so threads may share a pool.
+    """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    where: dict[str, Any] = {"cwd": str(cwd)}
+    if pool is not None:
+        notebook, output = Path(notebook).resolve(), Path(output).resolve()
+        where = {"engine_name": "finsam-warm", "pool": pool, "kernel_cwd": str(Path(cwd).resolve())}
     try:
         pm.execute_notebook(
-            str(notebook), str(output), parameters=parameters, cwd=str(cwd),
-            kernel_name="python3", progress_bar=False, log_output=False,
+            str(notebook), str(output), parameters=parameters,
+            kernel_name="python3", progress_bar=False, log_output=False, **where,
         )
     except PapermillExecutionError as exc:
         raise RenderError(f"{notebook.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from None

@@ -1,0 +1,54 @@
+"""The papermill engine ``finsam-warm`` (entry point in pyproject.toml; see :mod:`.kernels`).
+
+papermill loads this module through its ``papermill.engine`` entry point *while papermill itself
+is being imported*, so it imports only papermill's own modules at the top and reaches the pool
+lazily. Import :mod:`pipeline.reports.kernels` (which imports papermill first), not this module.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine
+from papermill.log import logger
+from papermill.utils import merge_kwargs, remove_args
+
+
+class WarmKernelEngine(NBClientEngine):
+    """papermill engine ``finsam-warm``: nbclient execution on a kernel from a :class:`KernelPool`.
+
+    Extra engine keyword arguments (passed through ``papermill.execute_notebook``): ``pool`` (the
+    pool; default: one process-wide kernel) and ``kernel_cwd`` (the notebook's working directory;
+    default: the process's, which papermill's ``cwd=`` has set). Passing ``kernel_cwd`` instead of
+    ``cwd`` keeps papermill from changing the process's directory, which threads share.
+    """
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                 start_timeout=60, execution_timeout=None, pool=None,
+                                 kernel_cwd: str | os.PathLike | None = None, **kwargs):
+        from .kernels import default_pool
+
+        pool = pool if pool is not None else default_pool()
+        cwd = str(Path(kernel_cwd).resolve()) if kernel_cwd is not None else os.getcwd()
+        kwargs = remove_args(["input_path"], **kwargs)
+        safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+        final_kwargs = merge_kwargs(
+            safe_kwargs, timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+            startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
+            log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
+        )
+        with pool.acquire(kernel_name) as kernel:
+            kernel.enter(cwd)
+            client = PapermillNotebookClient(nb_man, km=kernel.km, **final_kwargs)
+            try:
+                return client.execute()
+            except BaseException:
+                # Timeout, dead kernel, interrupt: the kernel may still be busy; do not reuse it.
+                kernel.needs_restart = True
+                raise
+            finally:
+                if client.kc is not None:
+                    client.kc.stop_channels()
