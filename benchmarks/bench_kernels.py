@@ -1,6 +1,6 @@
 """Benchmark: the marginal cost of one more report, fresh kernel per notebook vs warm kernel pool.
 
-In a temporary copy of the project (inputs built with `finsam stage published` and `finsam stage
+In a temporary copy of the project (inputs built with `finsam run published` and `finsam run
 malgrupp`, a few seconds), the same report notebooks are executed by papermill, side by side in
 one run:
 
@@ -59,7 +59,7 @@ def _project(root: Path) -> None:
     shutil.copytree(REPO / "data" / "raw" / "published", root / "data" / "raw" / "published")
     shutil.copytree(REPO / "notebooks", root / "notebooks")
     for stage in ("published", "malgrupp"):
-        subprocess.run([str(FINSAM), "stage", stage], cwd=root, check=True, capture_output=True)
+        subprocess.run([str(FINSAM), "run", stage], cwd=root, check=True, capture_output=True)
 
 
 def _jobs(root: Path, name: str, mode: str, count: int) -> list[tuple]:
@@ -83,7 +83,7 @@ def _jobs(root: Path, name: str, mode: str, count: int) -> list[tuple]:
 
 
 def _cold(jobs: list[tuple]) -> tuple[float, list[float]]:
-    from pipeline.render import execute_notebook
+    from pipeline.reports.render import execute_notebook
 
     each = []
     start = time.perf_counter()
@@ -110,7 +110,7 @@ def _warm(jobs: list[tuple], size: int, home: Path) -> tuple[float, float, list[
 
 
 def _render_once(executed: Path) -> float:
-    from pipeline.render import render_notebook
+    from pipeline.reports.render import render_notebook
 
     t = time.perf_counter()
     render_notebook(executed, ["html", "pdf"], use_quarto=False)

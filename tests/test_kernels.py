@@ -15,7 +15,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from pipeline.render import RenderError, execute_notebook
+from pipeline.reports.render import RenderError, execute_notebook
 from pipeline.reports.kernels import ENGINE_NAME, KernelPool, WarmKernelEngine, execute_batch
 
 PRELOAD = ("textwrap", "numpy", "pandas", "matplotlib", "matplotlib.pyplot")

@@ -37,7 +37,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import papermill  # noqa: F401 - first: papermill loads the engine entry point while it imports
 
-from ..render import RenderError, execute_notebook
+from .render import RenderError, execute_notebook
 from ._papermill_engine import WarmKernelEngine
 
 log = logging.getLogger(__name__)
