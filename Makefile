@@ -34,6 +34,7 @@ dvc-repro: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_register.py
+	$(BIN)/python benchmarks/bench_kernels.py
 
 clean:
 	rm -rf reports/* data/processed/* .finsam dvc.lock

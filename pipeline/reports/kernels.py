@@ -45,10 +45,13 @@ log = logging.getLogger(__name__)
 ENGINE_NAME = "finsam-warm"  # also spelled out in render.execute_notebook and pyproject.toml
 KERNEL_STATE = "pipeline.reports.kernel_state"
 
-# Imported once per kernel; the reports' own modules are cheap next to these.
+# Imported once per kernel. The report modules are listed too: imported at warm-up, their module
+# state is in the snapshot, so a notebook's monkeypatch of them is undone like any other.
 DEFAULT_PRELOAD = (
     "numpy", "pandas", "pyarrow", "pyarrow.parquet", "scipy.stats", "matplotlib", "matplotlib.pyplot",
     "seaborn", "statsmodels.api", "statsmodels.formula.api", "IPython.display", "yaml",
+    "pipeline.reports.bilaga1", "pipeline.reports.bilaga3", "pipeline.reports.bilaga4",
+    "pipeline.reports.modellbilaga",
 )
 
 # Same as nbclient's default for papermill's own kernels: no history database on disk.
