@@ -149,6 +149,16 @@ def test_error_is_reported_for_its_notebook_and_the_next_one_runs(pool, tmp_path
     assert saved.metadata.papermill["exception"] is True
 
 
+def test_missing_working_directory_is_that_notebooks_error(pool, tmp_path):
+    nb = make_notebook(tmp_path / "n.ipynb", "import json\nprint(json.dumps({'ok': True}))")
+    missing = tmp_path / "finns_inte"
+    results = execute_batch([(nb, tmp_path / "o1.ipynb", {}, missing), (nb, tmp_path / "o2.ipynb", {}, tmp_path)],
+                            pool=pool, raise_on_error=False)
+    assert results[0].error.startswith("n.ipynb failed: warm kernel ")
+    assert f"enter failed: FileNotFoundError: [Errno 2] No such file or directory: '{missing}'" in results[0].error
+    assert results[1].ok and printed(tmp_path / "o2.ipynb") == {"ok": True}
+
+
 def test_killed_kernel_is_restarted(tmp_path):
     with KernelPool(size=1, preload=("json",), home=tmp_path) as pool:  # light: it starts three kernels
         _kill_and_check(pool, tmp_path)

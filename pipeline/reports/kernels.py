@@ -283,6 +283,8 @@ def _run_one(pool: KernelPool, job: Job) -> BatchResult:
     error = None
     try:
         execute_notebook(Path(notebook), Path(output), parameters or {}, Path(cwd), pool=pool)
+    except KernelPoolError as exc:  # e.g. its working directory does not exist
+        error = f"{Path(notebook).name} failed: {exc}"
     except RenderError as exc:  # a failing cell: notebook, cell number and exception
         error = str(exc)
     except Exception as exc:  # dead kernel, timeout, unreadable notebook: still this notebook's error
