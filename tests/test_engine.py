@@ -191,7 +191,10 @@ def test_a_stage_run_by_hand_is_recorded(dvc_project, monkeypatch, capsys):
     engine.sync(root, dvc_project.params)
     engine.open_repo(root)
     assert cli.main(["stage", "index"]) == 0
-    assert dict(engine.status(root, dvc_project.params))["index"] == []
+    repo = engine.open_repo(root)
+    assert engine.changes(repo, ["index"]) == {"index": []}  # its own record is current
+    # (status still lists it after its never-built inputs, which will be rebuilt before it)
+    assert dict(engine.status(root, dvc_project.params))["index"][0].startswith("after published")
     assert "up to date" in _dvc(root, "status", "index")  # DVC itself agrees
 
 
