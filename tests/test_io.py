@@ -176,3 +176,16 @@ def test_full_disk_or_read_only_folder_is_a_clear_error_and_keeps_the_old_output
         with atomic_dir(final):
             pass
     assert (final / "a.txt").read_text() == "first"
+
+
+def test_fast_and_careful_readers_agree_on_a_plain_file(tmp_path):
+    from pipeline.core.io import decode_checked, parse_records, split_plain
+
+    text = "a;b;c\r\n1; x ;3\r\n\r\n4;5;6\r\n7;;9\r\n"
+    path = tmp_path / "f.csv"
+    header, frame, lines, longest = split_plain(decode_checked(path, text.encode(), "latin-1", ";"), ";")
+    careful_header, records, careful_lines = parse_records(path, text, ";")
+    assert header == careful_header == ["a", "b", "c"]
+    assert frame.values.tolist() == records[1:] and lines.tolist() == careful_lines[1:] == [2, 4, 5]
+    assert longest == 7
+    assert split_plain('a;b\n"1";2\n', ";") is None and split_plain("a;b\n1;2;3\n", ";") is None  # careful path
