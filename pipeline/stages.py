@@ -369,7 +369,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("register", stage_register,
           "clean one year's register exports (notebooks/register_rensning.ipynb)",
           "finsam stage register --year 2022", foreach="register.years", notebook=REGISTER_NOTEBOOK,
-          deps=("data/raw/register/${item}", "data/raw/register/exports.yaml"),
+          # every year: an insats is checked against the insats exports of all years
+          deps=("data/raw/register/${register.years[*]}", "data/raw/register/exports.yaml"),
           outs=("data/processed/register/${item}",)),
     Stage("register_tables", stage_register_tables,
           "Tabell 1–6 from the cleaned microdata, with disclosure control",
