@@ -64,15 +64,18 @@ def _project(root: Path) -> None:
 
 def _jobs(root: Path, name: str, mode: str, count: int) -> list[tuple]:
     """(input, output, parameters, cwd) for one workload; every job has its own output folder."""
+    from pipeline.reports import contract
+
     out = root / "out" / mode / name
     processed = root / "data" / "processed"
     if name == "tiny":
         specs = [(root / "tiny.ipynb", {"year": 2022}) for _ in range(count)]
     elif name == "bilaga1":
         specs = [(root / "notebooks" / "bilaga1.ipynb",
-                  {"year": y, "processed_dir": str((processed / "published").resolve())}) for y in YEARS]
+                  contract.parameters(y, {"published": processed / "published"}, "published", False)) for y in YEARS]
     else:
-        specs = [(root / "notebooks" / "bilaga4.ipynb", {"processed_dir": str((processed / "bilaga4").resolve())})
+        specs = [(root / "notebooks" / "bilaga4.ipynb",
+                  contract.parameters(2016, {"malgrupp": processed / "bilaga4"}, "published", False))
                  for _ in range(count)]
     jobs = []
     for i, (nb, params) in enumerate(specs):

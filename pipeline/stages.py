@@ -70,21 +70,26 @@ def _formats(project: Project, formats: list[str] | None) -> list[str]:
     return formats or list(project.params.get("report", {}).get("formats", ["html", "pdf"]))
 
 
-def _render_report(project: Project, notebook: str, final: Path, stem: str, parameters: dict,
-                   subtitle: str, header: str, formats: list[str], use_quarto: bool | None) -> Path:
-    """Execute ``notebook`` with papermill into ``final`` (atomically) and render it there."""
+def _render_report(project: Project, family: str, year: int, inputs: dict[str, Path | None], source: str,
+                   synthetic: bool, subtitle: str, formats: list[str], use_quarto: bool | None,
+                   out_root: Path | None) -> Path:
+    """Execute the family's notebook with the contract's parameters (pipeline/reports/contract.py)
+    into reports/<year>/<family>/ (atomically) and render it there."""
     import nbformat
 
-    from .reports import render
+    from .reports import contract, render
 
+    final = (out_root or project.reports) / str(year) / family
     with atomic_dir(final) as tmp:
-        executed = tmp / f"{stem}.ipynb"
-        render.execute_notebook(project.notebooks / notebook, executed, parameters=parameters, cwd=tmp)
+        executed = tmp / f"{family}_{year}.ipynb"
+        render.execute_notebook(project.notebooks / NOTEBOOKS[family], executed, cwd=tmp,
+                                parameters=contract.parameters(year, inputs, source, synthetic))
         nb = nbformat.read(executed, as_version=4)
         render.set_front_matter(nb, {"subtitle": subtitle})
         nbformat.write(nb, executed)
-        render.render_notebook(executed, formats, header_text=header, use_quarto=use_quarto,
-                               root=project.root, params=project.params)
+        render.render_notebook(executed, formats, header_text=contract.header(family, year, synthetic),
+                               use_quarto=use_quarto, root=project.root, params=project.params)
+    log.info("%s %s: %s", family, year, final)
     return final
 
 
@@ -107,8 +112,30 @@ def _register_year(project: Project, year) -> int:
 
 
 def _register_is_demo(project: Project) -> bool:
-    """The register exports are the synthetic demo (every page built from them says so)."""
     return bool((project.params.get("register") or {}).get("demo", True))
+
+
+def data_source(project: Project, family: str, year: int, source: str | None = None) -> tuple[str, bool]:
+    """(source, synthetic) of one report: where its numbers come from, and whether they are the
+    synthetic demo. Decided here and nowhere else: the report, its banner, header, colophon and
+    the index's line all receive this answer.
+
+    Published aggregates are never synthetic; register microdata are synthetic while
+    params.yaml says ``register.demo``; a survey is synthetic when its questionnaire
+    (fragor.yaml) says ``synthetic: true``.
+    """
+    if source is None:
+        source = {"bilaga1": str(project.params.get("report", {}).get("source", "published")),
+                  "modeller": "microdata", "bilaga3": "survey", "bilaga4": "published"}[family]
+    if source == "published":
+        return source, False
+    if source == "microdata":
+        return source, _register_is_demo(project)
+    if source == "survey":
+        from .sources import enkat
+
+        return source, enkat.load_survey(enkat.survey_folder(project.raw, year)).synthetic
+    raise ConfigError(f"params.yaml: report.source must be 'published' or 'microdata', got {source!r}")
 
 
 def _disclosure(project: Project):
@@ -124,12 +151,6 @@ def _area(project: Project) -> list[str] | None:
 
 def _slack(project: Project) -> float:
     return float(project.params.get("reconciliation", {}).get("rounding_slack", 0.5))
-
-
-def _synthetic_suffix(synthetic: bool) -> str:
-    from .core.fmt import SYNTHETIC
-
-    return f" · {SYNTHETIC}" if synthetic else ""
 
 
 # --- the stage functions ----------------------------------------------------------------------
@@ -213,14 +234,10 @@ def stage_modeller(project: Project, year, formats: list[str] | None = None, out
                    use_quarto: bool | None = None) -> Path:
     """Execute notebooks/modeller.ipynb for one year into reports/<year>/modeller/."""
     year = _register_year(project, year)
-    synthetic = _register_is_demo(project)
-    return _render_report(
-        project, MODELS_NOTEBOOK, (out_root or project.reports) / str(year) / "modeller", f"modeller_{year}",
-        {"year": year, "models_dir": str((project.processed / "models" / str(year)).resolve()),
-         "synthetic": synthetic},
-        f"Redovisningsår {year}", f"Modellbilaga – {year}" + _synthetic_suffix(synthetic),
-        _formats(project, formats), use_quarto,
-    )
+    source, synthetic = data_source(project, "modeller", year)
+    return _render_report(project, "modeller", year, {"models": project.processed / "models" / str(year)},
+                          source, synthetic, f"Redovisningsår {year}", _formats(project, formats), use_quarto,
+                          out_root)
 
 
 def stage_bilaga1(project: Project, year, formats: list[str] | None = None, out_root: Path | None = None,
@@ -230,21 +247,15 @@ def stage_bilaga1(project: Project, year, formats: list[str] | None = None, out_
 
     data = load_processed(project.published_processed)
     year = validate_year(year, data.years, "published SUS tables (data/raw/published)")
-    source = source or str(project.params.get("report", {}).get("source", "published"))
+    source, synthetic = data_source(project, "bilaga1", year, source)
     if source not in ("published", "microdata"):
         raise ConfigError(f"params.yaml: report.source must be 'published' or 'microdata', got {source!r}")
-    register_dir = project.processed / "register" / "tabeller"
-    synthetic = source == "microdata" and _register_is_demo(project)
-    final = _render_report(
-        project, BILAGA1_NOTEBOOK, (out_root or project.reports) / str(year) / "bilaga1", f"bilaga1_{year}",
-        {"year": year, "processed_dir": str(project.published_processed.resolve()),
-         "register_dir": str(register_dir.resolve()) if source == "microdata" else None, "synthetic": synthetic},
-        f"Redovisningsår {year}" + (" – från mikrodata" if source == "microdata" else ""),
-        f"Bilaga 1 Tabeller – {year}" + _synthetic_suffix(synthetic),
-        _formats(project, formats), use_quarto,
-    )
-    log.info("bilaga1 %s: %s", year, final)
-    return final
+    return _render_report(
+        project, "bilaga1", year,
+        {"published": project.published_processed,
+         "register_tables": project.processed / "register" / "tabeller" if source == "microdata" else None},
+        source, synthetic, f"Redovisningsår {year}" + (" – från mikrodata" if source == "microdata" else ""),
+        _formats(project, formats), use_quarto, out_root)
 
 
 def _survey_year(project: Project, year) -> int:
@@ -277,20 +288,16 @@ def stage_enkat(project: Project, year) -> Path:
 def stage_bilaga3(project: Project, year, formats: list[str] | None = None, out_root: Path | None = None,
                   use_quarto: bool | None = None) -> Path:
     """Execute notebooks/bilaga3.ipynb for one survey year into reports/<year>/bilaga3/."""
+    from .reports.contract import SYNTHETIC_NOTE
     from .sources import enkat
 
     year = _survey_year(project, year)
-    survey = enkat.load_survey(enkat.survey_folder(project.raw, year))
-    header = f"Bilaga 3 Enkätresultat – {year}" + _synthetic_suffix(survey.synthetic)
-    final = _render_report(
-        project, BILAGA3_NOTEBOOK, (out_root or project.reports) / str(year) / "bilaga3", f"bilaga3_{year}",
-        {"survey_dir": str(enkat.survey_folder(project.raw, year).resolve()),
-         "processed_dir": str((project.processed / "enkat" / str(year)).resolve())},
-        f"{survey.title}, {year}" + (" (syntetiska demodata)" if survey.synthetic else ""), header,
-        _formats(project, formats), use_quarto,
-    )
-    log.info("bilaga3 %s: %s", year, final)
-    return final
+    folder = enkat.survey_folder(project.raw, year)
+    source, synthetic = data_source(project, "bilaga3", year)
+    return _render_report(
+        project, "bilaga3", year, {"questionnaire": folder, "survey": project.processed / "enkat" / str(year)},
+        source, synthetic, f"{enkat.load_survey(folder).title}, {year}" + (SYNTHETIC_NOTE if synthetic else ""),
+        _formats(project, formats), use_quarto, out_root)
 
 
 def _assumptions(project: Project):
@@ -316,14 +323,9 @@ def stage_bilaga4(project: Project, formats: list[str] | None = None, out_root: 
     """Execute notebooks/bilaga4.ipynb and render it into reports/<bilaga4.year>/bilaga4/."""
     assumptions = _assumptions(project)
     year = assumptions.year
-    final = _render_report(
-        project, BILAGA4_NOTEBOOK, (out_root or project.reports) / str(year) / "bilaga4", f"bilaga4_{year}",
-        {"processed_dir": str(project.bilaga4_processed.resolve())},
-        f"{assumptions.area}, {year}", f"Bilaga 4 Målgruppens storlek – {year}", _formats(project, formats),
-        use_quarto,
-    )
-    log.info("bilaga4 %s: %s", year, final)
-    return final
+    source, synthetic = data_source(project, "bilaga4", year)
+    return _render_report(project, "bilaga4", year, {"malgrupp": project.bilaga4_processed}, source, synthetic,
+                          f"{assumptions.area}, {year}", _formats(project, formats), use_quarto, out_root)
 
 
 def appendix_years(project: Project) -> dict[str, list[int]]:
@@ -339,16 +341,25 @@ def stage_index(project: Project, out_root: Path | None = None) -> Path:
     from .reports.report_index import headline_figures, write_index
 
     years = appendix_years(project)
+    synthetic = {(family, y): _synthetic_or_unknown(project, family, y) for family, ys in years.items() for y in ys}
     return write_index(out_root or project.reports, years, _formats(project, None),
-                       headline_figures(project.processed, project.raw, years))
+                       headline_figures(project.processed, project.raw, years, synthetic), synthetic)
 
 
-BILAGA1_NOTEBOOK = "bilaga1.ipynb"
-BILAGA4_NOTEBOOK = "bilaga4.ipynb"
-BILAGA3_NOTEBOOK = "bilaga3.ipynb"
+def _synthetic_or_unknown(project: Project, family: str, year: int) -> bool | None:
+    try:
+        return data_source(project, family, year)[1]
+    except (ConfigError, OSError):  # e.g. a survey year without its questionnaire: the index says "–"
+        return None
+
+
+# The report notebook of each family (pipeline/reports/contract.py: APPENDICES).
+NOTEBOOKS = {"bilaga1": "bilaga1.ipynb", "modeller": "modeller.ipynb", "bilaga3": "bilaga3.ipynb",
+             "bilaga4": "bilaga4.ipynb"}
+BILAGA1_NOTEBOOK, MODELS_NOTEBOOK, BILAGA3_NOTEBOOK, BILAGA4_NOTEBOOK = (
+    NOTEBOOKS[f] for f in ("bilaga1", "modeller", "bilaga3", "bilaga4"))
 CLEANING_NOTEBOOK = "enkat_rensning.ipynb"
 REGISTER_NOTEBOOK = "register_rensning.ipynb"
-MODELS_NOTEBOOK = "modeller.ipynb"
 
 
 # --- the declaration --------------------------------------------------------------------------

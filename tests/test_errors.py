@@ -11,7 +11,7 @@ from pipeline.sources.published import load_published
 
 def test_bad_year_in_python(published_project):
     with pytest.raises(YearNotAvailableError, match=r"year 2015 is not in the published SUS tables.*2016–2022"):
-        Bilaga1.load(2015, processed_dir=published_project.published_processed)
+        Bilaga1.from_parameters(2015, {"published": published_project.published_processed})
 
 
 def test_bad_year_on_the_command_line(published_project, monkeypatch, capsys):
@@ -35,7 +35,7 @@ def test_bad_year_inside_the_notebook(published_project, tmp_path):
     with pytest.raises(render.RenderError) as err:
         render.execute_notebook(
             published_project.notebooks / "bilaga1.ipynb", tmp_path / "out.ipynb",
-            {"year": 2031, "processed_dir": str(published_project.published_processed)}, tmp_path,
+            {"year": 2031, "inputs": {"published": str(published_project.published_processed)}}, tmp_path,
         )
     message = str(err.value)
     assert "YearNotAvailableError" in message and "2031" in message and "2016–2022" in message

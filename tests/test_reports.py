@@ -83,7 +83,7 @@ def test_rebuild_gives_identical_bytes(published_project, built_2022, tmp_path):
 def test_reconciliation_differences_are_in_percentage_points(published_project):
     from pipeline.reports.bilaga1 import Bilaga1
 
-    text = Bilaga1.load(2022, processed_dir=published_project.published_processed).reconciliation_markdown()
+    text = Bilaga1.from_parameters(2022, {"published": published_project.published_processed}).reconciliation_markdown()
     row = next(line for line in text.splitlines() if line.startswith("| Procentuell förändring pågående deltagare, sjukpenning"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[2:6] == [f"16{NB}%", f"19,5{NB}%", f"+3,5{NB}p.e.", "avviker"]

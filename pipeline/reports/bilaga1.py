@@ -13,7 +13,8 @@ import pandas as pd
 
 from . import charts
 from ..core import fmt
-from ..core.config import Project, validate_year
+from ..core.config import validate_year
+from ..core.errors import ConfigError
 from ..core.io import write_csv_atomic
 from ..sources.published import (
     BENEFIT_LABELS,
@@ -28,7 +29,8 @@ from ..sources.published import (
 from ..core.checks import DIFFERS
 from ..derive.reconcile import RECONCILIATION_FILE
 from .reconciliation import reconciliation_markdown
-from .tables import markdown_table, synthetic_banner
+from .contract import MICRODATA, PUBLISHED, Appendix
+from .tables import markdown_table
 
 DATA_FILE_TEMPLATE = "bilaga1_{year}_tabeller.csv"
 
@@ -38,7 +40,7 @@ _STATUS_WORD = {"pagaende": "pågående", "nyregistrerad": "nyregistrerade"}
 
 
 @dataclass
-class Bilaga1:
+class Bilaga1(Appendix):
     year: int
     data: PublishedData
     reconciliation: pd.DataFrame
@@ -48,22 +50,30 @@ class Bilaga1:
     synthetic: bool = False
     unit: pd.DataFrame | None = None  # microdata: the unit and the disclosure settings the tables were built with
 
+    family = "bilaga1"
+    inputs_needed = ("published",)
+    inputs_optional = ("register_tables",)
+    sources = (PUBLISHED, MICRODATA)
+    synthetic_explanation = ("Tabellerna är räknade från syntetiska registerexporter (demodata) som har byggts för att "
+                             "ge samma antal som de publicerade tabellerna.")
+
     @classmethod
-    def load(cls, year, processed_dir: str | Path | None = None, out_dir: str | Path = ".",
-             register_dir: str | Path | None = None, synthetic: bool = False) -> "Bilaga1":
-        """Load the published tables, or with ``register_dir`` the tables counted from microdata."""
-        processed = Path(processed_dir) if processed_dir else Project.discover().published_processed
+    def _load(cls, year, inputs: dict[str, Path], source: str, synthetic: bool, out_dir: Path) -> "Bilaga1":
+        """The published tables, or (source microdata) the tables counted from microdata beside them."""
+        processed = inputs["published"]
         data = load_processed(processed)
         year = validate_year(year, data.years, "published SUS tables (data/raw/published)")
         reconciliation = pd.read_parquet(processed / RECONCILIATION_FILE)
-        if register_dir is None:
-            return cls(year=year, data=data, reconciliation=reconciliation, out_dir=Path(out_dir))
+        if source == PUBLISHED:
+            return cls(year=year, data=data, reconciliation=reconciliation, out_dir=out_dir, synthetic=synthetic)
+        if "register_tables" not in inputs:
+            raise ConfigError("Bilaga 1 from microdata needs the input register_tables (data/processed/register/tabeller)")
         from ..derive.register_tables import as_published
 
-        register_dir = Path(register_dir)
+        register_dir = inputs["register_tables"]
         unit = register_dir / "unit.parquet"
         return cls(year=year, data=as_published(register_dir, data), reconciliation=reconciliation,
-                   out_dir=Path(out_dir), published=data, quality=pd.read_parquet(register_dir / "quality.parquet"),
+                   out_dir=out_dir, published=data, quality=pd.read_parquet(register_dir / "quality.parquet"),
                    synthetic=synthetic, unit=pd.read_parquet(unit) if unit.is_file() else None)
 
     @property
@@ -409,13 +419,6 @@ class Bilaga1:
     def reconciliation_rows(self) -> pd.DataFrame:
         r = self.reconciliation
         return r[r["year"] == self.year].reset_index(drop=True)
-
-    def banner_markdown(self) -> str:
-        return synthetic_banner(
-            self.synthetic,
-            "Tabellerna är räknade från syntetiska registerexporter (demodata) som har byggts för att "
-            "ge samma antal som de publicerade tabellerna.",
-        )
 
     def about_markdown(self) -> str:
         if self.from_microdata:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import charts
 from ..core import fmt
+from ..core.errors import ConfigError
 from ..sources.enkat import (
     ALL,
     CleanSurvey,
@@ -28,7 +29,8 @@ from ..sources.enkat import (
     scale_distribution,
     single_counts,
 )
-from .tables import markdown_table, synthetic_banner
+from .contract import SURVEY, Appendix
+from .tables import markdown_table
 
 SIGNIFICANCE = 0.05
 
@@ -40,14 +42,26 @@ def _p(p: float | None) -> str:
 
 
 @dataclass
-class Bilaga3:
+class Bilaga3(Appendix):
     survey: Survey
     data: CleanSurvey
     out_dir: Path
+    synthetic: bool = False
+
+    family = "bilaga3"
+    inputs_needed = ("questionnaire", "survey")
+    sources = (SURVEY,)
+    synthetic_explanation = ("Enkätsvaren i denna bilaga är påhittade demodata som har byggts för att summera till "
+                             "förstudiens publicerade uppgifter; fördelningen mellan grupperna och alla fritextsvar är "
+                             "påhittade.")
 
     @classmethod
-    def load(cls, survey_dir: str | Path, processed_dir: str | Path, out_dir: str | Path = ".") -> "Bilaga3":
-        return cls(load_survey(survey_dir), load_clean(processed_dir), Path(out_dir))
+    def _load(cls, year, inputs: dict[str, Path], source: str, synthetic: bool, out_dir: Path) -> "Bilaga3":
+        """``questionnaire``: the survey's raw folder (fragor.yaml); ``survey``: its cleaned answers."""
+        survey = load_survey(inputs["questionnaire"])
+        if int(year) != survey.year:
+            raise ConfigError(f"{inputs['questionnaire']}: the questionnaire is for {survey.year}, not {year}")
+        return cls(survey, load_clean(inputs["survey"]), out_dir, synthetic)
 
     @property
     def year(self) -> int:
@@ -58,14 +72,6 @@ class Bilaga3:
         return [ALL] + list(self.survey.groups)
 
     # ------------------------------------------------------------------ opening sections
-    def banner_markdown(self) -> str:
-        return synthetic_banner(
-            self.survey.synthetic,
-            "Enkätsvaren i denna bilaga är påhittade demodata som har byggts för att summera till "
-            "förstudiens publicerade uppgifter; fördelningen mellan grupperna och alla fritextsvar är "
-            "påhittade.",
-        )
-
     def about_markdown(self) -> str:
         s = self.survey
         invited = sum(s.invited.values())

@@ -14,8 +14,7 @@ import pandas as pd
 
 from . import charts
 from ..core import fmt
-from ..core.config import Project
-from ..core.errors import InputError
+from ..core.errors import ConfigError, InputError
 from ..derive.malgrupp import (
     ASSUMPTIONS_FILE,
     GROUPS,
@@ -33,6 +32,7 @@ from ..derive.malgrupp import (
 )
 from ..core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE, OTHER_SOURCE
 from .reconciliation import reconciliation_markdown
+from .contract import PUBLISHED, Appendix
 from .tables import markdown_table
 
 DATA_FILE_TEMPLATE = "bilaga4_{year}_berakning.csv"
@@ -44,30 +44,40 @@ RECONSTRUCTED_MARK = " (r)"
 
 
 @dataclass
-class Bilaga4:
+class Bilaga4(Appendix):
     assumptions: Assumptions
     published: Published
     calculation: pd.DataFrame
     sensitivity: pd.DataFrame
     reconciliation: pd.DataFrame
     out_dir: Path
+    synthetic: bool = False
+
+    family = "bilaga4"
+    inputs_needed = ("malgrupp",)
+    sources = (PUBLISHED,)
+    synthetic_explanation = ""  # built from published figures only
 
     @classmethod
-    def load(cls, processed_dir: str | Path | None = None, out_dir: str | Path = ".") -> "Bilaga4":
-        """Read what ``finsam stage malgrupp`` wrote (inputs, assumptions and results)."""
-        processed = Path(processed_dir) if processed_dir else Project.discover().processed / "bilaga4"
+    def _load(cls, year, inputs: dict[str, Path], source: str, synthetic: bool, out_dir: Path) -> "Bilaga4":
+        """``malgrupp``: what ``finsam stage malgrupp`` wrote (inputs, assumptions and results)."""
+        processed = inputs["malgrupp"]
         missing = [n for n in RESULT_FILES if not (processed / f"{n}.parquet").is_file()]
         if missing or not (processed / ASSUMPTIONS_FILE).is_file():
             raise InputError(processed, "Bilaga 4 results missing; run `finsam stage malgrupp` first")
         frames = {n: pd.read_parquet(processed / f"{n}.parquet") for n in RESULT_FILES}
+        assumptions = assumptions_from_json((processed / ASSUMPTIONS_FILE).read_text(encoding="utf-8"))
+        if int(year) != assumptions.year:
+            raise ConfigError(f"{processed}: the calculation is for {assumptions.year}, not {year}")
         return cls(
-            assumptions=assumptions_from_json((processed / ASSUMPTIONS_FILE).read_text(encoding="utf-8")),
+            assumptions=assumptions,
             published=Published(SourceTables(frames["kalltabeller"]), frames["sammanstallning"],
                                 Figures(frames["textuppgifter"]), frames["kallor"]),
             calculation=frames["berakning"],
             sensitivity=frames["kanslighet"],
             reconciliation=frames["avstamning"],
-            out_dir=Path(out_dir),
+            out_dir=out_dir,
+            synthetic=synthetic,
         )
 
     @property

@@ -155,14 +155,12 @@ def report_parameters(report: str, params: dict[str, Any], notebook_parameters: 
     out = []
     if "year" in notebook_parameters:
         out.append(("År", str(notebook_parameters["year"])))
-    microdata = notebook_parameters.get("register_dir") is not None or report == "modeller"
+    microdata = notebook_parameters.get("source") == "microdata"
     for dotted, label in REPORT_PARAMETERS.get(report, ()):
         if dotted.startswith("disclosure.") and not microdata:
             continue  # disclosure control applies to tables counted from microdata only
-        if dotted == "report.source" and notebook_parameters.get("register_dir") is None:
-            value = "published"
-        elif dotted == "report.source":
-            value = "microdata"
+        if dotted == "report.source":
+            value = notebook_parameters.get("source")
         else:
             value = _lookup(params, dotted)
         if value is not None:
@@ -170,11 +168,12 @@ def report_parameters(report: str, params: dict[str, Any], notebook_parameters: 
     return tuple(out)
 
 
-def collect(report: str, root: Path, params: dict[str, Any], notebook: Path, notebook_parameters: dict[str, Any],
-            synthetic: bool) -> Provenance:
+def collect(report: str, root: Path, params: dict[str, Any], notebook: Path,
+            notebook_parameters: dict[str, Any]) -> Provenance:
     """Gather the provenance of one report: ``notebook`` is the report's source notebook and
-    ``notebook_parameters`` what papermill injected (every path among them is an input)."""
-    inputs = [notebook] + [Path(v) for v in notebook_parameters.values()
+    ``notebook_parameters`` what papermill injected (pipeline/reports/contract.py: its
+    ``inputs`` are the input folders; ``source`` and ``synthetic`` were decided by the stage)."""
+    inputs = [notebook] + [Path(v) for v in (notebook_parameters.get("inputs") or {}).values()
                            if isinstance(v, str) and v and Path(v).exists()]
     digest, count, newest = hash_inputs(inputs)
     commit, commit_time, dirty = git_state(root, PACKAGE_DIR)
@@ -185,8 +184,8 @@ def collect(report: str, root: Path, params: dict[str, Any], notebook: Path, not
         epoch, basis = commit_time, "datum för programmets senaste incheckning, så att en ombyggnad ger samma filer"
     else:
         epoch, basis = int(newest or 0), "datum för de senast ändrade indata"
-    microdata = any(notebook_parameters.get(k) for k in ("register_dir", "models_dir", "survey_dir"))
-    source = SYNTHETIC if synthetic else (MICRODATA if microdata else PUBLISHED)
+    microdata = notebook_parameters.get("source", "published") != "published"
+    source = SYNTHETIC if notebook_parameters.get("synthetic") else (MICRODATA if microdata else PUBLISHED)
     return Provenance(
         built=dt.datetime.fromtimestamp(epoch, dt.timezone.utc).date(), built_basis=basis, version=__version__,
         commit=commit, dirty=dirty, inputs_sha256=digest, inputs_count=count, data_source=source,

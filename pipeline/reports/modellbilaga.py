@@ -16,7 +16,8 @@ from . import charts
 from ..core import fmt
 from ..core.vocabulary import BENEFIT_LABELS, BENEFITS
 from ..derive.models import STANDARD_YEAR, TERM_LABELS, VARIABLES, load
-from .tables import markdown_table, synthetic_banner
+from .contract import MICRODATA, Appendix
+from .tables import markdown_table
 
 _PHRASE = {"aktivitetsersattning": "aktivitetsersättning", "sjukpenning": "sjukpenning"}
 _CATEGORY = {"kvinna": "Kvinna", "man": "Man", "True": "Ja", "False": "Nej", "0": "Under 1 år", "1-2": "1–2 år",
@@ -49,27 +50,27 @@ def _category(value: str) -> str:
 
 
 @dataclass
-class Modellbilaga:
+class Modellbilaga(Appendix):
     year: int
     tables: dict[str, pd.DataFrame]
     out_dir: Path
-    synthetic: bool = True
+    synthetic: bool = False
+
+    family = "modeller"
+    inputs_needed = ("models",)
+    sources = (MICRODATA,)
+    synthetic_explanation = ("Alla skattningar i bilagan bygger på syntetiska registerdata, dragna ur kända modeller; "
+                             "de säger ingenting om verkliga deltagare.")
 
     @classmethod
-    def load(cls, year: int, models_dir: str | Path, out_dir: str | Path = ".", synthetic: bool = True):
-        return cls(int(year), load(Path(models_dir)), Path(out_dir), synthetic)
+    def _load(cls, year, inputs: dict[str, Path], source: str, synthetic: bool, out_dir: Path) -> "Modellbilaga":
+        """``models``: what ``finsam stage models`` wrote for the year (data/processed/models/<year>)."""
+        return cls(int(year), load(inputs["models"]), out_dir, synthetic)
 
     def _estimates(self, model: str, benefit: str | None = None) -> pd.DataFrame:
         e = self.tables["estimates"]
         e = e[e["model"] == model]
         return e if benefit is None else e[e["benefit"] == benefit]
-
-    def banner_markdown(self) -> str:
-        return synthetic_banner(
-            self.synthetic,
-            "Alla skattningar i bilagan bygger på syntetiska registerdata, dragna ur kända modeller; de "
-            "säger ingenting om verkliga deltagare.",
-        )
 
     # ------------------------------------------------------------------ participation and composition
     def rates_markdown(self) -> str:

@@ -30,7 +30,6 @@ from typing import Any
 import nbformat
 import yaml
 
-from ..core import fmt
 from ..core.errors import PipelineError
 from .colophon import Provenance, collect
 
@@ -105,17 +104,6 @@ def notebook_to_markdown(nb: nbformat.NotebookNode, out_dir: Path) -> str:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     return body
-
-
-def notebook_text(nb: nbformat.NotebookNode) -> str:
-    """All Markdown a reader sees: Markdown cells and text/markdown outputs."""
-    parts = []
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            parts.append(cell.source)
-        for out in cell.get("outputs", []):
-            parts.append(str(out.get("data", {}).get("text/markdown", "")))
-    return "\n".join(parts)
 
 
 _TIMING_KEYS = ("start_time", "end_time", "duration")
@@ -318,9 +306,7 @@ def provenance_for(nb: nbformat.NotebookNode, executed: Path, root: Path, params
     """The colophon's facts for an executed report notebook (papermill records its inputs)."""
     pm = nb.metadata.get("papermill", {})
     report = executed.stem.split("_")[0]
-    synthetic = fmt.SYNTHETIC in notebook_text(nb)
-    return collect(report, root, params, Path(pm.get("input_path", executed)), dict(pm.get("parameters", {})),
-                   synthetic)
+    return collect(report, root, params, Path(pm.get("input_path", executed)), dict(pm.get("parameters", {})))
 
 
 def render_notebook(executed: Path, formats: list[str], header_text: str = "", use_quarto: bool | None = None,

@@ -17,19 +17,8 @@ import pandas as pd
 from ..core import fmt
 from ..core.errors import PipelineError
 from ..core.io import write_text_atomic
+from .contract import APPENDICES, SYNTHETIC_NOTE
 
-APPENDICES = {
-    "bilaga1": ("Bilaga 1 Tabeller", "Deltagare och insatser i SUS, tabell 1–6, med avstämning mot publicerade uppgifter"),
-    "modeller": ("Modellbilaga",
-                 "Deltagare jämförda med alla med samma ersättning: sammansättning, deltagandemodell, trend och "
-                 "utfall med propensity score-viktning (syntetiska demodata)"),
-    "bilaga3": ("Bilaga 3 Enkätresultat",
-                "Enkät till förbundschefer, ordförande och vice ordförande: svarsfrekvens och alla frågor per grupp "
-                "(syntetiska demodata)"),
-    "bilaga4": ("Bilaga 4 Målgruppens storlek",
-                "Hur många som kan behöva samordnad rehabilitering: uppskattning med ändringsbara antaganden, "
-                "känslighetsanalys och avstämning mot förstudien"),
-}
 _KINDS = (("html", "HTML"), ("pdf", "PDF"), ("docx", "Word"), ("ipynb", "Notebook"))
 
 _PAGE = """<!DOCTYPE html>
@@ -64,21 +53,24 @@ HTML, tillgänglig PDF, Word-dokument och som körd notebook. Byggs om med <code
 
 
 def index_rows(appendix_years: dict[str, list[int]], formats: list[str],
-               headlines: dict[tuple[str, int], str] | None = None) -> list[dict]:
+               headlines: dict[tuple[str, int], str] | None = None,
+               synthetic: dict[tuple[str, int], bool | None] | None = None) -> list[dict]:
     """One row per year and appendix with the files the build writes for it.
 
     ``appendix_years`` maps an appendix (a key of ``APPENDICES``) to the years it is built
-    for; ``headlines`` maps (appendix, year) to the headline figures shown beside the links.
+    for; ``headlines`` maps (appendix, year) to the headline figures shown beside the links;
+    ``synthetic`` maps (appendix, year) to the stage's decision whether its data are synthetic.
     """
     kinds = [(k, label) for k, label in _KINDS if k == "ipynb" or k in formats]
     rows = []
     all_years = sorted({y for years in appendix_years.values() for y in years}, reverse=True)
     for year in all_years:
-        for key, (title, desc) in APPENDICES.items():
+        for key, info in APPENDICES.items():
             if year not in appendix_years.get(key, []):
                 continue
             files = [(label, f"{year}/{key}/{key}_{year}.{kind}") for kind, label in kinds]
-            rows.append({"year": year, "key": key, "title": title, "description": desc, "files": files,
+            desc = info.description + (SYNTHETIC_NOTE if (synthetic or {}).get((key, year)) else "")
+            rows.append({"year": year, "key": key, "title": info.title, "description": desc, "files": files,
                          "headline": (headlines or {}).get((key, year), fmt.NOTHING)})
     return rows
 
@@ -93,22 +85,22 @@ def _bilaga1(processed: Path, year: int) -> str:
             f"(publicerade uppgifter)")
 
 
-def _modeller(processed: Path, year: int) -> str:
+def _modeller(processed: Path, year: int, synthetic: bool) -> str:
     rates = pd.read_parquet(processed / "models" / str(year) / "rates.parquet").set_index("benefit")
     return ("Andel som deltog: " + ", ".join(
         f"{fmt.percent(rates.loc[b, 'crude'], 1)} av dem med {w}" for b, w in
         (("aktivitetsersattning", "aktivitetsersättning"), ("sjukpenning", "sjukpenning")) if b in rates.index)
-        + " (syntetiska data)")
+        + (" (syntetiska data)" if synthetic else ""))
 
 
-def _bilaga3(processed: Path, year: int, raw: Path) -> str:
+def _bilaga3(processed: Path, year: int, raw: Path, synthetic: bool) -> str:
     from ..sources.enkat import load_clean, load_survey, response_rates, survey_folder
 
     survey = load_survey(survey_folder(raw, year))
     r = response_rates(survey, load_clean(processed / "enkat" / str(year)))
     total = r[r["group"] == "Totalt"].iloc[0]
     return (f"Svarsfrekvens {fmt.percent(total['rate_pct'])} ({fmt.number(total['answered'])} av "
-            f"{fmt.number(total['invited'])})" + (" (syntetiska svar)" if survey.synthetic else ""))
+            f"{fmt.number(total['invited'])})" + (" (syntetiska svar)" if synthetic else ""))
 
 
 def _bilaga4(processed: Path, year: int) -> str:
@@ -118,12 +110,15 @@ def _bilaga4(processed: Path, year: int) -> str:
             f"(se bilagan för antaganden och känslighet)")
 
 
-def headline_figures(processed: Path, raw: Path, appendix_years: dict[str, list[int]]) -> dict[tuple[str, int], str]:
-    """(appendix, year) → a short Swedish line of headline figures; missing data gives "–"."""
+def headline_figures(processed: Path, raw: Path, appendix_years: dict[str, list[int]],
+                     synthetic: dict[tuple[str, int], bool | None] | None = None) -> dict[tuple[str, int], str]:
+    """(appendix, year) → a short Swedish line of headline figures; missing data gives "–".
+    ``synthetic``: the stage's decision per (appendix, year), said beside the figures."""
+    synthetic = synthetic or {}
     readers: dict[str, Callable[[int], str]] = {
         "bilaga1": lambda y: _bilaga1(processed, y),
-        "modeller": lambda y: _modeller(processed, y),
-        "bilaga3": lambda y: _bilaga3(processed, y, raw),
+        "modeller": lambda y: _modeller(processed, y, bool(synthetic.get(("modeller", y)))),
+        "bilaga3": lambda y: _bilaga3(processed, y, raw, bool(synthetic.get(("bilaga3", y)))),
         "bilaga4": lambda y: _bilaga4(processed, y),
     }
     out = {}
@@ -137,9 +132,10 @@ def headline_figures(processed: Path, raw: Path, appendix_years: dict[str, list[
 
 
 def write_index(reports: Path, appendix_years: dict[str, list[int]], formats: list[str],
-                headlines: dict[tuple[str, int], str] | None = None) -> Path:
+                headlines: dict[tuple[str, int], str] | None = None,
+                synthetic: dict[tuple[str, int], bool | None] | None = None) -> Path:
     body = []
-    for row in index_rows(appendix_years, formats, headlines):
+    for row in index_rows(appendix_years, formats, headlines, synthetic):
         links = " · ".join(f'<a href="{html.escape(href)}">{label}</a>' for label, href in row["files"])
         body.append(f"<tr><td>{row['year']}</td><td>{html.escape(row['title'])}</td>"
                     f"<td>{html.escape(row['description'])}</td><td class=\"nyckeltal\">{html.escape(row['headline'])}</td>"

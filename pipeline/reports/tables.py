@@ -48,9 +48,3 @@ def markdown_table(
         text += f"\n\n*{note}*"
     return text + "\n"
 
-
-def synthetic_banner(synthetic: bool, explanation: str) -> str:
-    """The warning box on top of every report built from synthetic data (empty for real data)."""
-    from ..core.fmt import SYNTHETIC
-
-    return f"::: banner\n{SYNTHETIC}. {explanation}\n:::\n" if synthetic else ""

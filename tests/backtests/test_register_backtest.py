@@ -35,8 +35,9 @@ def _same(a: float, b: float) -> bool:
 
 
 def test_tables_from_microdata_equal_the_published_tables(register_project):
-    report = Bilaga1.load(2022, processed_dir=register_project.published_processed,
-                          register_dir=register_project.processed / "register" / "tabeller", synthetic=True)
+    report = Bilaga1.from_parameters(2022, {"published": register_project.published_processed,
+                                             "register_tables": register_project.processed / "register" / "tabeller"},
+                                     "microdata", synthetic=True)
     got = {(int(r.table), r.row, r.column): float(r.value) for r in report.table_cells().itertuples()}
     truth = parse_ground_truth()
     assert set(got) == set(truth)
@@ -49,8 +50,9 @@ def test_tables_from_microdata_equal_the_published_tables(register_project):
 
 @pytest.mark.parametrize("year", [2016, 2019, 2022])
 def test_comparison_section_lists_exactly_the_inconsistencies(register_project, year):
-    report = Bilaga1.load(year, processed_dir=register_project.published_processed,
-                          register_dir=register_project.processed / "register" / "tabeller", synthetic=True)
+    report = Bilaga1.from_parameters(year, {"published": register_project.published_processed,
+                                             "register_tables": register_project.processed / "register" / "tabeller"},
+                                     "microdata", synthetic=True)
     differ = report.comparison_rows()
     differ = {(int(r.table), r.row, r.column) for r in differ[~differ["same"]].itertuples()}
     expected = {k for k in DOCUMENT_INCONSISTENCIES if int(k[1]) <= year}

@@ -1,0 +1,131 @@
+"""The one report contract (pipeline/reports/contract.py): every appendix is loaded the same way,
+from the same notebook parameters, and "synthetic" is decided once, by the stage."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from pipeline import stages
+from pipeline.core.config import Project
+from pipeline.core.errors import ConfigError
+from pipeline.core.fmt import SYNTHETIC
+from pipeline.reports import contract
+from pipeline.reports.bilaga1 import Bilaga1
+from pipeline.reports.bilaga3 import Bilaga3
+from pipeline.reports.bilaga4 import Bilaga4
+from pipeline.reports.colophon import DATA_SOURCE_TEXT, MICRODATA, PUBLISHED, collect
+from pipeline.reports.colophon import SYNTHETIC as SYNTHETIC_SOURCE
+from pipeline.reports.modellbilaga import Modellbilaga
+
+from .conftest import REPO
+
+FAMILIES = {"bilaga1": Bilaga1, "modeller": Modellbilaga, "bilaga3": Bilaga3, "bilaga4": Bilaga4}
+
+
+def _parameter_names(family: str) -> list[str]:
+    nb = nbformat.read(REPO / "notebooks" / stages.NOTEBOOKS[family], as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    return [t.id for node in ast.parse(cell.source).body for t in node.targets]
+
+
+def test_every_family_is_declared_once_with_a_notebook_and_a_class():
+    assert set(contract.APPENDICES) == set(FAMILIES) == set(stages.NOTEBOOKS)
+    for family, cls in FAMILIES.items():
+        assert issubclass(cls, contract.Appendix) and cls.family == family
+        assert (REPO / "notebooks" / stages.NOTEBOOKS[family]).is_file()
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_every_notebook_has_the_same_parameters_and_load_call(family):
+    assert _parameter_names(family) == ["year", "inputs", "source", "synthetic"]
+    nb = nbformat.read(REPO / "notebooks" / stages.NOTEBOOKS[family], as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    calls = re.findall(r"(\w+)\.(from_parameters|load)\(([^)]*)\)", code)
+    assert calls == [(FAMILIES[family].__name__, "from_parameters", "year, inputs, source, synthetic")]
+    assert "report.banner_markdown()" in code  # every report shows the banner (empty unless synthetic)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_parameters_are_checked_with_one_clear_error(family, tmp_path):
+    cls = FAMILIES[family]
+    with pytest.raises(ConfigError, match="input\\(s\\) missing: " + cls.inputs_needed[0]):
+        cls.from_parameters(2022, {}, cls.sources[0])
+    inputs = {name: tmp_path for name in cls.inputs_needed}
+    with pytest.raises(ConfigError, match="unknown input\\(s\\): typo_dir"):
+        cls.from_parameters(2022, inputs | {"typo_dir": tmp_path}, cls.sources[0])
+    wrong = next(s for s in contract.SOURCES if s not in cls.sources)
+    with pytest.raises(ConfigError, match=f"cannot be built from '{wrong}' data"):
+        cls.from_parameters(2022, inputs, wrong)
+
+
+def test_stage_parameters_follow_the_contract(tmp_path):
+    params = contract.parameters(2022, {"published": tmp_path, "register_tables": None}, "published", False)
+    assert params == {"year": 2022, "inputs": {"published": str(tmp_path.resolve())}, "source": "published",
+                      "synthetic": False}
+    with pytest.raises(ConfigError, match="unknown data source 'excel'"):
+        contract.parameters(2022, {}, "excel", False)
+
+
+def test_banner_and_header_come_from_the_flag_alone(published_project):
+    report = Bilaga1.from_parameters(2022, {"published": published_project.published_processed})
+    assert report.banner_markdown() == ""
+    report.synthetic = True
+    assert report.banner_markdown().startswith(f"::: banner\n{SYNTHETIC}. ")
+    assert contract.header("modeller", 2022, True) == f"Modellbilaga – 2022 · {SYNTHETIC}"
+    assert contract.header("bilaga4", 2016, False) == "Bilaga 4 Målgruppens storlek – 2016"
+
+
+def _project(tmp_path: Path, register: dict, survey_synthetic: bool) -> Project:
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"years": [2022], "register": register,
+                                                          "report": {"source": "published"}}), encoding="utf-8")
+    folder = tmp_path / "data" / "raw" / "enkat" / "2016"
+    folder.mkdir(parents=True)
+    questions = yaml.safe_load((REPO / "data" / "raw" / "enkat" / "2016" / "fragor.yaml").read_text(encoding="utf-8"))
+    questions["survey"]["synthetic"] = survey_synthetic
+    (folder / "fragor.yaml").write_text(yaml.safe_dump(questions, allow_unicode=True), encoding="utf-8")
+    return Project(tmp_path)
+
+
+@pytest.mark.parametrize("demo", [True, False])
+def test_synthetic_is_decided_once_per_data_source(tmp_path, demo):
+    project = _project(tmp_path, {"years": [2022], "demo": demo}, survey_synthetic=not demo)
+    assert stages.data_source(project, "bilaga1", 2022) == ("published", False)
+    assert stages.data_source(project, "bilaga1", 2022, "microdata") == ("microdata", demo)
+    assert stages.data_source(project, "modeller", 2022) == ("microdata", demo)
+    assert stages.data_source(project, "bilaga4", 2016) == ("published", False)
+    assert stages.data_source(project, "bilaga3", 2016) == ("survey", not demo)
+    with pytest.raises(ConfigError, match="report.source must be"):
+        stages.data_source(project, "bilaga1", 2022, "excel")
+
+
+def test_no_report_module_decides_synthetic_on_its_own():
+    """The flag is read from the stage's decision only: no report module looks at register.demo,
+    at the questionnaire's flag or at the rendered text to decide it."""
+    offenders = []
+    for path in sorted((REPO / "pipeline" / "reports").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for pattern in (r"survey\.synthetic", r"\"demo\"", r"SYNTHETIC in "):
+            if re.search(pattern, text):
+                offenders.append(f"{path.name}: {pattern}")
+    assert offenders == []
+
+
+@pytest.mark.parametrize("source,synthetic,expected", [
+    ("published", False, PUBLISHED), ("microdata", True, SYNTHETIC_SOURCE), ("microdata", False, MICRODATA),
+    ("survey", True, SYNTHETIC_SOURCE), ("survey", False, MICRODATA)])
+def test_colophon_states_the_stage_decision(tmp_path, source, synthetic, expected):
+    notebook = tmp_path / "x.ipynb"
+    notebook.write_text("{}", encoding="utf-8")
+    data = tmp_path / "in"
+    data.mkdir()
+    (data / "a.csv").write_text("1\n", encoding="utf-8")
+    prov = collect("bilaga1", tmp_path, {}, notebook, contract.parameters(2022, {"x": data}, source, synthetic))
+    assert prov.data_source == expected
+    assert f"**Datakälla:** {DATA_SOURCE_TEXT[expected]}" in prov.markdown()
+    assert prov.inputs_count == 2  # the notebook and the one file of the named input folder
