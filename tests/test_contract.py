@@ -129,3 +129,25 @@ def test_colophon_states_the_stage_decision(tmp_path, source, synthetic, expecte
     assert prov.data_source == expected
     assert f"**Datakälla:** {DATA_SOURCE_TEXT[expected]}" in prov.markdown()
     assert prov.inputs_count == 2  # the notebook and the one file of the named input folder
+
+
+def test_colophon_commit_is_dirty_for_code_changes_only(tmp_path):
+    """A build rewrites dvc.lock; that must not make every report say the program had local changes."""
+    import subprocess
+
+    from pipeline.reports.colophon import git_state
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "pipeline").mkdir()
+    (tmp_path / "pipeline" / "x.py").write_text("a = 1\n", encoding="utf-8")
+    (tmp_path / "dvc.lock").write_text("schema: '2.0'\n", encoding="utf-8")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "x")
+    assert git_state(tmp_path / "pipeline")[2] is False
+    (tmp_path / "dvc.lock").write_text("schema: '2.0'\nstages: {}\n", encoding="utf-8")
+    assert git_state(tmp_path / "pipeline")[2] is False
+    (tmp_path / "pipeline" / "x.py").write_text("a = 2\n", encoding="utf-8")
+    assert git_state(tmp_path / "pipeline")[2] is True

@@ -101,7 +101,9 @@ def git_state(*folders: Path) -> tuple[str | None, int | None, bool]:
         line = _git(["log", "-1", "--format=%h %ct", "--abbrev=12"], folder)
         if line:
             commit, epoch = line.split()
-            status = _git(["status", "--porcelain", "--untracked-files=no"], folder)
+            # dvc.lock is the build's own record, rewritten by every build: not a change to the program
+            status = _git(["status", "--porcelain", "--untracked-files=no", "--", ".", ":(top,exclude)dvc.lock"],
+                          folder)
             return commit, int(epoch), bool(status)
     return None, None, False
 
