@@ -240,6 +240,10 @@ class Bilaga3:
             self.survey, self.data, q.id)
         return int(frame.loc[frame["group"] == ALL, "n"].iloc[0])
 
+    @property
+    def _synthetic(self) -> str:
+        return " (syntetiska data)" if self.survey.synthetic else ""
+
     @staticmethod
     def _bild(q: Question) -> str:
         numbers = [str(b) for b in q.bild]
@@ -257,7 +261,7 @@ class Bilaga3:
 
     def n_sentence(self, q: Question) -> str:
         """The computed n beside the n the published appendix prints for the question."""
-        text = f"Antal som besvarat frågan: {fmt.number(self.computed_n(q))}."
+        text = f"Antal som besvarat frågan{self._synthetic}: {fmt.number(self.computed_n(q))}."
         if not q.bild:
             return f"*{text}*\n"
         where = f"{self.survey.appendix}, bild {self._bild(q)}"
@@ -280,7 +284,7 @@ class Bilaga3:
             published, verdict = self.n_check(q)
             rows.append({"Fråga": q.title if q.kind != "text" else f"Öppna svar: {q.title.lower()}",
                          "Bild": self._bild(q), "Publicerat n": published,
-                         "Beräknat n": fmt.number(self.computed_n(q)), "Avstämning": verdict})
+                         f"Beräknat n{self._synthetic}": fmt.number(self.computed_n(q)), "Avstämning": verdict})
         frame = pd.DataFrame(rows)
         counts = frame["Avstämning"].map(lambda v: v.split(" (")[0]).value_counts()
         data = "de syntetiska demodata som bilagan bygger på" if self.survey.synthetic else "enkätexporten"
