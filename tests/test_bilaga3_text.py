@@ -132,6 +132,16 @@ def test_each_question_says_its_published_n_in_its_own_section(report, sections)
         assert "Antal som besvarat frågan (syntetiska data): " in section, qid
 
 
+def test_a_survey_without_a_published_report_has_nothing_to_reconcile(report):
+    from dataclasses import replace
+
+    bare = replace(report.survey, questions=tuple(replace(q, bild=(), published_n=None, published_n_ocr=None)
+                                                  for q in report.survey.questions))
+    plain = Bilaga3(bare, report.data, report.out_dir)
+    assert plain.reconciliation_markdown().startswith("Frågeformuläret anger inte var enkätens resultat")
+    assert plain.n_sentence(bare.question("atgarder")) == "*Antal som besvarat frågan (syntetiska data): 154.*\n"
+
+
 def test_a_published_n_that_differs_is_reported_as_such(report):
     from dataclasses import replace
 

@@ -177,3 +177,11 @@ def test_bad_published_n_in_the_questionnaire(survey_copy, old, new, message):
     path.write_text(text.replace(old, new), encoding="utf-8")
     with pytest.raises(ConfigError, match=f"questions\\[\\d+\\] \\(atgarder\\): {re.escape(message)}"):
         load_survey(survey_copy)
+
+
+def test_slides_without_the_report_they_belong_to(survey_copy):
+    path = survey_copy / "fragor.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  appendix: förstudiens bilaga 3", "  # appendix removed"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="survey.appendix does not say which report"):
+        load_survey(survey_copy)

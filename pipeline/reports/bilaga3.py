@@ -165,8 +165,10 @@ class Bilaga3:
         counts = choice_counts(self.survey, self.data, q.id)
         everyone = counts[counts["group"] == ALL]
         n = int(everyone["n"].iloc[0])
-        first, second = everyone.iloc[0], everyone.iloc[1]
-        if first["count"] == second["count"]:  # a tie is not "followed by"
+        first, second = everyone.iloc[0], everyone.iloc[min(1, len(everyone) - 1)]
+        if len(everyone) == 1:
+            top_two = f"{first['option'].lower()} ({fmt.number(first['count'])})"
+        elif first["count"] == second["count"]:  # a tie is not "followed by"
             top_two = (f"{first['option'].lower()} och {second['option'].lower()} "
                        f"({fmt.number(first['count'])} vardera)")
         else:
@@ -285,6 +287,8 @@ class Bilaga3:
             rows.append({"Fråga": q.title if q.kind != "text" else f"Öppna svar: {q.title.lower()}",
                          "Bild": self._bild(q), "Publicerat n": published,
                          f"Beräknat n{self._synthetic}": fmt.number(self.computed_n(q)), "Avstämning": verdict})
+        if not rows:
+            return "Frågeformuläret anger inte var enkätens resultat har publicerats; det finns inget att stämma av.\n"
         frame = pd.DataFrame(rows)
         counts = frame["Avstämning"].map(lambda v: v.split(" (")[0]).value_counts()
         data = "de syntetiska demodata som bilagan bygger på" if self.survey.synthetic else "enkätexporten"

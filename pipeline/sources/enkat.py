@@ -167,6 +167,9 @@ def load_survey(folder: str | Path) -> Survey:
         re.compile(id_pattern)
     except re.error as exc:
         raise ConfigError(f"{path}: survey.id_pattern is not a regular expression: {exc}") from None
+    if any(q.bild for q in questions) and not meta.get("appendix"):
+        raise ConfigError(f"{path}: questions name slides (bild) of a published report, but survey.appendix "
+                          f"does not say which report")
     role = next(q for q in questions if q.kind == "role")
     groups = {str(g): tuple(str(r) for r in roles) for g, roles in meta["groups"].items()}
     grouped = [r for roles in groups.values() for r in roles]
