@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -151,3 +152,36 @@ def test_group_comparison_on_the_published_direction(cleaned):
     ordinal = compare_groups(survey, data, "kartlaggning")
     assert ordinal.test == "Ordinal logistisk regression" and 0 < ordinal.p_value < 1
     assert ordinal.n_first + ordinal.n_second == 151  # Vet ej left out
+
+
+def test_every_free_text_question_has_synthetic_answers_that_need_scrubbing(cleaned):
+    survey, data = cleaned
+    for q in survey.of_kind("text"):
+        assert (data.texts["question"] == q.id).sum() > 0, q.id
+    log = dict(zip(data.log["step"], data.log["count"]))
+    assert all(log[f"borttagna ur fritext: {kind}"] > 0 for kind in ("personnummer", "e-post", "telefon", "namn"))
+    joined = "\n".join(data.texts["text"])
+    assert "(at)" not in joined and "Svensson" not in joined and "174 06" not in joined
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("    published_n: 154", "    published_n: etthundra", "published_n must be a whole number or null"),
+    ("    published_n: 154", "    published_n: 154\n    published_n_ocr: \"-4\"", "published_n_ocr is for an n"),
+    ("    bild: [24]", "    bild: [0]", "bild must be a list of slide numbers"),
+    ("    bild: [24]", "    bild: []", "a published n needs the slide"),
+])
+def test_bad_published_n_in_the_questionnaire(survey_copy, old, new, message):
+    path = survey_copy / "fragor.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"questions\\[\\d+\\] \\(atgarder\\): {re.escape(message)}"):
+        load_survey(survey_copy)
+
+
+def test_slides_without_the_report_they_belong_to(survey_copy):
+    path = survey_copy / "fragor.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  appendix: förstudiens bilaga 3", "  # appendix removed"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="survey.appendix does not say which report"):
+        load_survey(survey_copy)

@@ -26,8 +26,10 @@ SEED = 2016
 ROLES = ("Förbundschef/motsvarande", "Ordförande", "Vice ordförande")
 RESPONDENTS = {"Förbundschef/motsvarande": 70, "Ordförande": 50, "Vice ordförande": 39}
 
-# Answers per role: {question: {label: (förbundschefer, ordförande, vice ordförande)}}.
-# Totals that the document publishes are noted; the split between roles is invented.
+# Answers per role: {question: {label: (förbundschefer, ordförande, vice ordförande)}}; the label
+# NO_ANSWER counts those who left the question blank. Totals that the document publishes are
+# noted; the split between roles is invented.
+NO_ANSWER = ""
 SINGLE_PLAN: dict[str, dict[str, tuple[int, int, int]]] = {
     "tid": {"Upp till 12 månader": (12, 9, 8), "Mer än 12 månader": (58, 41, 31)},
     "uppdragsgivare": {"Kommun": (0, 30, 20), "Landsting/region": (0, 12, 9), "Arbetsförmedlingen": (0, 4, 5),
@@ -57,12 +59,19 @@ SINGLE_PLAN: dict[str, dict[str, tuple[int, int, int]]] = {
     "forebyggande": {"Ja": (52, 42, 32), "Nej": (12, 5, 4), "Vet ej": (6, 3, 3)},
     # ja 56 % (89), nej 27 % (43), vet ej 17 % (27); förbundschefer more positive than the board
     "riktade": {"Ja": (48, 24, 17), "Nej": (12, 16, 15), "Vet ej": (10, 10, 7)},
+    # nothing legible on the slide (Bild 29): 150 answering is invented
+    "rattvisare_bild": {"Ja": (50, 33, 24), "Nej": (5, 5, 4), "Vet ej": (12, 9, 8), NO_ANSWER: (3, 3, 3)},
+    # n = 152 (Bild 31); the distribution is invented
+    "gradering": {"Mycket dåliga": (1, 1, 0), "Ganska dåliga": (5, 3, 2), "Ganska bra": (36, 27, 23),
+                  "Mycket bra": (24, 14, 11), "Vet ej": (2, 2, 1), NO_ANSWER: (2, 3, 2)},
 }
 
 # Multiple choice: {question: (asked of those answering `gate` with "Ja" or everyone, respondents
 # answering, {option: times ticked})}. Published: the order of the first options (förebyggande,
 # riktade), and for åtgärder 154 answering, 81 näringsliv, 60 civilsamhälle (text) and 105, 72,
-# 71, 15 (read from the chart's OCR text).
+# 71, 15 (read from the chart's OCR text); for kännetecken 9, 71, 7, 101 and 101 (read from the
+# chart's OCR text, Bild 26). Its 150 answering is invented (the printed n is not legible), and so
+# are its other counts, except 78 and 65, which follow the likely reading of the garbled "T8" and "&5".
 MULTI_PLAN: dict[str, tuple[str | None, int | None, dict[str, int]]] = {
     "forebyggande_omraden": ("forebyggande", None, {
         "Insatser för definierade riskgrupper": 98, "Förebyggande insatser för unga under 16 år": 77,
@@ -76,10 +85,29 @@ MULTI_PLAN: dict[str, tuple[str | None, int | None, dict[str, int]]] = {
         "Strukturerad samverkan med civilsamhället": 60, "Ökad kunskap om uppdrag och regelverk": 50,
         "Dialog med brukare/medborgare": 45, "Styrelseutveckling": 35, "Ledarutveckling": 30,
         "Rekrytera kvalificerade förbundschefer": 20, "Annat": 15}),
+    "kannetecken": (None, 150, {
+        "Resultat och effekter av samordnade insatser på individnivå": 101,
+        "Resultat och effekter av samordnade insatser på strukturell nivå": 101, "Politisk förankring": 78,
+        "Kunskap om varandras behov, uppdrag och regelverk": 71, "Implementering av effektiva arbetssätt": 65,
+        "Gemensamt synsätt och ansvar utifrån en helhetsbild": 58, "Samverkansklimat": 54, "Ledarskap": 46,
+        "Flexibelt användande av myndigheternas kompetens": 40,
+        "Gemensamt erfarenhetsutbyte och lärande mellan samtliga parter": 36,
+        "Nytänkande och innovationsförmåga": 31, "Aktiv och levande kommunikation": 26,
+        "Dialog med brukare/medborgare": 17, "Annat": 9, "Forskarmedverkan": 7}),
 }
 
-# Free text written for the demo (not quotes). Planted personal data is fictitious.
+# Free text written for the demo (not quotes). Planted personal data is fictitious: names are
+# common first names and surnames (so the name lists catch them), phone numbers are from the
+# series PTS keeps for fiction (070-174 06 xx), 19121212-1212 is Skatteverket's test number.
 TEXTS = {
+    "forankring_kommentar": [
+        "Ju närmare förbundet man sitter, desto bättre känner man till det.",
+        "Politikerna byts ut varje mandatperiod och då börjar informationen om från början.",
+        "Vi syns för lite. Arbetet är bra men ingen på nationell nivå vet om det.",
+        "Medlemssamråden har gjort skillnad hos oss.",
+        "Fråga Anna Svensson i styrelsen, hon har drivit frågan om förankring länge.",
+        "Det saknas en nationell strategi för hur Finsam ska beskrivas.",
+    ],
     "malgrupper_kommentar": [
         "Lagen räcker som den är, det lokala behovet ska styra.",
         "Ett förtydligande kring unga under 18 år och förebyggande arbete vore bra.",
@@ -89,6 +117,44 @@ TEXTS = {
         "Flexibiliteten är vår styrka, den får inte försvinna.",
         "Nyanlända behöver nämnas uttryckligen.",
         "Ring mig på 070-123 45 67 så berättar jag hur vi har gjort.",
+    ],
+    "kartlaggning_kommentar": [
+        "Insatserna är viktigare än kartläggningarna.",
+        "Alla förbund gör på sitt eget sätt; en gemensam mall skulle spara mycket arbete.",
+        "Kartläggningar riskerar att hamna i en pärm om ingen följer upp dem.",
+        "Vi har en metod som fungerar, mejla lisa.holm (at) exempelforbundet punkt se så skickar jag den.",
+        "Behovsgrupper över sektorsgränserna är svårast att få grepp om.",
+    ],
+    "effekter_kommentar": [
+        "Ett nationellt stöd för utvärdering skulle hjälpa små förbund.",
+        "Det är svårt att visa vad samordningen tillför när uppdraget är så brett.",
+        "Individinsatserna görs mest av parterna, förbundets roll är strukturen.",
+        "Vi skulle kunna dela på externa utvärderare. Ring Erik på 070-174 06 12.",
+        "Kunskapen om effekter av strukturinsatser är nästan obefintlig.",
+    ],
+    "internationellt_kommentar": [
+        "Utblickar ger nya idéer.",
+        "Det är svårt att föra över erfarenheter från andra länders system.",
+        "Norden ligger närmast till hands att jämföra med.",
+    ],
+    "forebyggande_kommentar": [
+        "Allt förebyggande är bra, men var går gränsen för vad förbunden ska göra?",
+        "Mer samarbete med skolan behövs.",
+        "Unga under 16 år är kommunens och regionens ansvar, inte förbundets.",
+        "Varje myndighet måste själv satsa på förebyggande arbete.",
+        "Ett exempel från oss: deltagaren med personnummer 19121212-1212 fick stöd i tid.",
+    ],
+    "arena_kommentar": [
+        "Uppdraget måste beskrivas tydligare, även om det betyder att vi gör färre saker.",
+        "Medlemsdialoger och en fungerande uppföljning.",
+        "Gemensam kompetensutveckling för tjänstepersoner och politiker.",
+        "Former för strukturell samverkan mellan parterna behöver utvecklas.",
+        "Kontakta vår förbundschef Karin Johansson, +46 70 174 06 45.",
+    ],
+    "kannetecken_kommentar": [
+        "Alla alternativen hänger ihop och är viktiga.",
+        "Resultat för deltagarna är det som räknas i slutändan.",
+        "Ett bra samverkansklimat går före allt annat.",
     ],
     "strategiska_fragor": [
         "Politikernas kunskap om och engagemang för Finsam på alla nivåer.",
@@ -103,9 +169,14 @@ TEXTS = {
         "Stöd för nationell utvärdering av insatser.",
     ],
 }
-TEXT_ANSWERS = {"malgrupper_kommentar": 41, "strategiska_fragor": 103}
+# How many answered each free-text question: invented ("Över 100 förslag" on Bild 28 counts
+# proposals, so strategiska_fragor has more than 100 answers).
+TEXT_ANSWERS = {"forankring_kommentar": 37, "malgrupper_kommentar": 41, "kartlaggning_kommentar": 26,
+                "effekter_kommentar": 33, "internationellt_kommentar": 18, "forebyggande_kommentar": 29,
+                "arena_kommentar": 31, "kannetecken_kommentar": 12, "strategiska_fragor": 103}
 PLANTED = ("karin.lund@samordning-exempel.se", "070-123 45 67", "19640315-2386", "08-123 456 78",
-           "per.ek@exempelforbundet.se", "7105179876")
+           "per.ek@exempelforbundet.se", "7105179876", "Anna Svensson", "lisa.holm (at) exempelforbundet punkt se",
+           "070-174 06 12", "19121212-1212", "Karin Johansson", "+46 70 174 06 45")
 
 
 def _assign_single(rng: np.random.Generator, people: dict[str, list[int]], plan: dict[str, tuple[int, ...]],
@@ -117,7 +188,8 @@ def _assign_single(rng: np.random.Generator, people: dict[str, list[int]], plan:
         if len(labels) not in (0, len(ids)):
             raise ValueError(f"demo plan gives {len(labels)} answers for {len(ids)} {role}")
         for pid, label in zip(ids, rng.permutation(labels)):
-            out[pid] = str(label)
+            if label != NO_ANSWER:
+                out[pid] = str(label)
     return out
 
 

@@ -80,7 +80,7 @@ class Bilaga3(Appendix):
                 f"och besvarades {s.fielded}. Bilagan redovisar varje fråga för alla svarande och uppdelat på "
                 f"{' och '.join(g.lower() for g in s.groups)}. Andelarna räknas på dem som besvarat frågan; "
                 f"svaret *Vet ej* redovisas för sig, vid sidan av skalan. Öppna svar återges under sin fråga, "
-                f"rensade från personnummer, e-postadresser och telefonnummer.\n")
+                f"rensade från personnummer, e-postadresser, telefonnummer och namn.\n")
 
     def response_markdown(self) -> str:
         r = response_rates(self.survey, self.data)
@@ -171,9 +171,17 @@ class Bilaga3(Appendix):
         counts = choice_counts(self.survey, self.data, q.id)
         everyone = counts[counts["group"] == ALL]
         n = int(everyone["n"].iloc[0])
-        top = everyone.iloc[0]
-        alt = (f"Liggande stapeldiagram sorterat efter antal: {q.title}. Flest valde {top['option'].lower()} "
-               f"({fmt.number(top['count'])} av {fmt.number(n)}). Samma siffror finns i tabellen under diagrammet.")
+        first, second = everyone.iloc[0], everyone.iloc[min(1, len(everyone) - 1)]
+        if len(everyone) == 1:
+            top_two = f"{first['option'].lower()} ({fmt.number(first['count'])})"
+        elif first["count"] == second["count"]:  # a tie is not "followed by"
+            top_two = (f"{first['option'].lower()} och {second['option'].lower()} "
+                       f"({fmt.number(first['count'])} vardera)")
+        else:
+            top_two = (f"{first['option'].lower()} ({fmt.number(first['count'])}), följt av "
+                       f"{second['option'].lower()} ({fmt.number(second['count'])})")
+        alt = (f"Liggande stapeldiagram sorterat efter antal: {q.title}. Av {fmt.number(n)} som besvarade frågan "
+               f"valde flest {top_two}. Samma siffror finns i tabellen under diagrammet.")
         figure = self._figure(q, f"{q.title}, antal svarande som valt varje alternativ, {self.year}", alt,
                               lambda path: charts.sorted_bars(everyone, "option", "count", path,
                                                               "Antal svarande som valt alternativet"))
@@ -189,9 +197,7 @@ class Bilaga3(Appendix):
         table = markdown_table(pd.DataFrame(rows), caption=f"{q.title}, antal per alternativ och grupp, {self.year}",
                                label=f"tbl-{q.id.replace('_', '-')}",
                                note=f"Frågan: {q.header} Flera svar möjliga. Antal som besvarat frågan: {n_by_group}.")
-        lead = (f"{fmt.number(n)} svarande besvarade frågan och kunde välja flera alternativ. Vanligast var "
-                f"{everyone.iloc[0]['option'].lower()} ({fmt.number(everyone.iloc[0]['count'])}), följt av "
-                f"{everyone.iloc[1]['option'].lower()} ({fmt.number(everyone.iloc[1]['count'])}).")
+        lead = f"{fmt.number(n)} svarande besvarade frågan och kunde välja flera alternativ. Vanligast var {top_two}."
         return "\n".join([lead, "", figure, table])
 
     def single_section(self, q: Question) -> str:
@@ -214,8 +220,8 @@ class Bilaga3(Appendix):
         if texts.empty:
             return "Inga öppna svar.\n"
         counts = texts.value_counts(sort=False)
-        lines = [f"{fmt.number(len(texts))} svarande skrev ett öppet svar. Personnummer, e-postadresser och "
-                 f"telefonnummer är borttagna. Likalydande svar visas en gång med antalet inom parentes.", ""]
+        lines = [f"{fmt.number(len(texts))} svarande skrev ett öppet svar. Personnummer, e-postadresser, "
+                 f"telefonnummer och namn är borttagna. Likalydande svar visas en gång med antalet inom parentes.", ""]
         lines += [f"- {t}" + (f" ({fmt.number(n)} svar)" if n > 1 else "") for t, n in counts.items()]
         return "\n".join(lines) + "\n"
 
@@ -228,8 +234,87 @@ class Bilaga3(Appendix):
             body = {"scale": self.scale_section, "multi": self.multi_section, "single": self.single_section,
                     "text": self.text_section}[q.kind](q)
             heading = f"### {q.title}" if q.kind != "text" else f"### Öppna svar: {q.title.lower()}"
-            out.append(f"{heading}\n\n{body}")
+            out.append(f"{heading}\n\n{body}\n{self.n_sentence(q)}\n")
         return out
+
+    # ------------------------------------------------------------------ published n
+    def computed_n(self, q: Question) -> int:
+        """Respondents who answered ``q`` (Vet ej included; the role question: everyone)."""
+        if q.kind == "role":
+            return len(self.data.respondents)
+        if q.kind == "text":
+            return int((self.data.texts["question"] == q.id).sum())
+        frame = {"scale": scale_distribution, "multi": choice_counts, "single": single_counts}[q.kind](
+            self.survey, self.data, q.id)
+        return int(frame.loc[frame["group"] == ALL, "n"].iloc[0])
+
+    @property
+    def _synthetic(self) -> str:
+        return " (syntetiska data)" if self.survey.synthetic else ""
+
+    @staticmethod
+    def _bild(q: Question) -> str:
+        numbers = [str(b) for b in q.bild]
+        return " och ".join([", ".join(numbers[:-1]), numbers[-1]] if len(numbers) > 1 else numbers)
+
+    def n_check(self, q: Question) -> tuple[str, str]:
+        """(published n as shown, verdict) for one question, in Swedish."""
+        n = self.computed_n(q)
+        if q.published_n_state == "printed":
+            diff = n - q.published_n
+            return fmt.number(q.published_n), "stämmer" if diff == 0 else f"avviker ({fmt.number(diff, sign=True)})"
+        if q.published_n_state == "unreadable":
+            return "oläsligt", "kan inte stämmas av"
+        return fmt.NOTHING, fmt.NOTHING
+
+    def n_sentence(self, q: Question) -> str:
+        """The computed n beside the n the published appendix prints for the question."""
+        text = f"Antal som besvarat frågan{self._synthetic}: {fmt.number(self.computed_n(q))}."
+        if not q.bild:
+            return f"*{text}*\n"
+        where = f"{self.survey.appendix}, bild {self._bild(q)}"
+        published, verdict = self.n_check(q)
+        if q.published_n_state == "printed":
+            text += f" Publicerat n ({where}): {published}, {verdict}." + (
+                f" {q.published_n_note}" if q.published_n_note else "")
+        elif q.published_n_state == "unreadable":
+            text += f" Publicerat n ({where}) går inte att läsa i källtexten och kan inte stämmas av."
+        else:
+            text += f" Bilden ({where}) anger inget n."
+        return f"*{text}*\n"
+
+    def reconciliation_markdown(self) -> str:
+        """Every question shown in the published appendix: its printed n against the computed n."""
+        rows = []
+        for q in self.survey.questions:
+            if not q.bild:
+                continue
+            published, verdict = self.n_check(q)
+            rows.append({"Fråga": q.title if q.kind != "text" else f"Öppna svar: {q.title.lower()}",
+                         "Bild": self._bild(q), "Publicerat n": published,
+                         f"Beräknat n{self._synthetic}": fmt.number(self.computed_n(q)), "Avstämning": verdict})
+        if not rows:
+            return "Frågeformuläret anger inte var enkätens resultat har publicerats; det finns inget att stämma av.\n"
+        frame = pd.DataFrame(rows)
+        counts = frame["Avstämning"].map(lambda v: v.split(" (")[0]).value_counts()
+        data = "de syntetiska demodata som bilagan bygger på" if self.survey.synthetic else "enkätexporten"
+        s = self.survey
+        title = f" *{s.appendix_title}*" if s.appendix_title else ""
+        lead = (f"Enkätens resultat publicerades i {s.appendix}{title}, som redovisar {fmt.number(len(frame))} frågor. "
+                f"För de flesta frågor med fasta svarsalternativ anger diagrammets rubrik antalet svarande (n). "
+                f"Tabellen ställer det publicerade n mot antalet som besvarat frågan i {data}: "
+                f"{fmt.number(counts.get('stämmer', 0))} stämmer, {fmt.number(counts.get('avviker', 0))} avviker och "
+                f"{fmt.number(counts.get('kan inte stämmas av', 0))} kan inte stämmas av, eftersom projektet bara har "
+                f"bilagan som maskinläst text, där siffrorna i rubrikerna ofta är oläsliga. En avvikelse är ett fynd, "
+                f"inte ett fel i beräkningen.")
+        notes = " ".join(f"{q.title}: {q.published_n_note}" for q in s.questions if q.bild and q.published_n_note)
+        note = (f"Bild: bildens nummer i {s.appendix} (två nummer när frågan också visas uppdelad på grupper eller på "
+                f"två bilder). Publicerat n: det antal svarande som bilden anger; – betyder att bilden inte anger "
+                f"något. Beräknat n: antal som besvarat frågan, Vet ej inräknat. Avvikelsen är beräknat minus "
+                f"publicerat." + (f" {notes}" if notes else ""))
+        return "\n".join([lead, "", markdown_table(frame, caption=f"Publicerat och beräknat antal svarande per fråga, "
+                                                                    f"{self.year}", label="tbl-avstamning",
+                                                    align="lrrrl", note=note)])
 
     # ------------------------------------------------------------------ closing sections
     def tests_markdown(self) -> str:

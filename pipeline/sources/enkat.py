@@ -52,10 +52,21 @@ class Question:
     scale: str | None = None
     options: tuple[str, ...] = ()
     asked: tuple[str, ...] = ()
+    bild: tuple[int, ...] = ()  # slides of the published appendix that show the question
+    published_n: int | None = None  # respondents the appendix prints for the question
+    published_n_ocr: str | None = None  # the printed n as the OCR text garbles it, where unreadable
+    published_n_note: str = ""  # Swedish, for the reader: why a printed n cannot be right
 
     @property
     def title(self) -> str:
         return self.short or self.header
+
+    @property
+    def published_n_state(self) -> str:
+        """``printed`` (a number), ``unreadable`` (printed, but not legible) or ``absent``."""
+        if self.published_n is not None:
+            return "printed"
+        return "unreadable" if self.published_n_ocr is not None else "absent"
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,8 @@ class Survey:
     id_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}$"
     max_text_length: int = 4000
     max_label_length: int = 200
+    appendix: str = ""  # the published report of the survey, as the report names it
+    appendix_title: str = ""
 
     def question(self, qid: str) -> Question:
         return next(q for q in self.questions if q.id == qid)
@@ -89,6 +102,24 @@ class Survey:
 
     def group_of(self, role: str) -> str:
         return next(g for g, roles in self.groups.items() if role in roles)
+
+
+def _published(q: dict, where: str) -> dict:
+    """``bild``, ``published_n`` and ``published_n_ocr`` of one question, checked."""
+    bild = q.get("bild") or []
+    if not isinstance(bild, list) or not all(isinstance(b, int) and not isinstance(b, bool) and b > 0 for b in bild):
+        raise ConfigError(f"{where} ({q['id']}): bild must be a list of slide numbers, got {bild!r}")
+    n = q.get("published_n")
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
+        raise ConfigError(f"{where} ({q['id']}): published_n must be a whole number or null, got {n!r}")
+    ocr = q.get("published_n_ocr")
+    if ocr is not None and n is not None:
+        raise ConfigError(f"{where} ({q['id']}): published_n_ocr is for an n that cannot be read; "
+                          f"published_n is {n}")
+    if (n is not None or ocr is not None) and not bild:
+        raise ConfigError(f"{where} ({q['id']}): a published n needs the slide (bild) it is printed on")
+    return {"bild": tuple(bild), "published_n": n, "published_n_ocr": None if ocr is None else str(ocr),
+            "published_n_note": str(q.get("published_n_note") or "")}
 
 
 def load_survey(folder: str | Path) -> Survey:
@@ -128,7 +159,7 @@ def load_survey(folder: str | Path) -> Survey:
             raise ConfigError(f"{where} ({q['id']}): a {kind} question needs options")
         questions.append(Question(id=str(q["id"]), kind=kind, header=str(q["header"]), short=str(q.get("short", "")),
                                   scale=q.get("scale"), options=tuple(str(o) for o in q.get("options") or ()),
-                                  asked=tuple(str(a) for a in q.get("asked") or ())))
+                                  asked=tuple(str(a) for a in q.get("asked") or ()), **_published(q, where)))
     if [q.kind for q in questions].count("id") != 1 or [q.kind for q in questions].count("role") != 1:
         raise ConfigError(f"{path}: exactly one question of kind id and one of kind role are needed")
     id_pattern = str(meta.get("id_pattern", Survey.id_pattern))
@@ -136,6 +167,9 @@ def load_survey(folder: str | Path) -> Survey:
         re.compile(id_pattern)
     except re.error as exc:
         raise ConfigError(f"{path}: survey.id_pattern is not a regular expression: {exc}") from None
+    if any(q.bild for q in questions) and not meta.get("appendix"):
+        raise ConfigError(f"{path}: questions name slides (bild) of a published report, but survey.appendix "
+                          f"does not say which report")
     role = next(q for q in questions if q.kind == "role")
     groups = {str(g): tuple(str(r) for r in roles) for g, roles in meta["groups"].items()}
     grouped = [r for roles in groups.values() for r in roles]
@@ -149,6 +183,7 @@ def load_survey(folder: str | Path) -> Survey:
         questions=tuple(questions), folder=folder, encoding=str(meta.get("encoding", "utf-8-sig")),
         delimiter=str(meta.get("delimiter", ",")), id_pattern=id_pattern,
         max_text_length=int(meta.get("max_text_length", 4000)), max_label_length=int(meta.get("max_label_length", 200)),
+        appendix=str(meta.get("appendix", "")), appendix_title=str(meta.get("appendix_title", "")),
     )
 
 
