@@ -21,7 +21,7 @@ EXPLAINED = "räknade före avrundning"
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     survey = load_survey(SURVEY_DIR)
-    return Bilaga3(survey, clean(survey), tmp_path_factory.mktemp("bilaga3"))
+    return Bilaga3(survey, clean(survey), tmp_path_factory.mktemp("bilaga3"), synthetic=survey.synthetic)
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +137,7 @@ def test_a_survey_without_a_published_report_has_nothing_to_reconcile(report):
 
     bare = replace(report.survey, questions=tuple(replace(q, bild=(), published_n=None, published_n_ocr=None)
                                                   for q in report.survey.questions))
-    plain = Bilaga3(bare, report.data, report.out_dir)
+    plain = Bilaga3(bare, report.data, report.out_dir, synthetic=True)
     assert plain.reconciliation_markdown().startswith("Frågeformuläret anger inte var enkätens resultat")
     assert plain.n_sentence(bare.question("atgarder")) == "*Antal som besvarat frågan (syntetiska data): 154.*\n"
 

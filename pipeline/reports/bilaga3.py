@@ -250,7 +250,7 @@ class Bilaga3(Appendix):
 
     @property
     def _synthetic(self) -> str:
-        return " (syntetiska data)" if self.survey.synthetic else ""
+        return " (syntetiska data)" if self.synthetic else ""
 
     @staticmethod
     def _bild(q: Question) -> str:
@@ -297,7 +297,7 @@ class Bilaga3(Appendix):
             return "Frågeformuläret anger inte var enkätens resultat har publicerats; det finns inget att stämma av.\n"
         frame = pd.DataFrame(rows)
         counts = frame["Avstämning"].map(lambda v: v.split(" (")[0]).value_counts()
-        data = "de syntetiska demodata som bilagan bygger på" if self.survey.synthetic else "enkätexporten"
+        data = "de syntetiska demodata som bilagan bygger på" if self.synthetic else "enkätexporten"
         s = self.survey
         title = f" *{s.appendix_title}*" if s.appendix_title else ""
         lead = (f"Enkätens resultat publicerades i {s.appendix}{title}, som redovisar {fmt.number(len(frame))} frågor. "
