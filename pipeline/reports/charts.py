@@ -216,3 +216,55 @@ def forest(frame: pd.DataFrame, path: Path, xlabel: str) -> Path:
     ax.set_axisbelow(True)
     ax.set_xlabel(xlabel)
     return _save(fig, path)
+
+
+def _save_svg(fig, path: Path) -> Path:
+    """A small vector chart: no raster, fonts as paths, no date and fixed ids (the same bytes every run)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with matplotlib.rc_context({"svg.hashsalt": "finsam", "svg.fonttype": "path"}):
+        fig.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    return path
+
+
+def small_bars(frame: pd.DataFrame, category: str, value: str, hue: str, path: Path, xlabel: str) -> Path:
+    """A small horizontal bar chart (SVG): one group per ``category``, one bar per ``hue``, each with its
+    number. Plain matplotlib (no seaborn): it is drawn once per förbund report."""
+    categories = list(dict.fromkeys(frame[category]))
+    hues = list(dict.fromkeys(frame[hue]))
+    height = 0.8 / len(hues)
+    fig, ax = plt.subplots(figsize=(5.5, 0.55 * len(categories) * len(hues) + 0.8))
+    for j, h in enumerate(hues):
+        sub = frame[frame[hue] == h]
+        ys = [categories.index(c) + j * height for c in sub[category]]
+        ax.barh(ys, sub[value], height=height * 0.9, color=PALETTE[j], label=h)
+        for y, v in zip(ys, sub[value]):
+            ax.text(v, y, f" {fmt.number(v, 1)}", va="center", fontsize=8)
+    ax.set_yticks([i + height * (len(hues) - 1) / 2 for i in range(len(categories))], categories)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: fmt.number(v)))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_xlabel(xlabel)
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return _save_svg(fig, path)
+
+
+def funnel(n, rate, centre: float, n_curve, limits: dict[str, tuple], path: Path, xlabel: str, ylabel: str) -> Path:
+    """A funnel plot (SVG): one point per unit (``n`` against ``rate``), the centre line and, per
+    named limit, the lower and upper control limits over ``n_curve`` (log x axis)."""
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    styles = ["--", ":"]
+    for (name, (low, high)), style in zip(limits.items(), styles):
+        ax.plot(n_curve, low, style, color="#555555", linewidth=1, label=f"Kontrollgräns {name}")
+        ax.plot(n_curve, high, style, color="#555555", linewidth=1)
+    ax.axhline(centre, color="#1d2330", linewidth=1, label=f"Riket {fmt.number(centre, 1)}")
+    ax.scatter(n, rate, s=14, color=PALETTE[0], zorder=3, label="Förbund")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: fmt.number(v)))
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: fmt.number(v)))
+    ax.set_ylim(bottom=0)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=False, fontsize=8)
+    return _save_svg(fig, path)
