@@ -62,7 +62,9 @@ class Job:
 class Outcome:
     built: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # per report: executing + rendering
+    executing: list[float] = field(default_factory=list)
+    rendering: list[float] = field(default_factory=list)
     pool_start: float = 0.0
 
 
@@ -144,7 +146,8 @@ def plan(figures: pd.DataFrame, figures_dir: Path, notebooks: Path, reports: Pat
     return jobs
 
 
-def _build_one(job: Job, pool, formats: list[str], provenance, use_quarto: bool | None, params: dict[str, Any]) -> float:
+def _build_one(job: Job, pool, formats: list[str], provenance, use_quarto: bool | None, params: dict[str, Any]) -> tuple[float, float]:
+    """Execute and render one report; returns (seconds executing, seconds rendering)."""
     import nbformat
 
     from . import render
@@ -153,7 +156,9 @@ def _build_one(job: Job, pool, formats: list[str], provenance, use_quarto: bool 
     start = time.perf_counter()
     with atomic_dir(job.final) as tmp:
         executed = tmp / f"{job.stem}.ipynb"
-        render.execute_notebook(job.notebook, executed, parameters=job.parameters, cwd=tmp, pool=pool)
+        render.execute_notebook(job.notebook, executed, parameters=job.parameters, cwd=tmp, pool=pool,
+                                save_each_cell=False)
+        executing = time.perf_counter() - start
         nb = nbformat.read(executed, as_version=4)
         render.set_front_matter(nb, {"subtitle": job.subtitle})
         nbformat.write(nb, executed)
@@ -162,7 +167,7 @@ def _build_one(job: Job, pool, formats: list[str], provenance, use_quarto: bool 
                                   + ((("Förbund", job.unit),) if job.unit else ()))
         render.render_notebook(executed, formats, header_text=job.header, use_quarto=use_quarto, provenance=own)
         write_text_atomic(tmp / STAMP, json.dumps({"key": job.key, "year": job.year, "unit": job.unit}) + "\n")
-    return time.perf_counter() - start
+    return executing, time.perf_counter() - start - executing
 
 
 def build(jobs: list[Job], formats: list[str], root: Path, params: dict[str, Any], pool_size: int = 2,
@@ -192,7 +197,7 @@ def build(jobs: list[Job], formats: list[str], root: Path, params: dict[str, Any
             try:
                 return job, _build_one(job, pool, formats, base, use_quarto, params), None
             except Exception as exc:  # every report runs; the failures are listed together
-                return job, 0.0, f"{job.final}: {exc}"
+                return job, (0.0, 0.0), f"{job.final}: {exc}"
 
         with ThreadPoolExecutor(pool.size) as workers:
             for job, seconds, error in workers.map(one, todo):
@@ -200,7 +205,9 @@ def build(jobs: list[Job], formats: list[str], root: Path, params: dict[str, Any
                     failures.append(error)
                 else:
                     outcome.built.append(str(job.final))
-                    outcome.seconds[str(job.final)] = seconds
+                    outcome.seconds[str(job.final)] = sum(seconds)
+                    outcome.executing.append(seconds[0])
+                    outcome.rendering.append(seconds[1])
     if failures:
         raise RenderError(f"{len(failures)} of {len(todo)} förbund reports failed:\n" + "\n".join(f"- {e}" for e in failures))
     return outcome

@@ -39,16 +39,21 @@ Z_LIMITS = {"95 %": 1.959964, "99,8 %": 3.090232}
 HIDDEN_NOTE = "\"..\" = dolt av sekretesskäl (för få personer, eller en uppgift som skulle avslöja en sådan); \"–\" = inget att redovisa."
 
 
-def _value(frame: pd.DataFrame, **where) -> tuple[float, bool]:
-    """(value, suppressed) of the one figure matching ``where``; (NaN, False) when there is none."""
-    mask = np.ones(len(frame), dtype=bool)
-    for column, wanted in where.items():
-        mask &= (frame[column] == wanted).to_numpy()
-    rows = frame[mask]
-    if rows.empty:
-        return math.nan, False
-    row = rows.iloc[0]
-    return (math.nan if pd.isna(row["value"]) else float(row["value"])), bool(row["suppressed"])
+_KEY = ("measure", "benefit", "status", "sex", "target_group")
+
+
+def index(frame: pd.DataFrame) -> dict[tuple[str, ...], tuple[float, bool]]:
+    """The figures of one unit and year by (measure, benefit, status, sex, target_group), "" where a
+    breakdown does not apply: looked up dozens of times per report, so built once."""
+    keys = frame[list(_KEY)].fillna("").astype(str).itertuples(index=False, name=None)
+    values = (math.nan if pd.isna(v) else float(v) for v in frame["value"])
+    return dict(zip(keys, zip(values, (bool(h) for h in frame["suppressed"]))))
+
+
+def _value(figures: dict, measure: str, benefit: str = "", status: str = "", sex: str = "",
+           target_group: str = "") -> tuple[float, bool]:
+    """(value, suppressed) of one figure of an :func:`index`; (NaN, False) when there is none."""
+    return figures.get((measure, benefit, status, sex, target_group), (math.nan, False))
 
 
 def _show(value: float, suppressed: bool, decimals: int = 0, kind: str = "number") -> str:
@@ -83,7 +88,7 @@ def coverage_table(figures: pd.DataFrame, year: int, benefit: str) -> pd.DataFra
     f = figures[(figures["year"] == year)]
     rows = []
     for unit in [NATIONAL] + units(f):
-        u = f[f["unit"] == unit]
+        u = index(f[f["unit"] == unit])
         part, part_hidden = _value(u, measure="deltagare", benefit=benefit, status="pagaende", sex="total")
         pop, pop_hidden = _value(u, measure="referensbefolkning", benefit=benefit)
         cov, cov_hidden = _value(u, measure="tackning", benefit=benefit)
@@ -142,6 +147,9 @@ class Forbundsbilaga(_Page):
     forbund: str
     national: pd.DataFrame
 
+    def __post_init__(self) -> None:
+        self._here, self._nation = index(self.figures), index(self.national)
+
     @classmethod
     def from_parameters(cls, year, inputs: dict, source: str = "microdata", synthetic: bool = True,
                         forbund: str | None = None, out_dir: str | Path = ".", threshold: int = 5):
@@ -157,7 +165,7 @@ class Forbundsbilaga(_Page):
 
     # ------------------------------------------------------------------ helpers
     def _pair(self, **where) -> tuple[str, str]:
-        return _show(*_value(self.figures, **where)), _show(*_value(self.national, **where))
+        return _show(*_value(self._here, **where)), _show(*_value(self._nation, **where))
 
     def _any_hidden(self) -> bool:
         return bool(self.figures["suppressed"].any())
@@ -211,8 +219,8 @@ class Forbundsbilaga(_Page):
     def diagnosis_markdown(self) -> str:
         rows = []
         for benefit in BENEFITS:
-            v, h = _value(self.figures, measure="psykiatrisk_andel", benefit=benefit)
-            nv, nh = _value(self.national, measure="psykiatrisk_andel", benefit=benefit)
+            v, h = _value(self._here, measure="psykiatrisk_andel", benefit=benefit)
+            nv, nh = _value(self._nation, measure="psykiatrisk_andel", benefit=benefit)
             rows.append({"Ersättning vid inskrivning": BENEFIT_LABELS[benefit],
                          "Förbundet": _show(v, h, kind="percent"), "Riket": _show(nv, nh, kind="percent")})
         return markdown_table(pd.DataFrame(rows),
@@ -222,10 +230,10 @@ class Forbundsbilaga(_Page):
     def coverage_markdown(self) -> str:
         rows = []
         for benefit in BENEFITS:
-            part, pop = (_value(self.figures, measure=m, benefit=benefit, **kw) for m, kw in
+            part, pop = (_value(self._here, measure=m, benefit=benefit, **kw) for m, kw in
                          (("deltagare", {"status": "pagaende", "sex": "total"}), ("referensbefolkning", {})))
-            cov = _value(self.figures, measure="tackning", benefit=benefit)
-            ncov = _value(self.national, measure="tackning", benefit=benefit)
+            cov = _value(self._here, measure="tackning", benefit=benefit)
+            ncov = _value(self._nation, measure="tackning", benefit=benefit)
             rows.append({"Ersättning": BENEFIT_LABELS[benefit], "Pågående deltagare": _show(*part),
                          "Med ersättningen i området": _show(*pop), "Per 1 000, förbundet": _show(*cov, decimals=1),
                          "Per 1 000, riket": _show(*ncov, decimals=1)})
@@ -239,7 +247,7 @@ class Forbundsbilaga(_Page):
 
         values = []
         for benefit in BENEFITS:
-            for who, frame in ((self.forbund, self.figures), (NATIONAL, self.national)):
+            for who, frame in ((self.forbund, self._here), (NATIONAL, self._nation)):
                 v, hidden = _value(frame, measure="tackning", benefit=benefit)
                 if not hidden and not pd.isna(v):
                     values.append({"benefit": BENEFIT_LABELS[benefit], "who": who, "value": v})
@@ -247,7 +255,7 @@ class Forbundsbilaga(_Page):
             return ("*Inget diagram: täckningen kan inte visas för förbundet i år (dold av sekretesskäl eller utan "
                     "referensbefolkning).*\n")
         frame = pd.DataFrame(values)
-        path = charts.small_bars(frame, "benefit", "value", "who", self.out_dir / "figurer" / f"tackning_{self.year}.svg",
+        path = charts.svg_bars(frame, "benefit", "value", "who", self.out_dir / "figurer" / f"tackning_{self.year}.svg",
                                  "Deltagare per 1 000")
         alt = "Täckning per 1 000 med ersättningen: " + "; ".join(
             f"{r.benefit}, {r.who}: {fmt.number(r.value, 1)}" for r in frame.itertuples()) + "."
@@ -259,10 +267,10 @@ class Forbundsbilaga(_Page):
         out = []
         for benefit in BENEFITS:
             phrase = _PHRASE[benefit]
-            part, part_hidden = _value(self.figures, measure="deltagare", benefit=benefit, status="pagaende", sex="total")
-            pop, pop_hidden = _value(self.figures, measure="referensbefolkning", benefit=benefit)
-            npart, _ = _value(self.national, measure="deltagare", benefit=benefit, status="pagaende", sex="total")
-            npop, _ = _value(self.national, measure="referensbefolkning", benefit=benefit)
+            part, part_hidden = _value(self._here, measure="deltagare", benefit=benefit, status="pagaende", sex="total")
+            pop, pop_hidden = _value(self._here, measure="referensbefolkning", benefit=benefit)
+            npart, _ = _value(self._nation, measure="deltagare", benefit=benefit, status="pagaende", sex="total")
+            npop, _ = _value(self._nation, measure="referensbefolkning", benefit=benefit)
             head = f"**{BENEFIT_LABELS[benefit]}.** "
             if part_hidden or pop_hidden:
                 out.append(head + f"Ingen jämförelse: antalet deltagare med {phrase} är dolt av sekretesskäl (färre än "
