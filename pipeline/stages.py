@@ -129,7 +129,7 @@ def data_source(project: Project, family: str, year: int, source: str | None = N
     if source is None:
         source = {"bilaga1": str(project.params.get("report", {}).get("source", "published")),
                   "modeller": "microdata", "bilaga3": "survey", "bilaga4": "published",
-                  "forbundsbilaga": "microdata"}[family]
+                  "forbundsbilaga": "microdata", "jamforelse": "microdata"}[family]
     if source == "published":
         return source, False
     if source == "microdata":
@@ -425,12 +425,13 @@ def _synthetic_or_unknown(project: Project, family: str, year: int) -> bool | No
 
 # The report notebook of each family (pipeline/reports/contract.py: APPENDICES).
 NOTEBOOKS = {"bilaga1": "bilaga1.ipynb", "modeller": "modeller.ipynb", "bilaga3": "bilaga3.ipynb",
+             "forbundsbilaga": "forbundsbilaga.ipynb", "jamforelse": "forbund_jamforelse.ipynb",
              "bilaga4": "bilaga4.ipynb"}
 BILAGA1_NOTEBOOK, MODELS_NOTEBOOK, BILAGA3_NOTEBOOK, BILAGA4_NOTEBOOK = (
     NOTEBOOKS[f] for f in ("bilaga1", "modeller", "bilaga3", "bilaga4"))
 CLEANING_NOTEBOOK = "enkat_rensning.ipynb"
 REGISTER_NOTEBOOK = "register_rensning.ipynb"
-FORBUND_NOTEBOOK = "forbundsbilaga.ipynb"  # and forbund_jamforelse.ipynb (pipeline/reports/forbund_build.py)
+FORBUND_NOTEBOOK = NOTEBOOKS["forbundsbilaga"]  # and NOTEBOOKS["jamforelse"] (pipeline/reports/forbund_build.py)
 
 
 # --- the declaration --------------------------------------------------------------------------

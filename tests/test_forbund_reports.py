@@ -10,6 +10,7 @@ pool of one warm kernel builds a handful of reports once.
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from pipeline.core.errors import ConfigError
 from pipeline.derive import register_tables
 from pipeline.derive.disclosure import Settings
 from pipeline.reports import forbund_build
-from pipeline.reports.forbund_figures import FIGURES_FILE, NATIONAL, slug, slugs
+from pipeline.reports.forbund_figures import FIGURES_FILE, NATIONAL, slug, slugs, write_unit
 from pipeline.reports.forbundsbilaga import Forbundsbilaga, Forbundsjamforelse, coverage_table, figures_from_tables
 from pipeline.reports.report_index import write_index
 
@@ -90,8 +91,11 @@ def figures_dir(tmp_path_factory) -> Path:
 
 
 def report(figures_dir, unit, year=2022, tmp=None) -> Forbundsbilaga:
-    return Forbundsbilaga.from_parameters(year, {"forbund": str(figures_dir)}, "microdata", True, forbund=unit,
-                                          out_dir=tmp or figures_dir)
+    """The report as the stage gives it its input: the förbund's and the nation's figures of the year."""
+    figures = pd.read_parquet(Path(figures_dir) / FIGURES_FILE)
+    folder = Path(tempfile.mkdtemp(dir=tmp or figures_dir))
+    write_unit(folder, figures[figures["unit"].isin([unit, NATIONAL]) & (figures["year"] == year)], unit, 5)
+    return Forbundsbilaga.from_parameters(year, {"forbund": str(folder)}, "microdata", True, out_dir=folder)
 
 
 def whole(r: Forbundsbilaga) -> str:
@@ -143,12 +147,14 @@ def test_forbund_without_participants_in_a_year(figures_dir, tmp_path):
 
 
 def test_unknown_forbund_or_year_is_a_clear_error(figures_dir):
-    with pytest.raises(ConfigError, match="no figures for förbund 'Samordningsförbund Okänd'"):
+    with pytest.raises(ConfigError, match="no figures for förbund 'Samordningsförbund Okänd' in 2022"):
         report(figures_dir, "Samordningsförbund Okänd")
     with pytest.raises(ConfigError, match="no figures for 2019"):
         report(figures_dir, BIG, 2019)
-    with pytest.raises(ConfigError, match="bara på mikrodata"):
-        Forbundsbilaga.from_parameters(2022, {"forbund": str(figures_dir)}, "published", True, forbund=BIG)
+    with pytest.raises(ConfigError, match="cannot be built from 'published' data"):
+        Forbundsbilaga.from_parameters(2022, {"forbund": str(figures_dir)}, "published", True)
+    with pytest.raises(ConfigError, match="unit.json: not a förbund report's input"):
+        Forbundsbilaga.from_parameters(2022, {"forbund": str(figures_dir)}, "microdata", True)
 
 
 def test_funnel_table_places_each_forbund_against_the_limits(figures_dir):
@@ -163,6 +169,7 @@ def test_funnel_table_places_each_forbund_against_the_limits(figures_dir):
     assert table.loc[TINY, "position"] == ".."  # hidden coverage is not placed
     page = Forbundsjamforelse.from_parameters(2022, {"forbund": str(figures_dir)}, "microdata", True,
                                               out_dir=figures_dir)
+    assert page.banner_markdown().startswith("::: banner\nSyntetiska data – inte verkliga uppgifter. ")
     text = norm(page.funnel_markdown("sjukpenning"))
     assert "fig-alt=\"Trattdiagram" in text and "| Samordningsförbund Liten | .. |" in text
 
@@ -203,8 +210,12 @@ def test_every_report_is_built_and_says_synthetic(built):
     tiny = (reports / "forbund" / slug(TINY) / "2022" / "forbundsbilaga_2022.html").read_text(encoding="utf-8")
     assert "dolt av sekretesskäl (färre än 5" in norm(tiny)
     assert (reports / "jamforelse" / "2022" / "figurer" / "tratt_sjukpenning_2022.svg").is_file()
-    nb = (reports / "forbund" / slug(BIG) / "2022" / "forbundsbilaga_2022.ipynb").read_text(encoding="utf-8")
+    folder = reports / "forbund" / slug(BIG) / "2022"
+    nb = (folder / "forbundsbilaga_2022.ipynb").read_text(encoding="utf-8")
     assert "injected-parameters" in nb and "Samordningsförbund Stor" in nb  # papermill's executed copy is kept
+    assert str(folder / "indata") in nb and ".tmp" not in nb  # names its input where it stays
+    kept = pd.read_parquet(folder / "indata" / FIGURES_FILE)  # the report's own figures, beside it
+    assert set(kept["unit"]) == {BIG, NATIONAL} and set(kept["year"]) == {2022}
 
 
 def test_rebuild_reruns_only_what_changed(built, figures_dir, tmp_path):
@@ -251,7 +262,7 @@ def test_build_forbund_option_narrows_the_plan():
 def test_index_lets_a_reader_pick_forbund_and_year(built, figures_dir):
     reports, _, _, _, _ = built
     names = [BIG, EMPTY, TINY]
-    index = write_index(reports, {"bilaga1": [2021, 2022], "modeller": [2022]}, ["html", "pdf"], {},
+    index = write_index(reports, {"bilaga1": [2021, 2022], "modeller": [2022]}, ["html", "pdf"], {}, {},
                         slugs(names), [2022], True)
     html = index.read_text(encoding="utf-8")
     assert 'href="2022/bilaga1/bilaga1_2022.html"' in html and 'href="2021/bilaga1/bilaga1_2021.html"' in html

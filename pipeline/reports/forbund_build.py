@@ -28,13 +28,16 @@ from typing import Any
 import pandas as pd
 
 from ..core.io import atomic_dir, write_text_atomic
-from .forbund_figures import NATIONAL, slugs, units
+from . import contract
+from .contract import MICRODATA
+from .forbund_figures import NATIONAL, slugs, units, write_unit
 
 log = logging.getLogger(__name__)
 
 FORBUND_NOTEBOOK = "forbundsbilaga.ipynb"
 COMPARISON_NOTEBOOK = "forbund_jamforelse.ipynb"
 STAMP = ".stamp.json"
+INPUT_DIR = "indata"  # a förbund report's own figures, beside it
 FORBUND_DIR = "forbund"  # reports/forbund/<slug>/<year>/
 COMPARISON_DIR = "jamforelse"  # reports/jamforelse/<year>/
 # The code a report's look depends on (besides the notebook): a change rebuilds every report.
@@ -43,7 +46,7 @@ CODE_FILES = ("forbundsbilaga.py", "charts.py", "tables.py", "render.py", "colop
               "../core/fmt.py")
 
 
-@dataclass
+@dataclass(eq=False)
 class Job:
     kind: str  # "forbund" or "jamforelse"
     year: int
@@ -56,6 +59,8 @@ class Job:
     header: str
     unit: str | None = None
     index_link: str = "../../index.html"
+    figures: pd.DataFrame | None = None  # a förbund report's own input (its förbund and the nation, one year)
+    threshold: int = 5
 
 
 @dataclass
@@ -114,7 +119,6 @@ def plan(figures: pd.DataFrame, figures_dir: Path, notebooks: Path, reports: Pat
     folder = slugs(names)
     settings = json.dumps({"formats": sorted(formats), "synthetic": synthetic, "threshold": threshold}).encode()
     code = {nb: code_digest(notebooks, nb).encode() for nb in (FORBUND_NOTEBOOK, COMPARISON_NOTEBOOK)}
-    inputs = {"forbund": str(figures_dir.resolve())}
     suffix = " · Syntetiska data – inte verkliga uppgifter" if synthetic else ""
     words = " (syntetiska data)" if synthetic else ""
     jobs: list[Job] = []
@@ -130,42 +134,56 @@ def plan(figures: pd.DataFrame, figures_dir: Path, notebooks: Path, reports: Pat
             if g is None:
                 raise ConfigError(f"{figures_dir}: no figures for {name!r} in {year}")
             key = _digest(_frame_bytes(g), national, code[FORBUND_NOTEBOOK], settings, str(year).encode(), name.encode())
-            jobs.append(Job("forbund", year, reports / FORBUND_DIR / folder[name] / str(year), f"forbundsbilaga_{year}",
-                            notebooks / FORBUND_NOTEBOOK,
-                            {"year": year, "inputs": inputs, "source": "microdata", "synthetic": synthetic,
-                             "forbund": name, "threshold": threshold},
+            jobs.append(Job("forbundsbilaga", year, reports / FORBUND_DIR / folder[name] / str(year),
+                            f"forbundsbilaga_{year}", notebooks / FORBUND_NOTEBOOK,
+                            contract.parameters(year, {}, MICRODATA, synthetic),  # its input is written beside it
                             key, f"{name}, {year} – från mikrodata{words}", f"Förbundsbilaga {name} – {year}{suffix}",
-                            unit=name, index_link="../../../index.html"))
+                            unit=name, index_link="../../../index.html",
+                            figures=pd.concat([g, f[f["unit"] == NATIONAL]], ignore_index=True), threshold=threshold))
         if comparison and not chosen:
             key = _digest(_frame_bytes(f), code[COMPARISON_NOTEBOOK], settings, str(year).encode())
             jobs.append(Job("jamforelse", year, reports / COMPARISON_DIR / str(year), f"jamforelse_{year}",
                             notebooks / COMPARISON_NOTEBOOK,
-                            {"year": year, "inputs": inputs, "source": "microdata", "synthetic": synthetic,
-                             "threshold": threshold},
+                            contract.parameters(year, {"forbund": figures_dir}, MICRODATA, synthetic),
                             key, f"Alla förbund, {year} – från mikrodata{words}", f"Förbunden sida vid sida – {year}{suffix}"))
     return jobs
 
 
-def _build_one(job: Job, pool, formats: list[str], provenance, use_quarto: bool | None, params: dict[str, Any]) -> tuple[float, float]:
+def _build_one(job: Job, pool, formats: list[str], provenance, use_quarto: bool | None, params: dict[str, Any],
+               root: Path) -> tuple[float, float]:
     """Execute and render one report; returns (seconds executing, seconds rendering)."""
     import nbformat
 
     from . import render
-    from .colophon import report_parameters
+    from .colophon import hash_inputs, report_parameters
 
     start = time.perf_counter()
     with atomic_dir(job.final) as tmp:
         executed = tmp / f"{job.stem}.ipynb"
-        render.execute_notebook(job.notebook, executed, parameters=job.parameters, cwd=tmp, pool=pool,
-                                save_each_cell=False)
+        parameters = job.parameters
+        if job.figures is not None:  # the report's exact input, kept beside it (readers can check every number)
+            data = write_unit(tmp / INPUT_DIR, job.figures, job.unit, job.threshold)
+            parameters = parameters | {"inputs": {"forbund": str((job.final / INPUT_DIR).resolve())}}
+            runtime = parameters | {"inputs": {"forbund": str(data.resolve())}}
+        else:
+            runtime = parameters
+        render.execute_notebook(job.notebook, executed, parameters=runtime, cwd=tmp, pool=pool, save_each_cell=False)
         executing = time.perf_counter() - start
         nb = nbformat.read(executed, as_version=4)
+        if runtime is not parameters:  # the kept notebook names the input where it stays, not the temporary folder
+            for cell in nb.cells:
+                if "injected-parameters" in cell.metadata.get("tags", []):
+                    cell.source = cell.source.replace(runtime["inputs"]["forbund"], parameters["inputs"]["forbund"])
+            nb.metadata["papermill"]["parameters"] = parameters
         render.set_front_matter(nb, {"subtitle": job.subtitle})
         nbformat.write(nb, executed)
-        own = dataclasses.replace(provenance, index_link=job.index_link,
-                                  parameters=report_parameters(job.kind, params, job.parameters)
+        digest, count, _ = hash_inputs([job.notebook, tmp / INPUT_DIR] if job.figures is not None
+                                       else [job.notebook, Path(job.parameters["inputs"]["forbund"])])
+        own = dataclasses.replace(provenance, index_link=job.index_link, inputs_sha256=digest, inputs_count=count,
+                                  parameters=report_parameters(job.kind, params, parameters)
                                   + ((("Förbund", job.unit),) if job.unit else ()))
-        render.render_notebook(executed, formats, header_text=job.header, use_quarto=use_quarto, provenance=own)
+        render.render_notebook(executed, formats, header_text=job.header, use_quarto=use_quarto, root=root,
+                               provenance=own)
         write_text_atomic(tmp / STAMP, json.dumps({"key": job.key, "year": job.year, "unit": job.unit}) + "\n")
     return executing, time.perf_counter() - start - executing
 
@@ -174,7 +192,7 @@ def build(jobs: list[Job], formats: list[str], root: Path, params: dict[str, Any
           use_quarto: bool | None = None, force: bool = False) -> Outcome:
     """Run the jobs whose checksum changed (all with ``force``) on one pool of warm kernels; each
     worker executes a notebook on a kernel and then renders it (pandoc) while the other kernel works."""
-    from .colophon import SYNTHETIC as SYNTHETIC_SOURCE, collect
+    from .colophon import collect
     from .kernels import KernelPool
     from .render import RenderError
 
@@ -183,11 +201,7 @@ def build(jobs: list[Job], formats: list[str], root: Path, params: dict[str, Any
     outcome.skipped = [str(j.final) for j in jobs if j not in todo]
     if not todo:
         return outcome
-    synthetic = bool(todo[0].parameters.get("synthetic"))
-    base = collect("forbundsbilaga", root, params, todo[0].notebook, {"inputs": todo[0].parameters["inputs"]["forbund"]},
-                   synthetic)
-    if synthetic:
-        base = dataclasses.replace(base, data_source=SYNTHETIC_SOURCE)
+    base = collect("forbundsbilaga", root, params, todo[0].notebook, todo[0].parameters)  # git asked once
     start = time.perf_counter()
     failures = []
     with KernelPool(size=max(1, min(pool_size, len(todo)))) as pool:
@@ -195,7 +209,7 @@ def build(jobs: list[Job], formats: list[str], root: Path, params: dict[str, Any
 
         def one(job: Job):
             try:
-                return job, _build_one(job, pool, formats, base, use_quarto, params), None
+                return job, _build_one(job, pool, formats, base, use_quarto, params, root), None
             except Exception as exc:  # every report runs; the failures are listed together
                 return job, (0.0, 0.0), f"{job.final}: {exc}"
 

@@ -55,6 +55,33 @@ def load_figures(folder: str | Path) -> pd.DataFrame:
     return frame
 
 
+UNIT_FILE = "unit.json"
+
+
+def write_unit(folder: Path, figures: pd.DataFrame, unit: str, threshold: int) -> Path:
+    """A förbund report's own input: its förbund's and the nation's figures of the year, and which
+    förbund it is with the disclosure threshold the report states."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    figures.to_parquet(folder / FIGURES_FILE, index=False)
+    (folder / UNIT_FILE).write_text(json.dumps({"unit": unit, "min_cell_count": int(threshold)}, ensure_ascii=False)
+                                    + "\n", encoding="utf-8")
+    return folder
+
+
+def read_unit(folder: str | Path) -> tuple[str, int]:
+    """(förbund, threshold) of a folder written by :func:`write_unit`."""
+    import json
+
+    path = Path(folder) / UNIT_FILE
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        return str(spec["unit"]), int(spec["min_cell_count"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path}: not a förbund report's input ({type(exc).__name__}: {exc})") from None
+
+
 def units(figures: pd.DataFrame) -> list[str]:
     """The förbund in the figures, sorted (the nation excluded)."""
     return sorted(u for u in figures["unit"].unique() if u != NATIONAL)

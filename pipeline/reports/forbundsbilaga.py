@@ -23,8 +23,9 @@ import pandas as pd
 from ..core import fmt
 from ..core.errors import ConfigError
 from ..core.vocabulary import BENEFIT_LABELS, BENEFITS
-from .forbund_figures import COLUMNS, FIGURES_FILE, NATIONAL, load_figures, units
-from .tables import markdown_table, synthetic_banner
+from .contract import MICRODATA, Appendix
+from .forbund_figures import COLUMNS, FIGURES_FILE, NATIONAL, load_figures, read_unit, units
+from .tables import markdown_table
 
 TARGET_GROUPS = {"unga_aktivitetsersattning": "Unga med aktivitetsersättning",
                  "sjukskrivna": "Sjukskrivna",
@@ -117,51 +118,55 @@ def coverage_table(figures: pd.DataFrame, year: int, benefit: str) -> pd.DataFra
     return table
 
 
-def _figures_of(year, inputs: dict, source: str, report: str) -> tuple[int, pd.DataFrame]:
-    """The checked year and every figure (all units) from ``inputs["forbund"]``."""
-    if source != "microdata":
-        raise ConfigError(f"{report} bygger bara på mikrodata (source 'microdata'), inte {source!r}")
-    figures = load_figures(inputs["forbund"])
+def _figures_of(year, folder: Path) -> tuple[int, pd.DataFrame]:
+    """The checked year and that year's figures (every unit in the folder)."""
+    figures = load_figures(folder)
     year = int(year)
     if year not in set(figures["year"]):
-        raise ConfigError(f"{Path(inputs['forbund']) / FIGURES_FILE}: no figures for {year}")
-    return year, figures
+        raise ConfigError(f"{Path(folder) / FIGURES_FILE}: no figures for {year}")
+    return year, figures[figures["year"] == year]
 
 
 @dataclass
-class _Page:
+class _Page(Appendix):
     """What every förbund page has: its year, its figures, where its charts go, and the settings."""
 
     year: int
     figures: pd.DataFrame
     out_dir: Path
-    synthetic: bool = True
+    synthetic: bool = False
     threshold: int = 5
+
+    inputs_needed = ("forbund",)
+    sources = (MICRODATA,)
 
 
 # --------------------------------------------------------------------------- the förbund report
 @dataclass(kw_only=True)
 class Forbundsbilaga(_Page):
-    """``figures``: this förbund's of this year; ``national``: the nation's of this year."""
+    """One förbund and year beside the nation. Its input folder (``inputs["forbund"]``) holds that
+    förbund's and the nation's figures of the year and which förbund it is
+    (:func:`pipeline.reports.forbund_figures.write_unit`): the stage writes it next to the report,
+    so the report's folder says exactly which numbers it was built from."""
 
     forbund: str
     national: pd.DataFrame
+
+    family = "forbundsbilaga"
+    synthetic_explanation = ("Siffrorna i bilagan är räknade ur syntetiska registerdata för förbundet och säger "
+                             "ingenting om verkliga deltagare.")
 
     def __post_init__(self) -> None:
         self._here, self._nation = index(self.figures), index(self.national)
 
     @classmethod
-    def from_parameters(cls, year, inputs: dict, source: str = "microdata", synthetic: bool = True,
-                        forbund: str | None = None, out_dir: str | Path = ".", threshold: int = 5):
-        """The report contract: ``inputs["forbund"]`` is the folder of the disclosed figures."""
-        if not forbund:
-            raise ConfigError("Förbundsbilagan behöver ett förbund (parametern forbund)")
-        year, figures = _figures_of(year, inputs, source, "Förbundsbilagan")
-        if forbund not in set(figures["unit"]):
-            raise ConfigError(f"{Path(inputs['forbund']) / FIGURES_FILE}: no figures for förbund {forbund!r}")
-        this = figures[figures["year"] == year]
-        return cls(year, this[this["unit"] == forbund], Path(out_dir), bool(synthetic), int(threshold),
-                   forbund=forbund, national=this[this["unit"] == NATIONAL])
+    def _load(cls, year, inputs: dict[str, Path], source: str, synthetic: bool, out_dir: Path) -> "Forbundsbilaga":
+        unit, threshold = read_unit(inputs["forbund"])
+        year, figures = _figures_of(year, inputs["forbund"])
+        if unit not in set(figures["unit"]):
+            raise ConfigError(f"{Path(inputs['forbund']) / FIGURES_FILE}: no figures for förbund {unit!r} in {year}")
+        return cls(year, figures[figures["unit"] == unit], out_dir, synthetic, threshold, forbund=unit,
+                   national=figures[figures["unit"] == NATIONAL])
 
     # ------------------------------------------------------------------ helpers
     def _pair(self, **where) -> tuple[str, str]:
@@ -176,14 +181,10 @@ class Forbundsbilaga(_Page):
         d = self.figures[self.figures["measure"] == "deltagare"]
         return d.empty or (not d["suppressed"].any() and float(d["value"].fillna(0).sum()) == 0)
 
-    def title(self) -> str:
+    def heading(self) -> str:
         return f"{self.forbund} – {self.year}"
 
     # ------------------------------------------------------------------ sections
-    def banner_markdown(self) -> str:
-        return synthetic_banner(self.synthetic, "Siffrorna i bilagan är räknade ur syntetiska registerdata för "
-                                "förbundet och säger ingenting om verkliga deltagare.")
-
     def intro_markdown(self) -> str:
         lines = [f"Bilagan visar deltagare och insatser i {self.forbund} {self.year}, räknade ur registren, "
                  f"bredvid samma uppgifter för hela riket. Alla antal har gått igenom samma röjandekontroll: "
@@ -303,17 +304,16 @@ class Forbundsbilaga(_Page):
 
 # --------------------------------------------------------------------------- the comparison page
 class Forbundsjamforelse(_Page):
-    """``figures``: every unit's of this year."""
+    """All förbund of one year side by side; ``figures``: every unit's of the year."""
+
+    family = "jamforelse"
+    synthetic_explanation = ("Siffrorna bygger på syntetiska registerdata och säger ingenting om verkliga förbund "
+                             "eller deltagare.")
 
     @classmethod
-    def from_parameters(cls, year, inputs: dict, source: str = "microdata", synthetic: bool = True,
-                        out_dir: str | Path = ".", threshold: int = 5):
-        year, figures = _figures_of(year, inputs, source, "Förbundsjämförelsen")
-        return cls(year, figures[figures["year"] == year], Path(out_dir), bool(synthetic), int(threshold))
-
-    def banner_markdown(self) -> str:
-        return synthetic_banner(self.synthetic, "Siffrorna bygger på syntetiska registerdata och säger ingenting "
-                                "om verkliga förbund eller deltagare.")
+    def _load(cls, year, inputs: dict[str, Path], source: str, synthetic: bool, out_dir: Path) -> "Forbundsjamforelse":
+        year, figures = _figures_of(year, inputs["forbund"])
+        return cls(year, figures, out_dir, synthetic)
 
     def funnel_markdown(self, benefit: str) -> str:
         from . import charts
