@@ -525,7 +525,7 @@ def for_forbund(all_jobs: list[Job], names: list[str]) -> list[Job]:
     stage it reads from (transitively); nothing else."""
     target = [j for j in all_jobs if j.stage.name == FORBUND_STAGE]
     if not target:
-        raise ConfigError("--forbund: the förbund reports are not part of the build (params.yaml forbund.build is false)")
+        raise ConfigError("--forbund: the förbund reports are not part of the build (params.yaml forbundsbilagor.build is false)")
     narrowed = dataclasses.replace(target[0], extra=("--forbund", ",".join(names)))
     keep, frontier = {narrowed.name}, [narrowed]
     while frontier:
@@ -536,7 +536,7 @@ def for_forbund(all_jobs: list[Job], names: list[str]) -> list[Job]:
     return [narrowed if j.name == narrowed.name else j for j in all_jobs if j.name in keep]
 
 
-FORBUND_STAGE = "forbund"
+FORBUND_STAGE = "forbundsbilagor"
 
 
 def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool = False, dry_run: bool = False,

@@ -60,7 +60,7 @@ class Stage:
         return self.name.replace("_", "-")
 
 
-FORBUND = Option("--forbund", "only these förbund, comma-separated (default: params.yaml forbund.names, "
+FORBUND = Option("--forbund", "only these förbund, comma-separated (default: params.yaml forbundsbilagor.names, "
                              "or every förbund)")
 FORMATS = Option("--formats", "comma-separated output formats among html, pdf (PDF/UA-1) and docx "
                              "(default: params.yaml report.formats)")
@@ -332,24 +332,24 @@ def stage_bilaga4(project: Project, formats: list[str] | None = None, out_root: 
 
 
 def _forbund_settings(project: Project) -> dict:
-    """params.yaml ``forbund``: which förbund (all by default), output formats and kernels."""
+    """params.yaml ``forbundsbilagor``: which förbund (all by default), output formats and kernels."""
     from .reports.render import SUPPORTED_FORMATS
 
-    spec = project.params.get("forbund") or {}
+    spec = project.params.get("forbundsbilagor") or {}
     if not isinstance(spec, dict):
-        raise ConfigError(f"params.yaml: forbund must be a mapping (names, formats, pool_size), got {spec!r}")
+        raise ConfigError(f"params.yaml: forbundsbilagor must be a mapping (build, names, formats, pool_size), got {spec!r}")
     names = spec.get("names") or []
     if isinstance(names, str):
         names = [names]
     if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
-        raise ConfigError(f"params.yaml: forbund.names must be a list of förbund names, got {names!r}")
+        raise ConfigError(f"params.yaml: forbundsbilagor.names must be a list of förbund names, got {names!r}")
     formats = spec.get("formats") or ["html"]
     if not isinstance(formats, list) or "html" not in formats or any(f not in SUPPORTED_FORMATS for f in formats):
-        raise ConfigError(f"params.yaml: forbund.formats must list html and any of {', '.join(SUPPORTED_FORMATS)}, "
+        raise ConfigError(f"params.yaml: forbundsbilagor.formats must list html and any of {', '.join(SUPPORTED_FORMATS)}, "
                           f"got {formats!r}")
     pool_size = spec.get("pool_size", 2)
     if not isinstance(pool_size, int) or isinstance(pool_size, bool) or pool_size < 1:
-        raise ConfigError(f"params.yaml: forbund.pool_size must be a whole number of at least 1, got {pool_size!r}")
+        raise ConfigError(f"params.yaml: forbundsbilagor.pool_size must be a whole number of at least 1, got {pool_size!r}")
     return {"names": names, "formats": formats, "pool_size": pool_size}
 
 
@@ -357,7 +357,7 @@ FORBUND_FIGURES = "data/processed/forbund"
 
 
 def forbund_names(project: Project) -> list[str]:
-    """The förbund the reports are built for: params.yaml forbund.names, or every förbund in the figures."""
+    """The förbund the reports are built for: params.yaml forbundsbilagor.names, or every förbund in the figures."""
     from .reports.forbund_figures import load_figures, units
 
     chosen = _forbund_settings(project)["names"]
@@ -369,7 +369,7 @@ def forbund_names(project: Project) -> list[str]:
         return []
 
 
-def stage_forbund(project: Project, forbund: list[str] | None = None, formats: list[str] | None = None,
+def stage_forbundsbilagor(project: Project, forbund: list[str] | None = None, formats: list[str] | None = None,
                   use_quarto: bool | None = None, force: bool = False) -> Path:
     """Every förbund's Förbundsbilaga for every register year, and the comparison page per year, in
     one process on warm kernels; reports whose figures did not change are not rebuilt.
@@ -410,7 +410,7 @@ def stage_index(project: Project, out_root: Path | None = None) -> Path:
 
     years = appendix_years(project)
     synthetic = {(family, y): _synthetic_or_unknown(project, family, y) for family, ys in years.items() for y in ys}
-    forbund = slugs(forbund_names(project)) if (project.params.get("forbund") or {}).get("build") else {}
+    forbund = slugs(forbund_names(project)) if (project.params.get("forbundsbilagor") or {}).get("build") else {}
     return write_index(out_root or project.reports, years, _formats(project, None),
                        headline_figures(project.processed, project.raw, years, synthetic), synthetic, forbund,
                        _register_years(project), data_source(project, "forbundsbilaga", 0)[1])
@@ -478,11 +478,11 @@ STAGES: tuple[Stage, ...] = (
           params=("report", "register.demo"), outs=("reports/${item}/bilaga1",),
           options=(FORMATS, Option("--source", "published aggregates or cleaned microdata "
                                                "(default: params.yaml report.source)", ("published", "microdata")))),
-    Stage("forbund", stage_forbund,
+    Stage("forbundsbilagor", stage_forbundsbilagor,
           "every förbund's Förbundsbilaga for every register year and the comparison pages (warm kernels)",
-          "finsam stage forbund --forbund \"Samordningsförbund 07\"", notebook=FORBUND_NOTEBOOK,
-          deps=(FORBUND_FIGURES, "notebooks/forbund_jamforelse.ipynb"), when="forbund.build",
-          params=("forbund", "register.years", "register.demo", "disclosure.min_cell_count"),
+          "finsam stage forbundsbilagor --forbund \"Samordningsförbund 07\"", notebook=FORBUND_NOTEBOOK,
+          deps=(FORBUND_FIGURES, "notebooks/forbund_jamforelse.ipynb"), when="forbundsbilagor.build",
+          params=("forbundsbilagor", "register.years", "register.demo", "disclosure.min_cell_count"),
           outs=("reports/forbund", "reports/jamforelse"),
           options=(FORMATS, FORBUND)),
     Stage("enkat", stage_enkat,
@@ -508,7 +508,7 @@ STAGES: tuple[Stage, ...] = (
           "finsam stage index",
           deps=("data/processed/published", "data/processed/bilaga4", "data/processed/enkat/${enkat.years[*]}",
                 "data/processed/models/${register.years[*]}"),  # the headline figures beside the links
-          params=("years", "report", "bilaga4.year", "enkat.years", "register.years", "forbund"),
+          params=("years", "report", "bilaga4.year", "enkat.years", "register.years", "forbundsbilagor"),
           outs=("reports/index.html",)),
 )
 

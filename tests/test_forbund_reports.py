@@ -24,7 +24,7 @@ from pipeline.core.errors import ConfigError
 from pipeline.derive import register_tables
 from pipeline.derive.disclosure import Settings
 from pipeline.reports import forbund_build
-from pipeline.reports.forbund_figures import FIGURES_FILE, NATIONAL, slug, slugs, write_unit
+from pipeline.reports.forbund_figures import FIGURES_FILE, NATIONAL, load_figures, slug, slugs, units, write_unit
 from pipeline.reports.forbundsbilaga import Forbundsbilaga, Forbundsjamforelse, coverage_table, figures_from_tables
 from pipeline.reports.report_index import write_index
 
@@ -174,6 +174,35 @@ def test_funnel_table_places_each_forbund_against_the_limits(figures_dir):
     assert "fig-alt=\"Trattdiagram" in text and "| Samordningsförbund Liten | .. |" in text
 
 
+def test_the_forbund_stage_tables_are_read_as_written(tmp_path):
+    """The förbund stage's schema (docs/architecture.md): values and hidden cells pass unchanged."""
+    nation, unit = "Hela riket", "Samordningsförbund 07"
+    pd.DataFrame({"forbund": [unit, unit, nation], "table": [1, 2, 1], "year": 2022,
+                  "benefit": "sjukpenning", "status": ["pagaende", "nyregistrerad", "pagaende"],
+                  "sex": "total", "count": pd.array([12, pd.NA, 4478], dtype="Int64"),
+                  "published_pct": pd.array([pd.NA] * 3, dtype="Int64"), "suppressed": [False, True, False]}
+                 ).to_parquet(tmp_path / "participants.parquet")
+    pd.DataFrame({"forbund": [unit], "table": 5, "year": 2022, "target_group": ["total"],
+                  "count": pd.array([7], dtype="Int64"), "suppressed": [False]}).to_parquet(tmp_path / "insatser.parquet")
+    pd.DataFrame({"forbund": [unit, unit], "table": 6, "period": ["2022", "total"], "benefit": "sjukpenning",
+                  "published_pct": pd.array([pd.NA, 70], dtype="Int64"), "suppressed": [True, False]}
+                 ).to_parquet(tmp_path / "diagnosis.parquet")
+    pd.DataFrame({"forbund": [unit, nation], "year": 2022, "benefit": "sjukpenning",
+                  "participants": pd.array([12, 4478], dtype="Int64"), "population": pd.array([1500, 617582], dtype="Int64"),
+                  "per_1000": [8.0, 7.3], "suppressed": [False, False]}).to_parquet(tmp_path / "coverage.parquet")
+    figures = load_figures(tmp_path).set_index(["unit", "measure", "status"])
+    assert figures.loc[(unit, "deltagare", "pagaende"), "value"].item() == 12
+    new = figures.loc[(unit, "deltagare", "ny")]
+    assert new["suppressed"].item() and pd.isna(new["value"].item())
+    assert figures.loc[(unit, "tackning", ""), "value"].item() == 8.0
+    assert figures.loc[(unit, "referensbefolkning", ""), "value"].item() == 1500
+    assert figures.loc[(unit, "psykiatrisk_andel", ""), "suppressed"].item()  # the year's share; "total" is not a year
+    assert units(load_figures(tmp_path)) == [unit]  # the nation is not a förbund
+    (tmp_path / "coverage.parquet").unlink()
+    with pytest.raises(ConfigError, match="no förbund figures"):
+        load_figures(tmp_path)
+
+
 def test_folder_names_are_unique_and_plain():
     assert slug("Samordningsförbund Östra Göinge 07") == "samordningsforbund-ostra-goinge-07"
     with pytest.raises(ConfigError, match="would share the report folder"):
@@ -244,17 +273,18 @@ def test_only_one_forbund(built, figures_dir):
 def test_build_forbund_option_narrows_the_plan():
     args = _parser().parse_args(["build", "--forbund", "Samordningsförbund 07, Samordningsförbund 12"])
     assert args.forbund == ["Samordningsförbund 07", "Samordningsförbund 12"]
-    args = _parser().parse_args(["stage", "forbund", "--forbund", "Samordningsförbund 07"])
+    args = _parser().parse_args(["stage", "forbundsbilagor", "--forbund", "Samordningsförbund 07"])
     assert args.forbund == ["Samordningsförbund 07"]
     params = load_params(REPO / "params.yaml")
-    params["forbund"] = dict(params["forbund"], build=True)
+    params["forbundsbilagor"] = dict(params["forbundsbilagor"], build=True)
     all_jobs = engine.jobs(REPO, params)
     plan = engine.for_forbund(all_jobs, ["Samordningsförbund 07"])
     names = [j.name for j in plan]
-    assert names[-1] == "forbund" and plan[-1].argv == ["run", "forbund", "--forbund", "Samordningsförbund 07"]
+    assert names[-1] == "forbundsbilagor"
+    assert plan[-1].argv == ["run", "forbundsbilagor", "--forbund", "Samordningsförbund 07"]
     assert not any(n.startswith(("bilaga1", "modeller", "bilaga3", "bilaga4", "index")) for n in names)
-    params["forbund"]["build"] = False
-    with pytest.raises(ConfigError, match="forbund.build is false"):
+    params["forbundsbilagor"]["build"] = False
+    with pytest.raises(ConfigError, match="forbundsbilagor.build is false"):
         engine.for_forbund(engine.jobs(REPO, params), ["Samordningsförbund 07"])
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from ..core.errors import ConfigError
 
 FIGURES_FILE = "figures.parquet"
-NATIONAL = "Riket"
+NATIONAL = "Hela riket"  # as the förbund stage names the nation (docs/architecture.md)
 # One row per figure: unit (a förbund, or "Riket"), year, measure and its breakdown; value is NaN
 # where the figure is hidden (suppressed True) or where there is nothing to report.
 COLUMNS = ("unit", "year", "measure", "benefit", "status", "sex", "target_group", "value", "suppressed")
@@ -44,15 +44,63 @@ def slugs(names: list[str]) -> dict[str, str]:
 
 
 def load_figures(folder: str | Path) -> pd.DataFrame:
-    """The disclosed figures (:data:`COLUMNS`) from ``folder``; a missing column is a clear error."""
+    """The disclosed figures (:data:`COLUMNS`) from ``folder``: a report's own input (``figures.parquet``)
+    or the förbund stage's tables (:func:`from_forbund_tables`). A missing column is a clear error."""
     path = Path(folder) / FIGURES_FILE
+    if not path.is_file() and (Path(folder) / "coverage.parquet").is_file():
+        return from_forbund_tables(folder)
     if not path.is_file():
-        raise ConfigError(f"{path}: no förbund figures (run the stage that builds them first)")
+        raise ConfigError(f"{path}: no förbund figures (run `finsam stage forbund` first)")
     frame = pd.read_parquet(path)
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise ConfigError(f"{path}: column(s) {', '.join(missing)} missing; expected {', '.join(COLUMNS)}")
     return frame
+
+
+# The förbund stage's tables (docs/architecture.md, "Per-förbund figures") and the columns read here.
+FORBUND_TABLES = {"participants": ("forbund", "year", "benefit", "status", "sex", "count", "suppressed"),
+                  "insatser": ("forbund", "year", "target_group", "count", "suppressed"),
+                  "diagnosis": ("forbund", "period", "benefit", "published_pct", "suppressed"),
+                  "coverage": ("forbund", "year", "benefit", "population", "per_1000", "suppressed")}
+_STATUS = {"pagaende": "pagaende", "nyregistrerad": "ny"}
+
+
+def from_forbund_tables(folder: str | Path) -> pd.DataFrame:
+    """The förbund stage's tables (participants, insatser, diagnosis, coverage; every unit, the nation
+    as "Hela riket") as one tidy frame of :data:`COLUMNS`. Values are taken as written: a hidden
+    value stays hidden, nothing is recomputed."""
+    frames = {}
+    for name, needed in FORBUND_TABLES.items():
+        path = Path(folder) / f"{name}.parquet"
+        if not path.is_file():
+            raise ConfigError(f"{path}: missing (the förbund stage writes it)")
+        frame = pd.read_parquet(path)
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            raise ConfigError(f"{path}: column(s) {', '.join(missing)} missing")
+        frames[name] = frame
+
+    def tidy(frame: pd.DataFrame, measure: str, value: str, **columns) -> pd.DataFrame:
+        out = pd.DataFrame({"unit": frame["forbund"].astype(str), "year": frame["year"].astype(int), "measure": measure})
+        for column in ("benefit", "status", "sex", "target_group"):
+            out[column] = columns.get(column, frame[column].astype(str) if column in frame.columns else "")
+        out["value"] = pd.to_numeric(frame[value], errors="coerce").astype(float).to_numpy()
+        out["suppressed"] = frame["suppressed"].astype(bool).to_numpy()
+        return out
+
+    p = frames["participants"]
+    unknown = sorted(set(p["status"]) - set(_STATUS))
+    if unknown:
+        raise ConfigError(f"{Path(folder) / 'participants.parquet'}: unknown status {unknown[0]!r}")
+    d = frames["diagnosis"]
+    d = d[d["period"].astype(str) != "total"].assign(year=lambda x: x["period"].astype(int))
+    c = frames["coverage"]
+    population = tidy(c.assign(suppressed=c["population"].isna()), "referensbefolkning", "population")
+    parts = [tidy(p, "deltagare", "count", status=p["status"].map(_STATUS).to_numpy()),
+             tidy(frames["insatser"], "insatser", "count"), tidy(d, "psykiatrisk_andel", "published_pct"),
+             population, tidy(c, "tackning", "per_1000")]
+    return pd.concat(parts, ignore_index=True)[list(COLUMNS)]
 
 
 UNIT_FILE = "unit.json"
