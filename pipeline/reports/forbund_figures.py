@@ -51,10 +51,14 @@ def load_figures(folder: str | Path) -> pd.DataFrame:
         return from_forbund_tables(folder)
     if not path.is_file():
         raise ConfigError(f"{path}: no förbund figures (run `finsam stage forbund` first)")
+    return _read(path, COLUMNS)
+
+
+def _read(path: Path, needed: tuple[str, ...]) -> pd.DataFrame:
     frame = pd.read_parquet(path)
-    missing = [c for c in COLUMNS if c not in frame.columns]
+    missing = [c for c in needed if c not in frame.columns]
     if missing:
-        raise ConfigError(f"{path}: column(s) {', '.join(missing)} missing; expected {', '.join(COLUMNS)}")
+        raise ConfigError(f"{path}: column(s) {', '.join(missing)} missing; expected {', '.join(needed)}")
     return frame
 
 
@@ -75,11 +79,7 @@ def from_forbund_tables(folder: str | Path) -> pd.DataFrame:
         path = Path(folder) / f"{name}.parquet"
         if not path.is_file():
             raise ConfigError(f"{path}: missing (the förbund stage writes it)")
-        frame = pd.read_parquet(path)
-        missing = [c for c in needed if c not in frame.columns]
-        if missing:
-            raise ConfigError(f"{path}: column(s) {', '.join(missing)} missing")
-        frames[name] = frame
+        frames[name] = _read(path, needed)
 
     def tidy(frame: pd.DataFrame, measure: str, value: str, **columns) -> pd.DataFrame:
         out = pd.DataFrame({"unit": frame["forbund"].astype(str), "year": frame["year"].astype(int), "measure": measure})
