@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from pipeline import engine
 from pipeline.cli import _parser
@@ -305,3 +306,29 @@ def test_index_lets_a_reader_pick_forbund_and_year(built, figures_dir):
         assert f'<th scope="row">{name}</th>' in html
         assert f'<a href="#forbund-{slug(name)}">{name}</a>' in html
     assert "<script" not in html  # plain links: works offline and without scripts
+
+
+def test_stage_builds_one_forbund_and_the_index_lists_every_forbund(figures_dir, tmp_path):
+    """`finsam stage forbundsbilagor --forbund …` in a throwaway project: that förbund's reports only,
+    then the index with its förbund section beside the national rows."""
+    from pipeline import stages
+    from pipeline.core.config import Project
+
+    params = load_params(REPO / "params.yaml")
+    params["register"]["years"] = [2022]
+    params["forbundsbilagor"] = {"build": True, "names": [], "formats": ["html"], "pool_size": 1}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "notebooks").symlink_to(REPO / "notebooks")
+    figures = tmp_path / stages.FORBUND_FIGURES
+    figures.mkdir(parents=True)
+    (figures / FIGURES_FILE).write_bytes((figures_dir / FIGURES_FILE).read_bytes())
+    project = Project(tmp_path)
+    stages.stage_forbundsbilagor(project, forbund=[TINY])
+    built = sorted(p.relative_to(project.reports).as_posix() for p in project.reports.rglob("*.html"))
+    assert built == [f"forbund/{slug(TINY)}/2022/forbundsbilaga_2022.html"]
+    with pytest.raises(ConfigError, match="'Samordningsförbund 99' is not in the förbund figures"):
+        stages.stage_forbundsbilagor(project, forbund=["Samordningsförbund 99"])
+    html = stages.stage_index(project).read_text(encoding="utf-8")
+    assert 'href="2022/bilaga1/bilaga1_2022.html"' in html  # the national rows stay
+    for name in (BIG, EMPTY, TINY):
+        assert f'href="forbund/{slug(name)}/2022/forbundsbilaga_2022.html"' in html
