@@ -238,8 +238,11 @@ def funnel(n, rate, centre: float, n_curve, limits: dict[str, tuple], path: Path
     ax.axhline(centre, color="#1d2330", linewidth=1, label=f"Riket {fmt.number(centre, 1)}")
     ax.scatter(n, rate, s=14, color=PALETTE[0], zorder=3, label="Förbund")
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: fmt.number(v)))
-    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _pos: fmt.number(v)))
+    swedish = mticker.FuncFormatter(lambda v, _pos: fmt.number(v))
+    ax.xaxis.set_major_formatter(swedish)
+    low, high = ax.get_xlim()  # within one decade the labels are on the minor ticks; beyond it they would crowd
+    ax.xaxis.set_minor_formatter(swedish if high / low < 10 else mticker.NullFormatter())
+    ax.yaxis.set_major_formatter(swedish)
     ax.set_ylim(bottom=0)
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_xlabel(xlabel)
