@@ -29,7 +29,7 @@ from pipeline.reports.forbund_figures import FIGURES_FILE, NATIONAL, load_figure
 from pipeline.reports.forbundsbilaga import Forbundsbilaga, Forbundsjamforelse, coverage_table, figures_from_tables
 from pipeline.reports.report_index import write_index
 
-from .conftest import REPO, norm
+from .conftest import REPO, norm, pdf_pages
 
 BIG, TINY, EMPTY = "Samordningsförbund Stor", "Samordningsförbund Liten", "Samordningsförbund Tom"
 YEARS = (2021, 2022)
@@ -316,7 +316,7 @@ def test_stage_builds_one_forbund_and_the_index_lists_every_forbund(figures_dir,
 
     params = load_params(REPO / "params.yaml")
     params["register"]["years"] = [2022]
-    params["forbundsbilagor"] = {"build": True, "names": [], "formats": ["html"], "pool_size": 1}
+    params["forbundsbilagor"] = {"build": True, "names": [], "formats": ["html", "pdf"], "pool_size": 1}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
     (tmp_path / "notebooks").symlink_to(REPO / "notebooks")
     figures = tmp_path / stages.FORBUND_FIGURES
@@ -326,6 +326,8 @@ def test_stage_builds_one_forbund_and_the_index_lists_every_forbund(figures_dir,
     stages.stage_forbundsbilagor(project, forbund=[TINY])
     built = sorted(p.relative_to(project.reports).as_posix() for p in project.reports.rglob("*.html"))
     assert built == [f"forbund/{slug(TINY)}/2022/forbundsbilaga_2022.html"]
+    pages = pdf_pages(project.reports / "forbund" / slug(TINY) / "2022" / "forbundsbilaga_2022.pdf")
+    assert pages and all("Syntetiska data – inte verkliga uppgifter" in page for page in pages)  # every page
     with pytest.raises(ConfigError, match="'Samordningsförbund 99' is not in the förbund figures"):
         stages.stage_forbundsbilagor(project, forbund=["Samordningsförbund 99"])
     html = stages.stage_index(project).read_text(encoding="utf-8")
