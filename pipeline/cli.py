@@ -43,7 +43,7 @@ def _add_stage_parsers(sub, with_options: bool) -> None:
         if with_options:
             for option in stage.options:
                 p.add_argument(option.flag, default=None, choices=option.choices, help=option.help,
-                               type=_formats if option.flag == "--formats" else None)
+                               type=_formats if option.flag == "--formats" else _names if option.flag == "--forbund" else None)
     if with_options:
         for command, (_, summary, example) in MANUAL.items():
             p = sub.add_parser(command, help=summary, description=f"{summary}. Example: {example}")
@@ -60,6 +60,14 @@ def _formats(text: str) -> list[str]:
     return chosen
 
 
+def _names(text: str) -> list[str]:
+    """``--forbund "Samordningsförbund 07,Samordningsförbund 12"``: one or more förbund names."""
+    chosen = [n.strip() for n in text.split(",") if n.strip()]
+    if not chosen:
+        raise argparse.ArgumentTypeError(f"name at least one förbund, got {text!r}")
+    return chosen
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="finsam", description="Finsam follow-up pipeline",
                                      epilog=_stage_table(), formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -72,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true", help="rerun every stage")
     build.add_argument("--dry-run", action="store_true", help="only say what would run and why")
     build.add_argument("--only", nargs="+", metavar="STAGE", help="only these stages (e.g. published bilaga1@2022)")
+    build.add_argument("--forbund", type=_names, metavar="NAMES",
+                       help="only this förbund's reports (comma-separated names) and the stages they need")
     status = sub.add_parser("status", help="list each stage as up to date or out of date, with the reason")
     status.add_argument("--check", action="store_true", help="exit 1 if any stage is out of date (for scripts)")
     sync = sub.add_parser("sync", help="write dvc.yaml from the stage list (pipeline/stages.py) and params.yaml")
@@ -132,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1 if args.check and stale else 0
             start = time.perf_counter()
             report = engine.build(project.root, project.params, jobs_at_once=args.jobs, force=args.force,
-                                  dry_run=args.dry_run, only=args.only)
+                                  dry_run=args.dry_run, only=args.only, forbund=args.forbund)
             ran = sum(1 for _, s, _ in report if s == "ran")
             print(f"{ran} of {len(report)} stages ran in {engine.seconds(time.perf_counter() - start)}; "
                   f"log: {project.root / '.finsam' / 'build.log'}; reports: {project.reports / 'index.html'}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -313,10 +314,12 @@ class Job:
     item: Any
     deps: tuple[str, ...]
     outs: tuple[str, ...]
+    extra: tuple[str, ...] = ()  # options that narrow the stage (e.g. --forbund): then it is not recorded
 
     @property
     def argv(self) -> list[str]:
-        return ["run", self.stage.command] + (["--year", str(self.item)] if self.stage.foreach else [])
+        return (["run", self.stage.command] + (["--year", str(self.item)] if self.stage.foreach else [])
+                + list(self.extra))
 
 
 def _interpolate(text: str, params: dict[str, Any], item: Any) -> str:
@@ -517,9 +520,28 @@ def select(all_jobs: list[Job], only: list[str] | None) -> list[Job]:
     return chosen
 
 
+def for_forbund(all_jobs: list[Job], names: list[str]) -> list[Job]:
+    """``finsam build --forbund NAMES``: the förbund report stage narrowed to ``names`` and every
+    stage it reads from (transitively); nothing else."""
+    target = [j for j in all_jobs if j.stage.name == FORBUND_STAGE]
+    if not target:
+        raise ConfigError("--forbund: the förbund reports are not part of the build (params.yaml forbundsbilagor.build is false)")
+    narrowed = dataclasses.replace(target[0], extra=("--forbund", ",".join(names)))
+    keep, frontier = {narrowed.name}, [narrowed]
+    while frontier:
+        for up in upstream(frontier.pop(), all_jobs):
+            if up.name not in keep:
+                keep.add(up.name)
+                frontier.append(up)
+    return [narrowed if j.name == narrowed.name else j for j in all_jobs if j.name in keep]
+
+
+FORBUND_STAGE = "forbundsbilagor"
+
+
 def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool = False, dry_run: bool = False,
           only: list[str] | None = None, echo: Callable[[str], None] = print,
-          log_path: Path | None = None) -> list[tuple[str, str, float]]:
+          log_path: Path | None = None, forbund: list[str] | None = None) -> list[tuple[str, str, float]]:
     """Run every out-of-date stage; returns (stage, 'ran'|'up to date'|'would run', seconds).
 
     A stage is started once every stage it reads from has finished in this run; finished stages
@@ -533,7 +555,7 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
         sync(root, params)
     repo = open_repo(root)
     all_jobs = jobs(root, params)
-    todo = select(all_jobs, only)
+    todo = for_forbund(all_jobs, forbund) if forbund else select(all_jobs, only)
     total = len(todo)
     number = {job.name: i for i, job in enumerate(todo, 1)}
     report: list[tuple[str, str, float]] = []
@@ -568,7 +590,9 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
                     pending.remove(job)
                     tag = f"[{number[job.name]}/{total}] {job.name}"
                     why = "; ".join(reasons.get(job.name) or ["forced"])
-                    if not (force or reasons.get(job.name)):
+                    if job.extra:  # narrowed: it checks its own reports, whatever DVC's record says
+                        why = "only " + " ".join(job.extra[1:])
+                    elif not (force or reasons.get(job.name)):
                         report.append((job.name, "up to date", 0.0))
                         echo(f"{tag} up to date")
                     elif dry_run:
@@ -591,7 +615,8 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
                 tag = f"[{number[job.name]}/{total}] {job.name}"
                 try:
                     took = future.result()
-                    record(repo, job.name)
+                    if not job.extra:  # a narrowed stage built part of its outputs: not a record of the whole
+                        record(repo, job.name)
                 except InputsChanged as exc:
                     failure = failure or exc
                     echo(f"{tag} not recorded: inputs changed while it ran")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from .core.config import PARAMS_FILE, Project, section_years, validate_year
-from .core.errors import ConfigError
+from .core.errors import ConfigError, PipelineError
 from .core.io import atomic_dir
 from .core.vocabulary import STANDARD_YEAR
 
@@ -60,6 +60,8 @@ class Stage:
         return self.name.replace("_", "-")
 
 
+FORBUND = Option("--forbund", "only these förbund, comma-separated (default: params.yaml forbundsbilagor.names, "
+                             "or every förbund)")
 FORMATS = Option("--formats", "comma-separated output formats among html, pdf (PDF/UA-1) and docx "
                              "(default: params.yaml report.formats)")
 
@@ -126,7 +128,8 @@ def data_source(project: Project, family: str, year: int, source: str | None = N
     """
     if source is None:
         source = {"bilaga1": str(project.params.get("report", {}).get("source", "published")),
-                  "modeller": "microdata", "bilaga3": "survey", "bilaga4": "published"}[family]
+                  "modeller": "microdata", "bilaga3": "survey", "bilaga4": "published",
+                  "forbundsbilaga": "microdata", "jamforelse": "microdata"}[family]
     if source == "published":
         return source, False
     if source == "microdata":
@@ -328,6 +331,69 @@ def stage_bilaga4(project: Project, formats: list[str] | None = None, out_root: 
                           f"{assumptions.area}, {year}", _formats(project, formats), use_quarto, out_root)
 
 
+def _forbund_settings(project: Project) -> dict:
+    """params.yaml ``forbundsbilagor``: which förbund (all by default), output formats and kernels."""
+    from .reports.render import SUPPORTED_FORMATS
+
+    spec = project.params.get("forbundsbilagor") or {}
+    if not isinstance(spec, dict):
+        raise ConfigError(f"params.yaml: forbundsbilagor must be a mapping (build, names, formats, pool_size), got {spec!r}")
+    names = spec.get("names") or []
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise ConfigError(f"params.yaml: forbundsbilagor.names must be a list of förbund names, got {names!r}")
+    formats = spec.get("formats") or ["html"]
+    if not isinstance(formats, list) or "html" not in formats or any(f not in SUPPORTED_FORMATS for f in formats):
+        raise ConfigError(f"params.yaml: forbundsbilagor.formats must list html and any of {', '.join(SUPPORTED_FORMATS)}, "
+                          f"got {formats!r}")
+    pool_size = spec.get("pool_size", 2)
+    if not isinstance(pool_size, int) or isinstance(pool_size, bool) or pool_size < 1:
+        raise ConfigError(f"params.yaml: forbundsbilagor.pool_size must be a whole number of at least 1, got {pool_size!r}")
+    return {"names": names, "formats": formats, "pool_size": pool_size}
+
+
+FORBUND_FIGURES = "data/processed/forbund"
+
+
+def forbund_names(project: Project) -> list[str]:
+    """The förbund the reports are built for: params.yaml forbundsbilagor.names, or every förbund in the figures."""
+    from .reports.forbund_figures import load_figures, units
+
+    chosen = _forbund_settings(project)["names"]
+    if chosen:
+        return chosen
+    try:
+        return units(load_figures(project.root / FORBUND_FIGURES))
+    except (PipelineError, OSError):
+        return []
+
+
+def stage_forbundsbilagor(project: Project, forbund: list[str] | None = None, formats: list[str] | None = None,
+                  use_quarto: bool | None = None, force: bool = False) -> Path:
+    """Every förbund's Förbundsbilaga for every register year, and the comparison page per year, in
+    one process on warm kernels; reports whose figures did not change are not rebuilt.
+    ``forbund``: only these förbund (no comparison pages, nothing removed)."""
+    from .reports import forbund_build
+    from .reports.forbund_figures import load_figures
+
+    settings = _forbund_settings(project)
+    figures_dir = project.root / FORBUND_FIGURES
+    figures = load_figures(figures_dir)
+    chosen = forbund or settings["names"] or None
+    formats = formats or settings["formats"]
+    synthetic = data_source(project, "forbundsbilaga", 0)[1]  # microdata: the demo or not, for every year alike
+    jobs = forbund_build.plan(figures, figures_dir, project.notebooks, project.reports, _register_years(project),
+                              chosen, formats, synthetic, _disclosure(project).threshold)
+    outcome = forbund_build.build(jobs, formats, project.root, project.params, settings["pool_size"],
+                                  use_quarto=use_quarto, force=force)
+    if not forbund:
+        forbund_build.remove_others(project.reports, jobs)
+    log.info("forbund: %d reports built, %d up to date", len(outcome.built), len(outcome.skipped))
+    print(f"förbund reports: {len(outcome.built)} built, {len(outcome.skipped)} up to date")
+    return project.reports / forbund_build.FORBUND_DIR
+
+
 def appendix_years(project: Project) -> dict[str, list[int]]:
     """The years each appendix is built for (the index lists exactly these)."""
     return {"bilaga1": project.years,
@@ -340,10 +406,14 @@ def stage_index(project: Project, out_root: Path | None = None) -> Path:
     """Write reports/index.html: every appendix and year the build is configured to produce."""
     from .reports.report_index import headline_figures, write_index
 
+    from .reports.forbund_figures import slugs
+
     years = appendix_years(project)
     synthetic = {(family, y): _synthetic_or_unknown(project, family, y) for family, ys in years.items() for y in ys}
+    forbund = slugs(forbund_names(project)) if (project.params.get("forbundsbilagor") or {}).get("build") else {}
     return write_index(out_root or project.reports, years, _formats(project, None),
-                       headline_figures(project.processed, project.raw, years, synthetic), synthetic)
+                       headline_figures(project.processed, project.raw, years, synthetic), synthetic, forbund,
+                       _register_years(project), data_source(project, "forbundsbilaga", 0)[1])
 
 
 def _synthetic_or_unknown(project: Project, family: str, year: int) -> bool | None:
@@ -355,11 +425,13 @@ def _synthetic_or_unknown(project: Project, family: str, year: int) -> bool | No
 
 # The report notebook of each family (pipeline/reports/contract.py: APPENDICES).
 NOTEBOOKS = {"bilaga1": "bilaga1.ipynb", "modeller": "modeller.ipynb", "bilaga3": "bilaga3.ipynb",
+             "forbundsbilaga": "forbundsbilaga.ipynb", "jamforelse": "forbund_jamforelse.ipynb",
              "bilaga4": "bilaga4.ipynb"}
 BILAGA1_NOTEBOOK, MODELS_NOTEBOOK, BILAGA3_NOTEBOOK, BILAGA4_NOTEBOOK = (
     NOTEBOOKS[f] for f in ("bilaga1", "modeller", "bilaga3", "bilaga4"))
 CLEANING_NOTEBOOK = "enkat_rensning.ipynb"
 REGISTER_NOTEBOOK = "register_rensning.ipynb"
+FORBUND_NOTEBOOK = NOTEBOOKS["forbundsbilaga"]  # and NOTEBOOKS["jamforelse"] (pipeline/reports/forbund_build.py)
 
 
 # --- the declaration --------------------------------------------------------------------------
@@ -406,6 +478,13 @@ STAGES: tuple[Stage, ...] = (
           params=("report", "register.demo"), outs=("reports/${item}/bilaga1",),
           options=(FORMATS, Option("--source", "published aggregates or cleaned microdata "
                                                "(default: params.yaml report.source)", ("published", "microdata")))),
+    Stage("forbundsbilagor", stage_forbundsbilagor,
+          "every förbund's Förbundsbilaga for every register year and the comparison pages (warm kernels)",
+          "finsam stage forbundsbilagor --forbund \"Samordningsförbund 07\"", notebook=FORBUND_NOTEBOOK,
+          deps=(FORBUND_FIGURES, "notebooks/forbund_jamforelse.ipynb"), when="forbundsbilagor.build",
+          params=("forbundsbilagor", "register.years", "register.demo", "disclosure.min_cell_count"),
+          outs=("reports/forbund", "reports/jamforelse"),
+          options=(FORMATS, FORBUND)),
     Stage("enkat", stage_enkat,
           "clean one year's survey export (notebooks/enkat_rensning.ipynb)",
           "finsam stage enkat --year 2016", foreach="enkat.years", notebook=CLEANING_NOTEBOOK,
@@ -429,7 +508,7 @@ STAGES: tuple[Stage, ...] = (
           "finsam stage index",
           deps=("data/processed/published", "data/processed/bilaga4", "data/processed/enkat/${enkat.years[*]}",
                 "data/processed/models/${register.years[*]}"),  # the headline figures beside the links
-          params=("years", "report", "bilaga4.year", "enkat.years", "register.years"),
+          params=("years", "report", "bilaga4.year", "enkat.years", "register.years", "forbundsbilagor"),
           outs=("reports/index.html",)),
 )
 

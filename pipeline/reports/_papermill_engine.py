@@ -23,12 +23,16 @@ class WarmKernelEngine(NBClientEngine):
     pool; default: one process-wide kernel) and ``kernel_cwd`` (the notebook's working directory;
     default: the process's, which papermill's ``cwd=`` has set). Passing ``kernel_cwd`` instead of
     ``cwd`` keeps papermill from changing the process's directory, which threads share.
+    ``save_each_cell=False`` writes the executed notebook once at the end (papermill writes it when
+    each cell starts and ends, which for a small report costs more than running it; the end result,
+    also after a failing cell, is the same).
     """
 
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
                                  start_timeout=60, execution_timeout=None, pool=None,
-                                 kernel_cwd: str | os.PathLike | None = None, **kwargs):
+                                 kernel_cwd: str | os.PathLike | None = None, save_each_cell: bool = True,
+                                 **kwargs):
         from .kernels import default_pool
 
         pool = pool if pool is not None else default_pool()
@@ -40,15 +44,21 @@ class WarmKernelEngine(NBClientEngine):
             startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
             log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
         )
-        with pool.acquire(kernel_name) as kernel:
-            kernel.enter(cwd)
-            client = PapermillNotebookClient(nb_man, km=kernel.km, **final_kwargs)
-            try:
-                return client.execute()
-            except BaseException:
-                # Timeout, dead kernel, interrupt: the kernel may still be busy; do not reuse it.
-                kernel.needs_restart = True
-                raise
-            finally:
-                if client.kc is not None:
-                    client.kc.stop_channels()
+        output_path = nb_man.output_path
+        if not save_each_cell:
+            nb_man.output_path = None  # papermill's save() then only notes the time
+        try:
+            with pool.acquire(kernel_name) as kernel:
+                kernel.enter(cwd)
+                client = PapermillNotebookClient(nb_man, km=kernel.km, **final_kwargs)
+                try:
+                    return client.execute()
+                except BaseException:
+                    # Timeout, dead kernel, interrupt: the kernel may still be busy; do not reuse it.
+                    kernel.needs_restart = True
+                    raise
+                finally:
+                    if client.kc is not None:
+                        client.kc.stop_channels()
+        finally:
+            nb_man.output_path = output_path  # papermill's notebook_complete() writes the result

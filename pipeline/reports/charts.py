@@ -216,3 +216,76 @@ def forest(frame: pd.DataFrame, path: Path, xlabel: str) -> Path:
     ax.set_axisbelow(True)
     ax.set_xlabel(xlabel)
     return _save(fig, path)
+
+
+def _save_svg(fig, path: Path) -> Path:
+    """A small vector chart: no raster, fonts as paths, no date and fixed ids (the same bytes every run)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with matplotlib.rc_context({"svg.hashsalt": "finsam", "svg.fonttype": "path"}):
+        fig.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    return path
+
+
+def funnel(n, rate, centre: float, n_curve, limits: dict[str, tuple], path: Path, xlabel: str, ylabel: str) -> Path:
+    """A funnel plot (SVG): one point per unit (``n`` against ``rate``), the centre line and, per
+    named limit, the lower and upper control limits over ``n_curve`` (log x axis)."""
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    styles = ["--", ":"]
+    for (name, (low, high)), style in zip(limits.items(), styles):
+        ax.plot(n_curve, low, style, color="#555555", linewidth=1, label=f"Kontrollgräns {name}")
+        ax.plot(n_curve, high, style, color="#555555", linewidth=1)
+    ax.axhline(centre, color="#1d2330", linewidth=1, label=f"Riket {fmt.number(centre, 1)}")
+    ax.scatter(n, rate, s=14, color=PALETTE[0], zorder=3, label="Förbund")
+    ax.set_xscale("log")
+    swedish = mticker.FuncFormatter(lambda v, _pos: fmt.number(v))
+    ax.xaxis.set_major_formatter(swedish)
+    low, high = ax.get_xlim()  # within one decade the labels are on the minor ticks; beyond it they would crowd
+    ax.xaxis.set_minor_formatter(swedish if high / low < 10 else mticker.NullFormatter())
+    ax.yaxis.set_major_formatter(swedish)
+    ax.set_ylim(bottom=0)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=False, fontsize=8)
+    return _save_svg(fig, path)
+
+
+def svg_bars(frame: pd.DataFrame, category: str, value: str, hue: str, path: Path, xlabel: str) -> Path:
+    """A small horizontal bar chart (one group per ``category``, one bar per ``hue``, each with its
+    number), written as SVG text directly (no figure, no renderer).
+
+    Our own drawing, on purpose: one matplotlib figure costs 0,1–0,4 s (docs/performance.md), and the
+    förbund reports draw one per report, 560 times; four bars, their numbers, a legend and an axis
+    title need no plotting library. Text stays text (readable by screen readers and in PDF)."""
+    from html import escape
+
+    categories = list(dict.fromkeys(frame[category]))
+    hues = list(dict.fromkeys(frame[hue]))
+    colours = [matplotlib.colors.to_hex(c) for c in PALETTE[: len(hues)]]
+    left, bar, gap, width, top = 170, 18, 10, 250, 34
+    top_value = max(float(frame[value].max()), 1e-9)
+    height = top + len(categories) * (len(hues) * bar + gap) + 30
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 70}" height="{height}" '
+           f'viewBox="0 0 {left + width + 70} {height}" font-family="Arial, Helvetica, sans-serif" font-size="12">']
+    for j, (h, colour) in enumerate(zip(hues, colours)):  # legend
+        x = left + j * 200
+        out.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{colour}"/>'
+                   f'<text x="{x + 17}" y="16">{escape(str(h))}</text>')
+    y = top
+    for c in categories:
+        out.append(f'<text x="{left - 8}" y="{y + len(hues) * bar / 2 + 4:.0f}" text-anchor="end">{escape(str(c))}</text>')
+        for h, colour in zip(hues, colours):
+            row = frame[(frame[category] == c) & (frame[hue] == h)]
+            if not row.empty:
+                v = float(row[value].iloc[0])
+                w = width * v / top_value
+                out.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar - 3}" fill="{colour}"/>'
+                           f'<text x="{left + w + 4:.1f}" y="{y + bar - 6}">{fmt.number(v, 1)}</text>')
+            y += bar
+        y += gap
+    out.append(f'<line x1="{left}" y1="{top - 4}" x2="{left}" y2="{y - gap + 2}" stroke="#1d2330"/>'
+               f'<text x="{left + width / 2:.0f}" y="{y + 16}" text-anchor="middle">{escape(xlabel)}</text></svg>')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path

@@ -44,6 +44,10 @@ REPORT_PARAMETERS: dict[str, tuple[tuple[str, str], ...]] = {
     "bilaga3": (),
     "bilaga4": (("bilaga4.area", "Område"), ("bilaga4.population", "Befolkning i arbetsför ålder"),
                 ("reconciliation.rounding_slack", "Avrundningsmarginal i avstämningen (enheter i sista siffran)")),
+    "forbundsbilaga": (("disclosure.min_cell_count", "Minsta antal i en redovisad cell"),
+                       ("register.demo_seed", "Slumpfrö för demodata")),
+    "jamforelse": (("disclosure.min_cell_count", "Minsta antal i en redovisad cell"),
+                   ("register.demo_seed", "Slumpfrö för demodata")),
 }
 _SOURCE_WORDS = {"published": "publicerade uppgifter", "microdata": "mikrodata"}
 

@@ -54,6 +54,13 @@ APPENDICES: dict[str, AppendixInfo] = {
     "bilaga4": AppendixInfo("Bilaga 4 Målgruppens storlek",
                             "Hur många som kan behöva samordnad rehabilitering: uppskattning med ändringsbara "
                             "antaganden, känslighetsanalys och avstämning mot förstudien"),
+    # Per förbund and year (reports/forbund/<förbund>/<year>/) and all förbund per year (reports/jamforelse/<year>/);
+    # the index lists them in a section of their own.
+    "forbundsbilaga": AppendixInfo("Förbundsbilaga",
+                                   "Deltagare, insatser, psykiatrisk diagnos och täckning i ett samordningsförbund, "
+                                   "bredvid riket"),
+    "jamforelse": AppendixInfo("Förbunden sida vid sida",
+                               "Täckning per förbund mot referensbefolkningens storlek: trattdiagram och tabell"),
 }
 SYNTHETIC_NOTE = " (syntetiska demodata)"  # after a description or subtitle built from synthetic data
 

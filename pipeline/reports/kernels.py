@@ -51,7 +51,7 @@ DEFAULT_PRELOAD = (
     "numpy", "pandas", "pyarrow", "pyarrow.parquet", "scipy.stats", "matplotlib", "matplotlib.pyplot",
     "seaborn", "statsmodels.api", "statsmodels.formula.api", "IPython.display", "yaml",
     "pipeline.reports.bilaga1", "pipeline.reports.bilaga3", "pipeline.reports.bilaga4",
-    "pipeline.reports.modellbilaga",
+    "pipeline.reports.modellbilaga", "pipeline.reports.forbundsbilaga",
 )
 
 # Same as nbclient's default for papermill's own kernels: no history database on disk.

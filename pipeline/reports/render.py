@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import zipfile
 from importlib import resources
 from pathlib import Path
@@ -44,12 +45,14 @@ class RenderError(PipelineError):
     pass
 
 
-def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path, pool=None) -> Path:
+def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path, pool=None,
+                     save_each_cell: bool = True) -> Path:
     """Run ``notebook`` with papermill; a failing cell becomes one clear ``RenderError``.
 
     By default in a fresh kernel. With ``pool`` (a ``pipeline.reports.kernels.KernelPool``) on one
     of its warm kernels, through the ``finsam-warm`` papermill engine; the process's working
-    directory is then left alone (only the kernel moves to ``cwd``), so threads may share a pool.
+    directory is then left alone (only the kernel moves to ``cwd``), so threads may share a pool,
+    and ``save_each_cell=False`` has the executed notebook written once, at the end.
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -57,7 +60,8 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], c
     where: dict[str, Any] = {"cwd": str(cwd)}
     if pool is not None:
         notebook, output = Path(notebook).resolve(), Path(output).resolve()
-        where = {"engine_name": "finsam-warm", "pool": pool, "kernel_cwd": str(Path(cwd).resolve())}
+        where = {"engine_name": "finsam-warm", "pool": pool, "kernel_cwd": str(Path(cwd).resolve()),
+                 "save_each_cell": save_each_cell}
     try:
         pm.execute_notebook(
             str(notebook), str(output), parameters=parameters,
@@ -93,12 +97,24 @@ def page_title(meta: dict[str, Any]) -> str:
     return " – ".join(parts + [PROJECT_NAME])
 
 
+_EXPORTERS = threading.local()
+
+
+def _markdown_exporter():
+    """One nbconvert MarkdownExporter per thread, reused: building one compiles its Jinja templates
+    (about half of converting a small report), and an exporter is not shared between threads."""
+    exporter = getattr(_EXPORTERS, "markdown", None)
+    if exporter is None:
+        from nbconvert import MarkdownExporter
+
+        exporter = MarkdownExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+        _EXPORTERS.markdown = exporter
+    return exporter
+
+
 def notebook_to_markdown(nb: nbformat.NotebookNode, out_dir: Path) -> str:
     """Executed notebook → pandoc Markdown: front matter, Markdown cells and cell outputs."""
-    from nbconvert import MarkdownExporter
-
-    exporter = MarkdownExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, res = exporter.from_notebook_node(nb, resources={"output_files_dir": "figurer"})
+    body, res = _markdown_exporter().from_notebook_node(nb, resources={"output_files_dir": "figurer"})
     for name, data in (res.get("outputs") or {}).items():  # images shown inline, if a notebook has any
         target = out_dir / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -310,11 +326,14 @@ def provenance_for(nb: nbformat.NotebookNode, executed: Path, root: Path, params
 
 
 def render_notebook(executed: Path, formats: list[str], header_text: str = "", use_quarto: bool | None = None,
-                    root: Path | None = None, params: dict[str, Any] | None = None) -> list[Path]:
+                    root: Path | None = None, params: dict[str, Any] | None = None,
+                    provenance: Provenance | None = None) -> list[Path]:
     """Render an executed notebook next to itself; returns the files written.
 
     With ``root`` (the project root) and ``params`` (params.yaml) the colophon is added to the
-    notebook first, so every output format (and the kept notebook) carries it.
+    notebook first, so every output format (and the kept notebook) carries it. A batch of many
+    reports from the same inputs passes its ``provenance`` (computed once) instead of having it
+    collected again for each report (git and the input checksum are then asked once).
     """
     unknown = set(formats) - set(SUPPORTED_FORMATS)
     if unknown:
@@ -322,7 +341,8 @@ def render_notebook(executed: Path, formats: list[str], header_text: str = "", u
     if use_quarto is None:
         use_quarto = quarto_available()
     nb = nbformat.read(executed, as_version=4)
-    provenance = provenance_for(nb, executed, root, params or {}) if root is not None else None
+    if provenance is None and root is not None:
+        provenance = provenance_for(nb, executed, root, params or {})
     if provenance is not None:
         add_colophon(nb, provenance)
     stable_notebook(nb, executed, root)

@@ -32,6 +32,7 @@ body {{ font-family: "Segoe UI", Arial, sans-serif; max-width: 64rem; margin: 2r
 h1 {{ color: #1f5f8b; }} table {{ border-collapse: collapse; width: 100%; }}
 th, td {{ text-align: left; vertical-align: top; padding: 0.35rem 0.6rem; border-bottom: 1px solid #d5d9e0; }}
 td.nyckeltal {{ font-variant-numeric: tabular-nums; }}
+nav.forbund ul {{ columns: 14rem; padding-left: 1.2rem; }} table.forbund td, table.forbund th {{ white-space: nowrap; }}
 </style>
 </head>
 <body>
@@ -46,6 +47,7 @@ HTML, tillgänglig PDF, Word-dokument och som körd notebook. Byggs om med <code
 {rows}
 </tbody>
 </table>
+{forbund}
 </main>
 </body>
 </html>
@@ -131,13 +133,44 @@ def headline_figures(processed: Path, raw: Path, appendix_years: dict[str, list[
     return out
 
 
+FORBUND_INTRO = ("En Bilaga 1 ur registren för varje samordningsförbund och år, med förbundets deltagare, insatser, "
+                 "andel med psykiatrisk diagnos och täckning bredvid rikets. Välj förbund i listan och sedan år i "
+                 "tabellen.")
+
+
+def forbund_section(forbund: dict[str, str], years: list[int], synthetic: bool) -> str:
+    """The förbund reports: per year the comparison of all förbund, a list of förbund (jump links)
+    and a table with one row per förbund and one link per year. Plain links only: it works offline,
+    without scripts, and a screen reader can list them by förbund."""
+    if not forbund:
+        return ""
+    years = sorted(years)
+    mark = " (syntetiska data)" if synthetic else ""
+    compare = " · ".join(f'<a href="jamforelse/{y}/jamforelse_{y}.html">{y}</a>' for y in years)
+    jump = "\n".join(f'<li><a href="#forbund-{html.escape(s)}">{html.escape(n)}</a></li>' for n, s in forbund.items())
+    rows = []
+    for name, folder in forbund.items():
+        links = "".join(f'<td><a href="forbund/{html.escape(folder)}/{y}/forbundsbilaga_{y}.html" '
+                        f'aria-label="{html.escape(name)} {y}">{y}</a></td>' for y in years)
+        rows.append(f'<tr id="forbund-{html.escape(folder)}"><th scope="row">{html.escape(name)}</th>{links}</tr>')
+    head = "".join(f'<th scope="col">{y}</th>' for y in years)
+    return (f'<section aria-labelledby="forbundsbilagor">\n<h2 id="forbundsbilagor">Förbundsbilagor{mark}</h2>\n'
+            f"<p>{FORBUND_INTRO}</p>\n<p>Alla förbund sida vid sida (trattdiagram och tabell): {compare}</p>\n"
+            f'<nav class="forbund" aria-label="Förbund">\n<ul>\n{jump}\n</ul>\n</nav>\n'
+            f'<table class="forbund">\n<caption>Förbundsbilagor per förbund och år</caption>\n'
+            f'<thead><tr><th scope="col">Förbund</th>{head}</tr></thead>\n<tbody>\n' + "\n".join(rows)
+            + "\n</tbody>\n</table>\n</section>")
+
+
 def write_index(reports: Path, appendix_years: dict[str, list[int]], formats: list[str],
                 headlines: dict[tuple[str, int], str] | None = None,
-                synthetic: dict[tuple[str, int], bool | None] | None = None) -> Path:
+                synthetic: dict[tuple[str, int], bool | None] | None = None, forbund: dict[str, str] | None = None,
+                forbund_years: list[int] | None = None, forbund_synthetic: bool = True) -> Path:
     body = []
     for row in index_rows(appendix_years, formats, headlines, synthetic):
         links = " · ".join(f'<a href="{html.escape(href)}">{label}</a>' for label, href in row["files"])
         body.append(f"<tr><td>{row['year']}</td><td>{html.escape(row['title'])}</td>"
                     f"<td>{html.escape(row['description'])}</td><td class=\"nyckeltal\">{html.escape(row['headline'])}</td>"
                     f"<td>{links}</td></tr>")
-    return write_text_atomic(reports / "index.html", _PAGE.format(rows="\n".join(body)))
+    section = forbund_section(forbund or {}, forbund_years or [], forbund_synthetic)
+    return write_text_atomic(reports / "index.html", _PAGE.format(rows="\n".join(body), forbund=section))

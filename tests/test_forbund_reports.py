@@ -1,0 +1,336 @@
+"""Förbundsbilagor (pipeline/reports/forbundsbilaga.py, forbund_build.py): a tiny förbund, a förbund
+with no participants in a year, the synthetic mark on every page, the navigation in the index,
+`--forbund`, and that a rebuild after one förbund's figures change rebuilds only its reports.
+
+The figures are made here from small cleaned frames through the real linked disclosure control
+(register_tables.build_frames), three förbund and one or two years, so the module stays cheap: one
+pool of one warm kernel builds a handful of reports once.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from pipeline import engine
+from pipeline.cli import _parser
+from pipeline.core.config import load_params
+from pipeline.core.errors import ConfigError
+from pipeline.derive import register_tables
+from pipeline.derive.disclosure import Settings
+from pipeline.reports import forbund_build
+from pipeline.reports.forbund_figures import FIGURES_FILE, NATIONAL, load_figures, slug, slugs, units, write_unit
+from pipeline.reports.forbundsbilaga import Forbundsbilaga, Forbundsjamforelse, coverage_table, figures_from_tables
+from pipeline.reports.report_index import write_index
+
+from .conftest import REPO, norm, pdf_pages
+
+BIG, TINY, EMPTY = "Samordningsförbund Stor", "Samordningsförbund Liten", "Samordningsförbund Tom"
+YEARS = (2021, 2022)
+# Participants per förbund and year: (aktivitetsersättning, sjukpenning, no benefit)
+SIZES = {BIG: {2021: (60, 90, 20), 2022: (70, 110, 25)}, TINY: {2021: (2, 1, 1), 2022: (1, 2, 0)},
+         EMPTY: {2021: (8, 9, 3), 2022: (0, 0, 0)}}
+POPULATION = {BIG: 4000, TINY: 300, EMPTY: 900}  # people with each benefit in the förbund's kommuner
+
+
+def cleaned_frames():
+    """Cleaned register frames (deltagare, insatser, formaner) per year for the three förbund."""
+    rng = np.random.default_rng(13)
+    deltagare, insatser, formaner = {}, {}, {}
+    for year in YEARS:
+        people = []
+        for unit, sizes in SIZES.items():
+            for benefit, n in zip(("aktivitetsersattning", "sjukpenning", "ingen"), sizes[year]):
+                for k in range(n):
+                    people.append({"person_id": f"{unit[-3:]}-{year}-{benefit[:2]}-{k}", "support_at_start": benefit,
+                                   "ongoing": True, "new": bool(k % 2), "sex": "kvinna" if k % 3 else "man",
+                                   "forbund": unit})
+        d = pd.DataFrame(people)
+        deltagare[year] = d
+        takers = d[d["support_at_start"] != "ingen"]
+        others = 400
+        f = pd.DataFrame({"person_id": list(takers["person_id"]) + [f"o{year}-{k}" for k in range(others)],
+                          "benefit": list(takers["support_at_start"]) + list(rng.choice(["aktivitetsersattning",
+                                                                                          "sjukpenning"], others)),
+                          "sex": list(takers["sex"]) + list(rng.choice(["kvinna", "man"], others))})
+        m = len(f)
+        young = (f["benefit"] == "aktivitetsersattning").to_numpy()
+        f["birth_year"] = year - np.where(young, rng.integers(19, 30, m), rng.integers(20, 65, m))
+        f["diagnosis_chapter"] = np.where(rng.random(m) < 0.6, "F00-F99", "M00-M99")
+        f["benefit_start"] = pd.to_datetime([f"{year - int(k)}-06-01" for k in rng.integers(0, 4, m)])
+        f["work_or_study_12m"] = pd.array(rng.random(m) < 0.4, dtype="boolean")
+        formaner[year] = f
+        rows = [{"forbund": unit, "flags": (i % 3 == 0, i % 2 == 0, i % 4 == 0)}
+                for unit, k in ((BIG, 30), (TINY, 2), (EMPTY, 6 if year == 2021 else 0)) for i in range(k)]
+        insatser[year] = pd.DataFrame({"forbund": [r["forbund"] for r in rows],
+                                       **{flag: pd.array([r["flags"][j] for r in rows], dtype="boolean")
+                                          for j, flag in enumerate(register_tables.TARGET_FLAGS.values())}})
+    return deltagare, insatser, formaner
+
+
+@pytest.fixture(scope="module")
+def figures_dir(tmp_path_factory) -> Path:
+    """The förbund figures: every unit's tables through the linked disclosure control."""
+    deltagare, insatser, formaner = cleaned_frames()
+    reference = register_tables.reference_frames(formaner)
+    settings = Settings(5, 5)
+    national = register_tables.build_frames(deltagare, insatser, formaner, settings, None, reference=reference)
+    pop = {(y, b): float(sum(POPULATION.values())) for y in YEARS for b in ("aktivitetsersattning", "sjukpenning")}
+    frames = [figures_from_tables(NATIONAL, national, pop)]
+    for unit in SIZES:
+        tables = register_tables.build_frames(deltagare, insatser, formaner, settings, [unit], reference=reference)
+        frames.append(figures_from_tables(unit, tables, {k: float(POPULATION[unit]) for k in pop}))
+    folder = tmp_path_factory.mktemp("forbund")
+    pd.concat(frames, ignore_index=True).to_parquet(folder / FIGURES_FILE)
+    return folder
+
+
+def report(figures_dir, unit, year=2022, tmp=None) -> Forbundsbilaga:
+    """The report as the stage gives it its input: the förbund's and the nation's figures of the year."""
+    figures = pd.read_parquet(Path(figures_dir) / FIGURES_FILE)
+    folder = Path(tempfile.mkdtemp(dir=tmp or figures_dir))
+    write_unit(folder, figures[figures["unit"].isin([unit, NATIONAL]) & (figures["year"] == year)], unit, 5)
+    return Forbundsbilaga.from_parameters(year, {"forbund": str(folder)}, "microdata", True, out_dir=folder)
+
+
+def whole(r: Forbundsbilaga) -> str:
+    return norm("\n".join([r.banner_markdown(), r.intro_markdown(), r.participants_markdown(), r.insatser_markdown(),
+                           r.diagnosis_markdown(), r.coverage_markdown(), r.comparison_markdown()]))
+
+
+# --------------------------------------------------------------------------- the report text
+def test_tiny_forbund_shows_dots_and_says_why(figures_dir):
+    r = report(figures_dir, TINY)
+    text = whole(r)
+    rows = [line for line in text.split(" | ") if line]
+    assert ".." in rows  # hidden cells, never the small counts themselves
+    participants = r.figures[r.figures["measure"] == "deltagare"]
+    assert participants["suppressed"].all() and participants["value"].isna().all()
+    assert "Förbundet är litet: några grupper har färre än 5 personer" in text
+    assert ("Ingen jämförelse: antalet deltagare med aktivitetsersättning är dolt av sekretesskäl (färre än 5 "
+            "personer") in text
+    assert "Ingen jämförelse: antalet deltagare med sjukpenning är dolt av sekretesskäl" in text
+    assert "Syntetiska data – inte verkliga uppgifter" in text
+
+
+def test_big_forbund_is_compared_with_the_nation(figures_dir):
+    r = report(figures_dir, BIG)
+    text = whole(r)
+    # 110 participants with sjukpenning among 4 000 in the area: 27,5 per 1 000, with an interval
+    assert "27,5 per 1 000 med sjukpenning i förbundets kommuner deltog (95 % konfidensintervall" in text
+    assert "17,5 per 1 000 med aktivitetsersättning" in text  # 70 / 4 000
+    cov = r.figures[(r.figures["measure"] == "tackning") & (r.figures["benefit"] == "sjukpenning")]
+    assert cov["value"].iloc[0] == pytest.approx(27.5)
+
+
+def test_forbund_without_participants_in_a_year(figures_dir, tmp_path):
+    r = report(figures_dir, EMPTY, 2022)
+    text = whole(r)
+    assert "Ingen jämförelse" in text and "deltog (95 %" not in text
+    # the same förbund had participants the year before, and that report compares nothing it cannot show
+    before = whole(report(figures_dir, EMPTY, 2021))
+    assert "Ingen jämförelse: med 9 deltagare är underlaget för litet" in before
+    # no figures at all for the förbund in a year (a förbund new in the mapping): nothing to report
+    figures = pd.read_parquet(figures_dir / FIGURES_FILE)
+    dropped = figures[~((figures["unit"] == EMPTY) & (figures["year"] == 2022) & (figures["measure"] == "deltagare"))]
+    dropped.to_parquet(tmp_path / FIGURES_FILE)
+    bare = report(tmp_path, EMPTY, 2022, tmp_path)
+    assert bare.no_participants()
+    bare_text = whole(bare)
+    assert f"{EMPTY} hade inga deltagare registrerade 2022" in bare_text
+    assert "Ingen jämförelse: förbundet hade inga deltagare med sjukpenning 2022" in bare_text
+
+
+def test_unknown_forbund_or_year_is_a_clear_error(figures_dir):
+    with pytest.raises(ConfigError, match="no figures for förbund 'Samordningsförbund Okänd' in 2022"):
+        report(figures_dir, "Samordningsförbund Okänd")
+    with pytest.raises(ConfigError, match="no figures for 2019"):
+        report(figures_dir, BIG, 2019)
+    with pytest.raises(ConfigError, match="cannot be built from 'published' data"):
+        Forbundsbilaga.from_parameters(2022, {"forbund": str(figures_dir)}, "published", True)
+    with pytest.raises(ConfigError, match="unit.json: not a förbund report's input"):
+        Forbundsbilaga.from_parameters(2022, {"forbund": str(figures_dir)}, "microdata", True)
+
+
+def test_funnel_table_places_each_forbund_against_the_limits(figures_dir):
+    table = coverage_table(pd.read_parquet(figures_dir / FIGURES_FILE), 2022, "sjukpenning").set_index("unit")
+    p0 = table.attrs["p0"]
+    national = table.loc[NATIONAL]
+    assert p0 == pytest.approx(national["participants"] / national["population"])
+    big = table.loc[BIG]
+    # 27,5 per 1 000 on 4 000 people against the nation's rate: outside the 99,8 % limit by hand
+    half = 3.090232 * np.sqrt(p0 * (1 - p0) / 4000)
+    assert (big["coverage"] / 1000 > p0 + half) == big["position"].startswith("över 99,8")
+    assert table.loc[TINY, "position"] == ".."  # hidden coverage is not placed
+    page = Forbundsjamforelse.from_parameters(2022, {"forbund": str(figures_dir)}, "microdata", True,
+                                              out_dir=figures_dir)
+    assert page.banner_markdown().startswith("::: banner\nSyntetiska data – inte verkliga uppgifter. ")
+    text = norm(page.funnel_markdown("sjukpenning"))
+    assert "fig-alt=\"Trattdiagram" in text and "| Samordningsförbund Liten | .. |" in text
+
+
+def test_the_forbund_stage_tables_are_read_as_written(tmp_path):
+    """The förbund stage's schema (docs/architecture.md): values and hidden cells pass unchanged."""
+    nation, unit = "Hela riket", "Samordningsförbund 07"
+    pd.DataFrame({"forbund": [unit, unit, nation], "table": [1, 2, 1], "year": 2022,
+                  "benefit": "sjukpenning", "status": ["pagaende", "nyregistrerad", "pagaende"],
+                  "sex": "total", "count": pd.array([12, pd.NA, 4478], dtype="Int64"),
+                  "published_pct": pd.array([pd.NA] * 3, dtype="Int64"), "suppressed": [False, True, False]}
+                 ).to_parquet(tmp_path / "participants.parquet")
+    pd.DataFrame({"forbund": [unit], "table": 5, "year": 2022, "target_group": ["total"],
+                  "count": pd.array([7], dtype="Int64"), "suppressed": [False]}).to_parquet(tmp_path / "insatser.parquet")
+    pd.DataFrame({"forbund": [unit, unit], "table": 6, "period": ["2022", "total"], "benefit": "sjukpenning",
+                  "published_pct": pd.array([pd.NA, 70], dtype="Int64"), "suppressed": [True, False]}
+                 ).to_parquet(tmp_path / "diagnosis.parquet")
+    pd.DataFrame({"forbund": [unit, nation], "year": 2022, "benefit": "sjukpenning",
+                  "participants": pd.array([12, 4478], dtype="Int64"), "population": pd.array([1500, 617582], dtype="Int64"),
+                  "per_1000": [8.0, 7.3], "suppressed": [False, False]}).to_parquet(tmp_path / "coverage.parquet")
+    figures = load_figures(tmp_path).set_index(["unit", "measure", "status"])
+    assert figures.loc[(unit, "deltagare", "pagaende"), "value"].item() == 12
+    new = figures.loc[(unit, "deltagare", "ny")]
+    assert new["suppressed"].item() and pd.isna(new["value"].item())
+    assert figures.loc[(unit, "tackning", ""), "value"].item() == 8.0
+    assert figures.loc[(unit, "referensbefolkning", ""), "value"].item() == 1500
+    assert figures.loc[(unit, "psykiatrisk_andel", ""), "suppressed"].item()  # the year's share; "total" is not a year
+    assert units(load_figures(tmp_path)) == [unit]  # the nation is not a förbund
+    (tmp_path / "coverage.parquet").unlink()
+    with pytest.raises(ConfigError, match="no förbund figures"):
+        load_figures(tmp_path)
+
+
+def test_folder_names_are_unique_and_plain():
+    assert slug("Samordningsförbund Östra Göinge 07") == "samordningsforbund-ostra-goinge-07"
+    with pytest.raises(ConfigError, match="would share the report folder"):
+        slugs(["Förbund A", "Forbund-A"])
+
+
+# --------------------------------------------------------------------------- built through the pool
+@pytest.fixture(scope="module")
+def built(figures_dir, tmp_path_factory):
+    """Every förbund for 2022 and the comparison page, on one warm kernel; then a rebuild."""
+    reports = tmp_path_factory.mktemp("reports")
+    params = {"disclosure": {"min_cell_count": 5}, "register": {"demo_seed": 2022}}
+
+    def run(figures=figures_dir, chosen=None):
+        jobs = forbund_build.plan(pd.read_parquet(figures / FIGURES_FILE), figures, REPO / "notebooks", reports,
+                                  [2022], chosen, ["html"], True, 5)
+        return jobs, forbund_build.build(jobs, ["html"], REPO, params, pool_size=1)
+
+    jobs, first = run()
+    _, again = run()
+    return reports, jobs, first, again, run
+
+
+def test_every_report_is_built_and_says_synthetic(built):
+    reports, jobs, first, _, _ = built
+    assert len(first.built) == len(jobs) == 4  # three förbund and the comparison page
+    pages = sorted(reports.rglob("*.html"))
+    assert len(pages) == 4
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "Syntetiska data – inte verkliga uppgifter" in html, page
+        assert "(syntetiska data)" in html  # in the subtitle too, above the first heading
+        assert 'href="../../../index.html"' in html or 'href="../../index.html"' in html  # back to the index
+    tiny = (reports / "forbund" / slug(TINY) / "2022" / "forbundsbilaga_2022.html").read_text(encoding="utf-8")
+    assert "dolt av sekretesskäl (färre än 5" in norm(tiny)
+    assert (reports / "jamforelse" / "2022" / "figurer" / "tratt_sjukpenning_2022.svg").is_file()
+    folder = reports / "forbund" / slug(BIG) / "2022"
+    nb = (folder / "forbundsbilaga_2022.ipynb").read_text(encoding="utf-8")
+    assert "injected-parameters" in nb and "Samordningsförbund Stor" in nb  # papermill's executed copy is kept
+    assert str(folder / "indata") in nb and ".tmp" not in nb  # names its input where it stays
+    kept = pd.read_parquet(folder / "indata" / FIGURES_FILE)  # the report's own figures, beside it
+    assert set(kept["unit"]) == {BIG, NATIONAL} and set(kept["year"]) == {2022}
+
+
+def test_rebuild_reruns_only_what_changed(built, figures_dir, tmp_path):
+    reports, jobs, _, again, run = built
+    assert again.built == [] and len(again.skipped) == len(jobs)
+    figures = pd.read_parquet(figures_dir / FIGURES_FILE)
+    changed = figures.copy()
+    mask = (changed["unit"] == BIG) & (changed["measure"] == "insatser") & (changed["target_group"] == "total")
+    changed.loc[mask, "value"] = changed.loc[mask, "value"] + 1
+    changed.to_parquet(tmp_path / FIGURES_FILE)
+    _, third = run(tmp_path)
+    rebuilt = sorted(Path(p).relative_to(reports).as_posix() for p in third.built)
+    assert rebuilt == [f"forbund/{slug(BIG)}/2022", "jamforelse/2022"]
+
+
+def test_only_one_forbund(built, figures_dir):
+    reports, _, _, _, _ = built
+    jobs = forbund_build.plan(pd.read_parquet(figures_dir / FIGURES_FILE), figures_dir, REPO / "notebooks", reports,
+                              [2022], [TINY], ["html"], True, 5)
+    assert [j.final.relative_to(reports).as_posix() for j in jobs] == [f"forbund/{slug(TINY)}/2022"]
+    with pytest.raises(ConfigError, match="'Samordningsförbund 99' is not in the förbund figures"):
+        forbund_build.plan(pd.read_parquet(figures_dir / FIGURES_FILE), figures_dir, REPO / "notebooks", reports,
+                           [2022], ["Samordningsförbund 99"], ["html"], True, 5)
+
+
+def test_build_forbund_option_narrows_the_plan():
+    args = _parser().parse_args(["build", "--forbund", "Samordningsförbund 07, Samordningsförbund 12"])
+    assert args.forbund == ["Samordningsförbund 07", "Samordningsförbund 12"]
+    args = _parser().parse_args(["stage", "forbundsbilagor", "--forbund", "Samordningsförbund 07"])
+    assert args.forbund == ["Samordningsförbund 07"]
+    params = load_params(REPO / "params.yaml")
+    params["forbundsbilagor"] = dict(params["forbundsbilagor"], build=True)
+    all_jobs = engine.jobs(REPO, params)
+    plan = engine.for_forbund(all_jobs, ["Samordningsförbund 07"])
+    names = [j.name for j in plan]
+    assert names[-1] == "forbundsbilagor"
+    assert plan[-1].argv == ["run", "forbundsbilagor", "--forbund", "Samordningsförbund 07"]
+    assert not any(n.startswith(("bilaga1", "modeller", "bilaga3", "bilaga4", "index")) for n in names)
+    params["forbundsbilagor"]["build"] = False
+    with pytest.raises(ConfigError, match="forbundsbilagor.build is false"):
+        engine.for_forbund(engine.jobs(REPO, params), ["Samordningsförbund 07"])
+
+
+# --------------------------------------------------------------------------- the index
+def test_index_lets_a_reader_pick_forbund_and_year(built, figures_dir):
+    reports, _, _, _, _ = built
+    names = [BIG, EMPTY, TINY]
+    index = write_index(reports, {"bilaga1": [2021, 2022], "modeller": [2022]}, ["html", "pdf"], {}, {},
+                        slugs(names), [2022], True)
+    html = index.read_text(encoding="utf-8")
+    assert 'href="2022/bilaga1/bilaga1_2022.html"' in html and 'href="2021/bilaga1/bilaga1_2021.html"' in html
+    assert "Förbundsbilagor (syntetiska data)" in html
+    links = re.findall(r'href="((?:forbund|jamforelse)/[^"]+\.html)"', html)
+    assert len(links) == len(names) + 1
+    for link in links:  # every link reaches a built report
+        assert (reports / link).is_file(), link
+    for name in names:  # a list of förbund with jump links to their row, and a row header per förbund
+        assert f'<th scope="row">{name}</th>' in html
+        assert f'<a href="#forbund-{slug(name)}">{name}</a>' in html
+    assert "<script" not in html  # plain links: works offline and without scripts
+
+
+def test_stage_builds_one_forbund_and_the_index_lists_every_forbund(figures_dir, tmp_path):
+    """`finsam stage forbundsbilagor --forbund …` in a throwaway project: that förbund's reports only,
+    then the index with its förbund section beside the national rows."""
+    from pipeline import stages
+    from pipeline.core.config import Project
+
+    params = load_params(REPO / "params.yaml")
+    params["register"]["years"] = [2022]
+    params["forbundsbilagor"] = {"build": True, "names": [], "formats": ["html", "pdf"], "pool_size": 1}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "notebooks").symlink_to(REPO / "notebooks")
+    figures = tmp_path / stages.FORBUND_FIGURES
+    figures.mkdir(parents=True)
+    (figures / FIGURES_FILE).write_bytes((figures_dir / FIGURES_FILE).read_bytes())
+    project = Project(tmp_path)
+    stages.stage_forbundsbilagor(project, forbund=[TINY])
+    built = sorted(p.relative_to(project.reports).as_posix() for p in project.reports.rglob("*.html"))
+    assert built == [f"forbund/{slug(TINY)}/2022/forbundsbilaga_2022.html"]
+    pages = pdf_pages(project.reports / "forbund" / slug(TINY) / "2022" / "forbundsbilaga_2022.pdf")
+    assert pages and all("Syntetiska data – inte verkliga uppgifter" in page for page in pages)  # every page
+    with pytest.raises(ConfigError, match="'Samordningsförbund 99' is not in the förbund figures"):
+        stages.stage_forbundsbilagor(project, forbund=["Samordningsförbund 99"])
+    html = stages.stage_index(project).read_text(encoding="utf-8")
+    assert 'href="2022/bilaga1/bilaga1_2022.html"' in html  # the national rows stay
+    for name in (BIG, EMPTY, TINY):
+        assert f'href="forbund/{slug(name)}/2022/forbundsbilaga_2022.html"' in html
