@@ -437,12 +437,12 @@ def _stop_on_unknown_codes(export: Export, frame: pd.DataFrame, reason: pd.Serie
 
 
 def _person_conflicts(frame: pd.DataFrame) -> pd.Series:
-    """Rows of persons who appear with more than one sex or birth year."""
-    persons = frame[frame["person_id"].notna()]
+    """Rows of persons who appear with more than one sex or birth year (more than one distinct pair)."""
+    persons = frame.loc[frame["person_id"].notna(), ["person_id", "sex", "birth_year"]]
     if persons.empty:
         return pd.Series(False, index=frame.index)
-    spread = persons.groupby("person_id")[["sex", "birth_year"]].nunique()
-    conflicting = spread.index[(spread > 1).any(axis=1)]
+    distinct = persons.drop_duplicates()["person_id"]
+    conflicting = distinct[distinct.duplicated()].unique()
     return frame["person_id"].isin(conflicting).fillna(False).astype(bool)
 
 
