@@ -1,17 +1,24 @@
-"""Benchmark: clean one national-scale year of register exports (2022), time and peak memory.
+"""Benchmark: clean one national-scale year of register exports (2022) with the pipeline and with a
+DuckDB SQL implementation of the same rules (benchmarks/register_duckdb.py), side by side.
 
 Generates the synthetic demo exports for 2016–2022 at national scale in a temporary folder (the
 reference population of 654 134 people: 36 552 with aktivitetsersättning, 617 582 with
-sjukpenning), then cleans them in a fresh process, as `finsam stage register` does without the
-notebook. Prints a Markdown table for docs/performance.md.
+sjukpenning; every year, because 2022's participants are also in insatser of earlier years), then
+cleans 2022 ``--repeat`` times with each, alternating, each run in a fresh process (time and peak
+memory measured inside it, after the imports): the pipeline as `finsam stage register` does
+without the notebook (``clean_year`` + ``save_year``), DuckDB reading the same files and writing
+its kept rows and quarantine as Parquet. Before any number is printed the two must agree: rows
+kept per export, the quarantined rows as (export, line, reason), and the pseudonyms of the kept
+people. Prints Markdown tables for docs/performance.md. Needs the ``benchmarks`` extra (duckdb).
 
-    .venv/bin/python benchmarks/bench_register.py [--repeat 3]
+    .venv/bin/python benchmarks/bench_register.py [--repeat 5] [--scale 1.0] [--threads N]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -20,25 +27,79 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+import pandas as pd
 
-CHILD = """
-import json, resource, sys, time
+REPO = Path(__file__).resolve().parents[1]
+KEY = "6b" * 16 + "00112233445566778899aabbccddeeff"  # hex; a fixed benchmark key, not a secret
+
+# Peak resident memory of the child itself: VmHWM (ru_maxrss would carry over the parent's peak,
+# which holds the generated demo, across fork and exec).
+PEAK = """
+def peak_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+"""
+
+PIPELINE = """
+import json, sys, time
 from pathlib import Path
 from pipeline.sources.register import clean_year, save_year
 start = time.perf_counter()
-cleaned = clean_year(Path(sys.argv[1]), 2022, key=b"k" * 32)
-save_year(cleaned, 2022, Path(sys.argv[2]))
-rows = sum(c.rows_in for c in cleaned.values())
-quarantine = {k: c.quarantine["reason"].value_counts().to_dict() for k, c in cleaned.items()}
-print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows, "quarantine": quarantine,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+cleaned = clean_year(Path(sys.argv[1]), int(sys.argv[3]), key=bytes.fromhex(sys.argv[4]))
+save_year(cleaned, int(sys.argv[3]), Path(sys.argv[2]))
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "rows": sum(c.rows_in for c in cleaned.values()),
+                  "kept": {k: len(c.kept) for k, c in cleaned.items()},
+                  "peak_mb": peak_mb()}))
 """
+
+DUCKDB = """
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, "benchmarks")
+from register_duckdb import clean_year_sql
+threads = int(sys.argv[5]) or None
+start = time.perf_counter()
+result = clean_year_sql(Path(sys.argv[1]), int(sys.argv[3]), bytes.fromhex(sys.argv[4]), Path(sys.argv[2]), threads)
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "rows": sum(r["rows_in"] for r in result.values()),
+                  "kept": {k: r["kept"] for k, r in result.items()},
+                  "peak_mb": peak_mb()}))
+"""
+
+
+def run(script: str, raw: Path, out: Path, year: int, threads: int) -> dict:
+    proc = subprocess.run([sys.executable, "-c", PEAK + script, str(raw), str(out), str(year), KEY, str(threads)],
+                          cwd=REPO, capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(f"benchmark child failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def agree(pipeline_out: Path, duckdb_out: Path, pipeline: dict, duck: dict) -> dict[str, dict[str, int]]:
+    """Stop unless both kept the same rows and quarantined the same lines for the same reasons."""
+    if pipeline["kept"] != duck["kept"] or pipeline["rows"] != duck["rows"]:
+        raise SystemExit(f"kept rows differ: pipeline {pipeline['kept']}, DuckDB {duck['kept']}")
+    ours = pd.read_parquet(pipeline_out / "karantan.parquet", columns=["export", "line", "reason"])
+    theirs = pd.read_parquet(duckdb_out / "karantan.parquet", columns=["export", "line", "reason"])
+    a, b = set(map(tuple, ours.astype(str).to_numpy())), set(map(tuple, theirs.astype(str).to_numpy()))
+    if a != b or len(ours) != len(theirs):
+        raise SystemExit(f"quarantines differ: only pipeline {sorted(a - b)[:10]}, only DuckDB {sorted(b - a)[:10]}")
+    for kind in ("deltagare", "formaner"):
+        p = set(pd.read_parquet(pipeline_out / f"{kind}.parquet", columns=["person_id"])["person_id"].dropna())
+        d = set(pd.read_parquet(duckdb_out / f"{kind}.parquet", columns=["person_id"])["person_id"].dropna())
+        if p != d:
+            raise SystemExit(f"{kind}: the pseudonyms of the kept people differ ({len(p ^ d)} differ)")
+    return {k: g["reason"].value_counts().to_dict() for k, g in ours.groupby("export")}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--scale", type=float, default=1.0, help="population_scale of the demo (1.0: national)")
+    parser.add_argument("--threads", type=int, default=0, help="DuckDB threads (0: DuckDB's default, every core)")
+    parser.add_argument("--year", type=int, default=2022)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw"
@@ -48,22 +109,33 @@ def main() -> None:
         sys.path.insert(0, str(REPO))
         from pipeline.demo.register_demo import write_demo
 
-        # every year: 2022's participants are also in insatser of earlier years (okand_insats otherwise)
-        write_demo(raw, REPO / "data" / "raw" / "published")
+        write_demo(raw, REPO / "data" / "raw" / "published", population_scale=args.scale)
         generate = time.perf_counter() - start
-        runs = []
+        runs: dict[str, list[dict]] = {"pipeline": [], "duckdb": []}
+        reasons = {}
         for i in range(args.repeat):
-            out = subprocess.run([sys.executable, "-c", CHILD, str(raw / "register"), str(Path(tmp) / f"out{i}")],
-                                 cwd=REPO, capture_output=True, text=True, check=True)
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    seconds = [r["seconds"] for r in runs]
-    print(f"machine: {platform.machine()}, python {platform.python_version()}, repeats={args.repeat}")
-    print("| step | median s | min s | max s | peak RSS MB | rows |")
-    print("|---|---:|---:|---:|---:|---:|")
-    print(f"| generate demo exports 2016–2022 (national scale) | {generate:.1f} | | | | |")
-    print(f"| clean 2022 (3 exports) | {statistics.median(seconds):.2f} | {min(seconds):.2f} | {max(seconds):.2f} "
-          f"| {max(r['peak_mb'] for r in runs):.0f} | {runs[0]['rows']} |")
-    print(f"quarantined (reason → rows): {runs[0]['quarantine']}")
+            order = ("pipeline", "duckdb") if i % 2 == 0 else ("duckdb", "pipeline")  # neither always goes first
+            outs = {}
+            for name in order:
+                outs[name] = Path(tmp) / f"{name}{i}"
+                script = PIPELINE if name == "pipeline" else DUCKDB
+                runs[name].append(run(script, raw / "register", outs[name], args.year, args.threads))
+            reasons = agree(outs["pipeline"], outs["duckdb"], runs["pipeline"][-1], runs["duckdb"][-1])
+    median = {name: statistics.median(r["seconds"] for r in rs) for name, rs in runs.items()}
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
+          f"load average before/after {os.getloadavg()[0]:.1f}, repeats={args.repeat}, scale={args.scale}, "
+          f"DuckDB threads={args.threads or 'default'}")
+    print(f"generate demo exports 2016–2022: {generate:.1f} s; {runs['pipeline'][0]['rows']} rows in {args.year}")
+    print("| cleaning of one year | median s | min s | max s | peak RSS MB |")
+    print("|---|---:|---:|---:|---:|")
+    for name, label in (("pipeline", "pipeline (`clean_year` + `save_year`)"),
+                        ("duckdb", "DuckDB SQL, same rules (`benchmarks/register_duckdb.py`)")):
+        seconds = [r["seconds"] for r in runs[name]]
+        print(f"| {label} | {median[name]:.2f} | {min(seconds):.2f} | {max(seconds):.2f} | "
+              f"{max(r['peak_mb'] for r in runs[name]):.0f} |")
+    ratio = median["pipeline"] / median["duckdb"]
+    print(f"pipeline / DuckDB (medians): {ratio:.2f} ({'within' if ratio <= 1.5 else 'NOT within'} 1.5×)")
+    print(f"both quarantined (reason → rows): {reasons}")
 
 
 if __name__ == "__main__":

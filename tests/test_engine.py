@@ -83,7 +83,7 @@ def _finder_closure(stage) -> dict[str, str]:
     path.write_text("\n\n".join(script))
     finder = modulefinder.ModuleFinder(path=[str(REPO)] + sys.path, excludes=list(DISPATCH) + [
         "pandas", "numpy", "matplotlib", "seaborn", "statsmodels", "scipy", "pyarrow", "nbformat", "papermill",
-        "nbconvert", "yaml", "pandera", "IPython", "pypandoc", "typst", "dvc"])
+        "nbconvert", "yaml", "IPython", "pypandoc", "typst", "dvc"])
     finder.run_script(str(path))
     return {name: mod.__file__ for name, mod in finder.modules.items()
             if (name == "pipeline" or name.startswith("pipeline.")) and getattr(mod, "__file__", None)}

@@ -120,3 +120,18 @@ def test_model_appendix_renders(register_project, fitted):
     from .conftest import html_reader_text, leftover_identifiers
 
     assert leftover_identifiers(html_reader_text(html)) == []
+
+
+def test_run_year_refuses_a_standard_year_pseudonymised_with_another_key(tmp_path):
+    from pipeline.core.errors import ConfigError, InputError
+    from pipeline.core.vocabulary import STANDARD_YEAR
+
+    year = STANDARD_YEAR - 3
+    for y, fingerprint in ((year, "aaaa1111"), (STANDARD_YEAR, "bbbb2222")):
+        (tmp_path / str(y)).mkdir()
+        (tmp_path / str(y) / "nyckel.json").write_text(json.dumps({"year": y, "key_fingerprint": fingerprint}))
+    with pytest.raises(ConfigError, match=f"different keys.*{year}: aaaa1111.*{STANDARD_YEAR}: bbbb2222"):
+        models.run_year(year, tmp_path, tmp_path / "tabeller")
+    (tmp_path / str(STANDARD_YEAR) / "nyckel.json").unlink()  # output older than key fingerprints
+    with pytest.raises(InputError, match="no key fingerprint"):
+        models.run_year(year, tmp_path, tmp_path / "tabeller")

@@ -171,7 +171,9 @@ def _decode(path: Path, raw: bytes, encoding: str, delimiter: str) -> str:
             except UnicodeDecodeError:
                 pass
             else:
-                raise InputError(path, "the file is UTF-8 (letters like 'ö' are two bytes), but exports.yaml "
+                how = ("it starts with a UTF-8 byte-order mark, as Excel's 'CSV UTF-8' writes" if
+                       raw.startswith(b"\xef\xbb\xbf") else "letters like 'ö' are two bytes")
+                raise InputError(path, f"the file is UTF-8 ({how}), but exports.yaml "
                                        f"declares {encoding}; export it as {encoding} or change the declaration", 1)
         c1 = re.search(rb"[\x80-\x9f]", raw)
         if c1:

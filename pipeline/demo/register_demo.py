@@ -68,6 +68,9 @@ DIRT = {
     "insatser": {"exact_duplicate": 3},
     "formaner": {"exact_duplicate": 50, "bad_checksum": 20},
 }
+# One made-up person per year with a registration in SUS and a row in the benefit register of the
+# same year, with different sexes (one row in each file).
+SEX_DIFFERS_ACROSS_FILES = "sex_differs_from_benefit_register"
 SEX_CODES = {"kvinna": ("K", "kvinna", "Kvinna", "2", "k"), "man": ("M", "man", "Man", "1", "m")}
 
 
@@ -350,6 +353,34 @@ def _csv(frame: pd.DataFrame, delimiter: str, decimal: str) -> str:
     return frame.to_csv(index=False, sep=delimiter, decimal=decimal, lineterminator="\n")
 
 
+def _person_with_two_sexes(seed: int, year: int, d: pd.DataFrame, f: pd.DataFrame,
+                          taken: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One extra, made-up person: a registration (a copy of a clean one, with a new personnummer)
+    and a row in the benefit register (a copy of a clean row) with the other sex. Both rows are
+    dirt, so no real participant or reference person is lost. Its own random stream, so the rest
+    of the demo is the same with or without it."""
+    rng = np.random.default_rng([seed, year, 13])
+    birth = pd.to_numeric(d["fodelsear"])
+    fits = np.flatnonzero(((d["registreringstyp"] == "personuppgifter") & (year - birth).between(20, 60)).to_numpy())
+    row = d.iloc[[int(rng.choice(fits))]].copy()
+    row["registrering_id"] = f"R{year}-{len(d):06d}"  # ids so far are R<year>-0… up to len(d) - 1
+    number = None
+    while number is None or number in taken:
+        number = str(generate_pnr(np.array([int(row["fodelsear"].iloc[0])]), rng)[0])
+    row["personnummer"] = number[:8] + "-" + number[8:]
+    other = f.iloc[[int(rng.integers(0, len(f)))]].copy()
+    woman = row["kon"].iloc[0].strip() in SEX_CODES["kvinna"]
+    other["personnummer"] = number[2:8] + "-" + number[8:]
+    other["kon"] = "Man" if woman else "Kvinna"
+    other["fodelsear"] = int(row["fodelsear"].iloc[0])
+    return row, other
+
+
+def _insert(rng: np.random.Generator, frame: pd.DataFrame, row: pd.DataFrame) -> pd.DataFrame:
+    at = int(rng.integers(0, len(frame) + 1))
+    return pd.concat([frame.iloc[:at], row, frame.iloc[at:]])
+
+
 def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SEED) -> dict:
     rng = np.random.default_rng(seed * 10_000 + year)
     dirt: dict[str, dict[str, int]] = {k: dict(v) for k, v in DIRT.items()}
@@ -427,6 +458,12 @@ def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SE
     badf["personnummer"] = _bad_checksum(badf["personnummer"].str.replace("-", ""))
     f = pd.concat([f, badf, f.iloc[rng.choice(len(f), dirt["formaner"]["exact_duplicate"], replace=False)]])
     f = f.iloc[rng.permutation(len(f))]
+    taken = set(truth.participants["personnummer"].astype(str)) | set(b["personnummer"].astype(str))
+    row, other = _person_with_two_sexes(seed, year, d, f, taken)
+    place = np.random.default_rng([seed, year, 14])
+    d, f = _insert(place, d, row), _insert(place, f, other)
+    for kind in ("deltagare", "formaner"):
+        dirt[kind][SEX_DIFFERS_ACROSS_FILES] = 1
     exports = spec["exports"]
     files = {
         "deltagare": _csv(d, exports["deltagare"]["delimiter"], exports["deltagare"]["decimal"]),

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.vocabulary import AGE_GROUPS, BENEFITS, PSYCHIATRIC, STANDARD_YEAR, TIME_GROUPS
+from ..sources.register import check_same_key
 
 TIDY_COLUMNS = ["year", "benefit", "model", "term", "estimate", "ci_low", "ci_high", "p_value", "n"]
 TERM_LABELS = {
@@ -406,7 +407,9 @@ def run_year(year: int, cleaned_dir: Path, tables_dir: Path, threshold: int = 5,
     """Every description and model for ``year``, as the tables written to data/processed/models/<year>/.
 
     The composition and the counts come from the publication stage (``tables_dir``: hidden there,
-    hidden here); estimates on fewer than ``threshold`` people are NaN."""
+    hidden here); estimates on fewer than ``threshold`` people are NaN. The year and the standard
+    population's year must have been pseudonymised with one key (else a ConfigError says so)."""
+    check_same_key(cleaned_dir, sorted({year, STANDARD_YEAR}))
     compositions = pd.read_parquet(Path(tables_dir) / "composition.parquet")
     totals = pd.read_parquet(Path(tables_dir) / "model_totals.parquet")
     estimates, effects, balances, comps, rates = [], [], [], [], []

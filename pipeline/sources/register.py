@@ -12,8 +12,8 @@ Reading (``read_export``) stops on: a missing or empty file, a header without ro
 bytes, bytes that are not the declared encoding (in a Latin-1 file also the Windows-1252
 punctuation bytes 0x80–0x9F, and UTF-8 text), lone-CR or mixed line endings, a header with
 the wrong delimiter, missing, unknown or repeated columns, and a quote that is never closed.
-It quarantines rows with the wrong number of fields (``fel_antal_falt``), a repeated header
-(``upprepad_rubrik``), a line break inside a field (``radbrytning_i_falt``), control
+It quarantines rows with the wrong number of fields (``fel_antal_falt``), a row whose every field
+is empty (``tom_rad``, as Excel writes below the data), a repeated header (``upprepad_rubrik``), a line break inside a field (``radbrytning_i_falt``), control
 characters (``ogiltigt_tecken``), and over-long fields or rows (``for_langt_falt``,
 ``for_lang_rad``).
 
@@ -34,6 +34,10 @@ Cleaning rules, in order (the first that applies gives the reason):
 8. ``dubbelregistrering``: the same person registered more than once in the same insats –
    the registration with the earliest start is kept; ``dubbel_forman``: the same person twice
    with the same benefit in the benefit register – the first row is kept.
+9. ``motstridig_person_mellan_filer`` (across the exports of one year, ``cross_file.same_person``
+   in exports.yaml): a person whose sex or birth year in one export differs from another export
+   of the same year – every kept row of that person in those exports (or a stop naming both
+   lines, with ``on_conflict: stop``). The value is never shown.
 An export that is quarantined above ``limits.max_quarantine_share`` stops the stage.
 
 Personnummer are replaced by keyed pseudonyms (HMAC-SHA256, pipeline/core/personnummer.py) before
@@ -74,6 +78,7 @@ DEFAULT_LIMITS = {"max_field_length": 100, "max_line_length": 1000, "max_quarant
                   "share_min_rows": 100, "min_rows": 1}
 REASONS = {
     "fel_antal_falt": "raden har fel antal fält",
+    "tom_rad": "raden har bara tomma fält",
     "upprepad_rubrik": "rubrikraden upprepas i filen",
     "radbrytning_i_falt": "radbrytning inuti ett fält",
     "ogiltigt_tecken": "styrtecken i ett fält",
@@ -103,7 +108,10 @@ REASONS = {
     "motstridig_person": "samma person med olika kön eller födelseår",
     "dubbelregistrering": "samma person registrerad flera gånger i samma insats (den tidigaste behålls)",
     "dubbel_forman": "samma person med samma förmån flera gånger (den första behålls)",
+    "motstridig_person_mellan_filer": "samma person med olika kön eller födelseår i två exporter av samma år",
 }
+# The person attributes the cross-file rule compares: raw column → cleaned column.
+PERSON_ATTRIBUTES = {"kon": "sex", "fodelsear": "birth_year"}
 
 
 # --------------------------------------------------------------------------- configuration
@@ -140,7 +148,31 @@ def load_exports(register_raw: Path) -> dict[str, dict[str, Any]]:
             except re.error as exc:
                 raise ConfigError(f"{where}.columns.{name}.pattern: {exc}") from None
         export["limits"] = limits
+    cross = _cross_file(spec, exports, path)
+    for export in exports.values():
+        export["cross_file"] = cross
     return exports
+
+
+def _cross_file(spec: dict[str, Any], exports: dict[str, dict[str, Any]], path: Path) -> dict[str, Any]:
+    """``cross_file.same_person`` checked: the exports to compare (each with a personnummer column and
+    the person attributes) and what a conflict does (``quarantine`` or ``stop``)."""
+    rule = (spec.get("cross_file") or {}).get("same_person")
+    if rule is None:
+        return {}
+    where = f"{path}: cross_file.same_person"
+    kinds = rule.get("exports") if isinstance(rule, dict) else None
+    if not isinstance(kinds, list) or len(kinds) < 2:
+        raise ConfigError(f"{where}.exports must list at least two exports")
+    for kind in kinds:
+        columns = exports.get(kind, {}).get("columns", {})
+        if not any(r.get("type") == "personnummer" for r in columns.values()) or \
+                not all(c in columns for c in PERSON_ATTRIBUTES):
+            raise ConfigError(f"{where}.exports: {kind!r} must be an export with a personnummer column and "
+                              f"{', '.join(PERSON_ATTRIBUTES)}")
+    if rule.get("on_conflict", "quarantine") not in ("stop", "quarantine"):
+        raise ConfigError(f"{where}.on_conflict must be 'stop' or 'quarantine'")
+    return {"exports": list(kinds), "on_conflict": rule.get("on_conflict", "quarantine")}
 
 
 def _codes(rule: dict[str, Any]) -> dict[str, str]:
@@ -180,6 +212,16 @@ def _check_header(path: Path, header: list[str], columns: list[str], delimiter: 
         other = next((d for d in (",", ";", "\t", "|") if d != delimiter and d in header[0]), None)
         if other:
             raise InputError(path, f"the header is split by {other!r}, but this export must use {delimiter!r}", 1)
+    if not any(c in header for c in columns):
+        raise InputError(path, f"line 1 is not this export's header (none of its {len(columns)} columns is "
+                               "there): the first line must be the header, with no title or empty row above it", 1)
+    unnamed = [n for n, c in enumerate(header, 1) if not c]
+    if unnamed:
+        trailing = unnamed == list(range(len(header) - len(unnamed) + 1, len(header) + 1))
+        raise InputError(path, f"{len(unnamed)} column(s) of the header have no name (column number(s) "
+                               f"{', '.join(map(str, unnamed[:10]))}){' at the end of the line' if trailing else ''}"
+                               f"{'; Excel writes such columns when cells right of the data were used' if trailing else ''}: "
+                               "delete them and export again", 1)
     missing = [c for c in columns if c not in header]
     if missing:
         raise InputError(path, f"missing column(s): {', '.join(missing)}", 1, missing[0])
@@ -237,6 +279,13 @@ def read_export(path: Path, kind: str, spec: dict[str, Any]) -> Export:
     if repeated_header.any():
         shape += [(int(line), "upprepad_rubrik", None) for line in frame.loc[repeated_header, "_line"]]
         frame = frame[~repeated_header]
+    empty_row = frame[columns[0]].eq("")
+    for column in columns[1:]:
+        if empty_row.any():
+            empty_row &= frame[column].eq("")
+    if empty_row.any():
+        shape += [(int(line), "tom_rad", None) for line in frame.loc[empty_row, "_line"]]
+        frame = frame[~empty_row]
     # Fields and rows that cannot be right whatever the column: line breaks, control characters, length.
     bad = pd.Series(pd.NA, index=frame.index, dtype=object)
     bad_column = pd.Series(pd.NA, index=frame.index, dtype=object)
@@ -370,6 +419,7 @@ class Cleaned:
     rows_in: int
     fingerprint: str = ""
     path: Path | None = field(default=None)
+    lines: np.ndarray | None = field(default=None)  # the raw line of each kept row (cross-file rules)
 
 
 def _stop_on_unknown_codes(export: Export, frame: pd.DataFrame, reason: pd.Series, column: pd.Series) -> None:
@@ -387,12 +437,12 @@ def _stop_on_unknown_codes(export: Export, frame: pd.DataFrame, reason: pd.Serie
 
 
 def _person_conflicts(frame: pd.DataFrame) -> pd.Series:
-    """Rows of persons who appear with more than one sex or birth year."""
-    persons = frame[frame["person_id"].notna()]
+    """Rows of persons who appear with more than one sex or birth year (more than one distinct pair)."""
+    persons = frame.loc[frame["person_id"].notna(), ["person_id", "sex", "birth_year"]]
     if persons.empty:
         return pd.Series(False, index=frame.index)
-    spread = persons.groupby("person_id")[["sex", "birth_year"]].nunique()
-    conflicting = spread.index[(spread > 1).any(axis=1)]
+    distinct = persons.drop_duplicates()["person_id"]
+    conflicting = distinct[distinct.duplicated()].unique()
     return frame["person_id"].isin(conflicting).fillna(False).astype(bool)
 
 
@@ -480,24 +530,91 @@ def clean_export(export: Export, year: int, key: bytes, insats_ids: set[str] | N
             {"1": True, "0": False, "": pd.NA}).astype("boolean")
     quarantine = pd.concat([p for p in parts if len(p)] or [_quarantine(frame.iloc[:0], kind, "", "")],
                            ignore_index=True).sort_values("line", kind="stable").reset_index(drop=True)
+    lines = frame["_line"].to_numpy()
     kept = frame.drop(columns="_line").reset_index(drop=True)
-    if len(kept) + len(quarantine) != export.rows_in:  # the promise of the module: nothing is lost
-        raise AssertionError(f"{kind} {year}: {export.rows_in} rows in, {len(kept)} kept + {len(quarantine)} "
-                             "quarantined")
-    _check_share(export, quarantine)
-    return Cleaned(kept, quarantine, export.rows_in, fingerprint(key), export.path)
+    cleaned = Cleaned(kept, quarantine, export.rows_in, fingerprint(key), export.path, lines)
+    _check_counts(cleaned, kind, year)
+    _check_share(export.spec, export.path, cleaned)
+    return cleaned
 
 
-def _check_share(export: Export, quarantine: pd.DataFrame) -> None:
-    limit = float(export.spec.get("limits", DEFAULT_LIMITS)["max_quarantine_share"])
-    share = len(quarantine) / export.rows_in if export.rows_in else 0.0
-    if share > limit and export.rows_in >= export.spec.get("limits", DEFAULT_LIMITS)["share_min_rows"]:
+def _check_counts(cleaned: Cleaned, kind: str, year: int) -> None:
+    """The promise of the module: nothing is lost."""
+    if len(cleaned.kept) + len(cleaned.quarantine) != cleaned.rows_in:
+        raise AssertionError(f"{kind} {year}: {cleaned.rows_in} rows in, {len(cleaned.kept)} kept + "
+                             f"{len(cleaned.quarantine)} quarantined")
+
+
+def _check_share(spec: dict[str, Any], path: Path, cleaned: Cleaned) -> None:
+    limits = spec.get("limits", DEFAULT_LIMITS)
+    limit, quarantine, rows_in = float(limits["max_quarantine_share"]), cleaned.quarantine, cleaned.rows_in
+    share = len(quarantine) / rows_in if rows_in else 0.0
+    if share > limit and rows_in >= limits["share_min_rows"]:
         top = quarantine["reason"].value_counts()
-        first = int(quarantine.loc[quarantine["reason"] == top.index[0], "line"].min())
-        raise InputError(export.path, f"{len(quarantine)} of {export.rows_in} rows ({100 * share:.1f} %) would be "
-                                      f"quarantined, more than limits.max_quarantine_share ({100 * limit:g} %) in "
-                                      f"{EXPORTS_FILE} allows; most often {top.index[0]} ({int(top.iloc[0])} rows, "
-                                      f"first on line {first}). Is this the right export?")
+        first = quarantine[quarantine["reason"] == top.index[0]].sort_values("line", kind="stable").iloc[0]
+        value = f": {first['value']!r}" if first["value"] and first["value"] != HIDDEN else ""
+        raise InputError(path, f"{len(quarantine)} of {rows_in} rows ({100 * share:.1f} %) would be "
+                               f"quarantined, more than limits.max_quarantine_share ({100 * limit:g} %) in "
+                               f"{EXPORTS_FILE} allows; most often {top.index[0]} – {REASONS.get(top.index[0], '')} "
+                               f"({int(top.iloc[0])} rows, first on line {int(first['line'])}, column "
+                               f"{first['column']}{value}). Is this the right export?")
+
+
+def _person_attributes(cleaned: Cleaned) -> pd.DataFrame:
+    """One row per kept row with a person: person_id, the compared attributes and the raw line."""
+    kept = cleaned.kept
+    has = kept["person_id"].notna().to_numpy()
+    out = kept.loc[has, ["person_id", *PERSON_ATTRIBUTES.values()]].reset_index(drop=True)
+    out["line"] = np.asarray(cleaned.lines)[has]
+    return out
+
+
+def cross_file_rules(cleaned: dict[str, Cleaned], exports: dict[str, dict[str, Any]], year: int) -> None:
+    """``cross_file.same_person``: a person whose sex or birth year differs between two exports of the
+    year. Every kept row of such a person in those exports moves to the quarantine
+    (``motstridig_person_mellan_filer``, column ``kon`` or ``fodelsear``, value never shown), or the stage
+    stops naming the first such line in each file (``on_conflict: stop``). Changes ``cleaned`` in place."""
+    rule = next(iter(exports.values()), {}).get("cross_file") or {}
+    kinds = [k for k in rule.get("exports", []) if k in cleaned]
+    if len(kinds) < 2:
+        return
+    people = {k: _person_attributes(cleaned[k]) for k in kinds}
+    distinct = {k: p.drop_duplicates(subset=["person_id", *PERSON_ATTRIBUTES.values()]) for k, p in people.items()}
+    column_of: dict[str, str] = {}  # conflicting person → the first raw column that differs
+    for n, a in enumerate(kinds):
+        for b in kinds[n + 1:]:
+            both = distinct[a].merge(distinct[b], on="person_id", suffixes=("_a", "_b"))
+            for raw, name in reversed(list(PERSON_ATTRIBUTES.items())):  # the first column wins
+                differs = both[f"{name}_a"].ne(both[f"{name}_b"]).to_numpy()
+                column_of.update(dict.fromkeys(both.loc[differs, "person_id"], raw))
+    if not column_of:
+        return
+    if rule.get("on_conflict") == "stop":
+        hits = {k: people[k][people[k]["person_id"].isin(list(column_of))].sort_values("line") for k in kinds}
+        first_kind = next(k for k in kinds if len(hits[k]))
+        first = hits[first_kind].iloc[0]
+        others = [f"{cleaned[k].path.name if cleaned[k].path else k} line "
+                  f"{int(hits[k].loc[hits[k]['person_id'] == first['person_id'], 'line'].iloc[0])}"
+                  for k in kinds if k != first_kind and (hits[k]["person_id"] == first["person_id"]).any()]
+        raise InputError(cleaned[first_kind].path or first_kind,
+                         f"the same person has another {column_of[first['person_id']]} in {', '.join(others)} "
+                         f"({len(column_of)} person(s) in all; values not shown). (With on_conflict: quarantine "
+                         f"in {EXPORTS_FILE} such rows go to the quarantine.)", int(first["line"]),
+                         column_of[first["person_id"]])
+    for kind in kinds:
+        c = cleaned[kind]
+        hit = c.kept["person_id"].isin(list(column_of)).fillna(False).to_numpy(dtype=bool)
+        if not hit.any():
+            continue
+        rows = pd.DataFrame({"export": kind, "line": np.asarray(c.lines)[hit],
+                             "reason": "motstridig_person_mellan_filer",
+                             "column": c.kept.loc[hit, "person_id"].map(column_of).to_numpy(), "value": HIDDEN})
+        c.quarantine = pd.concat([c.quarantine, rows], ignore_index=True).sort_values(
+            "line", kind="stable").reset_index(drop=True)
+        c.kept = c.kept[~hit].reset_index(drop=True)
+        c.lines = np.asarray(c.lines)[~hit]
+        _check_counts(c, kind, year)
+        _check_share(exports[kind], c.path, c)
 
 
 def _referenced_insatser(register_raw: Path, exports: dict[str, dict[str, Any]], current: Export) -> set[str]:
@@ -527,6 +644,7 @@ def clean_year(register_raw: Path, year: int, key: bytes | None = None, demo: bo
     cleaned = {}
     for kind in list(read):  # each raw export is let go as soon as it is cleaned (memory)
         cleaned[kind] = clean_export(read.pop(kind), year, key, references if kind == "deltagare" else None)
+    cross_file_rules(cleaned, exports, year)
     return cleaned
 
 

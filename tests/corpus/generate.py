@@ -254,6 +254,19 @@ def cases() -> list[Case]:
         rows[6], h, kon="M" if rows[6][h.index("kon")].lower() in ("k", "kvinna", "2") else "K",
         forman="aktivitetsersattning" if rows[6][h.index("forman")] == "sjukpenning" else "sjukpenning")),
         Quarantine(((f, 8, "motstridig_person"), (f, LAST, "motstridig_person")))))
+    # Across files of one year: the same person with another sex in the benefit register.
+    add(Case("same_person_other_sex_in_benefit_register", _participant_in_benefits(other_sex=True),
+             Quarantine(((d, 2, "motstridig_person_mellan_filer"), (f, LAST, "motstridig_person_mellan_filer"))),
+             secret=("196006207291",)))
+    add(Case("same_person_other_sex_in_benefit_register_stops_when_configured", both(
+        _participant_in_benefits(other_sex=True),
+        edit_config(lambda s: s["cross_file"]["same_person"].update(on_conflict="stop"))),
+        Error(r"another kon in formaner_2022\.csv line 121 .*values not shown", 2, "kon"), secret=("196006207291",)))
+    add(Case("same_person_same_sex_in_benefit_register_accepted", _participant_in_benefits(other_sex=False),
+             Quarantine(())))
+    add(Case("config_cross_file_export_without_persons", edit_config(
+        lambda s: s["cross_file"]["same_person"].update(exports=["deltagare", "insatser"])),
+        Error("'insatser' must be an export with a personnummer column")))
     add(Case("insats_exact_duplicate", append_row(i, lambda h, rows: list(rows[0])),
              Quarantine(((i, LAST, "dubblett"),))))
     # Shapes: each bad row quarantined at the line an editor shows.
@@ -306,6 +319,36 @@ def cases() -> list[Case]:
              Error("never closed", 41)))
     add(Case("too_much_quarantined", raw_lines(d, lambda ls: ls[:1] + [_bad_date(x) for x in ls[1:20]] + ls[20:]),
              Error(r"19 of \d+ rows \(\d+\.\d %\) would be quarantined.*ogiltigt_datum.*first on line 2")))
+    # As Excel (Swedish settings) saves an export, or as a database dump writes it.
+    add(Case("excel_csv_utf8_semicolons_bom_crlf", edit_bytes(d, lambda b: b"\xef\xbb\xbf" + b.replace(b",", b";").replace(
+        b"\n", b"\r\n")), Error("header is split by ';', but this export must use ','", 1)))
+    add(Case("excel_utf8_bom_in_latin1_export", edit_bytes(f, lambda b: b"\xef\xbb\xbf" + b),
+             Error("UTF-8 byte-order mark.*declares latin-1", 1)))
+    add(Case("excel_trailing_empty_columns", raw_lines(f, lambda ls: [x + ";;;" for x in ls]),
+             Error(r"3 column\(s\) of the header have no name \(column number\(s\) 9, 10, 11\) at the end.*Excel", 1)))
+    add(Case("excel_title_row_above_the_header", raw_lines(d, lambda ls: ["SUS export 2022" + "," * 9] + ls),
+             Error("line 1 is not this export's header", 1)))
+    add(Case("excel_rows_of_only_delimiters", raw_lines(f, lambda ls: ls[:10] + [";" * 7] + ls[10:] + [";" * 7]),
+             Quarantine(((f, 11, "tom_rad"), (f, LAST, "tom_rad")))))
+    add(Case("excel_totals_row", raw_lines(f, lambda ls: ls + ["Summa" + ";" * 7]), Quarantine(((f, LAST, "saknat_varde"),))))
+    for n, (kind, column, value, reason) in enumerate([
+        (d, "startdatum", "2022-01-05 00:00:00", "ogiltigt_datum"), (d, "slutdatum", "5/1/2022", "ogiltigt_datum"),
+        (d, "startdatum", "44566", "ogiltigt_datum"), (d, "startdatum", "5 jan 2022", "ogiltigt_datum"),
+        (f, "formansstart", "2019-03-01 00:00", "ogiltigt_datum"), (d, "personnummer", "1,96006E+11", "personnummer_format"),
+        (f, "personnummer", "311172396", "personnummer_format"), (d, "fodelsear", "1963,0", "ogiltigt_fodelsear"),
+        (i, "ar", "2022,0", "ogiltigt_ar"), (f, "formansgrad", "50 %", "ogiltigt_tal"), (f, "formansgrad", "1,00E+00",
+                                                                                         "ogiltigt_tal"),
+        (d, "insats_id", "2022-05-13", "okand_insats"),
+    ]):
+        add(Case(f"excel_{column}_{reason}_{n}", _set_quoted(kind, 12 + n, column, value), _q(kind, 12 + n, reason)))
+    add(Case("excel_every_date_with_a_time", raw_lines(d, lambda ls: ls[:1] + [_with_time(x) for x in ls[1:]]),
+             Error(r"would be quarantined.*ogiltigt_datum.*ÅÅÅÅ-MM-DD.*first on line 2, column startdatum: '2022-")))
+    add(Case("excel_grade_with_two_decimals_accepted", set_field(f, 3, "formansgrad", "0,50"), Quarantine(())))
+    add(Case("excel_all_fields_quoted_accepted", raw_lines(d, lambda ls: [",".join(f'"{x}"' for x in line.split(","))
+                                                                         for line in ls]), Quarantine(())))
+    add(Case("excel_flag_as_swedish_true", set_field(f, 3, "arbete_studier_12m", "SANT"),
+             Error("unknown code 'SANT'", 5, "arbete_studier_12m")))
+    add(Case("excel_sex_code_with_decimals", _set_quoted(d, 3, "kon", "2,0"), Error("unknown code '2,0'", 5, "kon")))
     add(Case("missing_file", lambda folder: (folder / str(YEAR) / FILES[i]).unlink(), Error("export not found")))
     add(Case("missing_year_folder", lambda folder: shutil.rmtree(folder / str(YEAR)), Error("no register exports for")))
     add(Case("config_code_column_without_codes", edit_config(
@@ -313,6 +356,31 @@ def cases() -> list[Case]:
     add(Case("config_unknown_type", edit_config(
         lambda s: s["exports"]["deltagare"]["columns"]["kon"].update(type="gender")), Error("type must be one of")))
     return c
+
+
+def _set_quoted(kind: str, row: int, column: str, value: str) -> Callable[[Path], None]:
+    """As ``set_field``, with the value in quotes (as Excel writes a value holding the delimiter)."""
+    return set_field(kind, row, column, '"' + value.replace('"', '""') + '"')
+
+
+def _with_time(line: str) -> str:
+    parts = line.split(",")
+    parts[7] += " 00:00:00"
+    return ",".join(parts)
+
+
+def _participant_in_benefits(other_sex: bool) -> Callable[[Path], None]:
+    """The first participant (line 2, a woman born 1960) also gets a row in the benefit register:
+    with the other sex, or the same sex written another way."""
+    def mutate(folder: Path) -> None:
+        head_d, rows_d = fields_of(folder, "deltagare")
+        person = dict(zip(head_d, rows_d[0]))
+        assert person["kon"] == "K" and person["fodelsear"] == "1960", person  # what the expectation assumes
+        head_f, rows_f = fields_of(folder, "formaner")
+        rows_f.append(_with(rows_f[0], head_f, personnummer=person["personnummer"], fodelsear=person["fodelsear"],
+                            kon="M" if other_sex else "kvinna"))
+        put_rows(folder, "formaner", head_f, rows_f)
+    return mutate
 
 
 def _quoted_break(line: str) -> str:
