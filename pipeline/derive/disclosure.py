@@ -142,6 +142,7 @@ class Linked(_Cells):
     subsets: list[tuple[Key, Key]] = field(default_factory=list)
     shares: dict[Key, Share] = field(default_factory=dict)
     aliases: dict[Key, Key] = field(default_factory=dict)
+    forced: set[Key] = field(default_factory=set)  # published cells to hide whatever their size (and protect)
 
     # ---------------------------------------------------------------- building
     def cell(self, key: Key, value: int, published: bool = True) -> Key:
@@ -185,6 +186,11 @@ class Linked(_Cells):
         self.shares[key] = Share(key, num, den, decimals, tuple(protect))
         return key
 
+    def hide(self, key: Key) -> None:
+        """Hide a published cell whatever its size, and protect it like a small one: used when another
+        unit's publication (e.g. a national total that is the sum of the areas') could reveal it."""
+        self.forced.add(key)
+
     # ---------------------------------------------------------------- solving
     def solve(self) -> Decision:
         return _Solver(self).run()
@@ -210,7 +216,7 @@ class _Solver:
         self.primary = {k for k, v in self.values.items() if v < linked.threshold}
         self.structural: set[Key] = set()  # pinned by definitions alone, whatever is hidden
         self._cache = None  # the last component's cells, constraints and linear program
-        self.hidden = {k for k in self.primary if k in linked.published}
+        self.hidden = {k for k in self.primary if k in linked.published} | {r(k) for k in linked.forced}
         self.hidden_shares = {k for k, s in self.shares.items() if s.den not in self.values or self.values[s.den] == 0}
         # the constraints each cell takes part in
         self.touch: dict[Key, list[tuple[str, int | Key]]] = {k: [] for k in self.values}
@@ -270,46 +276,52 @@ class _Solver:
         return [s.num, s.den]
 
     def _program(self, cells: set[Key], constraints) -> tuple[dict, dict]:
-        """The linear program of one component: unknown cells as variables, shown ones as constants."""
+        """The linear program of one component: unknown cells as variables, shown ones as constants.
+        Sparse matrices: a component can span many units (every förbund and the nation)."""
+        from scipy.sparse import csr_matrix
+
         order = sorted(cells, key=repr)
         index = {c: i for i, c in enumerate(order)}
         n = len(order)
-        a_eq, b_eq, a_ub, b_ub = [], [], [], []
+        eq: tuple[list, list, list, list] = ([], [], [], [])  # rows, columns, coefficients, right-hand sides
+        ub: tuple[list, list, list, list] = ([], [], [], [])
 
-        def row(terms):  # terms: (coefficient, cell) → (vector over unknowns, constant)
-            vec, const = np.zeros(n), 0.0
+        def add(target, terms, rhs_extra: float = 0.0):  # sum(coef · cell) (≤ or =) 0, shown cells moved right
+            rows, cols, data, rhs = target
+            const = 0.0
             for coef, cell in terms:
                 if cell in index:
-                    vec[index[cell]] += coef
+                    rows.append(len(rhs))
+                    cols.append(index[cell])
+                    data.append(coef)
                 else:
                     const += coef * self.values[cell]
-            return vec, const
+            rhs.append(-const + rhs_extra)
 
         for kind, ref in constraints:
             if kind == "sum":
                 t, parts = self.sums[ref]
-                vec, const = row([(1.0, t)] + [(-1.0, p) for p in parts])
-                a_eq.append(vec)
-                b_eq.append(-const)
+                add(eq, [(1.0, t)] + [(-1.0, p) for p in parts])
             elif kind == "sub":
                 a, b = self.subsets[ref]
-                vec, const = row([(1.0, a), (-1.0, b)])
-                a_ub.append(vec)
-                b_ub.append(-const)
+                add(ub, [(1.0, a), (-1.0, b)])
             else:
                 s = self.shares[ref]
                 p = share_value(self.values[s.num], self.values[s.den], s.decimals)
                 half = 1e-9 if s.decimals is None else 0.5 * 10 ** (-s.decimals)
                 # (p − half)·den ≤ 100·num ≤ (p + half)·den
-                vec, const = row([(100.0, s.num), (-(p + half), s.den)])
-                a_ub.append(vec)
-                b_ub.append(-const + 1e-7)
-                vec, const = row([(-100.0, s.num), (p - half, s.den)])
-                a_ub.append(vec)
-                b_ub.append(-const + 1e-7)
-        kwargs = dict(A_eq=np.array(a_eq) if a_eq else None, b_eq=np.array(b_eq) if b_eq else None,
-                      A_ub=np.array(a_ub) if a_ub else None, b_ub=np.array(b_ub) if b_ub else None,
-                      bounds=(0, None), method="highs")
+                add(ub, [(100.0, s.num), (-(p + half), s.den)], 1e-7)
+                add(ub, [(-100.0, s.num), (p - half, s.den)], 1e-7)
+
+        def matrix(target):
+            rows, cols, data, rhs = target
+            if not rhs:
+                return None, None
+            return csr_matrix((data, (rows, cols)), shape=(len(rhs), n)), np.array(rhs)
+
+        a_eq, b_eq = matrix(eq)
+        a_ub, b_ub = matrix(ub)
+        kwargs = dict(A_eq=a_eq, b_eq=b_eq, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
         return index, kwargs
 
     def _bound(self, program, cell: Key) -> tuple[float, float]:
