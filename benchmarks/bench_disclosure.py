@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -48,6 +49,7 @@ def main() -> None:
         raw = Path(tmp) / "raw"
         (raw / "register").mkdir(parents=True)
         (raw / "register" / "exports.yaml").write_bytes((REPO / "data/raw/register/exports.yaml").read_bytes())
+        shutil.copytree(REPO / "data/raw/geografi", raw / "geografi")
         write_demo(raw, REPO / "data" / "raw" / "published", years=[2022])
         start = time.perf_counter()
         save_year(clean_year(raw / "register", 2022, key=b"k" * 32), 2022, Path(tmp) / "clean" / "2022")

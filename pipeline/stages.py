@@ -189,8 +189,9 @@ def stage_register_tables(project: Project) -> Path:
     from .derive import register_tables
 
     final = project.processed / "register" / "tabeller"
+    area = _area(project)
     tables = register_tables.build(_register_years(project), project.processed / "register", _disclosure(project),
-                                   _area(project))
+                                   area, _geography(project) if area else None)
     with atomic_dir(final) as tmp:
         register_tables.save(tables, tmp)
     return final
@@ -220,8 +221,9 @@ def stage_models(project: Project, year) -> Path:
     from .derive import models
 
     year = _register_year(project, year)
+    area = _area(project)
     tables = models.run_year(year, project.processed / "register", project.processed / "register" / "tabeller",
-                             _disclosure(project).threshold, _area(project))
+                             _disclosure(project).threshold, area, _geography(project) if area else None)
     final = project.processed / "models" / str(year)
     with atomic_dir(final) as tmp:
         models.save(tables, tmp)
@@ -394,8 +396,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("register_tables", stage_register_tables,
           "Tabell 1–6 from the cleaned microdata, with disclosure control",
           "finsam stage register-tables",
-          deps=("data/processed/register/${register.years[*]}",), params=("disclosure", "register.years", "register.area"),
-          outs=("data/processed/register/tabeller",)),
+          deps=("data/processed/register/${register.years[*]}", "data/raw/geografi"),
+          params=("disclosure", "register.years", "register.area"), outs=("data/processed/register/tabeller",)),
     Stage("forbund", stage_forbund,
           "every förbund's figures beside the nation's, all years in one pass (data/processed/forbund)",
           "finsam stage forbund",
@@ -405,7 +407,7 @@ STAGES: tuple[Stage, ...] = (
           "descriptions and models for one year (data/processed/models/<year>)",
           "finsam stage models --year 2022", foreach="register.years",
           deps=("data/processed/register/${item}", f"data/processed/register/{STANDARD_YEAR}",
-                "data/processed/register/tabeller"),
+                "data/processed/register/tabeller", "data/raw/geografi"),
           params=("disclosure", "register.area"), outs=("data/processed/models/${item}",)),
     Stage("modeller", stage_modeller,
           "execute and render the model appendix for one year",

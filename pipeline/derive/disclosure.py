@@ -17,7 +17,7 @@ or not) and then, until none is exposed, more cells and shares (complementary su
 a hidden cell is exposed when the smallest and the largest value it can take, given every
 shown count, every shown share with its rounding interval, every total, subset and identity,
 and that counts are never negative, differ by less than the protection interval. Those
-bounds come from linear programming (scipy's HiGHS) over all linked tables at once, so a
+bounds come from linear programming (HiGHS, through highspy) over all linked tables at once, so a
 hidden cell cannot be recovered from a share in one table and a denominator in another.
 
 Hiding a share or a count only removes information, so a component of the constraint graph
@@ -203,6 +203,55 @@ def share_value(num: int, den: int, decimals: int | None) -> float:
     return exact if decimals is None else float(round_half_up(exact, decimals))
 
 
+class _LinearProgram:
+    """One component's linear program (counts ≥ 0; equalities and inequalities), held in HiGHS
+    (highspy, the solver scipy's linprog also uses) and solved for one cell at a time: only the
+    objective changes, so each solve starts from the previous basis. Built once per component and
+    reused for every cell in it (a component can span every förbund and the nation)."""
+
+    def __init__(self, n: int, a_eq, b_eq, a_ub, b_ub):
+        import highspy
+        from scipy.sparse import csc_matrix, vstack
+
+        self._highspy = highspy
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        inf = highspy.kHighsInf
+        lp = highspy.HighsLp()
+        lp.num_col_ = n
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = np.zeros(n)
+        lp.col_upper_ = np.full(n, inf)
+        blocks = [(a, b, b) for a, b in ((a_eq, b_eq),) if a is not None]
+        blocks += [(a, np.full(len(b), -inf), b) for a, b in ((a_ub, b_ub),) if a is not None]
+        if blocks:
+            a = csc_matrix(vstack([blk[0] for blk in blocks]))
+            lp.num_row_ = a.shape[0]
+            lp.row_lower_ = np.concatenate([blk[1] for blk in blocks])
+            lp.row_upper_ = np.concatenate([blk[2] for blk in blocks])
+            lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+            lp.a_matrix_.num_col_ = n
+            lp.a_matrix_.num_row_ = a.shape[0]
+            lp.a_matrix_.start_ = a.indptr
+            lp.a_matrix_.index_ = a.indices
+            lp.a_matrix_.value_ = a.data
+        self.h.passModel(lp)
+        self.current: int | None = None
+
+    def optimum(self, column: int, maximise: bool) -> float | None:
+        """The largest (smallest) value of one variable; None when unbounded or not solved."""
+        hs = self._highspy
+        if self.current is not None and self.current != column:
+            self.h.changeColCost(self.current, 0.0)
+        self.h.changeColCost(column, 1.0)
+        self.current = column
+        self.h.changeObjectiveSense(hs.ObjSense.kMaximize if maximise else hs.ObjSense.kMinimize)
+        self.h.run()
+        if self.h.getModelStatus() != hs.HighsModelStatus.kOptimal:
+            return None
+        return float(self.h.getInfo().objective_function_value)
+
+
 class _Solver:
     def __init__(self, linked: Linked):
         self.l = linked
@@ -321,25 +370,19 @@ class _Solver:
 
         a_eq, b_eq = matrix(eq)
         a_ub, b_ub = matrix(ub)
-        kwargs = dict(A_eq=a_eq, b_eq=b_eq, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
-        return index, kwargs
+        return index, _LinearProgram(n, a_eq, b_eq, a_ub, b_ub)
 
     def _bound(self, program, cell: Key) -> tuple[float, float]:
         """Smallest and largest value of ``cell``. The largest first: when it is unbounded, or at least
         the protection above the true value (the smallest is never above it), one program decides."""
-        from scipy.optimize import linprog
-
-        index, kwargs = program
-        c = np.zeros(len(index))
-        c[index[cell]] = 1
-        high = linprog(-c, **kwargs)
-        if high.status != 0:
+        index, lp = program
+        hi = lp.optimum(index[cell], maximise=True)
+        if hi is None:
             return 0.0, float("inf")
-        hi = float(-high.fun)
         if hi - self.values[cell] >= self.protection:
             return float(self.values[cell]), hi
-        low = linprog(c, **kwargs)
-        return (float(low.fun) if low.status == 0 else 0.0), hi
+        lo = lp.optimum(index[cell], maximise=False)
+        return (lo if lo is not None else 0.0), hi
 
     def is_exposed(self, cell: Key) -> bool:
         if self._cache is None or cell not in self._cache[0]:

@@ -207,3 +207,19 @@ def load(geografi_raw: Path) -> Geography:
     folder = Path(geografi_raw)
     kommuner = read_kommuner(folder / KOMMUNER_FILE)
     return Geography(kommuner, read_mapping(folder / MAPPING_FILE, kommuner), folder / MAPPING_FILE)
+
+
+def residents(formaner: pd.DataFrame, geography: Geography, area: list[str], year: int) -> pd.DataFrame:
+    """The rows of a cleaned benefit register whose kommun (on the reference date) is one of the
+    kommuner of the förbund in ``area`` in ``year``: the area's reference population."""
+    from ..core.errors import ConfigError
+
+    unknown = [a for a in area if a not in set(geography.mapping["forbund"])]
+    if unknown:
+        raise ConfigError(f"{geography.path}: {unknown[0]!r} (params.yaml register.area) has no kommuner in this file")
+    if "kommun" not in formaner.columns:
+        raise ConfigError("the cleaned benefit register has no kommun column: rerun `finsam stage register` with "
+                          "exports that have it (data/raw/register/exports.yaml)")
+    members = geography.members(year)
+    codes = set(members.loc[members["forbund"].isin(area), "kommunkod"])
+    return formaner[formaner["kommun"].isin(codes)]
