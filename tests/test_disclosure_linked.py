@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.derive import models, register_tables
+from pipeline.sources import geografi
 from pipeline.core.config import Project
 from pipeline.derive.disclosure import Settings, method_sentence
 from pipeline.derive.disclosure import settings as disclosure_settings
@@ -149,7 +150,8 @@ def test_model_estimates_on_few_people_are_hidden(small_area):
     for year in (2021, 2022):
         est = pd.read_parquet(small_area.processed / "models" / str(year) / "estimates.parquet")
         for benefit in models.BENEFITS:
-            frame = models.analysis_frame(year, benefit, small_area.processed / "register", [AREA])
+            frame = models.analysis_frame(year, benefit, small_area.processed / "register", [AREA],
+                                          geografi.load(small_area.raw / "geografi"))
             logit = est[(est["model"] == "deltagande_logit") & (est["benefit"] == benefit) & est["estimate"].notna()]
             for term in logit["term"]:
                 if term == "const":

@@ -114,7 +114,9 @@ def test_unknown_code_stops_with_file_line_and_column(register_project, tmp_path
     raw = _copy_year(register_project, tmp_path)
     path = raw / "2017" / "sus_deltagare_2017.csv"
     lines = path.read_text(encoding="utf-8-sig").splitlines()
-    lines[5] = lines[5].rsplit(",", 1)[0] + ",sjukersattning"
+    fields = lines[5].split(",")
+    fields[9] = "sjukersattning"  # forsorjning_vid_start (the kommun follows it)
+    lines[5] = ",".join(fields)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(InputError) as err:
         clean_year(raw, 2017, key=TEST_KEY)

@@ -424,6 +424,13 @@ def _bad_checksum(pnr: pd.Series) -> pd.Series:
     return pnr.str[:-1] + ((last + 1) % 10).astype(str)
 
 
+def _excel_zeros(frame: pd.DataFrame, rng) -> int:
+    """Write some kommun codes as Excel does ("0114" → "114"); the cleaning puts the zero back."""
+    hit = frame["kommun"].str.startswith("0") & (rng.random(len(frame)) < EXCEL_ZEROS)
+    frame.loc[hit, "kommun"] = frame.loc[hit, "kommun"].str[1:]
+    return int(hit.sum())
+
+
 def _csv(frame: pd.DataFrame, delimiter: str, decimal: str) -> str:
     return frame.to_csv(index=False, sep=delimiter, decimal=decimal, lineterminator="\n")
 
@@ -444,8 +451,10 @@ def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SE
         "forsorjning_vid_start": active["benefit"],
     })
     geo = "kommun" in active.columns
-    if geo:
+    excel = {}
+    if geo:  # (before any dirt is copied from these rows, so that exact duplicates stay exact)
         d["kommun"] = active["kommun"]
+        excel["deltagare"] = _excel_zeros(d, np.random.default_rng(seed * 10_000 + year + GEO_SEED))
     n_anon = ANONYMOUS[year]
     ins_ids = truth.insatser[year]
     individ = ins_ids[ins_ids["typ"] == "individinriktad"]
@@ -504,13 +513,8 @@ def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SE
         "formansstart": pd.to_datetime(b["benefit_start"]).dt.strftime("%Y-%m-%d"), "formansgrad": b["grade"],
         "arbete_studier_12m": b["outcome"],
     } | ({"kommun": b["kommun"]} if geo else {}))
-    excel = {}
-    if geo:  # kommun codes as Excel writes them: the leading zero lost (the cleaning puts it back)
-        zeros = np.random.default_rng(seed * 10_000 + year + GEO_SEED)
-        for kind, frame in (("deltagare", d), ("formaner", f)):
-            hit = frame["kommun"].str.startswith("0") & (zeros.random(len(frame)) < EXCEL_ZEROS)
-            frame.loc[hit, "kommun"] = frame.loc[hit, "kommun"].str[1:]
-            excel[kind] = int(hit.sum())
+    if geo:
+        excel["formaner"] = _excel_zeros(f, np.random.default_rng(seed * 10_000 + year + GEO_SEED + 1))
     badf = f.iloc[rng.choice(len(f), dirt["formaner"]["bad_checksum"], replace=False)].copy()
     badf["personnummer"] = _bad_checksum(badf["personnummer"].str.replace("-", ""))
     f = pd.concat([f, badf, f.iloc[rng.choice(len(f), dirt["formaner"]["exact_duplicate"], replace=False)]])

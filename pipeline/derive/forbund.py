@@ -119,7 +119,7 @@ class _Scope:
 class Counts:
     """Everything counted for one unit, before disclosure control."""
 
-    deltagare: dict[int, pd.DataFrame]
+    participants: dict[tuple[int, int, str], int]  # (table, year, sex) → persons (Tabell 1–4)
     insatser: pd.DataFrame  # Tabell 5 counts (years × target groups)
     diagnosis: dict[tuple[str, int], tuple[int, int]]  # (benefit, year) → (n, k)
     population: dict[tuple[int, str], int]  # (year, benefit) → persons in the reference population
@@ -188,13 +188,13 @@ def count_all(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFra
     psychiatric = {(y, b): f.loc[f["benefit"] == b].drop_duplicates("person_id").set_index("person_id")[
         "diagnosis_chapter"].eq(PSYCHIATRIC).rename("psychiatric") for y, f in formaner.items() for b in BENEFITS}
     national_d = {y: d.assign(forbund=NATIONAL) for y, d in deltagare.items()}
-    by_d = _split(deltagare, units) | {NATIONAL: national_d}
+    participants = rt.participant_counts(deltagare, "forbund") | {NATIONAL: rt.participant_counts(deltagare)}
     by_i = _split(insatser, units) | {NATIONAL: insatser}
     diagnosis = _diagnosis(deltagare, psychiatric, units) | _diagnosis(national_d, psychiatric, [NATIONAL])
     population = _population(formaner, geography, units)
     population[NATIONAL] = {(y, b): int(f.loc[f["benefit"] == b, "person_id"].nunique())
                             for y, f in formaner.items() for b in BENEFITS}
-    counts = {u: Counts(by_d[u], rt.insatser_counts(by_i[u], present), diagnosis[u], population[u])
+    counts = {u: Counts(participants.get(u, {}), rt.insatser_counts(by_i[u], present), diagnosis[u], population[u])
               for u in [NATIONAL, *units]}
     counts[REST] = Counts({}, pd.DataFrame(), {}, population[REST])
     return counts
@@ -203,7 +203,8 @@ def count_all(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFra
 # --------------------------------------------------------------------------- the linked cells
 def _add_unit(linked: Linked, unit: str, c: Counts) -> None:
     scope = _Scope(linked, unit)
-    rt.add_participants(scope, c.deltagare)
+    years = sorted({year for year, _ in c.population})
+    rt.add_participants(scope, dict.fromkeys(years), c.participants)
     rt.add_insatser(scope, c.insatser)
     rt.add_diagnosis(scope, c.diagnosis)
     for (year, benefit), n in sorted(c.population.items()):
@@ -221,9 +222,19 @@ def _solve(unit: str, c: Counts, settings: Settings, forced: set = frozenset()):
 
 
 def cross_keys(national: Linked) -> list[tuple]:
-    """The nation's published counts that are sums over the förbund when each person and insats is
-    in one förbund: Tabell 1–5's cells and the reference populations."""
-    return sorted((k[1:] for k in national.published if k[1] in ("T", "I", "N")), key=repr)
+    """The nation's counts that are sums over the förbund when each person and insats is in one
+    förbund: Tabell 1–5's cells, the reference populations, and Tabell 6's numerators and the rest
+    (never written, but bounded by the shares)."""
+    published = [k[1:] for k in national.published if k[1] in ("T", "I", "N")]
+    diagnosis = [k[1:] for k in national.values if k[1] == "D" and k[3] != "total" and k[4] in ("k", "r")]
+    return sorted(published + diagnosis, key=repr)
+
+
+def _hidden(decision, unit: str, key: tuple) -> bool:
+    """Is the cell unknown to a reader? Tabell 6's counts are never written: unknown when the share is hidden."""
+    if key[0] == "D":
+        return decision.share_hidden((unit, "D%", key[1], key[2])) or decision.hidden((unit,) + key)
+    return decision.hidden((unit,) + key)
 
 
 def protect_sums(units: dict[str, Counts], settings: Settings) -> tuple[dict[str, Any], dict[str, set], int]:
@@ -232,9 +243,12 @@ def protect_sums(units: dict[str, Counts], settings: Settings) -> tuple[dict[str
     Where the nation's count is the sum of the förbund's (checked on the data, key by key; for the
     reference population only when every kommun is in a förbund, else the unpublished remainder
     absorbs it), one förbund hiding a cell that the others show would be given away by
-    subtraction. So a second förbund hides the same cell (the one with the smallest count: the least
-    information lost), and is solved again with it protected like a small cell, which may hide more
-    there; repeated until every such sum has no hidden part or at least two.
+    subtraction. The hidden parts of such a sum add up to a known number, so each hidden part needs
+    at least the protection interval of other hidden people beside it. Where that fails, one more
+    förbund hides the same cell (the smallest count that is enough: the least information lost), and
+    is solved again with it protected like a small cell, which may hide more there; repeated until
+    it holds for every sum. This is a rule, not one linear program over all units (which would make
+    one giant component of every förbund); tests/test_forbund.py attacks the result with everything.
     Returns the decisions per unit, the cells forced per unit and the number of rounds."""
     solved = {u: _solve(u, c, settings) for u, c in units.items() if u != REST}
     forced: dict[str, set] = {u: set() for u in solved}
@@ -251,13 +265,17 @@ def protect_sums(units: dict[str, Counts], settings: Settings) -> tuple[dict[str
             values = {u: solved[u][0].value((u,) + key) for u in parts}
             if not parts or sum(values.values()) != national.value((NATIONAL,) + key):
                 continue
-            hidden = [u for u in parts if solved[u][1].hidden((u,) + key)]
-            if len(hidden) != 1:
+            hidden = [u for u in parts if _hidden(solved[u][1], u, key)]
+            if not hidden:
                 continue
+            # the hidden parts add up to a known number: each must have at least the protection
+            # interval of other hidden people beside it, or the sum pins it (one hidden part: exactly)
+            need = max(settings.protection - (sum(values[u] for u in hidden) - values[u]) for u in hidden)
             shown = [u for u in parts if u not in hidden]
-            if not shown:
+            if need <= 0 or not shown:
                 continue
-            partner = min(shown, key=lambda u: (values[u], u))
+            enough = [u for u in shown if values[u] >= need]
+            partner = min(enough, key=lambda u: (values[u], u)) if enough else max(shown, key=lambda u: (values[u], u))
             forced[partner].add(key)
             changed.add(partner)
         if not changed:

@@ -50,14 +50,30 @@ def _same_or_subset(linked: Linked, small, big) -> None:
 
 
 # --------------------------------------------------------------------------- cells
-def add_participants(linked: Linked, deltagare: dict[int, pd.DataFrame]) -> None:
+def participant_counts(deltagare: dict[int, pd.DataFrame], by: str | None = None) -> dict:
+    """Tabell 1–4's counts: (table, year, sex) → distinct persons with that benefit at the start,
+    ongoing or new that year. With ``by`` (a column, e.g. forbund): {value of the column: such a dict},
+    counted for every value in one pass."""
+    out: dict = {}
+    for year, d in sorted(deltagare.items()):
+        d = d[d["person_id"].notna()]
+        for table, (benefit, status) in PARTICIPANT_TABLES.items():
+            sub = d[(d["support_at_start"] == benefit) & d["ongoing" if status == "pagaende" else "new"]]
+            counts = sub.groupby([by, "sex"] if by else ["sex"])["person_id"].nunique()
+            for index, n in counts.items():
+                unit, sex = index if by else (None, index)
+                out.setdefault(unit, {})[(table, year, sex)] = int(n)
+    return out if by else out.get(None, {})
+
+
+def add_participants(linked: Linked, deltagare: dict[int, pd.DataFrame], counts: dict | None = None) -> None:
     """Tabell 1–4: distinct persons per year, benefit at start, ongoing/new, sex; the total and the
-    shares of women and men (whole per cent)."""
-    for table, (benefit, status) in PARTICIPANT_TABLES.items():
-        for year, d in sorted(deltagare.items()):
-            sub = d[d["person_id"].notna() & (d["support_at_start"] == benefit) & d["ongoing" if status == "pagaende" else "new"]]
-            by_sex = sub.groupby("sex")["person_id"].nunique()
-            cells = [linked.cell(("T", table, year, sex), int(by_sex.get(sex, 0))) for sex in ("kvinna", "man")]
+    shares of women and men (whole per cent). ``counts``: :func:`participant_counts` of ``deltagare``
+    if already counted (then only its years are read from ``deltagare``)."""
+    counts = participant_counts(deltagare) if counts is None else counts
+    for table in PARTICIPANT_TABLES:
+        for year in sorted(deltagare):
+            cells = [linked.cell(("T", table, year, sex), counts.get((table, year, sex), 0)) for sex in ("kvinna", "man")]
             linked.total(("T", table, year, "total"), cells)
             for sex in ("kvinna", "man"):
                 linked.share(("T%", table, year, sex), ("T", table, year, sex), ("T", table, year, "total"))
