@@ -34,17 +34,9 @@ def main() -> None:
     from pipeline.sources.register import clean_year, save_year
     from pipeline.demo.register_demo import write_demo
 
-    solve_times: list[float] = []
-    original = disclosure.Linked.solve
+    from _timing import time_solves
 
-    def timed(self):
-        start = time.perf_counter()
-        try:
-            return original(self)
-        finally:
-            solve_times.append(time.perf_counter() - start)
-
-    disclosure.Linked.solve = timed
+    solve_times = time_solves(disclosure)
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw"
         (raw / "register").mkdir(parents=True)
