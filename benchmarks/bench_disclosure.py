@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -33,21 +34,14 @@ def main() -> None:
     from pipeline.sources.register import clean_year, save_year
     from pipeline.demo.register_demo import write_demo
 
-    solve_times: list[float] = []
-    original = disclosure.Linked.solve
+    from _timing import time_solves
 
-    def timed(self):
-        start = time.perf_counter()
-        try:
-            return original(self)
-        finally:
-            solve_times.append(time.perf_counter() - start)
-
-    disclosure.Linked.solve = timed
+    solve_times = time_solves(disclosure)
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw"
         (raw / "register").mkdir(parents=True)
         (raw / "register" / "exports.yaml").write_bytes((REPO / "data/raw/register/exports.yaml").read_bytes())
+        shutil.copytree(REPO / "data/raw/geografi", raw / "geografi")
         write_demo(raw, REPO / "data" / "raw" / "published", years=[2022])
         start = time.perf_counter()
         save_year(clean_year(raw / "register", 2022, key=b"k" * 32), 2022, Path(tmp) / "clean" / "2022")

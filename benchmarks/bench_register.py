@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -105,6 +106,7 @@ def main() -> None:
         raw = Path(tmp) / "raw"
         (raw / "register").mkdir(parents=True)
         (raw / "register" / "exports.yaml").write_bytes((REPO / "data/raw/register/exports.yaml").read_bytes())
+        shutil.copytree(REPO / "data/raw/geografi", raw / "geografi")
         start = time.perf_counter()
         sys.path.insert(0, str(REPO))
         from pipeline.demo.register_demo import write_demo

@@ -213,10 +213,30 @@ def stage_register_tables(project: Project) -> Path:
     from .derive import register_tables
 
     final = project.processed / "register" / "tabeller"
+    area = _area(project)
     tables = register_tables.build(_register_years(project), project.processed / "register", _disclosure(project),
-                                   _area(project))
+                                   area, _geography(project) if area else None)
     with atomic_dir(final) as tmp:
         register_tables.save(tables, tmp)
+    return final
+
+
+def _geography(project: Project):
+    from .sources import geografi
+
+    return geografi.load(project.raw / "geografi")
+
+
+def stage_forbund(project: Project) -> Path:
+    """Every förbund's figures beside the nation's, every year, in one pass (data/processed/forbund)."""
+    from .derive import forbund
+
+    final = project.processed / "forbund"
+    tables = forbund.build(_register_years(project), project.processed / "register", _geography(project),
+                           _disclosure(project), _register_is_demo(project))
+    with atomic_dir(final) as tmp:
+        forbund.save(tables, tmp)
+    log.info("forbund: %d förbund, %d years", int(tables["unit"]["forbund"].iloc[0]), len(_register_years(project)))
     return final
 
 
@@ -225,8 +245,9 @@ def stage_models(project: Project, year) -> Path:
     from .derive import models
 
     year = _register_year(project, year)
+    area = _area(project)
     tables = models.run_year(year, project.processed / "register", project.processed / "register" / "tabeller",
-                             _disclosure(project).threshold, _area(project))
+                             _disclosure(project).threshold, area, _geography(project) if area else None)
     final = project.processed / "models" / str(year)
     with atomic_dir(final) as tmp:
         models.save(tables, tmp)
@@ -446,25 +467,30 @@ STAGES: tuple[Stage, ...] = (
     Stage("register_demo", stage_register_demo,
           "write the synthetic register exports into data/raw/register/<year>/",
           "finsam stage register-demo",
-          deps=("data/raw/published", "data/raw/register/exports.yaml"),
+          deps=("data/raw/published", "data/raw/register/exports.yaml", "data/raw/geografi"),
           params=("register.years", "register.demo_seed", "register.population_scale"), when="register.demo",
           outs=("data/raw/register/${register.years[*]}",)),
     Stage("register", stage_register,
           "clean one year's register exports (notebooks/register_rensning.ipynb)",
           "finsam stage register --year 2022", foreach="register.years", notebook=REGISTER_NOTEBOOK,
           # every year: an insats is checked against the insats exports of all years
-          deps=("data/raw/register/${register.years[*]}", "data/raw/register/exports.yaml"),
+          deps=("data/raw/register/${register.years[*]}", "data/raw/register/exports.yaml", "data/raw/geografi"),
           outs=("data/processed/register/${item}",)),
     Stage("register_tables", stage_register_tables,
           "Tabell 1–6 from the cleaned microdata, with disclosure control",
           "finsam stage register-tables",
-          deps=("data/processed/register/${register.years[*]}",), params=("disclosure", "register.years", "register.area"),
-          outs=("data/processed/register/tabeller",)),
+          deps=("data/processed/register/${register.years[*]}", "data/raw/geografi"),
+          params=("disclosure", "register.years", "register.area"), outs=("data/processed/register/tabeller",)),
+    Stage("forbund", stage_forbund,
+          "every förbund's figures beside the nation's, all years in one pass (data/processed/forbund)",
+          "finsam stage forbund",
+          deps=("data/processed/register/${register.years[*]}", "data/raw/geografi"),
+          params=("disclosure", "register.years", "register.demo"), outs=("data/processed/forbund",)),
     Stage("models", stage_models,
           "descriptions and models for one year (data/processed/models/<year>)",
           "finsam stage models --year 2022", foreach="register.years",
           deps=("data/processed/register/${item}", f"data/processed/register/{STANDARD_YEAR}",
-                "data/processed/register/tabeller"),
+                "data/processed/register/tabeller", "data/raw/geografi"),
           params=("disclosure", "register.area"), outs=("data/processed/models/${item}",)),
     Stage("modeller", stage_modeller,
           "execute and render the model appendix for one year",

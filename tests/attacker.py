@@ -13,7 +13,7 @@ CSV and sentences, the model tables) and knows the definitions a reader knows:
   share written with full precision is exact; a balance row's share is a composition cell over
   the participants (everyone has an outcome in the demo).
 
-It then asks a linear program (scipy's linprog) for the smallest and largest value of every hidden
+It then asks a linear program (HiGHS, through highspy) for the smallest and largest value of every hidden
 count, given all of that at once. Model estimates (odds ratios, risk differences) are not linear in
 the counts and are not used; they are hidden by their own rule (see test_disclosure_linked.py).
 """
@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 ONGOING = {"aktivitetsersattning": 1, "sjukpenning": 3}
 NEW = {"aktivitetsersattning": 2, "sjukpenning": 4}
@@ -74,31 +73,66 @@ class Attack:
         self.targets[label] = terms
 
     def _matrix(self, rows):
-        a = np.zeros((len(rows), len(self.index)))
+        from scipy.sparse import csr_matrix
+
+        r, c, v = [], [], []
         for i, (terms, _) in enumerate(rows):
-            for k, c in terms.items():
-                a[i, self.index[k]] += c
-        return a, np.array([rhs for _, rhs in rows], dtype=float)
+            for k, coef in terms.items():
+                r.append(i)
+                c.append(self.index[k])
+                v.append(coef)
+        return (csr_matrix((v, (r, c)), shape=(len(rows), len(self.index))),
+                np.array([rhs for _, rhs in rows], dtype=float))
 
     def bounds(self) -> dict[str, tuple[float, float]]:
-        a_eq, b_eq = self._matrix(self.eq)
-        a_ub, b_ub = self._matrix(self.ub)
-        kwargs = dict(A_eq=a_eq if len(self.eq) else None, b_eq=b_eq if len(self.eq) else None,
-                      A_ub=a_ub if len(self.ub) else None, b_ub=b_ub + 1e-7 if len(self.ub) else None,
-                      bounds=(0, None), method="highs")
+        """Smallest and largest value of every hidden expression, given everything at once. One HiGHS
+        model (highspy); only the objective changes between targets, so each solve starts warm."""
+        import highspy
+        from scipy.sparse import csc_matrix, vstack
+
+        inf = highspy.kHighsInf
+        n = len(self.index)
+        blocks = []
+        if self.eq:
+            a, b = self._matrix(self.eq)
+            blocks.append((a, b, b))
+        if self.ub:
+            a, b = self._matrix(self.ub)
+            blocks.append((a, np.full(len(b), -inf), b + 1e-7))
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        lp = highspy.HighsLp()
+        lp.num_col_ = n
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.zeros(n), np.zeros(n), np.full(n, inf)
+        if blocks:
+            a = csc_matrix(vstack([blk[0] for blk in blocks]))
+            lp.num_row_ = a.shape[0]
+            lp.row_lower_ = np.concatenate([blk[1] for blk in blocks])
+            lp.row_upper_ = np.concatenate([blk[2] for blk in blocks])
+            lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+            lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, a.shape[0]
+            lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+        h.passModel(lp)
+        status = highspy.HighsModelStatus
+        previous: list[int] = []
         out = {}
         for label, terms in self.targets.items():
-            c = np.zeros(len(self.index))
-            for k, coef in terms.items():
-                c[self.index[k]] += coef
-            high = linprog(-c, **kwargs)
-            assert high.status in (0, 3), f"the attacker's model is infeasible ({label}): {high.message}"
-            if high.status == 3:  # unbounded above: nothing to narrow
-                out[label] = (0.0, np.inf)
-                continue
-            low = linprog(c, **kwargs)
-            assert low.status == 0, f"the attacker's model is infeasible ({label}): {low.message}"
-            out[label] = (low.fun, -high.fun)
+            if previous:
+                h.changeColsCost(len(previous), np.array(previous, dtype=np.int32), np.zeros(len(previous)))
+            columns = [self.index[k] for k in terms]
+            h.changeColsCost(len(columns), np.array(columns, dtype=np.int32), np.array(list(terms.values()), float))
+            previous = columns
+            result = []
+            for sense in (highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize):
+                h.changeObjectiveSense(sense)
+                h.run()
+                st = h.getModelStatus()
+                assert st in (status.kOptimal, status.kUnbounded), f"the attacker's model is {st} ({label})"
+                if st == status.kUnbounded:  # unbounded above: nothing to narrow
+                    result = [np.inf, 0.0]
+                    break
+                result.append(h.getInfo().objective_function_value)
+            out[label] = (result[1], result[0])
         return out
 
 
@@ -154,14 +188,22 @@ def add_register_tables(attack: Attack, tables: dict[str, pd.DataFrame]) -> None
             attack.hidden(f"Tabell 6 {r.period} {r.benefit}: utan diagnos", {n: 1, k: -1})
         else:
             attack.share(k, n, r.published_pct, 0.5)
-    add_composition(attack, tables["composition"], tables["model_totals"])
+    add_composition(attack, tables["composition"], tables["model_totals"], _national(tables))
     for r in tables["population"].itertuples():
         if not _na(r.value):
             attack.known(("N", r.year, "aktivitetsersattning" if r.figure_id == "population_ae" else "sjukpenning",
                           "total"), r.value)
 
 
-def add_composition(attack: Attack, composition: pd.DataFrame, totals: pd.DataFrame) -> None:
+def _national(tables: dict[str, pd.DataFrame]) -> bool:
+    """A nationwide build (its participants all live in the reference population's area)."""
+    return "unit" not in tables or not str(tables["unit"]["area"].iloc[0])
+
+
+def add_composition(attack: Attack, composition: pd.DataFrame, totals: pd.DataFrame, national: bool = True) -> None:
+    """The Modellbilaga's composition. Its participants are Tabell 1's (3's) ones living in the area
+    (nationwide: the same people); a reader knows that much from the method text."""
+    link = attack.equal if national else attack.at_most
     for (y, b), c in composition.groupby(["year", "benefit"]):
         y = int(y)
         P, N = ("P", y, b, "total"), ("N", y, b, "total")  # noqa: N806
@@ -183,11 +225,12 @@ def add_composition(attack: Attack, composition: pd.DataFrame, totals: pd.DataFr
         t = ONGOING[b]
         for sex in ("kvinna", "man"):
             if ((c["variable"] == "sex") & (c["category"] == sex)).any():
-                attack.equal({("P", y, b, "sex", sex): 1, ("T", t, y, sex): -1})
-        attack.equal({P: 1, ("T", t, y, "total"): -1})
-        if ((c["variable"] == "psychiatric") & (c["category"] == "True")).any():
-            attack.at_most({("k", b, str(y)): 1, ("P", y, b, "psychiatric", "True"): -1})
-        attack.at_most({("n", b, str(y)): 1, P: -1})
+                link({("P", y, b, "sex", sex): 1, ("T", t, y, sex): -1})
+        link({P: 1, ("T", t, y, "total"): -1})
+        if national:  # Tabell 6's new participants (with a diagnosis) are among them (an area's may live elsewhere)
+            if ((c["variable"] == "psychiatric") & (c["category"] == "True")).any():
+                attack.at_most({("k", b, str(y)): 1, ("P", y, b, "psychiatric", "True"): -1})
+            attack.at_most({("n", b, str(y)): 1, P: -1})
     for r in totals.itertuples():
         for cell, value in ((("P", int(r.year), r.benefit, "total"), r.n_participants),
                             (("N", int(r.year), r.benefit, "total"), r.n_population)):
@@ -200,6 +243,7 @@ def add_composition(attack: Attack, composition: pd.DataFrame, totals: pd.DataFr
 def add_models(attack: Attack, models_dir: Path) -> None:
     """One year's model tables for readers (data/processed/models/<year>)."""
     rates = pd.read_parquet(models_dir / "rates.parquet")
+    national = _national({"unit": pd.read_parquet(models_dir / "unit.parquet")})
     for r in rates.itertuples():
         P, N = ("P", int(r.year), r.benefit, "total"), ("N", int(r.year), r.benefit, "total")  # noqa: N806
         for cell, value in ((P, r.n_participants), (N, r.n_population)):
@@ -208,7 +252,7 @@ def add_models(attack: Attack, models_dir: Path) -> None:
         if not _na(r.crude):
             attack.share(P, N, r.crude, 1e-6)
     composition = pd.read_parquet(models_dir / "composition.parquet")
-    add_composition(attack, composition, rates[["year", "benefit", "n_participants", "n_population"]])
+    add_composition(attack, composition, rates[["year", "benefit", "n_participants", "n_population"]], national)
     estimates = pd.read_parquet(models_dir / "estimates.parquet")
     for r in estimates[estimates["model"] != "trend_poisson"].itertuples():
         if not _na(r.n):  # everyone has an outcome in the demo: every model's n is everyone with the benefit
@@ -252,3 +296,80 @@ def add_report_text(attack: Attack, text: str, year: int) -> None:
     """Numbers in Bilaga 1's sentences that are in no table: the total of Tabell 5."""
     for match in re.finditer(r"Sammanlagt var det ([\d\u00a0 ]+) insatser", text):
         attack.known(("I", year, "total"), int(re.sub(r"\D", "", match.group(1))))
+
+
+# --------------------------------------------------------------------------- every förbund beside the nation
+class _Unit:
+    """The attacker's view of one förbund: its cells get the förbund's name in front (the nation's
+    cells are the national tables' own, unprefixed, so the two publications meet)."""
+
+    def __init__(self, attack: Attack, unit: str | None):
+        self.a, self.u = attack, unit
+
+    def _k(self, key):
+        return key if self.u is None else (self.u,) + tuple(key)
+
+    def _terms(self, terms: dict) -> dict:
+        return {self._k(k): c for k, c in terms.items()}
+
+    def known(self, name, value):
+        self.a.known(self._k(name), value)
+
+    def equal(self, terms, rhs=0.0):
+        self.a.equal(self._terms(terms), rhs)
+
+    def at_most(self, terms, rhs=0.0):
+        self.a.at_most(self._terms(terms), rhs)
+
+    def share(self, num, den, pct, half):
+        self.a.share(self._k(num), self._k(den), pct, half)
+
+    def hidden(self, label, terms):
+        self.a.hidden(f"{self.u or 'Riket'}: {label}", self._terms(terms))
+
+
+def add_forbund_outputs(attack: Attack, folder: Path, national: str = "Hela riket") -> None:
+    """data/processed/forbund: every förbund's Tabell 1–6, reference population and coverage, and the
+    nation's, with what a reader knows: each person and insats is in one förbund, so the nation's
+    counts (Tabell 1–5, Tabell 6's numerators and denominators) are the sums of the förbund's; the
+    nation's reference population is the förbund's plus the residents of kommuner in no förbund;
+    coverage is participants per 1 000 of the reference population, to one decimal."""
+    tables = {name: pd.read_parquet(folder / f"{name}.parquet")
+              for name in ("participants", "insatser", "diagnosis", "coverage")}
+    empty_composition = pd.DataFrame(columns=["year", "benefit", "variable", "category", "n_participants",
+                                              "n_population", "pct_participants", "pct_population"])
+    units = sorted(set(tables["participants"]["forbund"]) - {national})
+    for unit in [national, *units]:
+        view = _Unit(attack, None if unit == national else unit)
+        own = {name: t[t["forbund"] == unit].drop(columns="forbund") for name, t in tables.items()}
+        add_register_tables(view, own | {"composition": empty_composition,
+                                          "model_totals": pd.DataFrame(columns=["year", "benefit", "n_participants",
+                                                                                "n_population"]),
+                                          "population": pd.DataFrame(columns=["figure_id", "year", "value"])})
+        for r in own["coverage"].itertuples():
+            p, n = ("T", ONGOING[r.benefit], r.year, "total"), ("N", r.year, r.benefit, "total")
+            if _na(r.population):
+                view.hidden(f"Referenspopulation {r.year} {r.benefit}", {n: 1})
+            else:
+                view.known(n, r.population)
+            if not _na(r.participants):
+                view.known(p, r.participants)
+            if not _na(r.per_1000):  # per 1 000 to one decimal = per cent within ± 0,005
+                view.share(p, n, r.per_1000 / 10, 0.005)
+    p = tables["participants"]
+    for r in p[p["forbund"] == national].itertuples():
+        cell = ("T", r.table, r.year, r.sex)
+        attack.equal({cell: 1} | {(u,) + cell: -1 for u in units})
+    i = tables["insatser"]
+    for r in i[(i["forbund"] == national) & ~(i["count"].isna() & ~i["suppressed"])].itertuples():
+        cell = ("I", r.year, r.target_group)
+        attack.equal({cell: 1} | {(u,) + cell: -1 for u in units})
+    d = tables["diagnosis"]
+    for r in d[d["forbund"] == national].itertuples():
+        for part in ("k", "n"):
+            cell = (part, r.benefit, r.period)
+            attack.equal({cell: 1} | {(u,) + cell: -1 for u in units})
+    c = tables["coverage"]
+    for r in c[c["forbund"] == national].itertuples():
+        cell = ("N", r.year, r.benefit, "total")
+        attack.equal({cell: 1, ("rest",) + cell: -1} | {(u,) + cell: -1 for u in units})

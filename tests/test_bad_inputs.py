@@ -48,6 +48,7 @@ def _cells(result) -> str:
 def test_bad_input(base, tmp_path, case: Case):
     folder = tmp_path / "register"
     shutil.copytree(base, folder)
+    shutil.copytree(base.parent / "geografi", folder.parent / "geografi")  # exports.yaml's code lists
     case.mutate(folder)
     if isinstance(case.expect, Error):
         with pytest.raises(PipelineError) as err:
@@ -190,6 +191,7 @@ def test_bad_settings_give_one_line_and_exit_code_2(tmp_path, monkeypatch, capsy
 def test_a_tiny_export_gives_results_not_a_division_by_zero(tmp_path, base):
     folder = tmp_path / "register"
     shutil.copytree(base, folder)
+    shutil.copytree(base.parent / "geografi", folder.parent / "geografi")  # exports.yaml's code lists
     for name in ("sus_deltagare", "formaner"):
         path = next((folder / str(YEAR)).glob(f"{name}_*.csv"))
         lines = path.read_bytes().split(b"\n")

@@ -34,7 +34,7 @@ def test_readme_stage_table_follows_the_stage_list():
 def test_jobs_expand_every_year_in_pipeline_order():
     names = [j.name for j in engine.jobs(REPO, PARAMS)]
     register = PARAMS["register"]["years"]
-    assert names == (["published", "register_demo"] + [f"register@{y}" for y in register] + ["register_tables"]
+    assert names == (["published", "register_demo"] + [f"register@{y}" for y in register] + ["register_tables", "forbund"]
                      + [f"models@{y}" for y in register] + [f"modeller@{y}" for y in register]
                      + [f"bilaga1@{y}" for y in PARAMS["years"]] + ["enkat@2016", "bilaga3@2016"]
                      + ["malgrupp", "bilaga4", "index"])

@@ -80,11 +80,11 @@ def _deltagare_csv(tmp_path, rows: list[str], year: int = 2022):
 def test_definitions_of_ongoing_and_new(tmp_path):
     f = "Samordningsförbund 01"
     rows = [
-        f"R1,811218-9876,personuppgifter,K,1981,I1,{f},2022-12-31,,sjukpenning",          # new and ongoing
-        f"R2,{pnr('900101', '123')},personuppgifter,M,1990,I1,{f},2021-03-01,2022-01-01,sjukpenning",  # ongoing only
-        f"R3,{pnr('421212', '121', '19')},personuppgifter,man,1942,I2,{f},2020-01-01,,sjukpenning",  # ongoing, 12 digits
-        f"R4,,anonym,2,1990,I1,{f},2022-05-05,,ingen",                                      # kept, no person
-        f"R5,811218-9876,personuppgifter,K,1981,I1,{f},2022-12-31,,sjukpenning",           # same person, same insats
+        f"R1,811218-9876,personuppgifter,K,1981,I1,{f},2022-12-31,,sjukpenning,0180",          # new and ongoing
+        f"R2,{pnr('900101', '123')},personuppgifter,M,1990,I1,{f},2021-03-01,2022-01-01,sjukpenning,0180",  # ongoing only
+        f"R3,{pnr('421212', '121', '19')},personuppgifter,man,1942,I2,{f},2020-01-01,,sjukpenning,180",  # 12 digits
+        f"R4,,anonym,2,1990,I1,{f},2022-05-05,,ingen,",                                      # kept, no person
+        f"R5,811218-9876,personuppgifter,K,1981,I1,{f},2022-12-31,,sjukpenning,0180",           # same person, same insats
     ]
     path, spec = _deltagare_csv(tmp_path, rows)
     result = clean_export(read_export(path, "deltagare", spec), 2022, TEST_KEY)
@@ -93,6 +93,9 @@ def test_definitions_of_ongoing_and_new(tmp_path):
     assert kept.loc["R2", ["ongoing", "new"]].tolist() == [True, False]
     assert kept.loc["R3", ["ongoing", "new"]].tolist() == [True, False]
     assert pd.isna(kept.loc["R4", "person_id"])
+    # the kommun code Excel wrote without its leading zero is the code, and counted as corrected
+    assert kept["kommun"].tolist() == ["0180", "0180", "0180", ""]
+    assert result.notes == {"kommun: kod utan inledande nolla, nollan tillagd": 1}
     assert result.quarantine["reason"].tolist() == ["dubbelregistrering"] and len(kept) + 1 == 5
 
 
@@ -102,6 +105,7 @@ def _copy_year(register_project, tmp_path, year=2017):
     source = register_project.raw / "register"
     shutil.copytree(source / str(year), target / str(year))
     shutil.copy2(source / "exports.yaml", target / "exports.yaml")
+    shutil.copytree(source.parent / "geografi", target.parent / "geografi")  # code lists of exports.yaml
     for other in YEARS:
         if other != year:
             (target / str(other)).mkdir()
@@ -113,7 +117,9 @@ def test_unknown_code_stops_with_file_line_and_column(register_project, tmp_path
     raw = _copy_year(register_project, tmp_path)
     path = raw / "2017" / "sus_deltagare_2017.csv"
     lines = path.read_text(encoding="utf-8-sig").splitlines()
-    lines[5] = lines[5].rsplit(",", 1)[0] + ",sjukersattning"
+    fields = lines[5].split(",")
+    fields[9] = "sjukersattning"  # forsorjning_vid_start (the kommun follows it)
+    lines[5] = ",".join(fields)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(InputError) as err:
         clean_year(raw, 2017, key=TEST_KEY)

@@ -74,6 +74,76 @@ SEX_DIFFERS_ACROSS_FILES = "sex_differs_from_benefit_register"
 SEX_CODES = {"kvinna": ("K", "kvinna", "Kvinna", "2", "k"), "man": ("M", "man", "Man", "1", "m")}
 
 
+# --------------------------------------------------------------------------- geography (synthetic)
+GEO_SEED = 13  # geography draws use their own generator, so every other draw of the demo is unchanged
+MOVERS = 0.03  # share of participants who move to another kommun in a later year
+EXCEL_ZEROS = 0.03  # share of rows whose kommun code is written as Excel writes it ("0114" → "114")
+UNCOVERED_EVERY = 13  # every 13th kommun (in code order) is in no förbund
+CHANGES_FORBUND = ("0181", 2020)  # this kommun moves to the next förbund from this year (a change over time)
+MAPPING_HEADER = ("# SYNTETISK DEMO – inte den verkliga indelningen. Vilka kommuner som ingår i varje\n"
+                  "# samordningsförbund är påhittat för demodata (pipeline/demo/register_demo.py: demo_mapping).\n"
+                  "# Ersätt filen med den verkliga indelningen: forbund,kommunkod[,kommun,fran_ar,till_ar].\n")
+
+
+def demo_mapping(kommuner: pd.DataFrame, n_forbund: int = N_FORBUND) -> pd.DataFrame:
+    """A synthetic förbund → kommun mapping: kommuner in code order (so a förbund stays within a län
+    or two) in runs of one to seven, every ``UNCOVERED_EVERY``-th kommun in no förbund, and one
+    kommun that changes förbund (``CHANGES_FORBUND``). Deterministic."""
+    codes = [c for i, c in enumerate(kommuner["kommunkod"]) if i % UNCOVERED_EVERY != UNCOVERED_EVERY - 1]
+    rng = np.random.default_rng(GEO_SEED)
+    sizes = np.ones(n_forbund, dtype=int)
+    for k in rng.choice(n_forbund, len(codes) - n_forbund):  # the rest spread at random, at most 7 each
+        open_ = np.flatnonzero(sizes < 7)
+        sizes[k if sizes[k] < 7 else open_[0]] += 1
+    names = dict(zip(kommuner["kommunkod"], kommuner["kommun"]))
+    rows, start = [], 0
+    for k, size in enumerate(sizes):
+        for code in codes[start:start + size]:
+            rows.append({"forbund": f"Samordningsförbund {k + 1:02d}", "kommunkod": code, "kommun": names[code],
+                         "fran_ar": "", "till_ar": ""})
+        start += size
+    mapping = pd.DataFrame(rows)
+    code, year = CHANGES_FORBUND
+    i = mapping.index[mapping["kommunkod"] == code][0]
+    moved = mapping.loc[i].copy()
+    mapping.loc[i, "till_ar"] = str(year - 1)
+    later = mapping.loc[i + 1:, "forbund"]
+    moved["forbund"] = later[later != mapping.loc[i, "forbund"]].iloc[0]
+    moved["fran_ar"] = str(year)
+    return pd.concat([mapping, moved.to_frame().T], ignore_index=True)
+
+
+def mapping_text(mapping: pd.DataFrame) -> str:
+    """The committed data/raw/geografi/forbund_kommuner.csv: the header comment and the rows."""
+    return MAPPING_HEADER + mapping.to_csv(index=False, lineterminator="\n")
+
+
+def _kommun_weights(rng, kommuner: list[str], members: dict[str, str]) -> np.ndarray:
+    """How people with a benefit spread over the kommuner: each förbund's area about the same share
+    (times a random factor, so coverage differs between förbund), split evenly over its kommuner;
+    a kommun in no förbund a tenth of a förbund's share."""
+    forbund = sorted(set(members.values()))
+    factor = dict(zip(forbund, rng.lognormal(0.0, 0.35, len(forbund))))
+    size = pd.Series(members).value_counts()
+    weights = np.array([factor[members[k]] / size[members[k]] if k in members else 0.1 for k in kommuner])
+    return weights / weights.sum()
+
+
+def _assign_kommuner(p: pd.DataFrame, geography, seed: int) -> np.random.Generator:
+    """Each participant's home kommun (one of the kommuner of the insats' förbund in the start year)
+    and, for ``MOVERS`` of them, a later year they move to another kommun."""
+    rng = np.random.default_rng(seed + GEO_SEED)
+    p["kommun"] = ""
+    for (year, forbund), idx in p.groupby([p["start_year"].clip(lower=YEARS[0]), "forbund"]).groups.items():
+        members = geography.members(int(year))
+        choices = members.loc[members["forbund"] == forbund, "kommunkod"].to_numpy()
+        p.loc[idx, "kommun"] = rng.choice(choices, len(idx))
+    moves = rng.random(len(p)) < MOVERS
+    p["moved_year"] = np.where(moves, np.maximum(p["start_year"], YEARS[0]) + rng.integers(0, 4, len(p)), 9999)
+    p["moved_to"] = rng.choice(geography.kommuner["kommunkod"].to_numpy(), len(p))
+    return rng
+
+
 @dataclass
 class Truth:
     participants: pd.DataFrame  # one row per person and registration (clean)
@@ -122,7 +192,8 @@ def _participant_flows(rng, published, benefit: str) -> pd.DataFrame:
     return frame
 
 
-def build_truth(published, seed: int = SEED, population_scale: float = 1.0) -> Truth:
+def build_truth(published, seed: int = SEED, population_scale: float = 1.0, geography=None) -> Truth:
+    """``geography`` (pipeline.sources.geografi.Geography): where people live; None: no kommun."""
     rng = np.random.default_rng(seed)
     parts = [_participant_flows(rng, published, b) for b in BENEFITS]
     p = pd.concat(parts, ignore_index=True)
@@ -190,6 +261,7 @@ def build_truth(published, seed: int = SEED, population_scale: float = 1.0) -> T
     # time with the benefit at the start of the insats is drawn once.
     p["benefit_years_before"] = rng.choice(6, len(p), p=[0.35, 0.25, 0.15, 0.1, 0.1, 0.05])
     p["benefit_start"] = _dates_in_year(rng, (p["start_year"] - p["benefit_years_before"]).to_numpy())
+    geo_rng = _assign_kommuner(p, geography, seed) if geography is not None else None
     benefits, truth = {}, {}
     others: dict[tuple[int, str], pd.DataFrame] = {}
     parts: dict[tuple[int, str], pd.DataFrame] = {}
@@ -217,6 +289,12 @@ def build_truth(published, seed: int = SEED, population_scale: float = 1.0) -> T
                 "personnummer": part["personnummer"], "sex": part["sex"], "birth_year": part["birth_year"],
                 "psychiatric": part["psychiatric"], "benefit_start": part["benefit_start"], "participant": True,
             })
+            if geo_rng is not None:  # the kommun on 31 December of the year: movers have moved
+                moved = parts[(y, benefit)]["moved_year"] <= y
+                part["kommun"] = np.where(moved, parts[(y, benefit)]["moved_to"], parts[(y, benefit)]["kommun"])
+                codes = geography.kommuner["kommunkod"].to_numpy()
+                weights = _kommun_weights(np.random.default_rng(seed + GEO_SEED), list(codes), geography.forbund_of(y))
+                others[(y, benefit)]["kommun"] = geo_rng.choice(codes, len(others[(y, benefit)]), p=weights)
             both = pd.concat([part, others[(y, benefit)]], ignore_index=True)
             both["chapter"] = np.where(both["psychiatric"], PSYCHIATRIC, rng.choice(CHAPTERS_OTHER, len(both)))
             both["benefit"] = benefit
@@ -349,6 +427,13 @@ def _bad_checksum(pnr: pd.Series) -> pd.Series:
     return pnr.str[:-1] + ((last + 1) % 10).astype(str)
 
 
+def _excel_zeros(frame: pd.DataFrame, rng) -> int:
+    """Write some kommun codes as Excel does ("0114" → "114"); the cleaning puts the zero back."""
+    hit = frame["kommun"].str.startswith("0") & (rng.random(len(frame)) < EXCEL_ZEROS)
+    frame.loc[hit, "kommun"] = frame.loc[hit, "kommun"].str[1:]
+    return int(hit.sum())
+
+
 def _csv(frame: pd.DataFrame, delimiter: str, decimal: str) -> str:
     return frame.to_csv(index=False, sep=delimiter, decimal=decimal, lineterminator="\n")
 
@@ -396,6 +481,11 @@ def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SE
         "slutdatum": active["end"].where(active["end"].dt.year <= year).dt.strftime("%Y-%m-%d").fillna(""),
         "forsorjning_vid_start": active["benefit"],
     })
+    geo = "kommun" in active.columns
+    excel = {}
+    if geo:  # (before any dirt is copied from these rows, so that exact duplicates stay exact)
+        d["kommun"] = active["kommun"]
+        excel["deltagare"] = _excel_zeros(d, np.random.default_rng(seed * 10_000 + year + GEO_SEED))
     n_anon = ANONYMOUS[year]
     ins_ids = truth.insatser[year]
     individ = ins_ids[ins_ids["typ"] == "individinriktad"]
@@ -407,7 +497,7 @@ def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SE
         "insats_id": individ["insats_id"].to_numpy()[pick], "forbund": individ["forbund"].to_numpy()[pick],
         "startdatum": _dates_in_year(rng, np.full(n_anon, year)).dt.strftime("%Y-%m-%d").to_numpy(),
         "slutdatum": "", "forsorjning_vid_start": rng.choice(OTHER_SUPPORT, n_anon),
-    })
+    } | ({"kommun": ""} if geo else {}))
     d = pd.concat([d, anon], ignore_index=True)
     # Dirt: rows that cleaning must reject, each kind from a random clean row.
     extra = []
@@ -453,7 +543,9 @@ def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SE
         "fodelsear": b["birth_year"].astype(int), "forman": b["benefit"], "diagnoskapitel": b["chapter"],
         "formansstart": pd.to_datetime(b["benefit_start"]).dt.strftime("%Y-%m-%d"), "formansgrad": b["grade"],
         "arbete_studier_12m": b["outcome"],
-    })
+    } | ({"kommun": b["kommun"]} if geo else {}))
+    if geo:
+        excel["formaner"] = _excel_zeros(f, np.random.default_rng(seed * 10_000 + year + GEO_SEED + 1))
     badf = f.iloc[rng.choice(len(f), dirt["formaner"]["bad_checksum"], replace=False)].copy()
     badf["personnummer"] = _bad_checksum(badf["personnummer"].str.replace("-", ""))
     f = pd.concat([f, badf, f.iloc[rng.choice(len(f), dirt["formaner"]["exact_duplicate"], replace=False)]])
@@ -476,6 +568,7 @@ def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SE
             "utf-8" if encoding.startswith("utf-8") else encoding)
         write_bytes_atomic(folder / exports[kind]["file"].format(year=year), data)
     summary = {"year": year, "synthetic": True, "seed": seed, "dirt": dirt,
+               "kommun_without_leading_zero": excel,  # rows written so (kept: the zero is put back)
                "rows": {"deltagare": len(d), "insatser": len(ins), "formaner": len(f)}}
     write_text_atomic(folder / "smuts.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     models = {benefit: truth.models[(year, benefit)] for benefit in BENEFITS}
@@ -487,8 +580,11 @@ def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SE
 def write_demo(raw: Path, published_raw: Path, seed: int = SEED, population_scale: float = 1.0,
                years: list[int] | None = None) -> list[Path]:
     """Generate the demo exports into ``raw``/register/<year>/ (atomically per year)."""
+    from ..sources import geografi
+
     spec = yaml.safe_load((raw / "register" / "exports.yaml").read_text(encoding="utf-8"))
-    truth = build_truth(load_published(published_raw), seed, population_scale)
+    geography = geografi.load(raw / "geografi")
+    truth = build_truth(load_published(published_raw), seed, population_scale, geography)
     written = []
     for year in years or YEARS:
         with atomic_dir(raw / "register" / str(year)) as tmp:

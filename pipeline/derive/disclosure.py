@@ -17,7 +17,7 @@ or not) and then, until none is exposed, more cells and shares (complementary su
 a hidden cell is exposed when the smallest and the largest value it can take, given every
 shown count, every shown share with its rounding interval, every total, subset and identity,
 and that counts are never negative, differ by less than the protection interval. Those
-bounds come from linear programming (scipy's HiGHS) over all linked tables at once, so a
+bounds come from linear programming (HiGHS, through highspy) over all linked tables at once, so a
 hidden cell cannot be recovered from a share in one table and a denominator in another.
 
 Hiding a share or a count only removes information, so a component of the constraint graph
@@ -142,6 +142,7 @@ class Linked(_Cells):
     subsets: list[tuple[Key, Key]] = field(default_factory=list)
     shares: dict[Key, Share] = field(default_factory=dict)
     aliases: dict[Key, Key] = field(default_factory=dict)
+    forced: set[Key] = field(default_factory=set)  # published cells to hide whatever their size (and protect)
 
     # ---------------------------------------------------------------- building
     def cell(self, key: Key, value: int, published: bool = True) -> Key:
@@ -185,6 +186,11 @@ class Linked(_Cells):
         self.shares[key] = Share(key, num, den, decimals, tuple(protect))
         return key
 
+    def hide(self, key: Key) -> None:
+        """Hide a published cell whatever its size, and protect it like a small one: used when another
+        unit's publication (e.g. a national total that is the sum of the areas') could reveal it."""
+        self.forced.add(key)
+
     # ---------------------------------------------------------------- solving
     def solve(self) -> Decision:
         return _Solver(self).run()
@@ -195,6 +201,55 @@ def share_value(num: int, den: int, decimals: int | None) -> float:
 
     exact = 100.0 * num / den
     return exact if decimals is None else float(round_half_up(exact, decimals))
+
+
+class _LinearProgram:
+    """One component's linear program (counts ≥ 0; equalities and inequalities), held in HiGHS
+    (highspy, the solver scipy's linprog also uses) and solved for one cell at a time: only the
+    objective changes, so each solve starts from the previous basis. Built once per component and
+    reused for every cell in it (a component can span every förbund and the nation)."""
+
+    def __init__(self, n: int, a_eq, b_eq, a_ub, b_ub):
+        import highspy
+        from scipy.sparse import csc_matrix, vstack
+
+        self._highspy = highspy
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        inf = highspy.kHighsInf
+        lp = highspy.HighsLp()
+        lp.num_col_ = n
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = np.zeros(n)
+        lp.col_upper_ = np.full(n, inf)
+        blocks = [(a, b, b) for a, b in ((a_eq, b_eq),) if a is not None]
+        blocks += [(a, np.full(len(b), -inf), b) for a, b in ((a_ub, b_ub),) if a is not None]
+        if blocks:
+            a = csc_matrix(vstack([blk[0] for blk in blocks]))
+            lp.num_row_ = a.shape[0]
+            lp.row_lower_ = np.concatenate([blk[1] for blk in blocks])
+            lp.row_upper_ = np.concatenate([blk[2] for blk in blocks])
+            lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+            lp.a_matrix_.num_col_ = n
+            lp.a_matrix_.num_row_ = a.shape[0]
+            lp.a_matrix_.start_ = a.indptr
+            lp.a_matrix_.index_ = a.indices
+            lp.a_matrix_.value_ = a.data
+        self.h.passModel(lp)
+        self.current: int | None = None
+
+    def optimum(self, column: int, maximise: bool) -> float | None:
+        """The largest (smallest) value of one variable; None when unbounded or not solved."""
+        hs = self._highspy
+        if self.current is not None and self.current != column:
+            self.h.changeColCost(self.current, 0.0)
+        self.h.changeColCost(column, 1.0)
+        self.current = column
+        self.h.changeObjectiveSense(hs.ObjSense.kMaximize if maximise else hs.ObjSense.kMinimize)
+        self.h.run()
+        if self.h.getModelStatus() != hs.HighsModelStatus.kOptimal:
+            return None
+        return float(self.h.getInfo().objective_function_value)
 
 
 class _Solver:
@@ -210,7 +265,7 @@ class _Solver:
         self.primary = {k for k, v in self.values.items() if v < linked.threshold}
         self.structural: set[Key] = set()  # pinned by definitions alone, whatever is hidden
         self._cache = None  # the last component's cells, constraints and linear program
-        self.hidden = {k for k in self.primary if k in linked.published}
+        self.hidden = {k for k in self.primary if k in linked.published} | {r(k) for k in linked.forced}
         self.hidden_shares = {k for k, s in self.shares.items() if s.den not in self.values or self.values[s.den] == 0}
         # the constraints each cell takes part in
         self.touch: dict[Key, list[tuple[str, int | Key]]] = {k: [] for k in self.values}
@@ -270,64 +325,64 @@ class _Solver:
         return [s.num, s.den]
 
     def _program(self, cells: set[Key], constraints) -> tuple[dict, dict]:
-        """The linear program of one component: unknown cells as variables, shown ones as constants."""
+        """The linear program of one component: unknown cells as variables, shown ones as constants.
+        Sparse matrices: a component can span many units (every förbund and the nation)."""
+        from scipy.sparse import csr_matrix
+
         order = sorted(cells, key=repr)
         index = {c: i for i, c in enumerate(order)}
         n = len(order)
-        a_eq, b_eq, a_ub, b_ub = [], [], [], []
+        eq: tuple[list, list, list, list] = ([], [], [], [])  # rows, columns, coefficients, right-hand sides
+        ub: tuple[list, list, list, list] = ([], [], [], [])
 
-        def row(terms):  # terms: (coefficient, cell) → (vector over unknowns, constant)
-            vec, const = np.zeros(n), 0.0
+        def add(target, terms, rhs_extra: float = 0.0):  # sum(coef · cell) (≤ or =) 0, shown cells moved right
+            rows, cols, data, rhs = target
+            const = 0.0
             for coef, cell in terms:
                 if cell in index:
-                    vec[index[cell]] += coef
+                    rows.append(len(rhs))
+                    cols.append(index[cell])
+                    data.append(coef)
                 else:
                     const += coef * self.values[cell]
-            return vec, const
+            rhs.append(-const + rhs_extra)
 
         for kind, ref in constraints:
             if kind == "sum":
                 t, parts = self.sums[ref]
-                vec, const = row([(1.0, t)] + [(-1.0, p) for p in parts])
-                a_eq.append(vec)
-                b_eq.append(-const)
+                add(eq, [(1.0, t)] + [(-1.0, p) for p in parts])
             elif kind == "sub":
                 a, b = self.subsets[ref]
-                vec, const = row([(1.0, a), (-1.0, b)])
-                a_ub.append(vec)
-                b_ub.append(-const)
+                add(ub, [(1.0, a), (-1.0, b)])
             else:
                 s = self.shares[ref]
                 p = share_value(self.values[s.num], self.values[s.den], s.decimals)
                 half = 1e-9 if s.decimals is None else 0.5 * 10 ** (-s.decimals)
                 # (p − half)·den ≤ 100·num ≤ (p + half)·den
-                vec, const = row([(100.0, s.num), (-(p + half), s.den)])
-                a_ub.append(vec)
-                b_ub.append(-const + 1e-7)
-                vec, const = row([(-100.0, s.num), (p - half, s.den)])
-                a_ub.append(vec)
-                b_ub.append(-const + 1e-7)
-        kwargs = dict(A_eq=np.array(a_eq) if a_eq else None, b_eq=np.array(b_eq) if b_eq else None,
-                      A_ub=np.array(a_ub) if a_ub else None, b_ub=np.array(b_ub) if b_ub else None,
-                      bounds=(0, None), method="highs")
-        return index, kwargs
+                add(ub, [(100.0, s.num), (-(p + half), s.den)], 1e-7)
+                add(ub, [(-100.0, s.num), (p - half, s.den)], 1e-7)
+
+        def matrix(target):
+            rows, cols, data, rhs = target
+            if not rhs:
+                return None, None
+            return csr_matrix((data, (rows, cols)), shape=(len(rhs), n)), np.array(rhs)
+
+        a_eq, b_eq = matrix(eq)
+        a_ub, b_ub = matrix(ub)
+        return index, _LinearProgram(n, a_eq, b_eq, a_ub, b_ub)
 
     def _bound(self, program, cell: Key) -> tuple[float, float]:
         """Smallest and largest value of ``cell``. The largest first: when it is unbounded, or at least
         the protection above the true value (the smallest is never above it), one program decides."""
-        from scipy.optimize import linprog
-
-        index, kwargs = program
-        c = np.zeros(len(index))
-        c[index[cell]] = 1
-        high = linprog(-c, **kwargs)
-        if high.status != 0:
+        index, lp = program
+        hi = lp.optimum(index[cell], maximise=True)
+        if hi is None:
             return 0.0, float("inf")
-        hi = float(-high.fun)
         if hi - self.values[cell] >= self.protection:
             return float(self.values[cell]), hi
-        low = linprog(c, **kwargs)
-        return (float(low.fun) if low.status == 0 else 0.0), hi
+        lo = lp.optimum(index[cell], maximise=False)
+        return (lo if lo is not None else 0.0), hi
 
     def is_exposed(self, cell: Key) -> bool:
         if self._cache is None or cell not in self._cache[0]:

@@ -75,14 +75,21 @@ def covariates(benefit: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- data
-def analysis_frame(year: int, benefit: str, cleaned_dir: Path, area: list[str] | None = None) -> pd.DataFrame:
+def analysis_frame(year: int, benefit: str, cleaned_dir: Path, area: list[str] | None = None,
+                   geography=None) -> pd.DataFrame:
     """Everyone with ``benefit`` in ``year`` (one row per person) with covariates, participation and outcome.
 
-    ``area``: only registrations in these förbund count as taking part (None: the whole country).
-    The benefit register carries no area, so the reference population is the register as exported
-    (for an area, export it for the area's kommuner)."""
+    ``area``: only registrations in these förbund count as taking part, and the reference population
+    is the people living in the area's kommuner on the reference date (``geography``:
+    pipeline.sources.geografi); None: the whole country."""
     folder = Path(cleaned_dir) / str(year)
     f = pd.read_parquet(folder / "formaner.parquet")
+    if area:
+        from ..sources.geografi import residents
+
+        if geography is None:
+            raise ValueError("an area's reference population needs the geography (pipeline.sources.geografi.load)")
+        f = residents(f, geography, area, year)
     d = pd.read_parquet(folder / "deltagare.parquet", columns=["person_id", "support_at_start", "ongoing", "forbund"])
     return frame_from(f, in_area(d, area), year, benefit)
 
@@ -403,7 +410,7 @@ def _safe(fit, *args, **kwargs):
 
 
 def run_year(year: int, cleaned_dir: Path, tables_dir: Path, threshold: int = 5,
-             area: list[str] | None = None) -> dict[str, pd.DataFrame]:
+             area: list[str] | None = None, geography=None) -> dict[str, pd.DataFrame]:
     """Every description and model for ``year``, as the tables written to data/processed/models/<year>/.
 
     The composition and the counts come from the publication stage (``tables_dir``: hidden there,
@@ -414,7 +421,7 @@ def run_year(year: int, cleaned_dir: Path, tables_dir: Path, threshold: int = 5,
     totals = pd.read_parquet(Path(tables_dir) / "model_totals.parquet")
     estimates, effects, balances, comps, rates = [], [], [], [], []
     for benefit in BENEFITS:
-        frame = analysis_frame(year, benefit, cleaned_dir, area)
+        frame = analysis_frame(year, benefit, cleaned_dir, area, geography)
         comp = compositions[(compositions["year"] == year) & (compositions["benefit"] == benefit)]
         total = totals[(totals["year"] == year) & (totals["benefit"] == benefit)].iloc[0]
         n_part, n_pop = total["n_participants"], total["n_population"]

@@ -22,6 +22,7 @@ from ..core.errors import ConfigError
 from ..core.fmt import round_half_up
 from ..core.io import write_tables
 from ..sources.published import PARTICIPANT_TABLES, PublishedData
+from ..sources.geografi import Geography, residents
 from ..sources.register import check_same_key
 from .disclosure import Linked, Settings
 
@@ -49,14 +50,30 @@ def _same_or_subset(linked: Linked, small, big) -> None:
 
 
 # --------------------------------------------------------------------------- cells
-def add_participants(linked: Linked, deltagare: dict[int, pd.DataFrame]) -> None:
+def participant_counts(deltagare: dict[int, pd.DataFrame], by: str | None = None) -> dict:
+    """Tabell 1–4's counts: (table, year, sex) → distinct persons with that benefit at the start,
+    ongoing or new that year. With ``by`` (a column, e.g. forbund): {value of the column: such a dict},
+    counted for every value in one pass."""
+    out: dict = {}
+    for year, d in sorted(deltagare.items()):
+        d = d[d["person_id"].notna()]
+        for table, (benefit, status) in PARTICIPANT_TABLES.items():
+            sub = d[(d["support_at_start"] == benefit) & d["ongoing" if status == "pagaende" else "new"]]
+            counts = sub.groupby([by, "sex"] if by else ["sex"])["person_id"].nunique()
+            for index, n in counts.items():
+                unit, sex = index if by else (None, index)
+                out.setdefault(unit, {})[(table, year, sex)] = int(n)
+    return out if by else out.get(None, {})
+
+
+def add_participants(linked: Linked, deltagare: dict[int, pd.DataFrame], counts: dict | None = None) -> None:
     """Tabell 1–4: distinct persons per year, benefit at start, ongoing/new, sex; the total and the
-    shares of women and men (whole per cent)."""
-    for table, (benefit, status) in PARTICIPANT_TABLES.items():
-        for year, d in sorted(deltagare.items()):
-            sub = d[d["person_id"].notna() & (d["support_at_start"] == benefit) & d["ongoing" if status == "pagaende" else "new"]]
-            by_sex = sub.groupby("sex")["person_id"].nunique()
-            cells = [linked.cell(("T", table, year, sex), int(by_sex.get(sex, 0))) for sex in ("kvinna", "man")]
+    shares of women and men (whole per cent). ``counts``: :func:`participant_counts` of ``deltagare``
+    if already counted (then only its years are read from ``deltagare``)."""
+    counts = participant_counts(deltagare) if counts is None else counts
+    for table in PARTICIPANT_TABLES:
+        for year in sorted(deltagare):
+            cells = [linked.cell(("T", table, year, sex), counts.get((table, year, sex), 0)) for sex in ("kvinna", "man")]
             linked.total(("T", table, year, "total"), cells)
             for sex in ("kvinna", "man"):
                 linked.share(("T%", table, year, sex), ("T", table, year, sex), ("T", table, year, "total"))
@@ -235,25 +252,32 @@ def unit_label(area: list[str] | None) -> str:
     return "Hela riket" if not area else ", ".join(area)
 
 
-def build(years: list[int], cleaned_root: Path, settings: Settings | int, area: list[str] | None = None
-          ) -> dict[str, pd.DataFrame]:
+def build(years: list[int], cleaned_root: Path, settings: Settings | int, area: list[str] | None = None,
+          geography: Geography | None = None) -> dict[str, pd.DataFrame]:
     """Every table of one unit (``area``, or the nation), through one linked disclosure control."""
     check_same_key(cleaned_root, years)  # pseudonyms link across years only under one key
     read = lambda name: {y: pd.read_parquet(cleaned_root / str(y) / f"{name}.parquet") for y in years}  # noqa: E731
     quality = pd.concat([pd.read_parquet(cleaned_root / str(y) / "kvalitet.parquet") for y in years], ignore_index=True)
-    return build_frames(read("deltagare"), read("insatser"), read("formaner"), settings, area) | {"quality": quality}
+    return build_frames(read("deltagare"), read("insatser"), read("formaner"), settings, area,
+                        geography=geography) | {"quality": quality}
 
 
 def reference_frames(formaner: dict[int, pd.DataFrame]) -> dict[tuple[int, str], pd.DataFrame]:
-    """The Modellbilaga's reference populations per year and benefit (the same for every area)."""
+    """The Modellbilaga's reference populations per year and benefit (of the register given)."""
     return {(y, b): models.reference_frame(f, y, b) for y, f in formaner.items() for b in models.BENEFITS}
 
 
 def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
                  formaner: dict[int, pd.DataFrame], settings: Settings | int, area: list[str] | None = None,
-                 reference: dict[tuple[int, str], pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+                 reference: dict[tuple[int, str], pd.DataFrame] | None = None,
+                 geography: Geography | None = None) -> dict[str, pd.DataFrame]:
     """:func:`build` on cleaned frames already read (per year). For many areas, pass ``reference``
-    (:func:`reference_frames`) so that the reference populations are built once."""
+    (:func:`reference_frames` of the whole register) so that it is built once.
+
+    For an ``area`` the reference population (the composition's everyone with the benefit, and the
+    population figures) is the area's: the people living in its kommuner (``geography``, on the
+    reference date). Tabell 6 looks new participants up in the whole register (a diagnosis belongs
+    to the person, wherever they live)."""
     if isinstance(settings, int):
         settings = Settings(settings, settings)
     years = sorted(deltagare)
@@ -268,6 +292,11 @@ def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.Data
     reference = reference or reference_frames(formaner)
     diag_counts = diagnosis_counts(deltagare, reference)
     add_diagnosis(linked, diag_counts)
+    if area:
+        if geography is None:
+            raise ConfigError("register.area needs the förbund–kommun mapping (data/raw/geografi) for the area's "
+                              "reference population")
+        reference = reference_frames({y: residents(f, geography, area, y) for y, f in formaner.items()})
     compositions = {(y, b): models.composition_counts(models.mark_participants(reference[(y, b)], deltagare[y], b), b)
                     for y in years for b in models.BENEFITS}
     add_models(linked, compositions)

@@ -139,6 +139,9 @@ def load_exports(register_raw: Path) -> dict[str, dict[str, Any]]:
         for name, rule in export["columns"].items():
             if not isinstance(rule, dict) or rule.get("type") not in TYPES:
                 raise ConfigError(f"{where}.columns.{name}: type must be one of {', '.join(TYPES)}")
+            if rule.get("codes_file"):  # a code list kept as data (kommun codes, förbund), relative to exports.yaml
+                rule["codes"] = _codes_from_file(path.parent / str(rule["codes_file"]), rule.get("codes_column", name),
+                                                 f"{where}.columns.{name}")
             if rule["type"] == "code" and not rule.get("codes"):
                 raise ConfigError(f"{where}.columns.{name}: a code column needs its code list (codes)")
             if rule["type"] == "id" and not rule.get("pattern"):
@@ -175,10 +178,24 @@ def _cross_file(spec: dict[str, Any], exports: dict[str, dict[str, Any]], path: 
     return {"exports": list(kinds), "on_conflict": rule.get("on_conflict", "quarantine")}
 
 
+def _codes_from_file(path: Path, column: str, where: str) -> list[str]:
+    from .geografi import code_column
+
+    try:
+        return code_column(path, column)
+    except InputError as exc:
+        raise ConfigError(f"{where}.codes_file: {exc}") from None
+
+
 def _codes(rule: dict[str, Any]) -> dict[str, str]:
-    """Every accepted spelling → its value (lower-case keys when ``ignore_case``)."""
+    """Every accepted spelling → its value (lower-case keys when ``ignore_case``). With ``zero_pad``
+    (kommun codes) a code whose leading zero Excel removed is accepted as the code (``114`` → ``0114``;
+    the rule of pipeline/sources/geografi.py)."""
     codes = rule["codes"]
     mapping = {str(k): str(v) for k, v in codes.items()} if isinstance(codes, dict) else {str(c): str(c) for c in codes}
+    if rule.get("zero_pad"):
+        mapping |= {k[1:]: v for k, v in mapping.items() if len(k) == int(rule["zero_pad"]) and k.startswith("0")
+                    and k[1:] not in mapping}
     return {k.lower(): v for k, v in mapping.items()} if rule.get("ignore_case") else mapping
 
 
@@ -420,6 +437,7 @@ class Cleaned:
     fingerprint: str = ""
     path: Path | None = field(default=None)
     lines: np.ndarray | None = field(default=None)  # the raw line of each kept row (cross-file rules)
+    notes: dict[str, int] = field(default_factory=dict)  # rows kept after a documented repair, by repair
 
 
 def _stop_on_unknown_codes(export: Export, frame: pd.DataFrame, reason: pd.Series, column: pd.Series) -> None:
@@ -530,12 +548,26 @@ def clean_export(export: Export, year: int, key: bytes, insats_ids: set[str] | N
             {"1": True, "0": False, "": pd.NA}).astype("boolean")
     quarantine = pd.concat([p for p in parts if len(p)] or [_quarantine(frame.iloc[:0], kind, "", "")],
                            ignore_index=True).sort_values("line", kind="stable").reset_index(drop=True)
+    frame, notes = _pad_codes(frame, rules)
     lines = frame["_line"].to_numpy()
     kept = frame.drop(columns="_line").reset_index(drop=True)
-    cleaned = Cleaned(kept, quarantine, export.rows_in, fingerprint(key), export.path, lines)
+    cleaned = Cleaned(kept, quarantine, export.rows_in, fingerprint(key), export.path, lines, notes)
     _check_counts(cleaned, kind, year)
     _check_share(export.spec, export.path, cleaned)
     return cleaned
+
+
+def _pad_codes(frame: pd.DataFrame, rules: dict[str, dict[str, Any]]) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Codes of ``zero_pad`` columns as their canonical four digits; how many got their zero back."""
+    notes = {}
+    for name, rule in rules.items():
+        if rule.get("zero_pad"):
+            canonical = frame[name].map(_codes(rule)).fillna(frame[name])  # an empty cell stays empty
+            padded = int(canonical.ne(frame[name]).sum())
+            if padded:
+                notes[f"{name}: kod utan inledande nolla, nollan tillagd"] = padded
+            frame = frame.assign(**{name: canonical})
+    return frame, notes
 
 
 def _check_counts(cleaned: Cleaned, kind: str, year: int) -> None:
@@ -657,6 +689,8 @@ def quality_table(cleaned: dict[str, Cleaned], year: int) -> pd.DataFrame:
         rows.append({"year": year, "export": kind, "measure": "behållna", "count": len(c.kept)})
         for reason, n in counts.items():
             rows.append({"year": year, "export": kind, "measure": f"karantän: {reason}", "count": int(n)})
+        for note, n in c.notes.items():
+            rows.append({"year": year, "export": kind, "measure": f"rättat: {note}", "count": int(n)})
     return pd.DataFrame(rows)
 
 

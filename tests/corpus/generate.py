@@ -76,6 +76,7 @@ def make_base(target: Path, published_raw: Path, exports_yaml: Path, key: bytes,
     raw = target / "raw"
     (raw / "register").mkdir(parents=True)
     shutil.copy2(exports_yaml, raw / "register" / "exports.yaml")
+    shutil.copytree(exports_yaml.parent.parent / "geografi", raw / "geografi")  # kommun codes, förbund–kommun mapping
     write_demo(raw, published_raw, population_scale=0.01, years=[YEAR])
     folder = raw / "register" / str(YEAR)
     (folder / "smuts.json").unlink()

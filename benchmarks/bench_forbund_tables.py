@@ -1,0 +1,80 @@
+"""Benchmark: every förbund and every year in one pass (``forbund.build``), and where the time goes.
+
+Times the per-förbund stage's work on cleaned register data: counting (participants, insatser,
+Tabell 6, reference populations for every förbund), the linked disclosure control of every unit
+(``Linked.solve``) including the rounds that protect the national sums, and the coverage and
+funnel rows. By default it generates the synthetic demo for 2016–2022 (participants at national
+scale; the benefit register at ``--scale`` of national scale, which only changes the counting of
+the reference populations) and cleans it; ``--cleaned DIR`` uses cleaned data already there
+(e.g. data/processed/register). Prints Markdown for docs/performance.md.
+
+    .venv/bin/python benchmarks/bench_forbund.py [--scale 0.05] [--cleaned DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+YEARS = list(range(2016, 2023))
+
+
+def _prepare(tmp: Path, scale: float) -> Path:
+    from pipeline.demo.register_demo import write_demo
+    from pipeline.sources.register import clean_year, save_year
+
+    raw = tmp / "raw"
+    (raw / "register").mkdir(parents=True)
+    shutil.copy2(REPO / "data/raw/register/exports.yaml", raw / "register" / "exports.yaml")
+    shutil.copytree(REPO / "data/raw/geografi", raw / "geografi")
+    write_demo(raw, REPO / "data" / "raw" / "published", population_scale=scale, years=YEARS)
+    for year in YEARS:
+        save_year(clean_year(raw / "register", year, key=b"k" * 32), year, tmp / "clean" / str(year))
+    return tmp / "clean"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=0.05, help="benefit register scale for the generated demo")
+    parser.add_argument("--cleaned", type=Path, help="cleaned register data (one folder per year) to use instead")
+    args = parser.parse_args()
+    from pipeline.derive import disclosure, forbund
+    from pipeline.sources import geografi
+
+    from _timing import time_solves
+
+    solve_times = time_solves(disclosure)
+    with tempfile.TemporaryDirectory() as tmp:
+        cleaned = args.cleaned or _prepare(Path(tmp), args.scale)
+        geo = geografi.load(REPO / "data" / "raw" / "geografi")
+        start = time.perf_counter()
+        tables = forbund.build(YEARS, cleaned, geo, disclosure.Settings(5, 5))
+        total = time.perf_counter() - start
+        out = Path(tmp) / "out"
+        start = time.perf_counter()
+        forbund.save(tables, out)
+        writing = time.perf_counter() - start
+    unit = tables["unit"].iloc[0]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"machine: {platform.machine()}, python {platform.python_version()}; "
+          f"{'cleaned data: ' + str(args.cleaned) if args.cleaned else f'generated demo, benefit register at scale {args.scale}'}")
+    print("| what | s |")
+    print("|---|---:|")
+    print(f"| `forbund.build`: {int(unit['forbund'])} förbund + riket × {len(YEARS)} years, all | {total:.1f} |")
+    print(f"| of which linked disclosure control ({len(solve_times)} solves, incl. rounds for national sums) "
+          f"| {sum(solve_times):.1f} |")
+    print(f"| writing the tables (Parquet + CSV) | {writing:.1f} |")
+    print(f"\nhidden cells {int(unit['hidden_cells'])}, hidden for national sums {int(unit['hidden_for_national_sums'])}, "
+          f"rounds {int(unit['rounds'])}; peak memory {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,424 @@
+"""Every samordningsförbund and every year in one pass: Bilaga 1's figures per förbund beside the
+nation's, the coverage of the benefit population, and the funnel plot's data.
+
+For each förbund of data/raw/geografi/forbund_kommuner.csv and each register year:
+
+* participants per benefit at the start, sex, ongoing and new (Tabell 1–4), insatser per target
+  group (Tabell 5), the share of new participants with a psychiatric diagnosis (Tabell 6) – the
+  same definitions and code as the national tables (:mod:`register_tables`), on the registrations
+  and insatser of the förbund (the SUS ``forbund`` column);
+* the **reference population**: distinct persons with the benefit whose kommun of folkbokföring on
+  the reference date (31 December of the year, the benefit register's ``kommun``) is one of the
+  förbund's kommuner that year (docs/assumptions_caveats.md: why a reference date, and movers);
+* **coverage**: ongoing participants with the benefit at the start per 1 000 of the reference
+  population (one decimal).
+
+**One disclosure control for everything published together.** Every unit (the nation, "Hela
+riket", and each förbund) has its tables linked as in :mod:`register_tables`, and all units are
+one :class:`~pipeline.derive.disclosure.Linked` set: where the nation's count is the sum of the
+förbund's (each person is in one förbund; checked on the data, cell by cell), that sum is a
+constraint, so a hidden förbund cell cannot be recovered as the national figure minus the shown
+förbund figures. The reference populations are linked the same way, with the residents of
+kommuner in no förbund as an unpublished remainder.
+
+**Funnel plot.** For each benefit and year, the national coverage is the target; around it, the
+95 % and 99,8 % control limits for an area with a reference population of n people, from the
+Poisson distribution of the number of participants (Spiegelhalter 2005, with his interpolation
+between the discrete quantiles). Poisson, not binomial: the participants counted for a förbund
+are its SUS participants, not a subset of its residents (people who moved or live outside take
+part too), so the count is compared with its expectation, not a proportion with its
+denominator. A förbund's flag says whether its published coverage is within, above or below.
+
+Output (:func:`build` → :func:`save`, data/processed/forbund/; the schema is in
+docs/architecture.md): participants, insatser, diagnosis, coverage, funnel, geografi, unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import register_tables as rt
+from ..core.fmt import round_half_up
+from ..core.io import write_tables
+from ..core.vocabulary import BENEFITS, PSYCHIATRIC
+from ..sources.geografi import Geography
+from ..sources.register import check_same_key
+from .disclosure import Linked, Settings
+
+NATIONAL = "Hela riket"
+REST = "(kommuner utan förbund)"  # the remainder of the reference population: never published
+LIMITS = {"95": 0.95, "998": 0.998}
+REFERENCE_RULE = ("folkbokföringskommun den 31 december (referensdag); den som flyttat under året räknas helt i "
+                  "kommunen på referensdagen")
+
+
+# --------------------------------------------------------------------------- one Linked, many units
+class _Scope:
+    """A view of one unit in the shared Linked set (or Decision): every key gets the unit in front,
+    so that the functions of :mod:`register_tables` build and read one unit's cells unchanged."""
+
+    def __init__(self, target, unit: str):
+        self._t, self._u = target, unit
+
+    def _k(self, key):
+        return (self._u,) + tuple(key)
+
+    # building (Linked)
+    def cell(self, key, value, published: bool = True):
+        self._t.cell(self._k(key), value, published)
+        return key
+
+    def total(self, key, parts, published: bool = True):
+        self._t.total(self._k(key), [self._k(p) for p in parts], published)
+        return key
+
+    def subset(self, small, big):
+        self._t.subset(self._k(small), self._k(big))
+
+    def same(self, a, b):
+        self._t.same(self._k(a), self._k(b))
+
+    def share(self, key, num, den, decimals=0, protect=()):
+        self._t.share(self._k(key), self._k(num), self._k(den), decimals, [self._k(p) for p in protect])
+        return key
+
+    # reading (Linked or Decision)
+    def has(self, key) -> bool:
+        return self._t.has(self._k(key))
+
+    def value(self, key):
+        return self._t.value(self._k(key))
+
+    def count(self, key):
+        return self._t.count(self._k(key))
+
+    def hidden(self, key) -> bool:
+        return self._t.hidden(self._k(key))
+
+    def share_hidden(self, key) -> bool:
+        return self._t.share_hidden(self._k(key))
+
+    @property
+    def values(self):
+        scope = self
+
+        class _Keys:
+            def __contains__(self, key) -> bool:
+                return scope._t._root(scope._k(key)) in scope._t.values
+
+        return _Keys()
+
+
+# --------------------------------------------------------------------------- counting
+@dataclass
+class Counts:
+    """Everything counted for one unit, before disclosure control."""
+
+    participants: dict[tuple[int, int, str], int]  # (table, year, sex) → persons (Tabell 1–4)
+    insatser: pd.DataFrame  # Tabell 5 counts (years × target groups)
+    diagnosis: dict[tuple[str, int], tuple[int, int]]  # (benefit, year) → (n, k)
+    population: dict[tuple[int, str], int]  # (year, benefit) → persons in the reference population
+
+
+def _split(frames: dict[int, pd.DataFrame], units: list[str]) -> dict[str, dict[int, pd.DataFrame]]:
+    """Per unit and year, the rows of a SUS export in that förbund (an empty frame where none)."""
+    out: dict[str, dict[int, pd.DataFrame]] = {u: {} for u in units}
+    for year, frame in frames.items():
+        groups = dict(tuple(frame.groupby("forbund", sort=False)))
+        for unit in units:
+            out[unit][year] = groups.get(unit, frame.iloc[:0])
+    return out
+
+
+def _diagnosis(deltagare: dict[int, pd.DataFrame], psychiatric: dict[tuple[int, str], pd.Series],
+               units: list[str]) -> dict[str, dict[tuple[str, int], tuple[int, int]]]:
+    """Tabell 6's (n, k) per unit: new participants with the benefit at the start found in that
+    year's benefit register with the benefit, and of them with F00–F99 (as
+    :func:`register_tables.diagnosis_counts`, for every förbund with one join per year)."""
+    out = {u: {} for u in units}
+    for year, d in deltagare.items():
+        for benefit in BENEFITS:
+            new = d.loc[d["person_id"].notna() & d["new"] & (d["support_at_start"] == benefit),
+                        ["forbund", "person_id"]].drop_duplicates()
+            found = new.join(psychiatric[(year, benefit)], on="person_id", how="inner")
+            by = found.groupby("forbund")["psychiatric"].agg(["size", "sum"])
+            for unit in units:
+                n, k = (by.loc[unit, "size"], by.loc[unit, "sum"]) if unit in by.index else (0, 0)
+                out[unit][(benefit, year)] = (int(n), int(k))
+    return out
+
+
+def _population(formaner: dict[int, pd.DataFrame], geography: Geography, units: list[str]
+                ) -> dict[str, dict[tuple[int, str], int]]:
+    """Distinct persons with each benefit per förbund (by the kommun on the reference date) and the
+    remainder living in kommuner in no förbund (``REST``)."""
+    out: dict[str, dict[tuple[int, str], int]] = {u: {} for u in [*units, REST]}
+    for year, f in formaner.items():
+        area = f["kommun"].map(geography.forbund_of(year)).fillna(REST)
+        persons = pd.DataFrame({"area": area, "benefit": f["benefit"], "person_id": f["person_id"]})
+        counts = persons.drop_duplicates(["benefit", "person_id"]).groupby(["area", "benefit"]).size()
+        for unit in out:
+            for benefit in BENEFITS:
+                out[unit][(year, benefit)] = int(counts.get((unit, benefit), 0))
+    return out
+
+
+def count_all(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
+              formaner: dict[int, pd.DataFrame], geography: Geography) -> dict[str, Counts]:
+    """The counts of the nation and of every förbund of the mapping, each year (one pass)."""
+    missing = "kommun" not in next(iter(formaner.values())).columns
+    if missing:
+        from ..core.errors import ConfigError
+
+        raise ConfigError("the cleaned benefit register has no kommun: rerun `finsam stage register` (the exports "
+                          "need the column kommun, see data/raw/register/exports.yaml)")
+    units = geography.forbund
+    unknown = sorted(set().union(*(set(d["forbund"].unique()) for d in deltagare.values())) - set(units))
+    if unknown:
+        from ..core.errors import InputError
+
+        raise InputError(geography.path, f"{unknown[0]!r} has SUS registrations but no kommuner in this file; add its "
+                                         "kommuner (förbund: kommunkod rows)", None, "forbund")
+    present = rt.flags_present(insatser)
+    psychiatric = {(y, b): f.loc[f["benefit"] == b].drop_duplicates("person_id").set_index("person_id")[
+        "diagnosis_chapter"].eq(PSYCHIATRIC).rename("psychiatric") for y, f in formaner.items() for b in BENEFITS}
+    national_d = {y: d.assign(forbund=NATIONAL) for y, d in deltagare.items()}
+    participants = rt.participant_counts(deltagare, "forbund") | {NATIONAL: rt.participant_counts(deltagare)}
+    by_i = _split(insatser, units) | {NATIONAL: insatser}
+    diagnosis = _diagnosis(deltagare, psychiatric, units) | _diagnosis(national_d, psychiatric, [NATIONAL])
+    population = _population(formaner, geography, units)
+    population[NATIONAL] = {(y, b): int(f.loc[f["benefit"] == b, "person_id"].nunique())
+                            for y, f in formaner.items() for b in BENEFITS}
+    counts = {u: Counts(participants.get(u, {}), rt.insatser_counts(by_i[u], present), diagnosis[u], population[u])
+              for u in [NATIONAL, *units]}
+    counts[REST] = Counts({}, pd.DataFrame(), {}, population[REST])
+    return counts
+
+
+# --------------------------------------------------------------------------- the linked cells
+def _add_unit(linked: Linked, unit: str, c: Counts) -> None:
+    scope = _Scope(linked, unit)
+    years = sorted({year for year, _ in c.population})
+    rt.add_participants(scope, dict.fromkeys(years), c.participants)
+    rt.add_insatser(scope, c.insatser)
+    rt.add_diagnosis(scope, c.diagnosis)
+    for (year, benefit), n in sorted(c.population.items()):
+        scope.cell(("N", year, benefit), n)
+        # coverage: per 1 000 with one decimal = per cent with two (the share's rounding interval)
+        scope.share(("COV", year, benefit), ("T", rt.ONGOING_TABLE[benefit], year, "total"), ("N", year, benefit), 2)
+
+
+def _solve(unit: str, c: Counts, settings: Settings, forced: set = frozenset()):
+    linked = Linked(settings.threshold, settings.protection)
+    _add_unit(linked, unit, c)
+    for key in forced:
+        linked.hide((unit,) + key)
+    return linked, linked.solve()
+
+
+def cross_keys(national: Linked) -> list[tuple]:
+    """The nation's counts that are sums over the förbund when each person and insats is in one
+    förbund: Tabell 1–5's cells, the reference populations, and Tabell 6's numerators and the rest
+    (never written, but bounded by the shares)."""
+    published = [k[1:] for k in national.published if k[1] in ("T", "I", "N")]
+    diagnosis = [k[1:] for k in national.values if k[1] == "D" and k[3] != "total" and k[4] in ("k", "r")]
+    return sorted(published + diagnosis, key=repr)
+
+
+def _hidden(decision, unit: str, key: tuple) -> bool:
+    """Is the cell unknown to a reader? Tabell 6's counts are never written: unknown when the share is hidden."""
+    if key[0] == "D":
+        return decision.share_hidden((unit, "D%", key[1], key[2])) or decision.hidden((unit,) + key)
+    return decision.hidden((unit,) + key)
+
+
+def protect_sums(units: dict[str, Counts], settings: Settings) -> tuple[dict[str, Any], dict[str, set], int]:
+    """Solve every unit, then make the national figures safe to publish beside the förbund's.
+
+    Where the nation's count is the sum of the förbund's (checked on the data, key by key; for the
+    reference population only when every kommun is in a förbund, else the unpublished remainder
+    absorbs it), one förbund hiding a cell that the others show would be given away by
+    subtraction. The hidden parts of such a sum add up to a known number, so each hidden part needs
+    at least the protection interval of other hidden people beside it. Where that fails, one more
+    förbund hides the same cell (the smallest count that is enough: the least information lost), and
+    is solved again with it protected like a small cell, which may hide more there; repeated until
+    it holds for every sum. This is a rule, not one linear program over all units (which would make
+    one giant component of every förbund); tests/test_forbund.py attacks the result with everything.
+    Returns the decisions per unit, the cells forced per unit and the number of rounds."""
+    solved = {u: _solve(u, c, settings) for u, c in units.items() if u != REST}
+    forced: dict[str, set] = {u: set() for u in solved}
+    areas = [u for u in solved if u != NATIONAL]
+    national = solved[NATIONAL][0]
+    rest = units[REST].population
+    keys = [k for k in cross_keys(national) if k[0] != "N" or rest.get((k[1], k[2]), 0) == 0]
+    rounds = 0
+    while True:
+        rounds += 1
+        changed = set()
+        for key in keys:
+            parts = [u for u in areas if solved[u][0].has((u,) + key)]
+            values = {u: solved[u][0].value((u,) + key) for u in parts}
+            if not parts or sum(values.values()) != national.value((NATIONAL,) + key):
+                continue
+            hidden = [u for u in parts if _hidden(solved[u][1], u, key)]
+            if not hidden:
+                continue
+            # the hidden parts add up to a known number: each must have at least the protection
+            # interval of other hidden people beside it, or the sum pins it (one hidden part: exactly)
+            need = max(settings.protection - (sum(values[u] for u in hidden) - values[u]) for u in hidden)
+            shown = [u for u in parts if u not in hidden]
+            if need <= 0 or not shown:
+                continue
+            enough = [u for u in shown if values[u] >= need]
+            partner = min(enough, key=lambda u: (values[u], u)) if enough else max(shown, key=lambda u: (values[u], u))
+            forced[partner].add(key)
+            changed.add(partner)
+        if not changed:
+            break
+        for unit in changed:
+            solved[unit] = _solve(unit, units[unit], settings, forced[unit])
+    return {u: d for u, (_, d) in solved.items()}, forced, rounds
+
+
+# --------------------------------------------------------------------------- funnel
+def control_limits(rate: float, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper control limits (as rates) for areas of size ``n`` when the count of events is
+    Poisson with mean ``rate · n``: Spiegelhalter's interpolated quantiles at (1 ± level) / 2."""
+    from scipy.stats import poisson
+
+    n = np.asarray(n, dtype=float)
+    mean = rate * n
+    out = []
+    for p in ((1 - level) / 2, (1 + level) / 2):
+        r = poisson.ppf(p, mean)
+        below, at = poisson.cdf(r - 1, mean), poisson.cdf(r, mean)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            alpha = np.where(at > below, (at - p) / (at - below), 0.0)
+            out.append(np.where(n > 0, np.clip(r - alpha, 0, None) / n, np.nan))
+    return out[0], out[1]
+
+
+def funnel_curves(coverage: pd.DataFrame, points: int = 60) -> pd.DataFrame:
+    """The control limits per benefit and year on a grid of reference population sizes (log-spaced
+    over the förbund's sizes), per 1 000."""
+    rows = []
+    areas = coverage[coverage["forbund"] != NATIONAL]
+    for (year, benefit), group in areas.groupby(["year", "benefit"]):
+        national = coverage[(coverage["forbund"] == NATIONAL) & (coverage["year"] == year)
+                            & (coverage["benefit"] == benefit)].iloc[0]
+        if pd.isna(national["per_1000"]):
+            continue
+        sizes = group["population"].dropna().astype(float)
+        sizes = sizes[sizes > 0]
+        if sizes.empty:
+            continue
+        grid = np.unique(np.round(np.geomspace(max(sizes.min() / 2, 1), sizes.max() * 1.5, points)))
+        frame = pd.DataFrame({"year": year, "benefit": benefit, "population": grid.astype(int),
+                              "national_per_1000": national["per_1000"]})
+        for name, level in LIMITS.items():
+            low, high = control_limits(national["rate"], grid, level)
+            frame[f"lower_{name}"], frame[f"upper_{name}"] = 1000 * low, 1000 * high
+        rows.append(frame)
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+# --------------------------------------------------------------------------- published rows
+def _per_1000(num, den):
+    if pd.isna(num) or pd.isna(den) or not den:
+        return np.nan
+    return float(round_half_up(1000.0 * num / den, 1))
+
+
+def coverage_rows(decisions: dict[str, Any], units: list[str], years: list[int]) -> pd.DataFrame:
+    rows = []
+    for unit in units:
+        scope = _Scope(decisions[unit], unit)
+        for year in years:
+            for benefit in BENEFITS:
+                num_key = ("T", rt.ONGOING_TABLE[benefit], year, "total")
+                p, n = scope.count(num_key), scope.count(("N", year, benefit))
+                hidden = scope.share_hidden(("COV", year, benefit)) or pd.isna(p) or pd.isna(n)
+                rows.append({"forbund": unit, "year": int(year), "benefit": benefit, "participants": p,
+                             "population": n, "per_1000": np.nan if hidden else _per_1000(p, n),
+                             "suppressed": bool(hidden)})
+    frame = pd.DataFrame(rows).astype({"participants": "Int64", "population": "Int64"})
+    national = frame[frame["forbund"] == NATIONAL].set_index(["year", "benefit"])
+    frame["rate"] = [np.nan if pd.isna(national.loc[(y, b), "participants"]) or not national.loc[(y, b), "population"]
+                     else national.loc[(y, b), "participants"] / national.loc[(y, b), "population"]
+                     for y, b in zip(frame["year"], frame["benefit"])]
+    frame["national_per_1000"] = [national.loc[(y, b), "per_1000"] for y, b in zip(frame["year"], frame["benefit"])]
+    size = frame["population"].astype("Float64").fillna(0).to_numpy(dtype=float)
+    for name, level in LIMITS.items():
+        frame[f"lower_{name}"], frame[f"upper_{name}"] = np.nan, np.nan
+        for rate, index in frame.groupby("rate").groups.items():
+            low, high = control_limits(rate, size[frame.index.get_indexer(index)], level)
+            frame.loc[index, f"lower_{name}"], frame.loc[index, f"upper_{name}"] = 1000 * low, 1000 * high
+    flag = pd.Series(pd.NA, index=frame.index, dtype="string")
+    known = frame["per_1000"].notna() & (frame["forbund"] != NATIONAL)
+    flag[known] = "within"
+    for name in ("95", "998"):  # the wider limits last: outside 99,8 % overrides outside 95 %
+        flag[known & (frame["per_1000"] > frame[f"upper_{name}"])] = f"above_{name}"
+        flag[known & (frame["per_1000"] < frame[f"lower_{name}"])] = f"below_{name}"
+    frame["funnel_flag"] = flag
+    return frame
+
+
+def _with_unit(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
+    frame.insert(0, "forbund", unit)
+    return frame
+
+
+def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
+                 formaner: dict[int, pd.DataFrame], geography: Geography, settings: Settings | int,
+                 synthetic: bool = True) -> dict[str, pd.DataFrame]:
+    """Every förbund's and the nation's figures for every year, through one linked disclosure control."""
+    if isinstance(settings, int):
+        settings = Settings(settings, settings)
+    years = sorted(deltagare)
+    counts = count_all(deltagare, insatser, formaner, geography)
+    units = [NATIONAL, *geography.forbund]
+    decisions, forced, rounds = protect_sums(counts, settings)
+    participants, ins, diagnosis = [], [], []
+    for unit in units:
+        scope = _Scope(decisions[unit], unit)
+        participants.append(_with_unit(rt.participant_rows(scope, years), unit))
+        ins.append(_with_unit(rt.insatser_rows(scope, counts[unit].insatser), unit))
+        diagnosis.append(_with_unit(rt.diagnosis_rows(scope, counts[unit].diagnosis), unit))
+    coverage = coverage_rows(decisions, units, years)
+    members = pd.concat([geography.members(y).assign(year=y) for y in years], ignore_index=True)
+    members = members.merge(geography.kommuner[["kommunkod", "kommun"]], on="kommunkod")
+    return {
+        "participants": pd.concat(participants, ignore_index=True),
+        "insatser": pd.concat(ins, ignore_index=True),
+        "diagnosis": pd.concat(diagnosis, ignore_index=True),
+        "coverage": coverage.drop(columns="rate"),
+        "funnel": funnel_curves(coverage),
+        "geografi": members[["year", "forbund", "kommunkod", "kommun"]],
+        "unit": pd.DataFrame([{"units": len(units), "forbund": len(geography.forbund), "first_year": years[0],
+                               "last_year": years[-1], "min_cell_count": settings.threshold,
+                               "protection_interval": settings.protection, "synthetic": bool(synthetic),
+                               "reference_rule": REFERENCE_RULE, "funnel_limits": "Poisson, 95 % och 99,8 %",
+                               "hidden_cells": sum(len(d.hidden_cells) for d in decisions.values()),
+                               "hidden_for_national_sums": sum(len(f) for f in forced.values()),
+                               "rounds": rounds}]),
+    }
+
+
+def build(years: list[int], cleaned_root: Path, geography: Geography, settings: Settings | int,
+          synthetic: bool = True) -> dict[str, pd.DataFrame]:
+    """:func:`build_frames` on the cleaned register data of ``years``."""
+    check_same_key(cleaned_root, years)
+    read = lambda name, columns=None: {y: pd.read_parquet(Path(cleaned_root) / str(y) / f"{name}.parquet",  # noqa: E731
+                                                          columns=columns) for y in years}
+    return build_frames(read("deltagare"), read("insatser"),
+                        read("formaner", ["person_id", "benefit", "diagnosis_chapter", "kommun"]), geography, settings,
+                        synthetic)
+
+
+def save(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
+    return write_tables(tables, out_dir)
