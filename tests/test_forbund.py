@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from pipeline.core.errors import InputError
@@ -246,8 +246,9 @@ def areas(draw):
 
 @pytest.mark.xfail(reason="KNOWN GAP (issue 13): the cross-förbund protection is a rule, not one linear program over "
                           "every unit; in random tiny areas (2–4 förbund, threshold 3–6) the attacker still narrows some "
-                          "Tabell 6 shares and linked sex cells below the interval", strict=False)
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+                          "Tabell 6 shares and linked sex cells below the interval", strict=True)
+@settings(max_examples=8, deadline=None, derandomize=True, phases=[Phase.generate],  # fixed examples, no shrinking:
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # the known gap fails each run
 @given(area=areas(), threshold=st.integers(3, 6))
 def test_random_forbund_resist_the_attacker_beside_the_nation(tmp_path_factory, area, threshold):
     units, codes, deltagare, insatser, formaner = area
