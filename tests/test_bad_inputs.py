@@ -86,6 +86,38 @@ def _survey_rows():
     return text.split("\n")
 
 
+def _rewrite_field(line: str, change) -> str:
+    """``line`` (one CSV record) with ``change`` applied to its fields, written back as CSV would."""
+    import csv
+    import io
+
+    fields = change(next(csv.reader([line])))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(fields)  # "\n" so that a field holding one is quoted
+    return out.getvalue()[:-1]
+
+
+def _line_break_in(fields: list[str], words: str) -> list[str]:
+    """The field holding ``words`` gets a line break inside it (so it must be quoted)."""
+    n = next(i for i, f in enumerate(fields) if words in f)
+    fields[n] = fields[n].replace(words, words.replace(" ", "\n", 1), 1)
+    return fields
+
+
+def _first_record_with_line_break(lines: list[str], words: str) -> list[str]:
+    """``lines`` with the first data record rewritten so that the field holding ``words`` has a line
+    break in it: the record then takes one physical line more."""
+    import csv
+
+    reader = csv.reader([line + "\n" for line in lines])
+    next(reader)
+    start = reader.line_num
+    record = next(reader)
+    end = reader.line_num
+    new = _rewrite_field(",".join(["x"] * len(record)), lambda _: _line_break_in(list(record), words))
+    return lines[:start] + new.split("\n") + lines[end:]
+
+
 def _replace_in_line(lines, n, old, new):
     assert old in lines[n], (n, old)
     lines[n] = lines[n].replace(old, new, 1)
@@ -105,9 +137,8 @@ SURVEY_CASES = [
     ("unknown_label_after_blank_lines", lambda ls: ls[:2] + ["", ""] + _replace_in_line(ls[2:], 10, "Ganska viktigt",
                                                                                        "Ganska bra"),
      r"unknown label 'Ganska bra'", 15, None, None),
-    ("unknown_label_after_a_quoted_line_break", lambda ls: [ls[0], ls[1].replace(
-        "Politikernas kunskap", '"Politikernas\nkunskap', 1).rstrip() + '"'] + _replace_in_line(ls[2:], 10,
-                                                                                                  "Ganska viktigt", "Ganska bra"),
+    ("unknown_label_after_a_quoted_line_break", lambda ls: _first_record_with_line_break(_replace_in_line(
+        ls, 12, "Ganska viktigt", "Ganska bra"), "Politikernas kunskap"),  # line 13, one line lower after the break
      r"unknown label 'Ganska bra'", 14, None, None),
     ("repeated_header", lambda ls: ls[:20] + [ls[0]] + ls[20:], r"header row is repeated", 21, None, None),
     ("wrong_field_count", lambda ls: ls[:12] + [ls[12] + ",extra"] + ls[13:], r"expected \d+ fields", 13, None,
@@ -141,15 +172,10 @@ def test_obfuscated_contact_details_and_names_in_free_text_are_removed_and_count
                "Lars-Erik Johansson", "Maria"]
     lines = _survey_rows()
     comment = "Hör av dig till " + ", ".join(planted) + " eller Ahmed."
-    lines[6] = lines[6].rstrip() + ""  # unchanged row; the comment goes in the last (free-text) column of row 6
-    fields = next(__import__("csv").reader([lines[6]]))
-    fields[-1] = comment
-    import csv
-    import io
-
-    out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(fields)
-    lines[6] = out.getvalue()
+    survey = load_survey(SURVEY_DIR)
+    free_text = [q.header for q in survey.questions if q.kind == "text"][-1]  # the comment goes in a free-text column
+    column = next(__import__("csv").reader([lines[0]])).index(free_text)
+    lines[6] = _rewrite_field(lines[6], lambda f: f[:column] + [comment] + f[column + 1:])
     (target / "export.csv").write_text("\n".join(lines), encoding="utf-8")
     data = clean(load_survey(target))
     joined = "\n".join(data.texts["text"])

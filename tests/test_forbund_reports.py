@@ -30,13 +30,15 @@ from pipeline.reports.forbundsbilaga import Forbundsbilaga, Forbundsjamforelse, 
 from pipeline.reports.report_index import write_index
 
 from .conftest import REPO, norm, pdf_pages
+from .test_forbund import _geography
 
 BIG, TINY, EMPTY = "Samordningsförbund Stor", "Samordningsförbund Liten", "Samordningsförbund Tom"
 YEARS = (2021, 2022)
 # Participants per förbund and year: (aktivitetsersättning, sjukpenning, no benefit)
 SIZES = {BIG: {2021: (60, 90, 20), 2022: (70, 110, 25)}, TINY: {2021: (2, 1, 1), 2022: (1, 2, 0)},
          EMPTY: {2021: (8, 9, 3), 2022: (0, 0, 0)}}
-POPULATION = {BIG: 4000, TINY: 300, EMPTY: 900}  # people with each benefit in the förbund's kommuner
+POPULATION = {BIG: 4000, TINY: 300, EMPTY: 900}
+KOMMUN = {BIG: "0114", TINY: "0115", EMPTY: "0117"}  # each test förbund covers one kommun  # people with each benefit in the förbund's kommuner
 
 
 def cleaned_frames():
@@ -65,6 +67,8 @@ def cleaned_frames():
         f["diagnosis_chapter"] = np.where(rng.random(m) < 0.6, "F00-F99", "M00-M99")
         f["benefit_start"] = pd.to_datetime([f"{year - int(k)}-06-01" for k in rng.integers(0, 4, m)])
         f["work_or_study_12m"] = pd.array(rng.random(m) < 0.4, dtype="boolean")
+        owner = {pid: KOMMUN[u] for pid, u in zip(d["person_id"], d["forbund"])}
+        f["kommun"] = [owner.get(pid) or str(rng.choice(list(KOMMUN.values()))) for pid in f["person_id"]]
         formaner[year] = f
         rows = [{"forbund": unit, "flags": (i % 3 == 0, i % 2 == 0, i % 4 == 0)}
                 for unit, k in ((BIG, 30), (TINY, 2), (EMPTY, 6 if year == 2021 else 0)) for i in range(k)]
@@ -80,11 +84,14 @@ def figures_dir(tmp_path_factory) -> Path:
     deltagare, insatser, formaner = cleaned_frames()
     reference = register_tables.reference_frames(formaner)
     settings = Settings(5, 5)
+    geography = _geography(tmp_path_factory.mktemp("geografi"),
+                           "".join(f"{unit},{code},,\n" for unit, code in KOMMUN.items()))
     national = register_tables.build_frames(deltagare, insatser, formaner, settings, None, reference=reference)
     pop = {(y, b): float(sum(POPULATION.values())) for y in YEARS for b in ("aktivitetsersattning", "sjukpenning")}
     frames = [figures_from_tables(NATIONAL, national, pop)]
     for unit in SIZES:
-        tables = register_tables.build_frames(deltagare, insatser, formaner, settings, [unit], reference=reference)
+        tables = register_tables.build_frames(deltagare, insatser, formaner, settings, [unit], reference=reference,
+                                              geography=geography)
         frames.append(figures_from_tables(unit, tables, {k: float(POPULATION[unit]) for k in pop}))
     folder = tmp_path_factory.mktemp("forbund")
     pd.concat(frames, ignore_index=True).to_parquet(folder / FIGURES_FILE)
