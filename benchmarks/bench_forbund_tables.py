@@ -8,7 +8,7 @@ scale; the benefit register at ``--scale`` of national scale, which only changes
 the reference populations) and cleans it; ``--cleaned DIR`` uses cleaned data already there
 (e.g. data/processed/register). Prints Markdown for docs/performance.md.
 
-    .venv/bin/python benchmarks/bench_forbund.py [--scale 0.05] [--cleaned DIR]
+    .venv/bin/python benchmarks/bench_forbund_tables.py [--scale 0.05] [--cleaned DIR]
 """
 
 from __future__ import annotations
