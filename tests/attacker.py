@@ -84,11 +84,17 @@ class Attack:
         return (csr_matrix((v, (r, c)), shape=(len(rows), len(self.index))),
                 np.array([rhs for _, rhs in rows], dtype=float))
 
-    def bounds(self) -> dict[str, tuple[float, float]]:
+    def bounds(self, enough: float | None = None) -> dict[str, tuple[float, float]]:
         """Smallest and largest value of every hidden expression, given everything at once. One HiGHS
-        model (highspy); only the objective changes between targets, so each solve starts warm."""
+        model (highspy); only the objective changes between targets, so each solve starts warm.
+
+        ``enough``: the attacker only needs to know which expressions it can narrow below this width.
+        Every solve gives a point that all published numbers allow; an expression's values over the
+        points seen lie within its bounds, so once they are ``enough`` apart the expression is
+        reported with that seen range (narrower than or equal to its bounds) and not solved for. A
+        few first solves push every unknown at once (down, up within a box, two random mixes)."""
         import highspy
-        from scipy.sparse import csc_matrix, vstack
+        from scipy.sparse import csc_matrix, csr_matrix, vstack
 
         inf = highspy.kHighsInf
         n = len(self.index)
@@ -114,9 +120,42 @@ class Attack:
             lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
         h.passModel(lp)
         status = highspy.HighsModelStatus
+        labels = list(self.targets)
+        rows, cols, vals = [], [], []
+        for i, label in enumerate(labels):
+            for k, coef in self.targets[label].items():
+                rows.append(i)
+                cols.append(self.index[k])
+                vals.append(coef)
+        targets = csr_matrix((vals, (rows, cols)), shape=(len(labels), n))
+        seen_lo, seen_hi = np.full(len(labels), inf), np.full(len(labels), -inf)
+
+        def observe():
+            x = np.asarray(h.getSolution().col_value, dtype=float)
+            v = targets @ x
+            np.minimum(seen_lo, v, out=seen_lo)
+            np.maximum(seen_hi, v, out=seen_hi)
+
+        every = np.arange(n, dtype=np.int32)
+        if enough is not None and n:
+            known = [abs(rhs) for _, rhs in self.eq] or [1.0]
+            h.changeColsBounds(n, every, np.zeros(n), np.full(n, 2.0 * max(known) + 10.0 * enough))
+            rng = np.random.default_rng(n)
+            for weights in (np.ones(n), -np.ones(n), rng.choice([-1.0, 1.0], n), rng.choice([-1.0, 1.0], n)):
+                h.changeColsCost(n, every, weights)
+                h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+                h.run()
+                if h.getModelStatus() == status.kOptimal:
+                    observe()
+            h.changeColsCost(n, every, np.zeros(n))
+            h.changeColsBounds(n, every, np.zeros(n), np.full(n, inf))
         previous: list[int] = []
         out = {}
-        for label, terms in self.targets.items():
+        for t, label in enumerate(labels):
+            if enough is not None and seen_hi[t] - seen_lo[t] >= enough:
+                out[label] = (float(seen_lo[t]), float(seen_hi[t]))
+                continue
+            terms = self.targets[label]
             if previous:
                 h.changeColsCost(len(previous), np.array(previous, dtype=np.int32), np.zeros(len(previous)))
             columns = [self.index[k] for k in terms]
@@ -131,6 +170,7 @@ class Attack:
                 if st == status.kUnbounded:  # unbounded above: nothing to narrow
                     result = [np.inf, 0.0]
                     break
+                observe()
                 result.append(h.getInfo().objective_function_value)
             out[label] = (result[1], result[0])
         return out

@@ -11,13 +11,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.core.errors import InputError
@@ -217,8 +218,12 @@ def test_the_attacker_would_pin_a_cell_if_only_one_forbund_hid_it(tmp_path):
     for unit, true in (("B", 0), ("D", 10), ("E", 10), ("F", 10)):  # by construction of _small_build
         p.loc[cell & (p["forbund"] == unit), "count"] = true
         p.loc[cell & (p["forbund"] == unit), "suppressed"] = False
-    low, high = _attack(tables | {"participants": p}, tmp_path).bounds()["C: Tabell 3 2022 total"]
+    attack = _attack(tables | {"participants": p}, tmp_path)
+    low, high = attack.bounds()["C: Tabell 3 2022 total"]
     assert high - low < 1e-6 and round(low) == 2
+    # the shortcut the demo-wide attack takes (a range seen in feasible points counts as wide once it is
+    # wide enough) still finds it: only narrow cells are solved for, exactly
+    assert attack.bounds(enough=5)["C: Tabell 3 2022 total"] == (low, high)
 
 
 @st.composite
@@ -244,11 +249,8 @@ def areas(draw):
     return units, codes, deltagare, insatser, formaner
 
 
-@pytest.mark.xfail(reason="KNOWN GAP (issue 13): the cross-förbund protection is a rule, not one linear program over "
-                          "every unit; in random tiny areas (2–4 förbund, threshold 3–6) the attacker still narrows some "
-                          "Tabell 6 shares and linked sex cells below the interval", strict=True)
-@settings(max_examples=8, deadline=None, derandomize=True, phases=[Phase.generate],  # fixed examples, no shrinking:
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # the known gap fails each run
+@settings(max_examples=int(os.environ.get("FINSAM_ATTACK_EXAMPLES", 25)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(area=areas(), threshold=st.integers(3, 6))
 def test_random_forbund_resist_the_attacker_beside_the_nation(tmp_path_factory, area, threshold):
     units, codes, deltagare, insatser, formaner = area
@@ -306,14 +308,13 @@ def test_forbund_figures_add_up_to_the_national_tables_where_nothing_is_hidden(r
     assert own.astype("Int64").equals(nat_p.reindex(own.index).astype("Int64"))
 
 
-@pytest.mark.skip(reason="too slow for the suite as written: the national sums make one linear program over every "
-                         "förbund and year (over 18 minutes under load); the attack is run on hand-built förbund above")
+@pytest.mark.slow
 def test_the_demo_forbund_outputs_beside_the_national_tables_resist_the_attacker(register_project, forbund_build):
     attack = Attack()
     tables = {p.stem: pd.read_parquet(p) for p in (register_project.processed / "register" / "tabeller").glob("*.parquet")}
     add_register_tables(attack, tables)  # the national publication
     add_forbund_outputs(attack, forbund_build)  # and every förbund's beside it
-    bounds = attack.bounds()
+    bounds = attack.bounds(enough=5)
     assert len(bounds) >= 500
     narrow = {label: b for label, b in bounds.items() if b[1] - b[0] < 5 - 1e-6}
     assert not narrow, list(narrow.items())[:5]

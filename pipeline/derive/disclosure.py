@@ -143,6 +143,7 @@ class Linked(_Cells):
     shares: dict[Key, Share] = field(default_factory=dict)
     aliases: dict[Key, Key] = field(default_factory=dict)
     forced: set[Key] = field(default_factory=set)  # published cells to hide whatever their size (and protect)
+    forced_shares: set[Key] = field(default_factory=set)  # shares to hide from the start
 
     # ---------------------------------------------------------------- building
     def cell(self, key: Key, value: int, published: bool = True) -> Key:
@@ -190,6 +191,10 @@ class Linked(_Cells):
         """Hide a published cell whatever its size, and protect it like a small one: used when another
         unit's publication (e.g. a national total that is the sum of the areas') could reveal it."""
         self.forced.add(key)
+
+    def hide_share(self, key: Key) -> None:
+        """Hide a share from the start (e.g. one an earlier, narrower control already hid)."""
+        self.forced_shares.add(key)
 
     # ---------------------------------------------------------------- solving
     def solve(self) -> Decision:
@@ -251,6 +256,42 @@ class _LinearProgram:
             return None
         return float(self.h.getInfo().objective_function_value)
 
+    def box(self, upper: np.ndarray | None) -> None:
+        """Upper bounds on every variable (None: none). A point inside a box is a point of the problem."""
+        n = self.h.getNumCol()
+        upper = np.full(n, self._highspy.kHighsInf) if upper is None else np.asarray(upper, dtype=float)
+        self.h.changeColsBounds(n, np.arange(n, dtype=np.int32), np.zeros(n), upper)
+
+    def spread(self, weights: np.ndarray) -> bool:
+        """Minimise ``weights · x`` (a direction that moves many cells at once); False if not solved."""
+        hs = self._highspy
+        self.current = None
+        n = len(weights)
+        self.h.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(weights, dtype=float))
+        self.h.changeObjectiveSense(hs.ObjSense.kMinimize)
+        self.h.run()
+        solved = self.h.getModelStatus() == hs.HighsModelStatus.kOptimal
+        self.h.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
+        return solved
+
+    def solution(self) -> np.ndarray:
+        """The last solve's values of every variable (a point every published number allows)."""
+        return np.asarray(self.h.getSolution().col_value, dtype=float)
+
+
+@dataclass
+class _Component:
+    """Unknown cells linked by constraints, their linear program (None: nothing published bounds
+    them) and, per variable, the smallest and largest value seen in a feasible point."""
+
+    cells: set
+    constraints: list
+    lp: "_LinearProgram | None" = None
+    index: dict = field(default_factory=dict)
+    order: list = field(default_factory=list)
+    lo: np.ndarray | None = None
+    hi: np.ndarray | None = None
+
 
 class _Solver:
     def __init__(self, linked: Linked):
@@ -264,9 +305,13 @@ class _Solver:
                        for k, s in linked.shares.items()}
         self.primary = {k for k, v in self.values.items() if v < linked.threshold}
         self.structural: set[Key] = set()  # pinned by definitions alone, whatever is hidden
-        self._cache = None  # the last component's cells, constraints and linear program
+        self._cache: _Component | None = None  # the last component's cells, constraints and linear program
+        self.spans: dict[Key, tuple[float, float]] = {}  # values seen in feasible points, when not only the true one
+        self.solves = self.certified = 0  # how many bounds were solved for, and how many were known from points
+        self.hides = 0  # numbers hidden beyond the start
         self.hidden = {k for k in self.primary if k in linked.published} | {r(k) for k in linked.forced}
         self.hidden_shares = {k for k, s in self.shares.items() if s.den not in self.values or self.values[s.den] == 0}
+        self.hidden_shares |= set(linked.forced_shares) & set(self.shares)
         # the constraints each cell takes part in
         self.touch: dict[Key, list[tuple[str, int | Key]]] = {k: [] for k in self.values}
         for i, (t, parts) in enumerate(self.sums):
@@ -372,56 +417,131 @@ class _Solver:
         a_ub, b_ub = matrix(ub)
         return index, _LinearProgram(n, a_eq, b_eq, a_ub, b_ub)
 
-    def _bound(self, program, cell: Key) -> tuple[float, float]:
-        """Smallest and largest value of ``cell``. The largest first: when it is unbounded, or at least
-        the protection above the true value (the smallest is never above it), one program decides."""
-        index, lp = program
-        hi = lp.optimum(index[cell], maximise=True)
-        if hi is None:
-            return 0.0, float("inf")
-        if hi - self.values[cell] >= self.protection:
-            return float(self.values[cell]), hi
-        lo = lp.optimum(index[cell], maximise=False)
-        return (lo if lo is not None else 0.0), hi
+    # Every solve returns a point that every published number allows (the true counts are one). A
+    # cell's values over all points seen so far span at most its range, so once they span the
+    # protection interval the cell is safe without solving for it. Points stay valid when more is
+    # hidden (that only adds points), so the spans are kept across components and rebuilds.
+    SPREAD_MIN = 40  # components with at least this many unknown cells are first pushed in a few directions
+
+    def _observe(self, comp: "_Component") -> None:
+        x = comp.lp.solution()
+        if len(x) == len(comp.order):
+            np.minimum(comp.lo, x, out=comp.lo)
+            np.maximum(comp.hi, x, out=comp.hi)
+
+    def _spread(self, comp: "_Component") -> None:
+        """Solve a few objectives that move every unknown cell at once (down, up, two random mixes),
+        inside a box of 2 × the protection above each true value (so each is bounded; a point in
+        the box is a point of the whole problem), and keep the points."""
+        n = len(comp.order)
+        true = np.array([self.values[c] for c in comp.order], dtype=float)
+        rng = np.random.default_rng(n)
+        lp = comp.lp
+        lp.box(true + 2.0 * self.protection)
+        for weights in (np.ones(n), -np.ones(n), rng.choice([-1.0, 1.0], n), rng.choice([-1.0, 1.0], n)):
+            if lp.spread(weights):
+                self._observe(comp)
+        lp.box(None)
+
+    def _certified(self, comp: "_Component", i: int) -> bool:
+        return comp.hi[i] - comp.lo[i] >= self.protection - 1e-6
+
+    def _keep_spans(self) -> None:
+        if self._cache is not None and self._cache.lp is not None:
+            comp = self._cache
+            for i in np.flatnonzero(comp.hi > comp.lo):
+                self.spans[comp.order[i]] = (float(comp.lo[i]), float(comp.hi[i]))
+        self._cache = None
 
     def is_exposed(self, cell: Key) -> bool:
-        if self._cache is None or cell not in self._cache[0]:
+        span = self.spans.get(cell)
+        if span is not None and span[1] - span[0] >= self.protection - 1e-6:
+            self.certified += 1
+            return False
+        if self._cache is None or cell not in self._cache.cells:
+            self._keep_spans()
             cells, constraints = self.component(cell)
-            bounded = any(self.shown(m) for con in constraints for m in self._members(con))
-            self._cache = (cells, constraints, self._program(cells, constraints) if bounded else None)
-        cells, constraints, program = self._cache
-        if program is None:
-            return False  # nothing published bounds it
-        lo, hi = self._bound(program, cell)
-        return hi - lo < self.protection - 1e-6
+            comp = _Component(cells, constraints)
+            if any(self.shown(m) for con in constraints for m in self._members(con)):  # else nothing bounds it
+                index, comp.lp = self._program(cells, constraints)
+                comp.order = sorted(index, key=index.get)
+                comp.index = index
+                comp.lo = np.array([self.spans.get(c, (self.values[c], self.values[c]))[0] for c in comp.order], dtype=float)
+                comp.hi = np.array([self.spans.get(c, (self.values[c], self.values[c]))[1] for c in comp.order], dtype=float)
+                if len(comp.order) >= self.SPREAD_MIN:
+                    self._spread(comp)
+            self._cache = comp
+        comp = self._cache
+        if comp.lp is None:
+            return False
+        i = comp.index[cell]
+        if self._certified(comp, i):
+            self.certified += 1
+            return False
+        # The largest value first: when it is unbounded, or far enough above, one program decides.
+        hi = comp.lp.optimum(i, maximise=True)
+        self.solves += 1
+        if hi is None:
+            return False  # unbounded above
+        self._observe(comp)
+        comp.hi[i] = max(comp.hi[i], hi)
+        if self._certified(comp, i):
+            return False
+        lo = comp.lp.optimum(i, maximise=False)
+        self.solves += 1
+        if lo is not None:
+            self._observe(comp)
+            comp.lo[i] = min(comp.lo[i], lo)
+        return not self._certified(comp, i)
 
-    def hide_one(self, cells: set[Key], constraints) -> bool:
-        """Hide the least informative shown number that constrains the exposed component:
-        a share first, else the smallest count."""
-        shares = sorted((ref for kind, ref in constraints if kind == "share"), key=repr)
-        self._cache = None
-        if shares:
-            self.hidden_shares.add(shares[0])
-            return True
-        candidates = set()
-        for con in constraints:
-            candidates.update(c for c in self._members(con) if self.shown(c))
-        if not candidates:
-            return False  # pinned by the definitions alone (a structural zero): nothing published to hide
-        self.hidden.add(min(candidates, key=lambda c: (self.values[c], repr(c))))
-        return True
+    def hide_one(self, cell: Key) -> bool:
+        """Hide the least informative shown number near the exposed cell: of the constraints one step
+        away (through unknown cells) a share first, else the smallest count; if none, two steps, and so
+        on. Near, because a component can span every förbund and year, and a number far away does not
+        widen this cell's range."""
+        self._keep_spans()
+        reached, layer, done = {cell}, [cell], set()
+        while layer:
+            constraints = []
+            for c in layer:
+                for con in self.touch[c]:
+                    if con in done or (con[0] == "share" and not self.share_visible(con[1])):
+                        continue
+                    done.add(con)
+                    constraints.append(con)
+            shares = sorted((ref for kind, ref in constraints if kind == "share"), key=repr)
+            if shares:
+                self.hidden_shares.add(shares[0])
+                self.hides += 1
+                return True
+            candidates = {m for con in constraints for m in self._members(con) if self.shown(m)}
+            if candidates:
+                self.hidden.add(min(candidates, key=lambda c: (self.values[c], repr(c))))
+                self.hides += 1
+                return True
+            layer = list(dict.fromkeys(m for con in constraints for m in self._members(con)
+                                       if m not in reached and not self.shown(m)))
+            reached.update(layer)
+        return False  # pinned by the definitions alone (a structural zero): nothing published to hide
 
     def run(self) -> Decision:
         # A protected cell found safe stays safe: hiding a share or a count only removes information.
         # So each protected cell is bounded until it is safe, hiding one more number at a time.
+        # The queue of cells to check is made again only after something more was hidden.
         safe: set[Key] = set()
+        queue: list[Key] = []
+        made_at = None
         while True:
-            pending = sorted((c for c in self.protected() if c not in safe), key=repr)
-            if not pending:
+            if made_at != self.hides:
+                queue = sorted((c for c in self.protected() if c not in safe), key=repr, reverse=True)
+                made_at = self.hides
+            while queue and queue[-1] in safe:
+                queue.pop()
+            if not queue:
                 break
-            cell = pending[0]
+            cell = queue.pop()
             while self.is_exposed(cell):
-                if not self.hide_one(*self.component(cell)):
+                if not self.hide_one(cell):
                     self.structural.add(cell)
                     break
             safe.add(cell)

@@ -237,19 +237,41 @@ def _hidden(decision, unit: str, key: tuple) -> bool:
     return decision.hidden((unit,) + key)
 
 
-def protect_sums(units: dict[str, Counts], settings: Settings) -> tuple[dict[str, Any], dict[str, set], int]:
-    """Solve every unit, then make the national figures safe to publish beside the förbund's.
+def link_all(units: dict[str, Counts], settings: Settings) -> Linked:
+    """Every unit's cells in one :class:`Linked` set, with the nation's counts as the sums of the
+    förbund's where they are (checked on the data, key by key; the reference population with the
+    residents of kommuner in no förbund as an unpublished remainder)."""
+    linked = Linked(settings.threshold, settings.protection)
+    areas = [u for u in units if u not in (NATIONAL, REST)]
+    for unit in [NATIONAL, *areas]:
+        _add_unit(linked, unit, units[unit])
+    for (year, benefit), n in units[REST].population.items():
+        linked.cell((REST, "N", year, benefit), n, published=False)
+    national = Linked(settings.threshold, settings.protection)
+    _add_unit(national, NATIONAL, units[NATIONAL])
+    for key in cross_keys(national):
+        parts = [u for u in areas if linked.has((u,) + key)] + ([REST] if key[0] == "N" else [])
+        if parts and sum(linked.value((u,) + key) for u in parts) == linked.value((NATIONAL,) + key):
+            linked.sums.append(((NATIONAL,) + key, [(u,) + key for u in parts]))
+    return linked
 
-    Where the nation's count is the sum of the förbund's (checked on the data, key by key; for the
-    reference population only when every kommun is in a förbund, else the unpublished remainder
-    absorbs it), one förbund hiding a cell that the others show would be given away by
-    subtraction. The hidden parts of such a sum add up to a known number, so each hidden part needs
-    at least the protection interval of other hidden people beside it. Where that fails, one more
-    förbund hides the same cell (the smallest count that is enough: the least information lost), and
-    is solved again with it protected like a small cell, which may hide more there; repeated until
-    it holds for every sum. This is a rule, not one linear program over all units (which would make
-    one giant component of every förbund); tests/test_forbund.py attacks the result with everything.
-    Returns the decisions per unit, the cells forced per unit and the number of rounds."""
+
+def protect_sums(units: dict[str, Counts], settings: Settings) -> tuple[Any, dict[str, set], dict[str, int]]:
+    """Every unit's figures, safe to publish together: the proof is one linear program over all of them.
+
+    1. Each unit alone (:func:`_solve`): primary and complementary suppression within its tables.
+    2. A rule for the national sums, which does most of what is left cheaply: the hidden parts of
+       a sum over the förbund add up to a known number, so each hidden part needs at least the
+       protection interval of other hidden people beside it. Where that fails, one more förbund
+       hides the same cell (the smallest count that is enough) and is solved again with it
+       protected like a small cell; repeated until it holds for every sum.
+    3. The check that makes it a proof: every unit's cells and the national sums in one
+       :class:`Linked` set (:func:`link_all`), everything hidden so far hidden from the start, and
+       :meth:`Linked.solve` bounds every hidden cell given everything published at once – across
+       tables, years and förbund – and hides more where a cell is still exposed.
+
+    Returns the one decision (keys carry the unit first; :class:`_Scope` reads one unit), the cells
+    the rule forced per unit, and counts of the work (rounds, cells and shares the check added)."""
     solved = {u: _solve(u, c, settings) for u, c in units.items() if u != REST}
     forced: dict[str, set] = {u: set() for u in solved}
     areas = [u for u in solved if u != NATIONAL]
@@ -268,8 +290,6 @@ def protect_sums(units: dict[str, Counts], settings: Settings) -> tuple[dict[str
             hidden = [u for u in parts if _hidden(solved[u][1], u, key)]
             if not hidden:
                 continue
-            # the hidden parts add up to a known number: each must have at least the protection
-            # interval of other hidden people beside it, or the sum pins it (one hidden part: exactly)
             need = max(settings.protection - (sum(values[u] for u in hidden) - values[u]) for u in hidden)
             shown = [u for u in parts if u not in hidden]
             if need <= 0 or not shown:
@@ -282,7 +302,16 @@ def protect_sums(units: dict[str, Counts], settings: Settings) -> tuple[dict[str
             break
         for unit in changed:
             solved[unit] = _solve(unit, units[unit], settings, forced[unit])
-    return {u: d for u, (_, d) in solved.items()}, forced, rounds
+    linked = link_all(units, settings)
+    for _, decision in solved.values():
+        for key in decision.hidden_cells:
+            linked.hide(key)
+        for key in decision.hidden_shares:
+            linked.hide_share(key)
+    decision = linked.solve()
+    work = {"rounds": rounds, "cells_added_by_check": len(decision.hidden_cells - linked.forced),
+            "shares_added_by_check": len(decision.hidden_shares - linked.forced_shares)}
+    return decision, forced, work
 
 
 # --------------------------------------------------------------------------- funnel
@@ -382,7 +411,8 @@ def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.Data
     years = sorted(deltagare)
     counts = count_all(deltagare, insatser, formaner, geography)
     units = [NATIONAL, *geography.forbund]
-    decisions, forced, rounds = protect_sums(counts, settings)
+    decision, forced, work = protect_sums(counts, settings)
+    decisions = dict.fromkeys(units, decision)
     participants, ins, diagnosis = [], [], []
     for unit in units:
         scope = _Scope(decisions[unit], unit)
@@ -403,9 +433,10 @@ def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.Data
                                "last_year": years[-1], "min_cell_count": settings.threshold,
                                "protection_interval": settings.protection, "synthetic": bool(synthetic),
                                "reference_rule": REFERENCE_RULE, "funnel_limits": "Poisson, 95 % och 99,8 %",
-                               "hidden_cells": sum(len(d.hidden_cells) for d in decisions.values()),
+                               "hidden_cells": len(decision.hidden_cells),
                                "hidden_for_national_sums": sum(len(f) for f in forced.values()),
-                               "rounds": rounds}]),
+                               "rounds": work["rounds"], "cells_added_by_check": work["cells_added_by_check"],
+                               "shares_added_by_check": work["shares_added_by_check"]}]),
     }
 
 
