@@ -156,3 +156,15 @@ def test_the_attacker_would_pin_an_o_shown_by_every_other_forbund(tmp_path):
     # 72 in the nation, 70 shown elsewhere: C's 2 (with the residents of kommuner in no förbund,
     # which the attacker cannot rule out) lie within 0–2, far narrower than the protection of 5
     assert high - low < 5 - 1e-6 and low <= 2 <= high
+
+
+def test_o_is_hidden_wherever_the_forbunds_own_participants_are(tmp_path):
+    """O and Tabell 1/3's total are nearly the same people: a shown O beside a hidden total would
+    show the total approximately (and, through the national sum, a small förbund's count)."""
+    tables, _ = _small_build(tmp_path)
+    c = tables["coverage"].set_index(["forbund", "year", "benefit"])
+    s = tables["standardised"].set_index(["forbund", "year", "benefit"])
+    hidden_total = c["participants"].isna()
+    assert hidden_total.sum() >= 5  # C, B and the partners hidden for the national sums
+    assert s.loc[hidden_total[hidden_total].index, "observed"].isna().all()
+    assert s["observed"].notna().sum() >= 5  # and shown elsewhere

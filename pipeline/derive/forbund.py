@@ -226,10 +226,24 @@ def resident_key(year: int, benefit: str) -> tuple:
 
 
 def _add_residents(scope, c: Counts) -> None:
-    """O within N: a published count, hidden and linked like any other."""
+    """O within N: a published count, hidden and linked like any other. O is nearly the förbund's own
+    ongoing participants (Tabell 1/3's total: the same people but for movers and residents in a
+    neighbour's insats), so where that total is hidden O must not show it approximately:
+    :func:`_solve` then hides O too (:func:`residents_to_hide`)."""
     for (year, benefit), o in sorted(c.residents_taking_part.items()):
         scope.cell(resident_key(year, benefit), o)
         scope.subset(resident_key(year, benefit), ("N", year, benefit))
+
+
+def residents_to_hide(decision, unit: str, c: Counts) -> set:
+    """O keys shown beside a hidden Tabell 1/3 total of the same year and benefit: to be hidden (and
+    protected like a small cell) as well. Hiding O removes information only, so one more solve is enough."""
+    out = set()
+    for year, benefit in c.residents_taking_part:
+        key = resident_key(year, benefit)
+        if decision.hidden((unit, "T", rt.ONGOING_TABLE[benefit], year, "total")) and not decision.hidden((unit,) + key):
+            out.add(key)
+    return out
 
 
 def attach_residents(counts: dict[str, Counts], model: pd.DataFrame) -> None:
@@ -266,7 +280,9 @@ def _solve(unit: str, c: Counts, settings: Settings, forced: set = frozenset()):
     _add_unit(linked, unit, c)
     for key in forced:
         linked.hide((unit,) + key)
-    return linked, linked.solve()
+    decision = linked.solve()
+    extra = residents_to_hide(decision, unit, c)
+    return _solve(unit, c, settings, set(forced) | extra) if extra else (linked, decision)
 
 
 def cross_keys(national: Linked) -> list[tuple]:
