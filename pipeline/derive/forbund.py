@@ -236,8 +236,11 @@ def _add_residents(scope, c: Counts) -> None:
 
 
 def residents_to_hide(decision, unit: str, c: Counts) -> set:
-    """O keys shown beside a hidden Tabell 1/3 total of the same year and benefit: to be hidden (and
-    protected like a small cell) as well. Hiding O removes information only, so one more solve is enough."""
+    """O keys shown beside a hidden Tabell 1/3 total of the same year and benefit: to be hidden as
+    well. Within a unit O is bound only by 0 ≤ O ≤ N, so a hidden O lies anywhere in [0, N] and
+    hiding a number removes information only: where N is at least the protection interval no second
+    solve is needed (:func:`_solve` solves again with O protected otherwise). Across units,
+    :func:`protect_sums` reads the decision and protects the nation's O like any other sum."""
     out = set()
     for year, benefit in c.residents_taking_part:
         key = resident_key(year, benefit)
@@ -282,7 +285,10 @@ def _solve(unit: str, c: Counts, settings: Settings, forced: set = frozenset()):
         linked.hide((unit,) + key)
     decision = linked.solve()
     extra = residents_to_hide(decision, unit, c)
-    return _solve(unit, c, settings, set(forced) | extra) if extra else (linked, decision)
+    if any(decision.value((unit, "N", *key[1:3])) < settings.protection for key in extra):
+        return _solve(unit, c, settings, set(forced) | extra)  # [0, N] too narrow: solve with O protected
+    decision.hidden_cells.update((unit,) + key for key in extra)
+    return linked, decision
 
 
 def cross_keys(national: Linked) -> list[tuple]:
