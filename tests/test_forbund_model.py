@@ -168,3 +168,60 @@ def test_o_is_hidden_wherever_the_forbunds_own_participants_are(tmp_path):
     assert hidden_total.sum() >= 5  # C, B and the partners hidden for the national sums
     assert s.loc[hidden_total[hidden_total].index, "observed"].isna().all()
     assert s["observed"].notna().sum() >= 5  # and shown elsewhere
+
+
+def test_o_and_e_agree_with_the_modellbilagas_own_person_level_code(tmp_path):
+    """Every covariate varying (the report tests' random nation): O per area is the Modellbilaga's
+    participants (models.frame_from, one row per person) among the area's residents, and E is the sum
+    of models.propensity (its logistic model fitted and predicted person by person) over them."""
+    from pipeline.derive import models
+
+    from .test_forbund_reports import KOMMUN, cleaned_frames
+
+    deltagare, _, formaner = cleaned_frames()
+    area_of = {k: u for u, k in KOMMUN.items()}
+    got = forbund_model.expected(deltagare, formaner, {y: area_of for y in formaner}, forbund.NATIONAL, forbund.REST)
+    got = got.set_index(["area", "year", "benefit"])
+    checked = 0
+    for year, f in formaner.items():
+        for benefit in ("aktivitetsersattning", "sjukpenning"):
+            frame = models.frame_from(f, deltagare[year], year, benefit)
+            columns = [c for c in models.covariates(benefit) if frame[c].nunique() > 1]
+            p = models.propensity(frame, columns)
+            first = f[f["benefit"] == benefit].drop_duplicates("person_id")
+            area = first["kommun"].map(area_of).fillna(forbund.REST).to_numpy()
+            for unit in [*KOMMUN, forbund.REST]:
+                mine = area == unit
+                row = got.loc[(unit, year, benefit)]
+                assert row["population"] == mine.sum()
+                assert row["observed"] == frame["participant"].to_numpy()[mine].sum()
+                assert row["expected"] == pytest.approx(p[mine].sum(), rel=1e-6)
+                checked += 1
+            assert got.loc[(forbund.NATIONAL, year, benefit), "observed"] == frame["participant"].sum()
+    assert checked == 2 * 2 * (len(KOMMUN) + 1)
+
+
+def test_o_is_hidden_beside_a_hidden_total_when_protection_exceeds_the_threshold(tmp_path):
+    """Threshold 3, protection 8: the branch where O's range [0, N] alone could be too narrow."""
+    from .test_forbund import _people
+
+    geo = _geography(tmp_path, "A,0114,,\nC,0117,,\nD,0120,,\n")
+    frames = {}
+    for year in (2021, 2022):
+        rows = [(f"a{year}{i}", "A", SP, "0114", False) for i in range(30)]
+        rows += [(f"c{year}{i}", "C" if i < 4 else None, SP, "0117", False) for i in range(6)]  # N = 6 < 8
+        rows += [(f"d{year}{i}", "D" if i < 12 else None, SP, "0120", False) for i in range(40)]
+        frames[year] = _people(rows, year)
+    tables = forbund.build_frames({y: f[0] for y, f in frames.items()}, {y: _insatser(["A", "C", "D"]) for y in frames},
+                                  {y: f[1] for y, f in frames.items()}, geo, Settings(3, 8))
+    c = tables["coverage"].set_index(["forbund", "year", "benefit"])
+    s = tables["standardised"].set_index(["forbund", "year", "benefit"])
+    hidden_total = c["participants"].isna() & (c.index.get_level_values("benefit") == SP)
+    assert hidden_total.any()
+    assert s.loc[hidden_total[hidden_total].index, "observed"].isna().all()
+    folder = tmp_path / "out8"
+    forbund.save(tables, folder)
+    attack = Attack()
+    add_forbund_outputs(attack, folder)
+    narrow = {k: v for k, v in attack.bounds().items() if "deltagare bland de boende" in k and v[1] - v[0] < 8 - 1e-6}
+    assert not narrow, narrow
