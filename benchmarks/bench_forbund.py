@@ -72,21 +72,20 @@ class PeakMemory:
 
 
 def make_figures(register: Path, years: list[int], count: int, out: Path) -> float:
-    """Figures of the nation and ``count`` förbund from cleaned register data (register_tables)."""
-    from pipeline.derive import register_tables as rt
-    from pipeline.reports.forbundsbilaga import figures_from_tables
+    """Figures of the nation and ``count`` förbund from cleaned register data: the förbund stage's
+    own tables (forbund.build, every förbund in one pass) read as the reports read them."""
+    from pipeline.derive import forbund
+    from pipeline.derive.disclosure import Settings
+    from pipeline.reports.forbund_figures import from_forbund_tables
+    from pipeline.sources import geografi
 
     start = time.perf_counter()
-    read = lambda name: {y: pd.read_parquet(register / str(y) / f"{name}.parquet") for y in years}  # noqa: E731
-    d, i, f = read("deltagare"), read("insatser"), read("formaner")
-    ref = rt.reference_frames(f)
-    frames = [figures_from_tables(NATIONAL, rt.build_frames(d, i, f, 5, None, reference=ref))]
-    names = sorted(set().union(*(set(x["forbund"].dropna()) for x in d.values())))[:count]
-    for n, name in enumerate(names, 1):
-        frames.append(figures_from_tables(name, rt.build_frames(d, i, f, 5, [name], reference=ref)))
-        print(f"  figures {n}/{len(names)} {name}", file=sys.stderr)
+    tables = forbund.build(years, register, geografi.load(REPO / "data" / "raw" / "geografi"), Settings(5, 5))
+    forbund.save(tables, out / "tabeller")
+    figures = from_forbund_tables(out / "tabeller")
+    names = sorted(set(figures["unit"]) - {NATIONAL})[:count]
     out.mkdir(parents=True, exist_ok=True)
-    pd.concat(frames, ignore_index=True).to_parquet(out / FIGURES_FILE)
+    figures[figures["unit"].isin([NATIONAL, *names])].to_parquet(out / FIGURES_FILE)
     return time.perf_counter() - start
 
 

@@ -41,6 +41,25 @@ def _prepare(tmp: Path, scale: float) -> Path:
     return tmp / "clean"
 
 
+def _time_model(forbund) -> list[float]:
+    """Time ``forbund_model.expected`` as the stage calls it (absent before the adjusted comparison)."""
+    model = getattr(forbund, "forbund_model", None)
+    times: list[float] = []
+    if model is None:
+        return times
+    original = model.expected
+
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            times.append(time.perf_counter() - start)
+
+    model.expected = timed
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=0.05, help="benefit register scale for the generated demo")
@@ -52,6 +71,7 @@ def main() -> None:
     from _timing import time_solves
 
     solve_times = time_solves(disclosure)
+    model_times = _time_model(forbund)
     with tempfile.TemporaryDirectory() as tmp:
         cleaned = args.cleaned or _prepare(Path(tmp), args.scale)
         geo = geografi.load(REPO / "data" / "raw" / "geografi")
@@ -71,6 +91,9 @@ def main() -> None:
     print(f"| `forbund.build`: {int(unit['forbund'])} förbund + riket × {len(YEARS)} years, all | {total:.1f} |")
     print(f"| of which linked disclosure control ({len(solve_times)} solves, incl. rounds for national sums) "
           f"| {sum(solve_times):.1f} |")
+    if model_times:
+        print(f"| of which the adjusted comparison's national models and expected counts "
+              f"(`forbund_model.expected`) | {sum(model_times):.1f} |")
     print(f"| writing the tables (Parquet + CSV) | {writing:.1f} |")
     print(f"\nhidden cells {int(unit['hidden_cells'])}, hidden for national sums {int(unit['hidden_for_national_sums'])}, "
           f"rounds {int(unit['rounds'])}; peak memory {peak:.0f} MB")

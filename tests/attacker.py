@@ -413,3 +413,25 @@ def add_forbund_outputs(attack: Attack, folder: Path, national: str = "Hela rike
     for r in c[c["forbund"] == national].itertuples():
         cell = ("N", r.year, r.benefit, "total")
         attack.equal({cell: 1, ("rest",) + cell: -1} | {(u,) + cell: -1 for u in units})
+    if (folder / "standardised.parquet").is_file():
+        add_forbund_residents(attack, pd.read_parquet(folder / "standardised.parquet"), units, national)
+
+
+def add_forbund_residents(attack: Attack, s: pd.DataFrame, units: list[str], national: str) -> None:
+    """The adjusted comparison's O: the residents (the reference population) taking part in any
+    förbund. A count within the reference population; the nation's is the sum over the förbund and
+    the residents of kommuner in no förbund. E and the ratio are not linear in the counts (E is a sum
+    of model probabilities over people whose covariates are not published) and are not used; O/E
+    with O shown adds nothing linear either."""
+    for r in s.itertuples():
+        view = _Unit(attack, None if r.forbund == national else r.forbund)
+        o, n = ("O", r.year, r.benefit), ("N", r.year, r.benefit, "total")
+        if _na(r.observed):
+            view.hidden(f"deltagare bland de boende {r.year} {r.benefit}", {o: 1})
+        else:
+            view.known(o, r.observed)
+        view.at_most({o: 1, n: -1})
+    for r in s[s["forbund"] == national].itertuples():
+        o, n = ("O", r.year, r.benefit), ("N", r.year, r.benefit, "total")
+        attack.at_most({("rest",) + o: 1, ("rest",) + n: -1})
+        attack.equal({o: 1, ("rest",) + o: -1} | {(u,) + o: -1 for u in units})

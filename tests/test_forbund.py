@@ -114,8 +114,9 @@ def _people(rows: list[tuple], year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
                        "sex": "kvinna" if i % 2 else "man", "kommun": k} for i, (p, f, b, k, _) in enumerate(rows) if f],
                      columns=["person_id", "forbund", "support_at_start", "ongoing", "new", "sex", "kommun"])
     f = pd.DataFrame([{"person_id": p, "benefit": b, "kommun": k, "sex": "kvinna" if i % 2 else "man",
-                       "diagnosis_chapter": "F00-F99" if psy else "M00-M99"} for i, (p, _, b, k, psy) in enumerate(rows)],
-                     columns=["person_id", "benefit", "kommun", "sex", "diagnosis_chapter"])
+                       "diagnosis_chapter": "F00-F99" if psy else "M00-M99", "birth_year": year - 25 - i % 30,
+                       "benefit_start": pd.Timestamp(year - i % 4, 3, 1)} for i, (p, _, b, k, psy) in enumerate(rows)],
+                     columns=["person_id", "benefit", "kommun", "sex", "diagnosis_chapter", "birth_year", "benefit_start"])
     return d.astype({"ongoing": bool, "new": bool}), f
 
 

@@ -22,23 +22,27 @@ from pipeline import engine
 from pipeline.cli import _parser
 from pipeline.core.config import load_params
 from pipeline.core.errors import ConfigError
-from pipeline.derive import register_tables
+from pipeline.derive import forbund, register_tables
 from pipeline.derive.disclosure import Settings
 from pipeline.reports import forbund_build
 from pipeline.reports.forbund_figures import FIGURES_FILE, NATIONAL, load_figures, slug, slugs, units, write_unit
-from pipeline.reports.forbundsbilaga import Forbundsbilaga, Forbundsjamforelse, coverage_table, figures_from_tables
+from pipeline.reports.forbundsbilaga import Forbundsbilaga, Forbundsjamforelse, coverage_table
 from pipeline.reports.report_index import write_index
 
 from .conftest import REPO, norm, pdf_pages
 from .test_forbund import _geography
 
 BIG, TINY, EMPTY = "Samordningsförbund Stor", "Samordningsförbund Liten", "Samordningsförbund Tom"
+# two middle-sized förbund: the partners that hide cells so that Liten and Tom stay hidden beside the nation
+MEDIUM, NORTH = "Samordningsförbund Mellan", "Samordningsförbund Norr"
 YEARS = (2021, 2022)
 # Participants per förbund and year: (aktivitetsersättning, sjukpenning, no benefit)
 SIZES = {BIG: {2021: (60, 90, 20), 2022: (70, 110, 25)}, TINY: {2021: (2, 1, 1), 2022: (1, 2, 0)},
-         EMPTY: {2021: (8, 9, 3), 2022: (0, 0, 0)}}
-POPULATION = {BIG: 4000, TINY: 300, EMPTY: 900}
-KOMMUN = {BIG: "0114", TINY: "0115", EMPTY: "0117"}  # each test förbund covers one kommun  # people with each benefit in the förbund's kommuner
+         EMPTY: {2021: (8, 9, 3), 2022: (0, 0, 0)}, MEDIUM: {2021: (25, 30, 5), 2022: (30, 35, 5)},
+         NORTH: {2021: (40, 44, 6), 2022: (41, 47, 6)}}
+KOMMUN = {BIG: "0114", TINY: "0115", EMPTY: "0117", MEDIUM: "0120", NORTH: "0125"}  # one kommun each
+OUTSIDE = "0123"  # a kommun in no förbund
+OTHERS = 3000  # people with a benefit who take part nowhere, spread over the five kommuner
 
 
 def cleaned_frames():
@@ -56,7 +60,7 @@ def cleaned_frames():
         d = pd.DataFrame(people)
         deltagare[year] = d
         takers = d[d["support_at_start"] != "ingen"]
-        others = 400
+        others = OTHERS
         f = pd.DataFrame({"person_id": list(takers["person_id"]) + [f"o{year}-{k}" for k in range(others)],
                           "benefit": list(takers["support_at_start"]) + list(rng.choice(["aktivitetsersattning",
                                                                                           "sjukpenning"], others)),
@@ -68,10 +72,11 @@ def cleaned_frames():
         f["benefit_start"] = pd.to_datetime([f"{year - int(k)}-06-01" for k in rng.integers(0, 4, m)])
         f["work_or_study_12m"] = pd.array(rng.random(m) < 0.4, dtype="boolean")
         owner = {pid: KOMMUN[u] for pid, u in zip(d["person_id"], d["forbund"])}
-        f["kommun"] = [owner.get(pid) or str(rng.choice(list(KOMMUN.values()))) for pid in f["person_id"]]
+        f["kommun"] = [owner.get(pid) or str(rng.choice([*KOMMUN.values(), OUTSIDE])) for pid in f["person_id"]]
         formaner[year] = f
         rows = [{"forbund": unit, "flags": (i % 3 == 0, i % 2 == 0, i % 4 == 0)}
-                for unit, k in ((BIG, 30), (TINY, 2), (EMPTY, 6 if year == 2021 else 0)) for i in range(k)]
+                for unit, k in ((BIG, 30), (TINY, 2), (EMPTY, 6 if year == 2021 else 0), (MEDIUM, 12), (NORTH, 14))
+                for i in range(k)]
         insatser[year] = pd.DataFrame({"forbund": [r["forbund"] for r in rows],
                                        **{flag: pd.array([r["flags"][j] for r in rows], dtype="boolean")
                                           for j, flag in enumerate(register_tables.TARGET_FLAGS.values())}})
@@ -79,22 +84,21 @@ def cleaned_frames():
 
 
 @pytest.fixture(scope="module")
-def figures_dir(tmp_path_factory) -> Path:
-    """The förbund figures: every unit's tables through the linked disclosure control."""
+def stage_tables(tmp_path_factory) -> dict[str, pd.DataFrame]:
+    """The förbund stage's tables (forbund.build_frames: every unit through the linked disclosure
+    control, coverage with its funnel flag, the adjusted comparison) for the three förbund."""
     deltagare, insatser, formaner = cleaned_frames()
-    reference = register_tables.reference_frames(formaner)
-    settings = Settings(5, 5)
     geography = _geography(tmp_path_factory.mktemp("geografi"),
                            "".join(f"{unit},{code},,\n" for unit, code in KOMMUN.items()))
-    national = register_tables.build_frames(deltagare, insatser, formaner, settings, None, reference=reference)
-    pop = {(y, b): float(sum(POPULATION.values())) for y in YEARS for b in ("aktivitetsersattning", "sjukpenning")}
-    frames = [figures_from_tables(NATIONAL, national, pop)]
-    for unit in SIZES:
-        tables = register_tables.build_frames(deltagare, insatser, formaner, settings, [unit], reference=reference,
-                                              geography=geography)
-        frames.append(figures_from_tables(unit, tables, {k: float(POPULATION[unit]) for k in pop}))
+    return forbund.build_frames(deltagare, insatser, formaner, geography, Settings(5, 5))
+
+
+@pytest.fixture(scope="module")
+def figures_dir(stage_tables, tmp_path_factory) -> Path:
+    """The figures the reports read, as the forbundsbilagor stage gives them."""
     folder = tmp_path_factory.mktemp("forbund")
-    pd.concat(frames, ignore_index=True).to_parquet(folder / FIGURES_FILE)
+    forbund.save(stage_tables, folder / "tabeller")
+    load_figures(folder / "tabeller").to_parquet(folder / FIGURES_FILE)
     return folder
 
 
@@ -120,20 +124,29 @@ def test_tiny_forbund_shows_dots_and_says_why(figures_dir):
     participants = r.figures[r.figures["measure"] == "deltagare"]
     assert participants["suppressed"].all() and participants["value"].isna().all()
     assert "Förbundet är litet: några grupper har färre än 5 personer" in text
-    assert ("Ingen jämförelse: antalet deltagare med aktivitetsersättning är dolt av sekretesskäl (färre än 5 "
-            "personer") in text
-    assert "Ingen jämförelse: antalet deltagare med sjukpenning är dolt av sekretesskäl" in text
+    for phrase in ("aktivitetsersättning", "sjukpenning"):
+        assert (f"Ingen jämförelse: antalet med {phrase} i förbundets kommuner, eller hur många av dem som deltog, "
+                "är dolt av sekretesskäl (färre än 5 personer") in text
+    assert "förväntats" not in text and "Kvoten" not in text
     assert "Syntetiska data – inte verkliga uppgifter" in text
 
 
-def test_big_forbund_is_compared_with_the_nation(figures_dir):
+def test_big_forbund_is_compared_with_the_nation(figures_dir, stage_tables):
+    """Stor's 110 participants with sjukpenning all live in its kommun (cleaned_frames): O = 110; the
+    sentence carries the stage's E, ratio and interval as published, in Swedish."""
     r = report(figures_dir, BIG)
     text = whole(r)
-    # 110 participants with sjukpenning among 4 000 in the area: 27,5 per 1 000, with an interval
-    assert "27,5 per 1 000 med sjukpenning i förbundets kommuner deltog (95 % konfidensintervall" in text
-    assert "17,5 per 1 000 med aktivitetsersättning" in text  # 70 / 4 000
+    s = stage_tables["standardised"].set_index(["forbund", "year", "benefit"]).loc[(BIG, 2022, "sjukpenning")]
+    assert s["observed"] == 110 and s["verdict"] == "higher" and s["ci_low"] > 1
+    n = s["population"]
+    sv = lambda x, d: f"{x:.{d}f}".replace(".", ",")  # noqa: E731  Swedish decimal comma, typed here
+    assert (f"110 av de {n} med sjukpenning som var folkbokförda i förbundets kommuner deltog. Om de hade deltagit "
+            "som personer av samma kön, ålder, diagnos och tid med ersättningen gjorde i hela riket, hade "
+            f"{sv(s['expected'], 1)} förväntats. Kvoten mellan faktiskt och förväntat antal är {sv(s['ratio'], 2)} "
+            f"(95 % konfidensintervall {sv(s['ci_low'], 2)}–{sv(s['ci_high'], 2)}): högre än förväntat med hänsyn "
+            "till ålder, kön, diagnos och tid med ersättningen.") in text
     cov = r.figures[(r.figures["measure"] == "tackning") & (r.figures["benefit"] == "sjukpenning")]
-    assert cov["value"].iloc[0] == pytest.approx(27.5)
+    assert cov["value"].iloc[0] == pytest.approx(round(1000 * 110 / n, 1))
 
 
 def test_forbund_without_participants_in_a_year(figures_dir, tmp_path):
@@ -141,8 +154,9 @@ def test_forbund_without_participants_in_a_year(figures_dir, tmp_path):
     text = whole(r)
     assert "Ingen jämförelse" in text and "deltog (95 %" not in text
     # the same förbund had participants the year before, and that report compares nothing it cannot show
-    before = whole(report(figures_dir, EMPTY, 2021))
-    assert "Ingen jämförelse: med 9 deltagare är underlaget för litet" in before
+    assert "dolt av sekretesskäl" in text  # its 0 residents taking part is below the threshold: hidden like any
+    before = whole(report(figures_dir, EMPTY, 2021))  # 9 participants, hidden beside the nation (Liten's partner)
+    assert "Ingen jämförelse" in before and "förväntats" not in before
     # no figures at all for the förbund in a year (a förbund new in the mapping): nothing to report
     figures = pd.read_parquet(figures_dir / FIGURES_FILE)
     dropped = figures[~((figures["unit"] == EMPTY) & (figures["year"] == 2022) & (figures["measure"] == "deltagare"))]
@@ -151,7 +165,73 @@ def test_forbund_without_participants_in_a_year(figures_dir, tmp_path):
     assert bare.no_participants()
     bare_text = whole(bare)
     assert f"{EMPTY} hade inga deltagare registrerade 2022" in bare_text
-    assert "Ingen jämförelse: förbundet hade inga deltagare med sjukpenning 2022" in bare_text
+    assert "Ingen jämförelse: antalet med sjukpenning i förbundets kommuner, eller hur många" in bare_text
+
+
+def _figures(**values) -> dict:
+    """An index of one förbund's figures for sjukpenning: measure → value (None: hidden)."""
+    from pipeline.reports.forbundsbilaga import index
+
+    rows = [{"unit": BIG, "year": 2022, "measure": m, "benefit": "sjukpenning", "status": "", "sex": "",
+             "target_group": "", "value": np.nan if v is None else float(v), "suppressed": v is None}
+            for m, v in values.items()]
+    return index(pd.DataFrame(rows))
+
+
+@pytest.mark.parametrize("values, expected", [
+    ({"boende_deltagare": 12, "referensbefolkning": 1234, "standardkvot_modell": 1},
+     "Ingen jämförelse: 12 av de 1\u00a0234 med sjukpenning i förbundets kommuner deltog, och med färre än 20 "
+     "deltagare är underlaget för litet; skillnaden mot det förväntade skulle mest spegla slumpen."),
+    ({"boende_deltagare": 0, "referensbefolkning": 2345, "standardkvot_modell": 1},
+     "Ingen jämförelse: ingen av de 2\u00a0345 med sjukpenning i förbundets kommuner deltog i något "
+     "samordningsförbund 2022."),
+    ({"boende_deltagare": 0, "referensbefolkning": 0, "standardkvot_modell": 1},
+     "Ingen jämförelse: ingen med sjukpenning var folkbokförd i förbundets kommuner 2022, så det finns ingen "
+     "befolkning att jämföra med."),
+    ({"boende_deltagare": 40, "referensbefolkning": None, "standardkvot_modell": 1},
+     "Ingen jämförelse: antalet med sjukpenning i förbundets kommuner, eller hur många av dem som deltog, är dolt "
+     "av sekretesskäl (färre än 5 personer, eller en uppgift som skulle avslöja ett sådant antal)."),
+    ({"boende_deltagare": 40, "referensbefolkning": 900, "standardkvot_modell": 0},
+     "Ingen jämförelse: modellen för deltagande med sjukpenning i hela riket gick inte att skatta 2022 (den "
+     "konvergerade inte, eller ingen eller alla i riket deltog), så det finns inget förväntat antal."),
+    ({"boende_deltagare": 1234, "referensbefolkning": 56789, "standardkvot_modell": 1,
+      "forvantade_deltagare": 1100.5, "standardkvot": 1.12, "standardkvot_nedre": 1.06, "standardkvot_ovre": 1.19},
+     "1\u00a0234 av de 56\u00a0789 med sjukpenning som var folkbokförda i förbundets kommuner deltog. Om de hade "
+     "deltagit som personer av samma kön, ålder, diagnos och tid med ersättningen gjorde i hela riket, hade "
+     "1\u00a0100,5 förväntats. Kvoten mellan faktiskt och förväntat antal är 1,12 (95\u00a0% konfidensintervall "
+     "1,06–1,19): högre än förväntat med hänsyn till ålder, kön, diagnos och tid med ersättningen."),
+    ({"boende_deltagare": 25, "referensbefolkning": 800, "standardkvot_modell": 1,
+      "forvantade_deltagare": 26.0, "standardkvot": 0.96, "standardkvot_nedre": 0.62, "standardkvot_ovre": 1.42},
+     "inte säkert skilt från det förväntade med hänsyn till ålder, kön, diagnos och tid med ersättningen."),
+])
+def test_the_comparison_sentence_in_swedish(values, expected):
+    from pipeline.reports.forbundsbilaga import comparison_sentence
+
+    text = comparison_sentence(_figures(**values), "sjukpenning", 2022, 5)
+    assert text.startswith("**Sjukpenning.** ") and text.endswith(expected), text
+
+
+@pytest.mark.parametrize("hidden", ["boende_deltagare", "referensbefolkning"])
+def test_no_ratio_or_expectation_beside_a_hidden_count(hidden):
+    """Even if an expectation reached the figures beside a hidden O or N, the report would not show it."""
+    from pipeline.reports.forbundsbilaga import comparison_sentence
+
+    values = {"boende_deltagare": 1234, "referensbefolkning": 56789, "standardkvot_modell": 1,
+              "forvantade_deltagare": 1100.5, "standardkvot": 1.12, "standardkvot_nedre": 1.06, "standardkvot_ovre": 1.19}
+    text = comparison_sentence(_figures(**(values | {hidden: None})), "sjukpenning", 2022, 5)
+    assert "dolt av sekretesskäl" in text and not re.search(r"1\W100|1,12|förväntats", text)
+
+
+def test_no_report_shows_an_expectation_where_the_stage_hid_a_count(figures_dir, stage_tables):
+    """Every förbund and year as built: an expectation or ratio appears exactly where the stage
+    published one, and the stage publishes none beside a hidden O or N or below the minimum."""
+    s = stage_tables["standardised"]
+    shown = s[s["expected"].notna()]
+    assert shown["observed"].notna().all() and shown["population"].notna().all() and (shown["observed"] >= 20).all()
+    assert s[s["forbund"] != NATIONAL]["expected"].isna().any() and shown["forbund"].ne(NATIONAL).any()
+    for (unit, year), rows in s[s["forbund"] != NATIONAL].groupby(["forbund", "year"]):
+        text = norm(report(figures_dir, unit, year).comparison_markdown())
+        assert text.count("förväntats.") == rows["expected"].notna().sum(), (unit, year)
 
 
 def test_unknown_forbund_or_year_is_a_clear_error(figures_dir):
@@ -165,15 +245,30 @@ def test_unknown_forbund_or_year_is_a_clear_error(figures_dir):
         Forbundsbilaga.from_parameters(2022, {"forbund": str(figures_dir)}, "microdata", True)
 
 
-def test_funnel_table_places_each_forbund_against_the_limits(figures_dir):
-    table = coverage_table(pd.read_parquet(figures_dir / FIGURES_FILE), 2022, "sjukpenning").set_index("unit")
+@pytest.mark.parametrize("year", YEARS)
+def test_funnel_table_position_and_plotted_limits_agree(figures_dir, stage_tables, year):
+    """The table's position is the förbund stage's flag; the plotted curves, evaluated at each
+    förbund's reference population, are the stage's limits for it and place it the same way."""
+    from pipeline.reports.forbundsbilaga import funnel_limits
+
+    table = coverage_table(pd.read_parquet(figures_dir / FIGURES_FILE), year, "sjukpenning").set_index("unit")
     p0 = table.attrs["p0"]
     national = table.loc[NATIONAL]
     assert p0 == pytest.approx(national["participants"] / national["population"])
-    big = table.loc[BIG]
-    # 27,5 per 1 000 on 4 000 people against the nation's rate: outside the 99,8 % limit by hand
-    half = 3.090232 * np.sqrt(p0 * (1 - p0) / 4000)
-    assert (big["coverage"] / 1000 > p0 + half) == big["position"].startswith("över 99,8")
+    stage = stage_tables["coverage"].set_index(["forbund", "year", "benefit"])
+    placed = table[table["coverage"].notna() & (table.index != NATIONAL)]
+    assert len(placed) >= 1
+    for unit, row in placed.iterrows():
+        limits = funnel_limits(p0, np.array([row["population"]]))
+        (low95, high95), (low998, high998) = limits["95\u00a0%"], limits["99,8\u00a0%"]
+        on = stage.loc[(unit, year, "sjukpenning")]
+        assert (low95[0], high95[0], low998[0], high998[0]) == pytest.approx(
+            (on["lower_95"], on["upper_95"], on["lower_998"], on["upper_998"]))
+        c = row["coverage"]
+        expected = ("över 99,8" if c > high998[0] else "över 95" if c > high95[0] else
+                    "under 99,8" if c < low998[0] else "under 95" if c < low95[0] else "inom")
+        assert norm(row["position"]).startswith(expected), (unit, row["position"], expected)
+    assert norm(table.loc[BIG, "position"]) == "över 99,8 %-gränsen"  # 315,2 per 1 000 against 115,7 (2022)
     assert table.loc[TINY, "position"] == ".."  # hidden coverage is not placed
     page = Forbundsjamforelse.from_parameters(2022, {"forbund": str(figures_dir)}, "microdata", True,
                                               out_dir=figures_dir)
@@ -197,7 +292,12 @@ def test_the_forbund_stage_tables_are_read_as_written(tmp_path):
                  ).to_parquet(tmp_path / "diagnosis.parquet")
     pd.DataFrame({"forbund": [unit, nation], "year": 2022, "benefit": "sjukpenning",
                   "participants": pd.array([12, 4478], dtype="Int64"), "population": pd.array([1500, 617582], dtype="Int64"),
-                  "per_1000": [8.0, 7.3], "suppressed": [False, False]}).to_parquet(tmp_path / "coverage.parquet")
+                  "per_1000": [8.0, 7.3], "suppressed": [False, False],
+                  "funnel_flag": pd.array(["above_95", pd.NA], dtype="string")}).to_parquet(tmp_path / "coverage.parquet")
+    pd.DataFrame({"forbund": [unit, nation], "year": 2022, "benefit": "sjukpenning",
+                  "observed": pd.array([pd.NA, 4100], dtype="Int64"), "population": pd.array([1500, 617582], dtype="Int64"),
+                  "expected": [np.nan, 4100.0], "ratio": [np.nan, 1.0], "ci_low": [np.nan, 0.97],
+                  "ci_high": [np.nan, 1.03], "model_ok": [True, True]}).to_parquet(tmp_path / "standardised.parquet")
     figures = load_figures(tmp_path).set_index(["unit", "measure", "status"])
     assert figures.loc[(unit, "deltagare", "pagaende"), "value"].item() == 12
     new = figures.loc[(unit, "deltagare", "ny")]
@@ -205,6 +305,11 @@ def test_the_forbund_stage_tables_are_read_as_written(tmp_path):
     assert figures.loc[(unit, "tackning", ""), "value"].item() == 8.0
     assert figures.loc[(unit, "referensbefolkning", ""), "value"].item() == 1500
     assert figures.loc[(unit, "psykiatrisk_andel", ""), "suppressed"].item()  # the year's share; "total" is not a year
+    assert figures.loc[(unit, "tratt_lage", ""), "value"].item() == 1.0  # above the 95 % limit, as the stage flagged
+    assert pd.isna(figures.loc[(nation, "tratt_lage", ""), "value"].item())
+    hidden_o = figures.loc[(unit, "boende_deltagare", "")]
+    assert hidden_o["suppressed"].item() and pd.isna(hidden_o["value"].item())
+    assert figures.loc[(nation, "standardkvot_ovre", ""), "value"].item() == 1.03
     assert units(load_figures(tmp_path)) == [unit]  # the nation is not a förbund
     (tmp_path / "coverage.parquet").unlink()
     with pytest.raises(ConfigError, match="no förbund figures"):
@@ -236,9 +341,9 @@ def built(figures_dir, tmp_path_factory):
 
 def test_every_report_is_built_and_says_synthetic(built):
     reports, jobs, first, _, _ = built
-    assert len(first.built) == len(jobs) == 4  # three förbund and the comparison page
+    assert len(first.built) == len(jobs) == 6  # five förbund and the comparison page
     pages = sorted(reports.rglob("*.html"))
-    assert len(pages) == 4
+    assert len(pages) == 6
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert "Syntetiska data – inte verkliga uppgifter" in html, page
@@ -299,7 +404,7 @@ def test_build_forbund_option_narrows_the_plan():
 # --------------------------------------------------------------------------- the index
 def test_index_lets_a_reader_pick_forbund_and_year(built, figures_dir):
     reports, _, _, _, _ = built
-    names = [BIG, EMPTY, TINY]
+    names = [BIG, EMPTY, TINY, MEDIUM, NORTH]
     index = write_index(reports, {"bilaga1": [2021, 2022], "modeller": [2022]}, ["html", "pdf"], {}, {},
                         slugs(names), [2022], True)
     html = index.read_text(encoding="utf-8")

@@ -30,18 +30,20 @@ part too), so the count is compared with its expectation, not a proportion with 
 denominator. A förbund's flag says whether its published coverage is within, above or below.
 
 Output (:func:`build` → :func:`save`, data/processed/forbund/; the schema is in
-docs/architecture.md): participants, insatser, diagnosis, coverage, funnel, geografi, unit.
+docs/architecture.md): participants, insatser, diagnosis, coverage, funnel, standardised (the
+adjusted comparison, :mod:`forbund_model`), geografi, unit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import forbund_model
 from . import register_tables as rt
 from ..core.fmt import round_half_up
 from ..core.io import write_tables
@@ -123,6 +125,8 @@ class Counts:
     insatser: pd.DataFrame  # Tabell 5 counts (years × target groups)
     diagnosis: dict[tuple[str, int], tuple[int, int]]  # (benefit, year) → (n, k)
     population: dict[tuple[int, str], int]  # (year, benefit) → persons in the reference population
+    # (year, benefit) → of them, participants in any förbund (the adjusted comparison's O)
+    residents_taking_part: dict[tuple[int, str], int] = field(default_factory=dict)
 
 
 def _split(frames: dict[int, pd.DataFrame], units: list[str]) -> dict[str, dict[int, pd.DataFrame]]:
@@ -211,6 +215,67 @@ def _add_unit(linked: Linked, unit: str, c: Counts) -> None:
         scope.cell(("N", year, benefit), n)
         # coverage: per 1 000 with one decimal = per cent with two (the share's rounding interval)
         scope.share(("COV", year, benefit), ("T", rt.ONGOING_TABLE[benefit], year, "total"), ("N", year, benefit), 2)
+    _add_residents(scope, c)
+
+
+# --------------------------------------------------------------------------- the adjusted comparison
+def resident_key(year: int, benefit: str) -> tuple:
+    """The cell of the reference population's participants (O of :mod:`forbund_model`): an "N" key, so
+    that the nation's count, the sum over the areas, is protected like the reference populations."""
+    return ("N", year, benefit, "deltagare")
+
+
+def _add_residents(scope, c: Counts) -> None:
+    """O within N: a published count, hidden and linked like any other. O is nearly the förbund's own
+    ongoing participants (Tabell 1/3's total: the same people but for movers and residents in a
+    neighbour's insats), so where that total is hidden O must not show it approximately:
+    :func:`_solve` then hides O too (:func:`residents_to_hide`)."""
+    for (year, benefit), o in sorted(c.residents_taking_part.items()):
+        scope.cell(resident_key(year, benefit), o)
+        scope.subset(resident_key(year, benefit), ("N", year, benefit))
+
+
+def residents_to_hide(decision, unit: str, c: Counts) -> set:
+    """O keys shown beside a hidden Tabell 1/3 total of the same year and benefit: to be hidden as
+    well. Within a unit O is bound only by 0 ≤ O ≤ N, so a hidden O lies anywhere in [0, N] and
+    hiding a number removes information only: where N is at least the protection interval no second
+    solve is needed (:func:`_solve` solves again with O protected otherwise). Across units,
+    :func:`protect_sums` reads the decision and protects the nation's O like any other sum."""
+    out = set()
+    for year, benefit in c.residents_taking_part:
+        key = resident_key(year, benefit)
+        if decision.hidden((unit, "T", rt.ONGOING_TABLE[benefit], year, "total")) and not decision.hidden((unit,) + key):
+            out.add(key)
+    return out
+
+
+def attach_residents(counts: dict[str, Counts], model: pd.DataFrame) -> None:
+    """Give every unit (and the remainder) its O from :func:`forbund_model.expected`; the model's
+    reference populations must be the ones counted for coverage (one rule, checked)."""
+    by = model.set_index(["area", "year", "benefit"])
+    for unit, c in counts.items():
+        for (year, benefit), n in c.population.items():
+            row = by.loc[(unit, year, benefit)] if (unit, year, benefit) in by.index else None
+            if (0 if row is None else int(row["population"])) != n:
+                raise RuntimeError(f"{unit} {year} {benefit}: the model's reference population differs from coverage's")
+            c.residents_taking_part[(year, benefit)] = 0 if row is None else int(row["observed"])
+
+
+def standardised_rows(decisions: dict[str, Any], model: pd.DataFrame, units: list[str], years: list[int]) -> pd.DataFrame:
+    """The published comparison (docs/architecture.md, ``standardised``): O and N as disclosed, E and
+    O/E only where :func:`forbund_model.reason` allows."""
+    by = model.set_index(["area", "year", "benefit"])
+    rows = []
+    for unit in units:
+        scope = _Scope(decisions[unit], unit)
+        for year in years:
+            for benefit in BENEFITS:
+                o, n = scope.count(resident_key(year, benefit)), scope.count(("N", year, benefit))
+                known = (unit, year, benefit) in by.index
+                e = float(by.loc[(unit, year, benefit), "expected"]) if known else 0.0
+                ok = bool(by.loc[(NATIONAL, year, benefit), "model_ok"])
+                rows.append(forbund_model.published(unit, year, benefit, o, pd.isna(o), n, pd.isna(n), e, ok))
+    return pd.DataFrame(rows).astype({"observed": "Int64", "population": "Int64", "verdict": "string"})
 
 
 def _solve(unit: str, c: Counts, settings: Settings, forced: set = frozenset()):
@@ -218,7 +283,12 @@ def _solve(unit: str, c: Counts, settings: Settings, forced: set = frozenset()):
     _add_unit(linked, unit, c)
     for key in forced:
         linked.hide((unit,) + key)
-    return linked, linked.solve()
+    decision = linked.solve()
+    extra = residents_to_hide(decision, unit, c)
+    if any(decision.value((unit, "N", *key[1:3])) < settings.protection for key in extra):
+        return _solve(unit, c, settings, set(forced) | extra)  # [0, N] too narrow: solve with O protected
+    decision.hidden_cells.update((unit,) + key for key in extra)
+    return linked, decision
 
 
 def cross_keys(national: Linked) -> list[tuple]:
@@ -410,6 +480,8 @@ def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.Data
         settings = Settings(settings, settings)
     years = sorted(deltagare)
     counts = count_all(deltagare, insatser, formaner, geography)
+    model = forbund_model.expected(deltagare, formaner, {y: geography.forbund_of(y) for y in years}, NATIONAL, REST)
+    attach_residents(counts, model)
     units = [NATIONAL, *geography.forbund]
     decision, forced, work = protect_sums(counts, settings)
     decisions = dict.fromkeys(units, decision)
@@ -428,6 +500,7 @@ def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.Data
         "diagnosis": pd.concat(diagnosis, ignore_index=True),
         "coverage": coverage.drop(columns="rate"),
         "funnel": funnel_curves(coverage),
+        "standardised": standardised_rows(decisions, model, units, years),
         "geografi": members[["year", "forbund", "kommunkod", "kommun"]],
         "unit": pd.DataFrame([{"units": len(units), "forbund": len(geography.forbund), "first_year": years[0],
                                "last_year": years[-1], "min_cell_count": settings.threshold,
@@ -447,7 +520,7 @@ def build(years: list[int], cleaned_root: Path, geography: Geography, settings: 
     read = lambda name, columns=None: {y: pd.read_parquet(Path(cleaned_root) / str(y) / f"{name}.parquet",  # noqa: E731
                                                           columns=columns) for y in years}
     return build_frames(read("deltagare"), read("insatser"),
-                        read("formaner", ["person_id", "benefit", "diagnosis_chapter", "kommun"]), geography, settings,
+                        read("formaner", list(forbund_model.NEEDED)), geography, settings,
                         synthetic)
 
 

@@ -19,7 +19,15 @@ NATIONAL = "Hela riket"  # as the förbund stage names the nation (docs/architec
 # One row per figure: unit (a förbund, or "Riket"), year, measure and its breakdown; value is NaN
 # where the figure is hidden (suppressed True) or where there is nothing to report.
 COLUMNS = ("unit", "year", "measure", "benefit", "status", "sex", "target_group", "value", "suppressed")
-MEASURES = ("deltagare", "insatser", "psykiatrisk_andel", "referensbefolkning", "tackning")
+MEASURES = ("deltagare", "insatser", "psykiatrisk_andel", "referensbefolkning", "tackning", "tratt_lage",
+            "boende_deltagare", "forvantade_deltagare", "standardkvot", "standardkvot_nedre", "standardkvot_ovre",
+            "standardkvot_modell")
+# The funnel plot's flag of the förbund stage (pipeline/derive/forbund.py) as a number: the position
+# is the stage's, computed once; the reports only label it.
+FUNNEL_CODES = {"below_998": -2.0, "below_95": -1.0, "within": 0.0, "above_95": 1.0, "above_998": 2.0}
+# The adjusted comparison (pipeline/derive/forbund_model.py): its columns as measures.
+STANDARDISED = {"observed": "boende_deltagare", "expected": "forvantade_deltagare", "ratio": "standardkvot",
+                "ci_low": "standardkvot_nedre", "ci_high": "standardkvot_ovre"}
 
 
 def slug(name: str) -> str:
@@ -66,14 +74,16 @@ def _read(path: Path, needed: tuple[str, ...]) -> pd.DataFrame:
 FORBUND_TABLES = {"participants": ("forbund", "year", "benefit", "status", "sex", "count", "suppressed"),
                   "insatser": ("forbund", "year", "target_group", "count", "suppressed"),
                   "diagnosis": ("forbund", "period", "benefit", "published_pct", "suppressed"),
-                  "coverage": ("forbund", "year", "benefit", "population", "per_1000", "suppressed")}
+                  "coverage": ("forbund", "year", "benefit", "population", "per_1000", "suppressed", "funnel_flag"),
+                  "standardised": ("forbund", "year", "benefit", "observed", "expected", "ratio", "ci_low", "ci_high",
+                                   "model_ok")}
 _STATUS = {"pagaende": "pagaende", "nyregistrerad": "ny"}
 
 
 def from_forbund_tables(folder: str | Path) -> pd.DataFrame:
-    """The förbund stage's tables (participants, insatser, diagnosis, coverage; every unit, the nation
-    as "Hela riket") as one tidy frame of :data:`COLUMNS`. Values are taken as written: a hidden
-    value stays hidden, nothing is recomputed."""
+    """The förbund stage's tables (participants, insatser, diagnosis, coverage with the funnel flag,
+    the adjusted comparison; every unit, the nation as "Hela riket") as one tidy frame of
+    :data:`COLUMNS`. Values are taken as written: a hidden value stays hidden, nothing is recomputed."""
     frames = {}
     for name, needed in FORBUND_TABLES.items():
         path = Path(folder) / f"{name}.parquet"
@@ -97,9 +107,18 @@ def from_forbund_tables(folder: str | Path) -> pd.DataFrame:
     d = d[d["period"].astype(str) != "total"].assign(year=lambda x: x["period"].astype(int))
     c = frames["coverage"]
     population = tidy(c.assign(suppressed=c["population"].isna()), "referensbefolkning", "population")
+    flags = c["funnel_flag"].astype("string")
+    unknown = sorted(set(flags.dropna()) - set(FUNNEL_CODES))
+    if unknown:
+        raise ConfigError(f"{Path(folder) / 'coverage.parquet'}: unknown funnel_flag {unknown[0]!r}")
+    funnel = tidy(c.assign(code=flags.map(FUNNEL_CODES).astype(float)), "tratt_lage", "code")
+    s = frames["standardised"]
+    comparison = [tidy(s.assign(suppressed=s["observed"].isna() if column == "observed" else False), measure, column)
+                  for column, measure in STANDARDISED.items()]
+    comparison.append(tidy(s.assign(ok=s["model_ok"].astype(float), suppressed=False), "standardkvot_modell", "ok"))
     parts = [tidy(p, "deltagare", "count", status=p["status"].map(_STATUS).to_numpy()),
              tidy(frames["insatser"], "insatser", "count"), tidy(d, "psykiatrisk_andel", "published_pct"),
-             population, tidy(c, "tackning", "per_1000")]
+             population, tidy(c, "tackning", "per_1000"), funnel, *comparison]
     return pd.concat(parts, ignore_index=True)[list(COLUMNS)]
 
 

@@ -3,8 +3,11 @@ and the national comparison page (all förbund side by side, funnel plot and tab
 
 The reports read one tidy table of figures that have already passed the linked disclosure
 control (:data:`COLUMNS`; a hidden figure has ``value`` NaN and ``suppressed`` True). They never
-count people themselves: every number shown is a value of that table, or (the comparison with the
-nation and the funnel plot's limits) computed from values that are shown anyway.
+count people themselves: every number shown is a value of that table. The adjusted comparison
+(observed and expected participants, their ratio and interval) and the funnel plot's position of
+each förbund are the förbund stage's (pipeline/derive/forbund_model.py, forbund.py); the plotted
+control limits are drawn with the stage's own function (:func:`pipeline.derive.forbund.control_limits`)
+from the nation's shown figures, so the table's position and the plot cannot disagree.
 
 The notebooks (notebooks/forbundsbilaga.ipynb, notebooks/forbund_jamforelse.ipynb) create a
 report with ``from_parameters`` and display its Markdown. Charts are few and small (one SVG per
@@ -23,8 +26,11 @@ import pandas as pd
 from ..core import fmt
 from ..core.errors import ConfigError
 from ..core.vocabulary import BENEFIT_LABELS, BENEFITS
+from ..derive.forbund import LIMITS, control_limits
+from ..derive import forbund_model
+from ..derive.forbund_model import MIN_COMPARISON, reason
 from .contract import MICRODATA, Appendix
-from .forbund_figures import COLUMNS, FIGURES_FILE, NATIONAL, load_figures, read_unit, units
+from .forbund_figures import COLUMNS, FIGURES_FILE, FUNNEL_CODES, NATIONAL, load_figures, read_unit, units
 from .tables import markdown_table
 
 TARGET_GROUPS = {"unga_aktivitetsersattning": "Unga med aktivitetsersättning",
@@ -34,9 +40,14 @@ TARGET_GROUPS = {"unga_aktivitetsersattning": "Unga med aktivitetsersättning",
 STATUS_LABELS = {"pagaende": "Pågående", "ny": "Nyregistrerade"}
 SEX_LABELS = {"kvinna": "Kvinnor", "man": "Män", "total": "Totalt"}
 _PHRASE = {"aktivitetsersattning": "aktivitetsersättning", "sjukpenning": "sjukpenning"}
-# The comparison with the nation is made only on at least this many participants (and never on hidden ones).
-MIN_COMPARISON = 20
-Z_LIMITS = {"95 %": 1.959964, "99,8 %": 3.090232}
+LIMIT_LABELS = {"95": f"95{fmt.NBSP}%", "998": f"99,8{fmt.NBSP}%"}  # forbund.LIMITS in Swedish
+POSITION = {-2.0: "under 99,8 %-gränsen", -1.0: "under 95 %-gränsen", 0.0: "inom gränserna",
+            1.0: "över 95 %-gränsen", 2.0: "över 99,8 %-gränsen"}
+POSITION = {code: label.replace(" %", f"{fmt.NBSP}%") for code, label in POSITION.items()}
+assert set(POSITION) == set(FUNNEL_CODES.values())
+ADJUSTED = "med hänsyn till ålder, kön, diagnos och tid med ersättningen"
+VERDICTS = {"higher": f"högre än förväntat {ADJUSTED}", "lower": f"lägre än förväntat {ADJUSTED}",
+            "not_different": f"inte säkert skilt från det förväntade {ADJUSTED}"}
 HIDDEN_NOTE = "\"..\" = dolt av sekretesskäl (för få personer, eller en uppgift som skulle avslöja en sådan); \"–\" = inget att redovisa."
 
 
@@ -65,27 +76,31 @@ def _show(value: float, suppressed: bool, decimals: int = 0, kind: str = "number
     return fmt.number(value, decimals)
 
 
-def wilson(k: float, n: float, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score interval of the proportion k/n."""
-    if n <= 0:
-        return math.nan, math.nan
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+def national_rate(figures: pd.DataFrame, year: int, benefit: str) -> float:
+    """The nation's ongoing participants over its reference population (the funnel's target, as the
+    förbund stage computes it); NaN when either is hidden or there is nobody."""
+    nation = index(figures[(figures["unit"] == NATIONAL) & (figures["year"] == year)])
+    part, part_hidden = _value(nation, measure="deltagare", benefit=benefit, status="pagaende", sex="total")
+    pop, pop_hidden = _value(nation, measure="referensbefolkning", benefit=benefit)
+    if part_hidden or pop_hidden or pd.isna(part) or pd.isna(pop) or pop <= 0:
+        return math.nan
+    return part / pop
 
 
-def funnel_limits(p0: float, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
-    """Control limits of a funnel plot for a proportion p0 around the target: p0 ± z·√(p0(1−p0)/n)
-    (normal approximation, Spiegelhalter 2005), clipped to [0, 1]."""
-    n = np.asarray(n, dtype=float)
-    half = z * np.sqrt(p0 * (1 - p0) / n)
-    return np.clip(p0 - half, 0, 1), np.clip(p0 + half, 0, 1)
+def funnel_limits(rate: float, n: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The plotted control limits per 1 000 for areas of size ``n``: the förbund stage's own
+    (Poisson, :func:`pipeline.derive.forbund.control_limits`) at every level of ``forbund.LIMITS``."""
+    out = {}
+    for name, level in LIMITS.items():
+        low, high = control_limits(rate, np.asarray(n, dtype=float), level)
+        out[LIMIT_LABELS[name]] = (1000 * low, 1000 * high)
+    return out
 
 
 def coverage_table(figures: pd.DataFrame, year: int, benefit: str) -> pd.DataFrame:
     """Per förbund (and the nation): ongoing participants, reference population, coverage per 1 000
-    and where it lies against the funnel's limits, from the disclosed figures of ``year``."""
+    and its position against the funnel's limits as the förbund stage flagged it, from the
+    disclosed figures of ``year``."""
     f = figures[(figures["year"] == year)]
     rows = []
     for unit in [NATIONAL] + units(f):
@@ -93,28 +108,16 @@ def coverage_table(figures: pd.DataFrame, year: int, benefit: str) -> pd.DataFra
         part, part_hidden = _value(u, measure="deltagare", benefit=benefit, status="pagaende", sex="total")
         pop, pop_hidden = _value(u, measure="referensbefolkning", benefit=benefit)
         cov, cov_hidden = _value(u, measure="tackning", benefit=benefit)
+        code, _ = _value(u, measure="tratt_lage", benefit=benefit)
+        if unit == NATIONAL or (not cov_hidden and pd.isna(code)):
+            position = fmt.NOTHING
+        else:
+            position = fmt.SUPPRESSED if cov_hidden else POSITION[code]
         rows.append({"unit": unit, "participants": part, "participants_hidden": part_hidden, "population": pop,
-                     "population_hidden": pop_hidden, "coverage": cov, "coverage_hidden": cov_hidden})
+                     "population_hidden": pop_hidden, "coverage": cov, "coverage_hidden": cov_hidden,
+                     "flag": code, "position": position})
     table = pd.DataFrame(rows)
-    national = table.iloc[0]
-    p0 = national["participants"] / national["population"] if national["population"] else math.nan
-    position = []
-    for row in table.itertuples():
-        if row.unit == NATIONAL or row.coverage_hidden or pd.isna(row.coverage) or pd.isna(row.population) \
-                or pd.isna(p0) or row.population <= 0:
-            position.append(fmt.NOTHING if row.unit == NATIONAL or not row.coverage_hidden else fmt.SUPPRESSED)
-            continue
-        p = row.coverage / 1000
-        label = "inom gränserna"
-        for name, z in sorted(Z_LIMITS.items(), key=lambda kv: kv[1]):
-            low, high = funnel_limits(p0, np.array([row.population]), z)
-            if p > high[0]:
-                label = f"över {name}-gränsen"
-            elif p < low[0]:
-                label = f"under {name}-gränsen"
-        position.append(label)
-    table["position"] = position
-    table.attrs["p0"] = p0
+    table.attrs["p0"] = national_rate(figures, year, benefit)
     return table
 
 
@@ -264,42 +267,63 @@ class Forbundsbilaga(_Page):
                                       alt, "fig-tackning")
 
     def comparison_markdown(self) -> str:
-        """The participation rate against the nation's, with a 95 % interval, where the numbers carry it."""
-        out = []
-        for benefit in BENEFITS:
-            phrase = _PHRASE[benefit]
-            part, part_hidden = _value(self._here, measure="deltagare", benefit=benefit, status="pagaende", sex="total")
-            pop, pop_hidden = _value(self._here, measure="referensbefolkning", benefit=benefit)
-            npart, _ = _value(self._nation, measure="deltagare", benefit=benefit, status="pagaende", sex="total")
-            npop, _ = _value(self._nation, measure="referensbefolkning", benefit=benefit)
-            head = f"**{BENEFIT_LABELS[benefit]}.** "
-            if part_hidden or pop_hidden:
-                out.append(head + f"Ingen jämförelse: antalet deltagare med {phrase} är dolt av sekretesskäl (färre än "
-                           f"{self.threshold} personer, eller en uppgift som skulle avslöja ett sådant antal).")
-            elif pd.isna(part) or part == 0:
-                out.append(head + f"Ingen jämförelse: förbundet hade inga deltagare med {phrase} {self.year}.")
-            elif pd.isna(pop) or pop <= 0 or pd.isna(npop) or npop <= 0:
-                out.append(head + f"Ingen jämförelse: det saknas en referensbefolkning med {phrase} i förbundets "
-                           "kommuner att jämföra med.")
-            elif part < MIN_COMPARISON:
-                out.append(head + f"Ingen jämförelse: med {fmt.number(part)} deltagare är underlaget för litet (en "
-                           f"jämförelse görs från {MIN_COMPARISON} deltagare); skillnaden mot riket skulle mest "
-                           "spegla slumpen.")
-            else:
-                p, p0 = part / pop, npart / npop
-                low, high = wilson(part, pop)
-                if low > p0:
-                    verdict = "högre än i riket, och skillnaden är större än slumpen rimligen ger"
-                elif high < p0:
-                    verdict = "lägre än i riket, och skillnaden är större än slumpen rimligen ger"
-                else:
-                    verdict = "inte säkert skild från rikets"
-                out.append(head + f"{fmt.number(1000 * p, 1)} per 1 000 med {phrase} i förbundets kommuner deltog "
-                           f"(95 % konfidensintervall {fmt.number(1000 * low, 1)}–{fmt.number(1000 * high, 1)}), "
-                           f"mot {fmt.number(1000 * p0, 1)} i riket: {verdict}.")
-        out.append("\nJämförelsen är en enkel jämförelse av andelar (Wilsons intervall); den tar inte hänsyn till "
-                   "skillnader i ålder, kön eller diagnos mellan förbundets och rikets befolkning med ersättningen.")
+        """The adjusted comparison per benefit (the förbund stage's observed and expected participants),
+        or one Swedish sentence saying why there is none."""
+        out = [comparison_sentence(self._here, benefit, self.year, self.threshold) for benefit in BENEFITS]
+        out.append(COMPARISON_METHOD)
         return "\n\n".join(out) + "\n"
+
+
+COMPARISON_METHOD = (
+    "*Så görs jämförelsen.* Den är en indirekt standardisering. För varje ersättning och år skattas en "
+    "logistisk regressionsmodell på alla i riket med ersättningen: sannolikheten att delta i något "
+    "samordningsförbund givet kön, åldersgrupp, psykiatrisk diagnos (F00–F99) och tid med ersättningen. "
+    "Summan av de skattade sannolikheterna för dem som var folkbokförda i förbundets kommuner den 31 december "
+    "är det förväntade antalet deltagare. Det faktiska antalet är de av dem som deltog, i förbundet eller i "
+    "ett annat förbund; det kan därför skilja sig från förbundets egna deltagare i tabellerna ovan, som räknas "
+    "var de än bor. En kvot över 1 betyder fler deltagare än rikets mönster ger för en befolkning med samma "
+    "sammansättning. Intervallet är ett exakt 95-procentigt konfidensintervall (Poissonfördelningen). En "
+    f"jämförelse görs bara när båda antalen kan visas och minst {MIN_COMPARISON} deltog.")
+
+
+# Why a förbund is not compared (forbund_model.REASONS), after "Ingen jämförelse: ".
+NO_COMPARISON = {
+    "hidden": ("antalet med {phrase} i förbundets kommuner, eller hur många av dem som deltog, är dolt av "
+               "sekretesskäl (färre än {threshold} personer, eller en uppgift som skulle avslöja ett sådant antal)."),
+    "no_population": ("ingen med {phrase} var folkbokförd i förbundets kommuner {year}, så det finns ingen "
+                      "befolkning att jämföra med."),
+    "no_participants": "ingen av de {n} med {phrase} i förbundets kommuner deltog i något samordningsförbund {year}.",
+    "few": ("{o} av de {n} med {phrase} i förbundets kommuner deltog, och med färre än {minimum} deltagare är "
+            "underlaget för litet; skillnaden mot det förväntade skulle mest spegla slumpen."),
+    "model": ("modellen för deltagande med {phrase} i hela riket gick inte att skatta {year} (den konvergerade inte, "
+              "eller ingen eller alla i riket deltog), så det finns inget förväntat antal."),
+}
+assert set(NO_COMPARISON) == set(forbund_model.REASONS)
+
+
+def comparison_sentence(figures: dict, benefit: str, year: int, threshold: int) -> str:
+    """One benefit's adjusted comparison in Swedish from an :func:`index` of a förbund's figures: the
+    numbers where the stage published them, else why not (:func:`pipeline.derive.forbund_model.reason`)."""
+    phrase, head = _PHRASE[benefit], f"**{BENEFIT_LABELS[benefit]}.** "
+    o, o_hidden = _value(figures, measure="boende_deltagare", benefit=benefit)
+    n, n_hidden = _value(figures, measure="referensbefolkning", benefit=benefit)
+    ok, _ = _value(figures, measure="standardkvot_modell", benefit=benefit)
+    e, _ = _value(figures, measure="forvantade_deltagare", benefit=benefit)
+    why = reason(o, o_hidden, n, n_hidden, ok == 1)
+    if not why and pd.isna(e):
+        why = "model"  # the stage published no expectation (e.g. figures without the comparison)
+    if why:
+        words = {"phrase": phrase, "year": year, "threshold": threshold, "minimum": MIN_COMPARISON,
+                 "o": "" if pd.isna(o) else fmt.number(o), "n": "" if pd.isna(n) else fmt.number(n)}
+        return head + "Ingen jämförelse: " + NO_COMPARISON[why].format(**words)
+    ratio, low, high = (_value(figures, measure=m, benefit=benefit)[0]
+                        for m in ("standardkvot", "standardkvot_nedre", "standardkvot_ovre"))
+    verdict = forbund_model.verdict(low, high)
+    return head + (f"{fmt.number(o)} av de {fmt.number(n)} med {phrase} som var folkbokförda i förbundets kommuner "
+                   f"deltog. Om de hade deltagit som personer av samma kön, ålder, diagnos och tid med ersättningen "
+                   f"gjorde i hela riket, hade {fmt.number(e, 1)} förväntats. Kvoten mellan faktiskt och förväntat "
+                   f"antal är {fmt.number(ratio, 2)} (95{fmt.NBSP}% konfidensintervall {fmt.number(low, 2)}–"
+                   f"{fmt.number(high, 2)}): {VERDICTS[verdict]}.")
 
 
 # --------------------------------------------------------------------------- the comparison page
@@ -328,12 +352,10 @@ class Forbundsjamforelse(_Page):
             parts.append(f"*Inget trattdiagram för {phrase}: ingen täckning kan visas för något förbund.*")
         else:
             n = np.geomspace(max(points["population"].min() * 0.8, 1), points["population"].max() * 1.2, 80)
-            limits = {name: funnel_limits(p0, n, z) for name, z in Z_LIMITS.items()}
             path = charts.funnel(points["population"].to_numpy(), points["coverage"].to_numpy(), 1000 * p0, n,
-                                 {k: (1000 * lo, 1000 * hi) for k, (lo, hi) in limits.items()},
-                                 self.out_dir / "figurer" / f"tratt_{benefit}_{self.year}.svg",
+                                 funnel_limits(p0, n), self.out_dir / "figurer" / f"tratt_{benefit}_{self.year}.svg",
                                  "Med ersättningen i förbundets kommuner", "Deltagare per 1 000")
-            outside = table[table["position"].str.startswith(("över", "under"))]
+            outside = table[table["flag"].abs() >= 1]
             alt = (f"Trattdiagram: täckning per 1 000 med {phrase} mot antalet med ersättningen i området för "
                    f"{len(points)} förbund, med rikets nivå {fmt.number(1000 * p0, 1)} per 1 000 och kontrollgränser "
                    f"för 95 % och 99,8 %. {len(outside)} förbund ligger utanför 95 %-gränserna; tabellen nedan har "
@@ -355,46 +377,9 @@ class Forbundsjamforelse(_Page):
         return ("Täckningen är pågående deltagare med ersättningen per 1 000 av alla med samma ersättning som var "
                 "folkbokförda i förbundets kommuner under året. I trattdiagrammet är den vågräta linjen rikets "
                 "täckning och kurvorna de gränser inom vilka 95 % respektive 99,8 % av förbunden skulle hamna om "
-                "alla hade rikets täckning och skillnaderna bara var slump (normalapproximation av "
-                "binomialfördelningen). Små förbund har vida gränser: deras täckning varierar mer av en slump. "
+                "alla hade rikets täckning och skillnaderna bara var slump. Gränserna bygger på "
+                "Poissonfördelningen för antalet deltagare: förbundets deltagare är inte en delmängd av de "
+                "folkbokförda i dess kommuner (en del bor i en annan kommun), så antalet jämförs med det väntade "
+                "antalet, inte som en andel. Läget i tabellen och gränserna i diagrammet kommer från samma "
+                "beräkning. Små förbund har vida gränser: deras täckning varierar mer av en slump. "
                 "Förbund vars antal är dolda av sekretesskäl visas inte i diagrammet, bara som \"..\" i tabellen.\n")
-
-
-# --------------------------------------------------------------------------- from the register tables
-def figures_from_tables(unit: str, tables: dict[str, pd.DataFrame],
-                        population: dict[tuple[int, str], float] | None = None) -> pd.DataFrame:
-    """Tidy :data:`COLUMNS` rows for one unit from the disclosed tables of
-    :func:`pipeline.derive.register_tables.build_frames` (participants, insatser, diagnosis, population).
-
-    ``population`` (year, benefit) → the reference population of the unit; by default the tables'
-    own (the benefit register as exported). Coverage is computed from shown figures only: hidden
-    participants give a hidden coverage.
-    """
-    rows = []
-    add = lambda **r: rows.append({c: r.get(c, "") for c in COLUMNS})  # noqa: E731
-    for r in tables["participants"].itertuples():
-        status = "pagaende" if r.status == "pagaende" else "ny"
-        add(unit=unit, year=int(r.year), measure="deltagare", benefit=r.benefit, status=status, sex=r.sex,
-            value=math.nan if pd.isna(r.count) else float(r.count), suppressed=bool(r.suppressed))
-    for r in tables["insatser"].itertuples():
-        add(unit=unit, year=int(r.year), measure="insatser", target_group=r.target_group,
-            value=math.nan if pd.isna(r.count) else float(r.count), suppressed=bool(r.suppressed))
-    for r in tables["diagnosis"].itertuples():
-        if r.period != "total":
-            add(unit=unit, year=int(r.period), measure="psykiatrisk_andel", benefit=r.benefit,
-                value=math.nan if pd.isna(r.published_pct) else float(r.published_pct), suppressed=bool(r.suppressed))
-    pop = {(int(r.year), "aktivitetsersattning" if r.figure_id == "population_ae" else "sjukpenning"): r.value
-           for r in tables["population"].itertuples()}
-    if population is not None:
-        pop = population
-    frame = pd.DataFrame(rows)
-    part = frame[(frame["measure"] == "deltagare") & (frame["status"] == "pagaende") & (frame["sex"] == "total")]
-    for (year, benefit), n in sorted(pop.items()):
-        hidden = pd.isna(n)
-        add(unit=unit, year=year, measure="referensbefolkning", benefit=benefit, value=math.nan if hidden else float(n),
-            suppressed=bool(hidden))
-        p = part[(part["year"] == year) & (part["benefit"] == benefit)]
-        k_hidden = p.empty or bool(p["suppressed"].iloc[0])
-        value = math.nan if (k_hidden or hidden or not n) else 1000.0 * float(p["value"].iloc[0]) / float(n)
-        add(unit=unit, year=year, measure="tackning", benefit=benefit, value=value, suppressed=bool(k_hidden or hidden))
-    return pd.DataFrame(rows, columns=list(COLUMNS)).astype({"year": int, "value": float, "suppressed": bool})
