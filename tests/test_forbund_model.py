@@ -21,7 +21,7 @@ from pipeline.derive import forbund, forbund_model
 from pipeline.derive.disclosure import Settings
 
 from .attacker import Attack, add_forbund_outputs
-from .test_forbund import _geography, _insatser, _small_build
+from .test_forbund import KOMMUNER, _geography, _insatser, _small_build
 
 SP = "sjukpenning"
 
@@ -44,13 +44,16 @@ def _nation(rows: list[tuple[str, str, str, int, int, str | None]], year: int = 
 def _hand_built(tmp_path: Path):
     """A (kommun 0114): 100 women of whom 50 take part, 100 men of whom 30; five of A's women take
     part in B's insats (they still count for A: O is residents taking part anywhere).
-    B (kommun 0115): 400 women of whom 20 take part, 200 men of whom 30.
+    B (kommun 0115, and every other kommun, where nobody has the benefit): 400 women of whom 20 take part, 200 men of whom 30.
     Nation: women 70/500 = 0,14, men 60/300 = 0,20 – the saturated model's probabilities.
     E(A) = 100·0,14 + 100·0,20 = 34;  O(A) = 80;  O/E = 2,3529…
     E(B) = 400·0,14 + 200·0,20 = 96;  O(B) = 50;  O/E = 0,5208…
     Exact 95 % limits for a Poisson count (e.g. Sahai & Khurshid's table): 80 → 63,44–99,57 and
     50 → 37,11–65,92; over E: A 1,87–2,93 (higher), B 0,39–0,69 (lower)."""
-    geo = _geography(tmp_path, "A,0114,,\nB,0115,,\n")
+    # every kommun is in A or B, so there is no remainder of people in kommuner outside any förbund
+    # (a remainder of zero people would be a small count the control must protect, and would hide N)
+    others = sorted(set(KOMMUNER["kommunkod"]) - {"0114"})
+    geo = _geography(tmp_path, "A,0114,,\n" + "".join(f"B,{code},,\n" for code in others))
     d, f = _nation([("a", "0114", "kvinna", 95, 45, "A"), ("a5", "0114", "kvinna", 5, 5, "B"),  # 5 in B's insats
                     ("a", "0114", "man", 100, 30, "A"),
                     ("b", "0115", "kvinna", 400, 20, "B"), ("b", "0115", "man", 200, 30, "B")])

@@ -160,13 +160,19 @@ def _diagnosis(deltagare: dict[int, pd.DataFrame], psychiatric: dict[tuple[int, 
 def _population(formaner: dict[int, pd.DataFrame], geography: Geography, units: list[str]
                 ) -> dict[str, dict[tuple[int, str], int]]:
     """Distinct persons with each benefit per förbund (by the kommun on the reference date) and the
-    remainder living in kommuner in no förbund (``REST``)."""
+    remainder living in kommuner in no förbund (``REST``). A year in which every kommun is in a
+    förbund has no remainder at all (not a count of zero: nobody could be in it, and a reader of the
+    mapping knows that)."""
     out: dict[str, dict[tuple[int, str], int]] = {u: {} for u in [*units, REST]}
+    every = set(geography.kommuner["kommunkod"])
     for year, f in formaner.items():
         area = f["kommun"].map(geography.forbund_of(year)).fillna(REST)
         persons = pd.DataFrame({"area": area, "benefit": f["benefit"], "person_id": f["person_id"]})
         counts = persons.drop_duplicates(["benefit", "person_id"]).groupby(["area", "benefit"]).size()
-        for unit in out:
+        rest = bool(every - set(geography.forbund_of(year)))
+        if not rest and (area == REST).any():
+            raise RuntimeError(f"{year}: people live in a kommun that is in no förbund, but every kommun is in one")
+        for unit in out if rest else units:
             for benefit in BENEFITS:
                 out[unit][(year, benefit)] = int(counts.get((unit, benefit), 0))
     return out
@@ -315,12 +321,16 @@ def link_all(units: dict[str, Counts], settings: Settings) -> Linked:
     areas = [u for u in units if u not in (NATIONAL, REST)]
     for unit in [NATIONAL, *areas]:
         _add_unit(linked, unit, units[unit])
-    for (year, benefit), n in units[REST].population.items():
+    rest = units[REST]
+    for (year, benefit), n in rest.population.items():
         linked.cell((REST, "N", year, benefit), n, published=False)
+        if (year, benefit) in rest.residents_taking_part:
+            linked.cell((REST,) + resident_key(year, benefit), rest.residents_taking_part[(year, benefit)], published=False)
+            linked.subset((REST,) + resident_key(year, benefit), (REST, "N", year, benefit))
     national = Linked(settings.threshold, settings.protection)
     _add_unit(national, NATIONAL, units[NATIONAL])
     for key in cross_keys(national):
-        parts = [u for u in areas if linked.has((u,) + key)] + ([REST] if key[0] == "N" else [])
+        parts = [u for u in [*areas, REST] if linked.has((u,) + key)]
         if parts and sum(linked.value((u,) + key) for u in parts) == linked.value((NATIONAL,) + key):
             linked.sums.append(((NATIONAL,) + key, [(u,) + key for u in parts]))
     return linked
@@ -447,7 +457,7 @@ def coverage_rows(decisions: dict[str, Any], units: list[str], years: list[int])
                              "suppressed": bool(hidden)})
     frame = pd.DataFrame(rows).astype({"participants": "Int64", "population": "Int64"})
     national = frame[frame["forbund"] == NATIONAL].set_index(["year", "benefit"])
-    frame["rate"] = [np.nan if pd.isna(national.loc[(y, b), "participants"]) or not national.loc[(y, b), "population"]
+    frame["rate"] = [np.nan if pd.isna(national.loc[(y, b), "per_1000"])
                      else national.loc[(y, b), "participants"] / national.loc[(y, b), "population"]
                      for y, b in zip(frame["year"], frame["benefit"])]
     frame["national_per_1000"] = [national.loc[(y, b), "per_1000"] for y, b in zip(frame["year"], frame["benefit"])]
