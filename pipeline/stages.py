@@ -533,7 +533,8 @@ STAGES: tuple[Stage, ...] = (
           "write reports/index.html (every appendix and year)",
           "finsam stage index",
           deps=("data/processed/published", "data/processed/bilaga4", "data/processed/enkat/${enkat.years[*]}",
-                "data/processed/models/${register.years[*]}"),  # the headline figures beside the links
+                "data/processed/models/${register.years[*]}",  # the headline figures beside the links
+                FORBUND_FIGURES),  # the förbund listed (when forbundsbilagor.build)
           params=("years", "report", "bilaga4.year", "enkat.years", "register.years", "forbundsbilagor"),
           outs=("reports/index.html",)),
 )

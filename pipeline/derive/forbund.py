@@ -15,11 +15,13 @@ For each förbund of data/raw/geografi/forbund_kommuner.csv and each register ye
 
 **One disclosure control for everything published together.** Every unit (the nation, "Hela
 riket", and each förbund) has its tables linked as in :mod:`register_tables`, and all units are
-one :class:`~pipeline.derive.disclosure.Linked` set: where the nation's count is the sum of the
-förbund's (each person is in one förbund; checked on the data, cell by cell), that sum is a
-constraint, so a hidden förbund cell cannot be recovered as the national figure minus the shown
-förbund figures. The reference populations are linked the same way, with the residents of
-kommuner in no förbund as an unpublished remainder.
+one :class:`~pipeline.derive.disclosure.Linked` set (:func:`link_all`): where the nation's count is
+the sum of the förbund's (each person is in one förbund; checked on the data, cell by cell), that
+sum is a constraint, so a hidden förbund cell cannot be recovered as the national figure minus the
+shown förbund figures. The reference populations are linked the same way, with the residents of
+kommuner in no förbund as an unpublished remainder. :func:`protect_sums` solves each unit, applies
+a cheap rule for the sums, and then proves the whole with one linear program (and hides more where
+that finds a cell still exposed).
 
 **Funnel plot.** For each benefit and year, the national coverage is the target; around it, the
 95 % and 99,8 % control limits for an area with a reference population of n people, from the
