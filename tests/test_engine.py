@@ -36,7 +36,8 @@ def test_jobs_expand_every_year_in_pipeline_order():
     register = PARAMS["register"]["years"]
     assert names == (["published", "register_demo"] + [f"register@{y}" for y in register] + ["register_tables", "forbund"]
                      + [f"models@{y}" for y in register] + [f"modeller@{y}" for y in register]
-                     + [f"bilaga1@{y}" for y in PARAMS["years"]] + ["enkat@2016", "bilaga3@2016"]
+                     + [f"bilaga1@{y}" for y in PARAMS["years"]]
+                     + (["forbundsbilagor"] if PARAMS["forbundsbilagor"]["build"] else []) + ["enkat@2016", "bilaga3@2016"]
                      + ["malgrupp", "bilaga4", "index"])
     jobs = {j.name: j for j in engine.jobs(REPO, PARAMS)}
     assert jobs["bilaga1@2022"].argv == ["run", "bilaga1", "--year", "2022"]
@@ -151,7 +152,7 @@ def _dvc(root: Path, *args: str) -> str:
 def _index_inputs(project) -> None:
     """The index shows headline figures from the processed data of every report; the stages not
     run in these tests leave their folders empty, as a build that has not reached them yet would."""
-    for folder in ["published", "bilaga4", "enkat/2016"] + [f"models/{y}" for y in project.params["register"]["years"]]:
+    for folder in ["published", "bilaga4", "enkat/2016", "forbund"] + [f"models/{y}" for y in project.params["register"]["years"]]:
         (project.root / "data" / "processed" / folder).mkdir(parents=True, exist_ok=True)
 
 
