@@ -136,3 +136,44 @@ def test_protection_interval_wider_than_the_threshold_hides_more():
     wide = suppress(table, 5, row_totals=True, protection=20)
     assert narrow.hidden.loc[0].tolist() == [True, True] and not narrow.hidden_row_totals[0]
     assert wide.hidden_row_totals[0]  # a total of 8 cannot give a range 20 wide: it goes too
+
+
+def test_a_bound_the_solver_could_not_find_stops_instead_of_counting_as_wide(monkeypatch):
+    """A linear program stopped early (here: no time at all) must not pass a cell as protected."""
+    import pytest
+
+    from pipeline.derive import disclosure
+
+    original = disclosure._LinearProgram.__init__
+
+    def no_time(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.h.setOptionValue("time_limit", 0.0)
+
+    monkeypatch.setattr(disclosure._LinearProgram, "__init__", no_time)
+    counts = pd.DataFrame([[2, 40], [30, 50]])
+    with pytest.raises(RuntimeError, match="could not bound a cell"):
+        suppress(counts, THRESHOLD, row_totals=True, col_totals=True)
+
+
+def test_points_seen_in_earlier_solves_give_the_same_decision_as_solving_every_bound():
+    """The shortcut (a cell whose values over feasible points already span the interval is safe)
+    changes how many programs are solved, never what is hidden."""
+    from pipeline.derive import disclosure
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        counts = pd.DataFrame(rng.integers(0, 30, size=(4, 5)))
+        try:
+            disclosure._Solver.SPREAD_MIN = 1  # push every component in a few directions first, however small
+            with_points = suppress(counts, THRESHOLD, row_totals=True, col_totals=True)
+        finally:
+            disclosure._Solver.SPREAD_MIN = 40
+        try:
+            disclosure._Solver.USE_POINTS = False  # every bound solved
+            every = suppress(counts, THRESHOLD, row_totals=True, col_totals=True)
+        finally:
+            disclosure._Solver.USE_POINTS = True
+        assert with_points.hidden.equals(every.hidden)
+        assert with_points.hidden_row_totals.equals(every.hidden_row_totals)
+        assert with_points.hidden_col_totals.equals(every.hidden_col_totals)

@@ -244,7 +244,8 @@ class _LinearProgram:
         self.current: int | None = None
 
     def optimum(self, column: int, maximise: bool) -> float | None:
-        """The largest (smallest) value of one variable; None when unbounded or not solved."""
+        """The largest (smallest) value of one variable; None when unbounded. Any other outcome than an
+        optimum stops: a bound that could not be found must not count as a wide one."""
         hs = self._highspy
         if self.current is not None and self.current != column:
             self.h.changeColCost(self.current, 0.0)
@@ -252,8 +253,12 @@ class _LinearProgram:
         self.current = column
         self.h.changeObjectiveSense(hs.ObjSense.kMaximize if maximise else hs.ObjSense.kMinimize)
         self.h.run()
-        if self.h.getModelStatus() != hs.HighsModelStatus.kOptimal:
-            return None
+        status = self.h.getModelStatus()
+        if status in (hs.HighsModelStatus.kUnbounded, hs.HighsModelStatus.kUnboundedOrInfeasible):
+            return None  # the true counts are a solution, so "or infeasible" is unbounded here
+        if status != hs.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"disclosure control: the linear program could not bound a cell "
+                               f"({self.h.modelStatusToString(status)})")
         return float(self.h.getInfo().objective_function_value)
 
     def box(self, upper: np.ndarray | None) -> None:
@@ -422,6 +427,7 @@ class _Solver:
     # protection interval the cell is safe without solving for it. Points stay valid when more is
     # hidden (that only adds points), so the spans are kept across components and rebuilds.
     SPREAD_MIN = 40  # components with at least this many unknown cells are first pushed in a few directions
+    USE_POINTS = True  # False: solve every bound (the same decisions, more solves; for tests and benchmarks)
 
     def _observe(self, comp: "_Component") -> None:
         x = comp.lp.solution()
@@ -455,7 +461,7 @@ class _Solver:
 
     def is_exposed(self, cell: Key) -> bool:
         span = self.spans.get(cell)
-        if span is not None and span[1] - span[0] >= self.protection - 1e-6:
+        if self.USE_POINTS and span is not None and span[1] - span[0] >= self.protection - 1e-6:
             self.certified += 1
             return False
         if self._cache is None or cell not in self._cache.cells:
@@ -468,14 +474,14 @@ class _Solver:
                 comp.index = index
                 comp.lo = np.array([self.spans.get(c, (self.values[c], self.values[c]))[0] for c in comp.order], dtype=float)
                 comp.hi = np.array([self.spans.get(c, (self.values[c], self.values[c]))[1] for c in comp.order], dtype=float)
-                if len(comp.order) >= self.SPREAD_MIN:
+                if self.USE_POINTS and len(comp.order) >= self.SPREAD_MIN:
                     self._spread(comp)
             self._cache = comp
         comp = self._cache
         if comp.lp is None:
             return False
         i = comp.index[cell]
-        if self._certified(comp, i):
+        if self.USE_POINTS and self._certified(comp, i):
             self.certified += 1
             return False
         # The largest value first: when it is unbounded, or far enough above, one program decides.
@@ -483,16 +489,15 @@ class _Solver:
         self.solves += 1
         if hi is None:
             return False  # unbounded above
-        self._observe(comp)
-        comp.hi[i] = max(comp.hi[i], hi)
-        if self._certified(comp, i):
-            return False
-        lo = comp.lp.optimum(i, maximise=False)
-        self.solves += 1
-        if lo is not None:
+        if self.USE_POINTS:
             self._observe(comp)
-            comp.lo[i] = min(comp.lo[i], lo)
-        return not self._certified(comp, i)
+            if max(comp.hi[i], hi) - comp.lo[i] >= self.protection - 1e-6:
+                return False
+        lo = comp.lp.optimum(i, maximise=False)  # never unbounded: counts are not negative
+        self.solves += 1
+        if self.USE_POINTS:
+            self._observe(comp)
+        return hi - lo < self.protection - 1e-6
 
     def hide_one(self, cell: Key) -> bool:
         """Hide the least informative shown number near the exposed cell: of the constraints one step
