@@ -368,7 +368,18 @@ class _Unit:
         self.a.hidden(f"{self.u or 'Riket'}: {label}", self._terms(terms))
 
 
-def add_forbund_outputs(attack: Attack, folder: Path, national: str = "Hela riket") -> None:
+def _national_sum(attack: Attack, cell, units: list[str], additive: bool) -> None:
+    """The nation's count and the förbund's: equal to their sum when each person is in one förbund;
+    otherwise (``additive`` False: someone may count in two) at most the sum and at least each one."""
+    if additive:
+        attack.equal({cell: 1} | {(u,) + cell: -1 for u in units})
+        return
+    attack.at_most({cell: 1} | {(u,) + cell: -1 for u in units})
+    for u in units:
+        attack.at_most({(u,) + cell: 1, cell: -1})
+
+
+def add_forbund_outputs(attack: Attack, folder: Path, national: str = "Hela riket", additive: bool = True) -> None:
     """data/processed/forbund: every förbund's Tabell 1–6, reference population and coverage, and the
     nation's, with what a reader knows: each person and insats is in one förbund, so the nation's
     counts (Tabell 1–5, Tabell 6's numerators and denominators) are the sums of the förbund's; the
@@ -398,17 +409,14 @@ def add_forbund_outputs(attack: Attack, folder: Path, national: str = "Hela rike
                 view.share(p, n, r.per_1000 / 10, 0.005)
     p = tables["participants"]
     for r in p[p["forbund"] == national].itertuples():
-        cell = ("T", r.table, r.year, r.sex)
-        attack.equal({cell: 1} | {(u,) + cell: -1 for u in units})
+        _national_sum(attack, ("T", r.table, r.year, r.sex), units, additive)
     i = tables["insatser"]
     for r in i[(i["forbund"] == national) & ~(i["count"].isna() & ~i["suppressed"])].itertuples():
-        cell = ("I", r.year, r.target_group)
-        attack.equal({cell: 1} | {(u,) + cell: -1 for u in units})
+        _national_sum(attack, ("I", r.year, r.target_group), units, additive)
     d = tables["diagnosis"]
     for r in d[d["forbund"] == national].itertuples():
         for part in ("k", "n"):
-            cell = (part, r.benefit, r.period)
-            attack.equal({cell: 1} | {(u,) + cell: -1 for u in units})
+            _national_sum(attack, (part, r.benefit, r.period), units, additive)
     c = tables["coverage"]
     for r in c[c["forbund"] == national].itertuples():
         cell = ("N", r.year, r.benefit, "total")
@@ -434,4 +442,6 @@ def add_forbund_residents(attack: Attack, s: pd.DataFrame, units: list[str], nat
     for r in s[s["forbund"] == national].itertuples():
         o, n = ("O", r.year, r.benefit), ("N", r.year, r.benefit, "total")
         attack.at_most({("rest",) + o: 1, ("rest",) + n: -1})
+        # the nation's residents taking part are among its ongoing participants with the benefit (Tabell 1/3)
+        attack.at_most({o: 1, ("T", ONGOING[r.benefit], r.year, "total"): -1})
         attack.equal({o: 1, ("rest",) + o: -1} | {(u,) + o: -1 for u in units})

@@ -150,7 +150,7 @@ def test_the_reference_population_counts_each_person_where_they_live_on_the_refe
         forbund.count_all({2022: d22}, {2022: _insatser(["A"])}, {2022: f22}, geo2)
 
 
-def _small_build(tmp_path, threshold=5):
+def _small_build(tmp_path, threshold=5, overlap: bool = False):
     """Six förbund: A ordinary, B with nobody taking part in 2022, C with three people with the
     benefit (two take part), D, E and F small but above the threshold."""
     geo = _geography(tmp_path, "A,0114,,\nB,0115,,\nC,0117,,\nD,0120,,\nE,0123,,\nF,0125,,\n")
@@ -166,6 +166,9 @@ def _small_build(tmp_path, threshold=5):
         frames[year] = _people(rows, year)
     deltagare = {y: f[0] for y, f in frames.items()}
     formaner = {y: f[1] for y, f in frames.items()}
+    if overlap:  # three of A's participants also take part in D's insatser in 2022 (they moved, say)
+        d = deltagare[2022]
+        deltagare[2022] = pd.concat([d, d[d["forbund"] == "A"].head(3).assign(forbund="D")], ignore_index=True)
     insatser = {y: _insatser(["A", "A", "B", "C", "D", "E", "F"]) for y in frames}
     return forbund.build_frames(deltagare, insatser, formaner, geo, Settings(threshold, threshold)), geo
 
@@ -190,12 +193,28 @@ def test_a_forbund_with_no_participants_and_a_forbund_below_the_threshold(tmp_pa
     assert tables["unit"]["synthetic"].iloc[0]
 
 
-def _attack(tables: dict[str, pd.DataFrame], tmp_path: Path) -> Attack:
+def _attack(tables: dict[str, pd.DataFrame], tmp_path: Path, additive: bool = True) -> Attack:
     folder = tmp_path / "out"
     forbund.save(tables, folder)
     attack = Attack()
-    add_forbund_outputs(attack, folder)
+    add_forbund_outputs(attack, folder, additive=additive)
     return attack
+
+
+def test_people_counted_in_two_forbund_make_the_nation_at_most_the_sum_and_that_is_protected(tmp_path):
+    """Three of A's participants also take part in D's insatser in 2022: the förbund's counts add up to
+    more than the nation's. The control links them by inequalities (the nation is at most the sum,
+    at least each förbund) instead of dropping the link, and a reader who knows only that narrows
+    nothing. (Here dropping the link would not expose anything either: the inequalities give a hidden
+    cell only a lower bound; the check is that such data build and stay safe, not a negative control.)"""
+    tables, _ = _small_build(tmp_path, overlap=True)
+    p = tables["participants"]
+    total = p[(p["table"] == 3) & (p["year"] == 2022) & (p["sex"] == "total")].set_index("forbund")["count"]
+    assert total[forbund.NATIONAL] == 72  # 40 + 2 + 3·10 people, each once
+    bounds = _attack(tables, tmp_path, additive=False).bounds()
+    assert any(k.startswith("D:") for k in bounds)
+    narrow = {k: v for k, v in bounds.items() if v[1] - v[0] < 5 - 1e-6}
+    assert not narrow, narrow
 
 
 def test_the_attacker_cannot_subtract_a_hidden_forbund_cell_from_the_national_figure(tmp_path):

@@ -56,6 +56,7 @@ from .disclosure import Linked, Settings
 
 NATIONAL = "Hela riket"
 REST = "(kommuner utan förbund)"  # the remainder of the reference population: never published
+OVERLAP = "(i flera förbund)"  # where a person counts in two förbund: the sum over förbund and the excess
 LIMITS = {"95": 0.95, "998": 0.998}
 REFERENCE_RULE = ("folkbokföringskommun den 31 december (referensdag); den som flyttat under året räknas helt i "
                   "kommunen på referensdagen")
@@ -331,10 +332,29 @@ def link_all(units: dict[str, Counts], settings: Settings) -> Linked:
             linked.subset((REST,) + resident_key(year, benefit), (REST, "N", year, benefit))
     national = Linked(settings.threshold, settings.protection)
     _add_unit(national, NATIONAL, units[NATIONAL])
+    for (year, benefit) in units[NATIONAL].residents_taking_part:
+        # the nation's residents taking part are the Modellbilaga's participants: among Tabell 1/3's total
+        linked.subset((NATIONAL,) + resident_key(year, benefit),
+                      (NATIONAL, "T", rt.ONGOING_TABLE[benefit], year, "total"))
     for key in cross_keys(national):
-        parts = [u for u in [*areas, REST] if linked.has((u,) + key)]
-        if parts and sum(linked.value((u,) + key) for u in parts) == linked.value((NATIONAL,) + key):
-            linked.sums.append(((NATIONAL,) + key, [(u,) + key for u in parts]))
+        parts = [(u,) + key for u in [*areas, REST] if linked.has((u,) + key)]
+        if not parts:
+            continue
+        whole, total = (NATIONAL,) + key, sum(linked.value(p) for p in parts)
+        if total == linked.value(whole):
+            linked.sums.append((whole, parts))
+        else:
+            # Someone counted in two förbund (e.g. in insatser of both in one year): the nation is at most the
+            # sum of the förbund and at least each one. Modelled with the unpublished sum and the overlap.
+            if total < linked.value(whole):
+                raise RuntimeError(f"disclosure control: the förbund's counts of {key!r} add up to less than the "
+                                   "nation's, which the definitions do not allow")
+            summed, overlap = (OVERLAP, "sum") + key, (OVERLAP, "overlap") + key
+            linked.total(summed, parts, published=False)
+            linked.cell(overlap, total - linked.value(whole), published=False)
+            linked.sums.append((summed, [whole, overlap]))
+            for part in parts:
+                linked.subset(part, whole)
     return linked
 
 
@@ -384,15 +404,24 @@ def protect_sums(units: dict[str, Counts], settings: Settings) -> tuple[Any, dic
             break
         for unit in changed:
             solved[unit] = _solve(unit, units[unit], settings, forced[unit])
-    linked = link_all(units, settings)
-    for _, decision in solved.values():
-        for key in decision.hidden_cells:
+    hidden = set().union(*(d.hidden_cells for _, d in solved.values()))
+    hidden_shares = set().union(*(d.hidden_shares for _, d in solved.values()))
+    while True:  # the one program; again if it hid a Tabell 1/3 total whose O (nearly the same people) shows
+        linked = link_all(units, settings)
+        for key in hidden:
             linked.hide(key)
-        for key in decision.hidden_shares:
+        for key in hidden_shares:
             linked.hide_share(key)
-    decision = linked.solve()
-    work = {"rounds": rounds, "cells_added_by_check": len(decision.hidden_cells - linked.forced),
-            "shares_added_by_check": len(decision.hidden_shares - linked.forced_shares)}
+        decision = linked.solve()
+        extra = {(u,) + key for u in solved for key in residents_to_hide(decision, u, units[u])}
+        if not extra:
+            break
+        hidden, hidden_shares = set(decision.hidden_cells) | extra, set(decision.hidden_shares)
+    first = set().union(*(d.hidden_cells for _, d in solved.values()))
+    first_shares = set().union(*(d.hidden_shares for _, d in solved.values()))
+    work = {"rounds": rounds, "cells_added_by_check": len(decision.hidden_cells - first),
+            "shares_added_by_check": len(decision.hidden_shares - first_shares),
+            "structural": len(decision.structural)}  # pinned by definitions alone, whatever is published
     return decision, forced, work
 
 
@@ -521,7 +550,8 @@ def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.Data
                                "hidden_cells": len(decision.hidden_cells),
                                "hidden_for_national_sums": sum(len(f) for f in forced.values()),
                                "rounds": work["rounds"], "cells_added_by_check": work["cells_added_by_check"],
-                               "shares_added_by_check": work["shares_added_by_check"]}]),
+                               "shares_added_by_check": work["shares_added_by_check"],
+                               "structural_cells": work["structural"]}]),
     }
 
 
