@@ -232,8 +232,9 @@ def stage_forbund(project: Project) -> Path:
     from .derive import forbund
 
     final = project.processed / "forbund"
+    national = project.processed / "register" / "tabeller" if _area(project) is None else None  # the same nation
     tables = forbund.build(_register_years(project), project.processed / "register", _geography(project),
-                           _disclosure(project), _register_is_demo(project))
+                           _disclosure(project), _register_is_demo(project), national)
     with atomic_dir(final) as tmp:
         forbund.save(tables, tmp)
     log.info("forbund: %d förbund, %d years", int(tables["unit"]["forbund"].iloc[0]), len(_register_years(project)))
@@ -484,8 +485,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("forbund", stage_forbund,
           "every förbund's figures beside the nation's, all years in one pass (data/processed/forbund)",
           "finsam stage forbund",
-          deps=("data/processed/register/${register.years[*]}", "data/raw/geografi"),
-          params=("disclosure", "register.years", "register.demo"), outs=("data/processed/forbund",)),
+          deps=("data/processed/register/${register.years[*]}", "data/raw/geografi", "data/processed/register/tabeller"),
+          params=("disclosure", "register.years", "register.demo", "register.area"), outs=("data/processed/forbund",)),
     Stage("models", stage_models,
           "descriptions and models for one year (data/processed/models/<year>)",
           "finsam stage models --year 2022", foreach="register.years",

@@ -150,7 +150,7 @@ def test_the_reference_population_counts_each_person_where_they_live_on_the_refe
         forbund.count_all({2022: d22}, {2022: _insatser(["A"])}, {2022: f22}, geo2)
 
 
-def _small_build(tmp_path, threshold=5, overlap: bool = False):
+def _small_build(tmp_path, threshold=5, overlap: bool = False, national=None):
     """Six förbund: A ordinary, B with nobody taking part in 2022, C with three people with the
     benefit (two take part), D, E and F small but above the threshold."""
     geo = _geography(tmp_path, "A,0114,,\nB,0115,,\nC,0117,,\nD,0120,,\nE,0123,,\nF,0125,,\n")
@@ -170,7 +170,8 @@ def _small_build(tmp_path, threshold=5, overlap: bool = False):
         d = deltagare[2022]
         deltagare[2022] = pd.concat([d, d[d["forbund"] == "A"].head(3).assign(forbund="D")], ignore_index=True)
     insatser = {y: _insatser(["A", "A", "B", "C", "D", "E", "F"]) for y in frames}
-    return forbund.build_frames(deltagare, insatser, formaner, geo, Settings(threshold, threshold)), geo
+    return forbund.build_frames(deltagare, insatser, formaner, geo, Settings(threshold, threshold),
+                                national=national), geo
 
 
 def test_a_forbund_with_no_participants_and_a_forbund_below_the_threshold(tmp_path):
@@ -199,6 +200,31 @@ def _attack(tables: dict[str, pd.DataFrame], tmp_path: Path, additive: bool = Tr
     attack = Attack()
     add_forbund_outputs(attack, folder, additive=additive)
     return attack
+
+
+def test_the_nations_rows_follow_the_national_report(tmp_path):
+    """The nation's rows beside the förbund hide what the national tables hide (here: 2022's women and
+    men in Tabell 3 and 4, which the förbund build alone would show; in this data everyone is new, so
+    Tabell 4 equals Tabell 3 and hiding Tabell 3 alone would not protect it) and never hide what they
+    show (every other Tabell 3 and 4 cell: the control must protect them by hiding förbund cells)."""
+    alone, _ = _small_build(tmp_path)
+    p = alone["participants"]
+    nation = p[(p["forbund"] == forbund.NATIONAL) & p["table"].isin([3, 4])]
+    assert not nation["suppressed"].any()
+    hidden = {("T", table, 2022, sex) for table in (3, 4) for sex in ("kvinna", "man")}
+    shown = {("T", int(r.table), int(r.year), r.sex): int(r.count) for r in nation.itertuples()
+             if ("T", r.table, r.year, r.sex) not in hidden}
+    tables, _ = _small_build(tmp_path, national=(hidden, shown))
+    p = tables["participants"]
+    rows = p[(p["forbund"] == forbund.NATIONAL) & p["table"].isin([3, 4])].set_index(["table", "year", "sex"])
+    assert rows["suppressed"].to_dict() == {k: (("T",) + k) in hidden for k in rows.index}
+    bounds = _attack(tables, tmp_path).bounds()
+    assert "Riket: Tabell 3 2022 kvinna" in bounds and tables["unit"]["structural_cells"].iloc[0] == 0
+    narrow = {k: v for k, v in bounds.items() if v[1] - v[0] < 5 - 1e-6}
+    assert not narrow, narrow
+    # the national tables must count the same nation
+    with pytest.raises(RuntimeError, match="count .* differently"):
+        _small_build(tmp_path, national=(set(), {("T", 3, 2022, "total"): 1}))
 
 
 def test_people_counted_in_two_forbund_make_the_nation_at_most_the_sum_and_that_is_protected(tmp_path):

@@ -144,6 +144,7 @@ class Linked(_Cells):
     aliases: dict[Key, Key] = field(default_factory=dict)
     forced: set[Key] = field(default_factory=set)  # published cells to hide whatever their size (and protect)
     forced_shares: set[Key] = field(default_factory=set)  # shares to hide from the start
+    kept: set[Key] = field(default_factory=set)  # published cells another publication shows: never hidden here
 
     # ---------------------------------------------------------------- building
     def cell(self, key: Key, value: int, published: bool = True) -> Key:
@@ -191,6 +192,11 @@ class Linked(_Cells):
         """Hide a published cell whatever its size, and protect it like a small one: used when another
         unit's publication (e.g. a national total that is the sum of the areas') could reveal it."""
         self.forced.add(key)
+
+    def keep(self, key: Key) -> None:
+        """Never hide this published cell: another publication shows it anyway (hiding it here would
+        protect nothing), so complementary suppression must find other numbers to hide."""
+        self.kept.add(key)
 
     def hide_share(self, key: Key) -> None:
         """Hide a share from the start (e.g. one an earlier, narrower control already hid)."""
@@ -317,6 +323,9 @@ class _Solver:
         self.hidden = {k for k in self.primary if k in linked.published} | {r(k) for k in linked.forced}
         self.hidden_shares = {k for k, s in self.shares.items() if s.den not in self.values or self.values[s.den] == 0}
         self.hidden_shares |= set(linked.forced_shares) & set(self.shares)
+        self.kept = {r(k) for k in linked.kept}
+        if self.kept & self.hidden:
+            raise ValueError(f"a cell both kept and hidden: {sorted(self.kept & self.hidden, key=repr)[0]!r}")
         # the constraints each cell takes part in
         self.touch: dict[Key, list[tuple[str, int | Key]]] = {k: [] for k in self.values}
         for i, (t, parts) in enumerate(self.sums):
@@ -519,7 +528,7 @@ class _Solver:
                 self.hidden_shares.add(shares[0])
                 self.hides += 1
                 return True
-            candidates = {m for con in constraints for m in self._members(con) if self.shown(m)}
+            candidates = {m for con in constraints for m in self._members(con) if self.shown(m) and m not in self.kept}
             if candidates:
                 self.hidden.add(min(candidates, key=lambda c: (self.values[c], repr(c))))
                 self.hides += 1

@@ -287,15 +287,36 @@ def standardised_rows(decisions: dict[str, Any], model: pd.DataFrame, units: lis
     return pd.DataFrame(rows).astype({"observed": "Int64", "population": "Int64", "verdict": "string"})
 
 
-def _solve(unit: str, c: Counts, settings: Settings, forced: set = frozenset()):
+def national_publication(tables_dir: Path) -> tuple[set, set]:
+    """The national register tables' decision (data/processed/register/tabeller, the national Bilaga 1
+    from microdata): Tabell 1–5 keys hidden there and keys shown there. The nation's rows beside the
+    förbund must hide the first (else the förbund pages would show what the national report hides)
+    and may not hide the second (the national report shows them anyway)."""
+    hidden, shown = set(), {}
+    p = pd.read_parquet(Path(tables_dir) / "participants.parquet", columns=["table", "year", "sex", "count", "suppressed"])
+    i = pd.read_parquet(Path(tables_dir) / "insatser.parquet", columns=["year", "target_group", "count", "suppressed"])
+    rows = [(("T", int(r.table), int(r.year), str(r.sex)), r.count, r.suppressed) for r in p.itertuples()]
+    rows += [(("I", int(r.year), str(r.target_group)), r.count, r.suppressed) for r in i.itertuples()]
+    for key, count, suppressed in rows:
+        if suppressed:
+            hidden.add(key)
+        elif not pd.isna(count):
+            shown[key] = int(count)
+    return hidden, shown
+
+
+def _solve(unit: str, c: Counts, settings: Settings, forced: set = frozenset(), kept: set = frozenset()):
     linked = Linked(settings.threshold, settings.protection)
     _add_unit(linked, unit, c)
     for key in forced:
         linked.hide((unit,) + key)
+    for key in kept:
+        if linked.has((unit,) + key):
+            linked.keep((unit,) + key)
     decision = linked.solve()
     extra = residents_to_hide(decision, unit, c)
     if any(decision.value((unit, "N", *key[1:3])) < settings.protection for key in extra):
-        return _solve(unit, c, settings, set(forced) | extra)  # [0, N] too narrow: solve with O protected
+        return _solve(unit, c, settings, set(forced) | extra, kept)  # [0, N] too narrow: solve with O protected
     decision.hidden_cells.update((unit,) + key for key in extra)
     return linked, decision
 
@@ -358,7 +379,8 @@ def link_all(units: dict[str, Counts], settings: Settings) -> Linked:
     return linked
 
 
-def protect_sums(units: dict[str, Counts], settings: Settings) -> tuple[Any, dict[str, set], dict[str, int]]:
+def protect_sums(units: dict[str, Counts], settings: Settings, national: tuple[set, set] | None = None
+                 ) -> tuple[Any, dict[str, set], dict[str, int]]:
     """Every unit's figures, safe to publish together: the proof is one linear program over all of them.
 
     1. Each unit alone (:func:`_solve`): primary and complementary suppression within its tables.
@@ -372,10 +394,23 @@ def protect_sums(units: dict[str, Counts], settings: Settings) -> tuple[Any, dic
        :meth:`Linked.solve` bounds every hidden cell given everything published at once – across
        tables, years and förbund – and hides more where a cell is still exposed.
 
+    ``national``: the national tables' (hidden, shown) keys (:func:`national_publication`): the nation
+    hides the first and never the second, so that its rows here are the national report's.
+
     Returns the one decision (keys carry the unit first; :class:`_Scope` reads one unit), the cells
     the rule forced per unit, and counts of the work (rounds, cells and shares the check added)."""
-    solved = {u: _solve(u, c, settings) for u, c in units.items() if u != REST}
-    forced: dict[str, set] = {u: set() for u in solved}
+    nat_hidden, nat_shown = national or (set(), {})
+    if national:
+        probe = Linked()
+        _add_unit(probe, NATIONAL, units[NATIONAL])
+        differ = [k for k, v in nat_shown.items() if probe.has((NATIONAL,) + k) and probe.value((NATIONAL,) + k) != v]
+        if differ:
+            raise RuntimeError(f"the national register tables and the förbund figures count {differ[0]!r} differently "
+                               "(rebuild both: `finsam build`)")
+    forced: dict[str, set] = {u: set() for u in units if u != REST}
+    forced[NATIONAL] = set(nat_hidden)
+    solved = {u: _solve(u, c, settings, forced[u], nat_shown if u == NATIONAL else ()) for u, c in units.items()
+              if u != REST}
     areas = [u for u in solved if u != NATIONAL]
     national = solved[NATIONAL][0]
     rest = units[REST].population
@@ -403,13 +438,16 @@ def protect_sums(units: dict[str, Counts], settings: Settings) -> tuple[Any, dic
         if not changed:
             break
         for unit in changed:
-            solved[unit] = _solve(unit, units[unit], settings, forced[unit])
+            solved[unit] = _solve(unit, units[unit], settings, forced[unit], nat_shown if unit == NATIONAL else ())
     hidden = set().union(*(d.hidden_cells for _, d in solved.values()))
     hidden_shares = set().union(*(d.hidden_shares for _, d in solved.values()))
     while True:  # the one program; again if it hid a Tabell 1/3 total whose O (nearly the same people) shows
         linked = link_all(units, settings)
         for key in hidden:
             linked.hide(key)
+        for key in nat_shown:
+            if linked.has((NATIONAL,) + key):
+                linked.keep((NATIONAL,) + key)
         for key in hidden_shares:
             linked.hide_share(key)
         decision = linked.solve()
@@ -515,8 +553,9 @@ def _with_unit(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
 
 def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
                  formaner: dict[int, pd.DataFrame], geography: Geography, settings: Settings | int,
-                 synthetic: bool = True) -> dict[str, pd.DataFrame]:
-    """Every förbund's and the nation's figures for every year, through one linked disclosure control."""
+                 synthetic: bool = True, national: tuple[set, set] | None = None) -> dict[str, pd.DataFrame]:
+    """Every förbund's and the nation's figures for every year, through one linked disclosure control;
+    ``national``: the national tables' decision to agree with (:func:`national_publication`)."""
     if isinstance(settings, int):
         settings = Settings(settings, settings)
     years = sorted(deltagare)
@@ -524,7 +563,7 @@ def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.Data
     model = forbund_model.expected(deltagare, formaner, {y: geography.forbund_of(y) for y in years}, NATIONAL, REST)
     attach_residents(counts, model)
     units = [NATIONAL, *geography.forbund]
-    decision, forced, work = protect_sums(counts, settings)
+    decision, forced, work = protect_sums(counts, settings, national)
     decisions = dict.fromkeys(units, decision)
     participants, ins, diagnosis = [], [], []
     for unit in units:
@@ -556,14 +595,15 @@ def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.Data
 
 
 def build(years: list[int], cleaned_root: Path, geography: Geography, settings: Settings | int,
-          synthetic: bool = True) -> dict[str, pd.DataFrame]:
-    """:func:`build_frames` on the cleaned register data of ``years``."""
+          synthetic: bool = True, national_tables: Path | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`build_frames` on the cleaned register data of ``years``; ``national_tables``: the national
+    register tables (data/processed/register/tabeller) whose decision the nation's rows follow."""
     check_same_key(cleaned_root, years)
     read = lambda name, columns=None: {y: pd.read_parquet(Path(cleaned_root) / str(y) / f"{name}.parquet",  # noqa: E731
                                                           columns=columns) for y in years}
     return build_frames(read("deltagare"), read("insatser"),
                         read("formaner", list(forbund_model.NEEDED)), geography, settings,
-                        synthetic)
+                        synthetic, national_publication(national_tables) if national_tables else None)
 
 
 def save(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
