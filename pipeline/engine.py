@@ -592,7 +592,7 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
                     why = "; ".join(reasons.get(job.name) or ["forced"])
                     if job.extra:  # narrowed: it checks its own reports, whatever DVC's record says
                         why = "only " + " ".join(job.extra[1:])
-                    elif not (force or reasons.get(job.name)):
+                    if not (job.extra or force or reasons.get(job.name)):
                         report.append((job.name, "up to date", 0.0))
                         echo(f"{tag} up to date")
                     elif dry_run:

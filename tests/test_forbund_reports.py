@@ -9,6 +9,8 @@ pool of one warm kernel builds a handful of reports once.
 
 from __future__ import annotations
 
+import os
+
 import re
 import tempfile
 from pathlib import Path
@@ -399,6 +401,26 @@ def test_build_forbund_option_narrows_the_plan():
     params["forbundsbilagor"]["build"] = False
     with pytest.raises(ConfigError, match="forbundsbilagor.build is false"):
         engine.for_forbund(engine.jobs(REPO, params), ["Samordningsförbund 07"])
+
+
+def test_build_forbund_runs_the_narrowed_stage_whatever_the_record_says(monkeypatch):
+    """`finsam build --forbund X` must start the förbund report stage (narrowed, it checks its own
+    reports) even when DVC's record calls every stage up to date; a dry run says it would run."""
+    params = load_params(REPO / "params.yaml")
+    params["forbundsbilagor"] = dict(params["forbundsbilagor"], build=True)
+    monkeypatch.setattr(engine, "sync", lambda root, params, check=False: [])
+    monkeypatch.setattr(engine, "open_repo", lambda root: None)
+    monkeypatch.setattr(engine, "changes", lambda repo, names: {n: [] for n in names})  # all up to date
+    started: list[list[str]] = []
+    monkeypatch.setattr(engine, "run_job", lambda job, root, logfile: started.append(job.argv) or 0.5)
+    monkeypatch.setattr(engine, "record", lambda repo, name: pytest.fail(f"a narrowed stage was recorded ({name})"))
+    lines: list[str] = []
+    report = engine.build(REPO, params, forbund=["Samordningsförbund 07"], echo=lines.append,
+                          log_path=Path(os.devnull))
+    assert started == [["run", "forbundsbilagor", "--forbund", "Samordningsförbund 07"]]
+    assert ("forbundsbilagor", "ran", 0.5) in report and all(s == "up to date" for n, s, _ in report if n != "forbundsbilagor")
+    dry = engine.build(REPO, params, forbund=["Samordningsförbund 07"], echo=lines.append, dry_run=True)
+    assert ("forbundsbilagor", "would run", 0.0) in dry
 
 
 # --------------------------------------------------------------------------- the index
