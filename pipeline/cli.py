@@ -40,8 +40,8 @@ def _add_stage_parsers(sub, with_options: bool) -> None:
         p = sub.add_parser(stage.command, help=stage.summary, description=f"{stage.summary}. Example: {stage.example}")
         if stage.foreach:
             p.add_argument("--year", required=True, help=f"one of params.yaml {stage.foreach}")
-        if with_options:
-            for option in stage.options:
+        for option in stage.options:  # `run` takes only the narrowing option (`finsam build --forbund` runs it)
+            if with_options or option.flag == "--forbund":
                 p.add_argument(option.flag, default=None, choices=option.choices, help=option.help,
                                type=_formats if option.flag == "--formats" else _names if option.flag == "--forbund" else None)
     if with_options:

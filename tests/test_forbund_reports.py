@@ -397,6 +397,7 @@ def test_build_forbund_option_narrows_the_plan():
     names = [j.name for j in plan]
     assert names[-1] == "forbundsbilagor"
     assert plan[-1].argv == ["run", "forbundsbilagor", "--forbund", "Samordningsförbund 07"]
+    assert _parser().parse_args(plan[-1].argv).forbund == ["Samordningsförbund 07"]  # the command the build runs
     assert not any(n.startswith(("bilaga1", "modeller", "bilaga3", "bilaga4", "index")) for n in names)
     params["forbundsbilagor"]["build"] = False
     with pytest.raises(ConfigError, match="forbundsbilagor.build is false"):
