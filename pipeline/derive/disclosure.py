@@ -458,8 +458,12 @@ class _Solver:
                 self._observe(comp)
         lp.box(None)
 
+    def _wide(self, lo: float, hi: float) -> bool:
+        """Does the range [lo, hi] a hidden cell can take span the protection interval?"""
+        return hi - lo >= self.protection - 1e-6
+
     def _certified(self, comp: "_Component", i: int) -> bool:
-        return comp.hi[i] - comp.lo[i] >= self.protection - 1e-6
+        return self._wide(comp.lo[i], comp.hi[i])
 
     def _keep_spans(self) -> None:
         if self._cache is not None and self._cache.lp is not None:
@@ -470,7 +474,7 @@ class _Solver:
 
     def is_exposed(self, cell: Key) -> bool:
         span = self.spans.get(cell)
-        if self.USE_POINTS and span is not None and span[1] - span[0] >= self.protection - 1e-6:
+        if self.USE_POINTS and span is not None and self._wide(*span):
             self.certified += 1
             return False
         if self._cache is None or cell not in self._cache.cells:
@@ -500,13 +504,13 @@ class _Solver:
             return False  # unbounded above
         if self.USE_POINTS:
             self._observe(comp)
-            if max(comp.hi[i], hi) - comp.lo[i] >= self.protection - 1e-6:
+            if self._wide(comp.lo[i], max(comp.hi[i], hi)):
                 return False
         lo = comp.lp.optimum(i, maximise=False)  # never unbounded: counts are not negative
         self.solves += 1
         if self.USE_POINTS:
             self._observe(comp)
-        return hi - lo < self.protection - 1e-6
+        return not self._wide(lo, hi)
 
     def hide_one(self, cell: Key) -> bool:
         """Hide the least informative shown number near the exposed cell: of the constraints one step

@@ -337,10 +337,10 @@ def _hidden(decision, unit: str, key: tuple) -> bool:
     return decision.hidden((unit,) + key)
 
 
-def link_all(units: dict[str, Counts], settings: Settings) -> Linked:
-    """Every unit's cells in one :class:`Linked` set, with the nation's counts as the sums of the
-    förbund's where they are (checked on the data, key by key; the reference population with the
-    residents of kommuner in no förbund as an unpublished remainder)."""
+def link_all(units: dict[str, Counts], settings: Settings, keys: list[tuple]) -> Linked:
+    """Every unit's cells in one :class:`Linked` set, with the nation's counts under ``keys``
+    (:func:`cross_keys`) as the sums of the förbund's where they are (checked on the data, key by key;
+    the reference population with the residents of kommuner in no förbund as an unpublished remainder)."""
     linked = Linked(settings.threshold, settings.protection)
     areas = [u for u in units if u not in (NATIONAL, REST)]
     for unit in [NATIONAL, *areas]:
@@ -351,13 +351,11 @@ def link_all(units: dict[str, Counts], settings: Settings) -> Linked:
         if (year, benefit) in rest.residents_taking_part:
             linked.cell((REST,) + resident_key(year, benefit), rest.residents_taking_part[(year, benefit)], published=False)
             linked.subset((REST,) + resident_key(year, benefit), (REST, "N", year, benefit))
-    national = Linked(settings.threshold, settings.protection)
-    _add_unit(national, NATIONAL, units[NATIONAL])
     for (year, benefit) in units[NATIONAL].residents_taking_part:
         # the nation's residents taking part are the Modellbilaga's participants: among Tabell 1/3's total
         linked.subset((NATIONAL,) + resident_key(year, benefit),
                       (NATIONAL, "T", rt.ONGOING_TABLE[benefit], year, "total"))
-    for key in cross_keys(national):
+    for key in keys:
         parts = [(u,) + key for u in [*areas, REST] if linked.has((u,) + key)]
         if not parts:
             continue
@@ -400,7 +398,7 @@ def protect_sums(units: dict[str, Counts], settings: Settings, national: tuple[s
     Returns the one decision (keys carry the unit first; :class:`_Scope` reads one unit), the cells
     the rule forced per unit, and counts of the work (rounds, cells and shares the check added)."""
     nat_hidden, nat_shown = national or (set(), {})
-    if national:
+    if national:  # before any solve: a count that differs could otherwise surface as a cell both kept and hidden
         probe = Linked()
         _add_unit(probe, NATIONAL, units[NATIONAL])
         differ = [k for k, v in nat_shown.items() if probe.has((NATIONAL,) + k) and probe.value((NATIONAL,) + k) != v]
@@ -414,7 +412,8 @@ def protect_sums(units: dict[str, Counts], settings: Settings, national: tuple[s
     areas = [u for u in solved if u != NATIONAL]
     national = solved[NATIONAL][0]
     rest = units[REST].population
-    keys = [k for k in cross_keys(national) if k[0] != "N" or rest.get((k[1], k[2]), 0) == 0]
+    every_key = cross_keys(national)
+    keys = [k for k in every_key if k[0] != "N" or rest.get((k[1], k[2]), 0) == 0]
     rounds = 0
     while True:
         rounds += 1
@@ -439,10 +438,11 @@ def protect_sums(units: dict[str, Counts], settings: Settings, national: tuple[s
             break
         for unit in changed:
             solved[unit] = _solve(unit, units[unit], settings, forced[unit], nat_shown if unit == NATIONAL else ())
-    hidden = set().union(*(d.hidden_cells for _, d in solved.values()))
-    hidden_shares = set().union(*(d.hidden_shares for _, d in solved.values()))
+    first = set().union(*(d.hidden_cells for _, d in solved.values()))
+    first_shares = set().union(*(d.hidden_shares for _, d in solved.values()))
+    hidden, hidden_shares = first, first_shares
     while True:  # the one program; again if it hid a Tabell 1/3 total whose O (nearly the same people) shows
-        linked = link_all(units, settings)
+        linked = link_all(units, settings, every_key)
         for key in hidden:
             linked.hide(key)
         for key in nat_shown:
@@ -455,8 +455,6 @@ def protect_sums(units: dict[str, Counts], settings: Settings, national: tuple[s
         if not extra:
             break
         hidden, hidden_shares = set(decision.hidden_cells) | extra, set(decision.hidden_shares)
-    first = set().union(*(d.hidden_cells for _, d in solved.values()))
-    first_shares = set().union(*(d.hidden_shares for _, d in solved.values()))
     work = {"rounds": rounds, "cells_added_by_check": len(decision.hidden_cells - first),
             "shares_added_by_check": len(decision.hidden_shares - first_shares),
             "structural": len(decision.structural)}  # pinned by definitions alone, whatever is published
