@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..core.errors import ConfigError
 from ..core.fmt import round_half_up
-from ..core.vocabulary import BENEFITS, PSYCHIATRIC
+from ..core.vocabulary import BENEFITS
 from . import models
 
 MIN_COMPARISON = 20  # O below this: no comparison (the ratio would mostly show chance)
@@ -85,16 +85,9 @@ def _patterns(formaner: pd.DataFrame, deltagare: pd.DataFrame, year: int, benefi
     """Per area and covariate pattern: residents with ``benefit`` (trials) and of them participants
     (events). One row per person as in the reference population (the first row of a person)."""
     f = formaner.loc[formaner["benefit"] == benefit].drop_duplicates("person_id")
-    d = deltagare
-    takers = d.loc[d["ongoing"] & (d["support_at_start"] == benefit) & d["person_id"].notna(), "person_id"]
-    frame = pd.DataFrame({
-        "area": f["kommun"].map(area_of_kommun).to_numpy(),
-        "sex": f["sex"].to_numpy(),
-        "age_group": models.age_group(benefit, year - f["birth_year"].to_numpy(dtype=float)),
-        "psychiatric": (f["diagnosis_chapter"] == PSYCHIATRIC).to_numpy(),
-        "time_group": models.time_group(year - pd.to_datetime(f["benefit_start"]).dt.year.to_numpy(dtype=float)),
-        "participant": f["person_id"].isin(set(takers)).to_numpy(),
-    })
+    frame = models.covariate_frame(f, year, benefit)  # the Modellbilaga's covariates and participants
+    frame.insert(0, "area", f["kommun"].map(area_of_kommun).to_numpy())
+    frame["participant"] = frame["person_id"].isin(models.participant_ids(deltagare, benefit)).to_numpy()
     return frame.groupby(["area", *_PATTERN], observed=True, dropna=False)["participant"].agg(
         events="sum", trials="size").reset_index()
 

@@ -104,19 +104,30 @@ def frame_from(formaner: pd.DataFrame, deltagare: pd.DataFrame, year: int, benef
     return mark_participants(reference_frame(formaner, year, benefit), deltagare, benefit)
 
 
-def reference_frame(formaner: pd.DataFrame, year: int, benefit: str) -> pd.DataFrame:
-    """Everyone with ``benefit`` with covariates and outcome, before participation is marked (the
-    same for every area, so it is built once when many areas are)."""
-    f = formaner[formaner["benefit"] == benefit].drop_duplicates("person_id")
-    frame = pd.DataFrame({
+def covariate_frame(f: pd.DataFrame, year: int, benefit: str) -> pd.DataFrame:
+    """The model covariates of the benefit register rows ``f`` (one per person with ``benefit``):
+    person_id, sex, age group, psychiatric diagnosis, time with the benefit."""
+    return pd.DataFrame({
         "person_id": f["person_id"].to_numpy(),
         "sex": f["sex"].to_numpy(),
         "age_group": age_group(benefit, year - f["birth_year"].to_numpy()),
         "psychiatric": (f["diagnosis_chapter"] == PSYCHIATRIC).to_numpy(),
-        "time_group": time_group(year - f["benefit_start"].dt.year.to_numpy()),
-        "participant": 0.0,
-        "outcome": f["work_or_study_12m"].astype("Float64").to_numpy(dtype=float, na_value=np.nan),
+        "time_group": time_group(year - pd.to_datetime(f["benefit_start"]).dt.year.to_numpy()),
     })
+
+
+def participant_ids(deltagare: pd.DataFrame, benefit: str) -> set:
+    """Who takes part: the ongoing participants of ``deltagare`` with ``benefit`` at the start."""
+    d = deltagare
+    return set(d.loc[d["ongoing"] & (d["support_at_start"] == benefit) & d["person_id"].notna(), "person_id"])
+
+
+def reference_frame(formaner: pd.DataFrame, year: int, benefit: str) -> pd.DataFrame:
+    """Everyone with ``benefit`` with covariates and outcome, before participation is marked (the
+    same for every area, so it is built once when many areas are)."""
+    f = formaner[formaner["benefit"] == benefit].drop_duplicates("person_id")
+    frame = covariate_frame(f, year, benefit).assign(
+        participant=0.0, outcome=f["work_or_study_12m"].astype("Float64").to_numpy(dtype=float, na_value=np.nan))
     for name, column in design_columns(benefit, frame["sex"], frame["age_group"], frame["psychiatric"],
                                        frame["time_group"]).items():
         frame[name] = column
@@ -125,9 +136,8 @@ def reference_frame(formaner: pd.DataFrame, year: int, benefit: str) -> pd.DataF
 
 def mark_participants(reference: pd.DataFrame, deltagare: pd.DataFrame, benefit: str) -> pd.DataFrame:
     """``participant`` = 1 for the ongoing participants of ``deltagare`` with ``benefit`` at the start."""
-    d = deltagare
-    takers = d.loc[d["ongoing"] & (d["support_at_start"] == benefit) & d["person_id"].notna(), "person_id"]
-    return reference.assign(participant=reference["person_id"].isin(set(takers)).to_numpy().astype(float))
+    takers = participant_ids(deltagare, benefit)
+    return reference.assign(participant=reference["person_id"].isin(takers).to_numpy().astype(float))
 
 
 def _tidy(year: int, benefit: str, model: str, terms, estimate, low, high, p, n) -> pd.DataFrame:
