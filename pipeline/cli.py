@@ -19,7 +19,7 @@ import warnings
 from . import __version__
 from .core.config import Project
 from .core.errors import PipelineError
-from .stages import MANUAL, STAGES, Stage, by_command
+from .stages import MANUAL, STAGES, Stage, by_command, stage_context
 
 
 def _stage_table() -> str:
@@ -108,8 +108,8 @@ def _call(stage: Stage, project: Project, args: argparse.Namespace) -> tuple[obj
         value = getattr(args, option.flag.lstrip("-").replace("-", "_"), None)
         if value is not None:
             kwargs[option.flag.lstrip("-").replace("-", "_")] = value  # --formats is a checked list already
-    positional = [args.year] if stage.foreach else []
-    return stage.run(project, *positional, **kwargs), bool(kwargs)
+    ctx = stage_context(stage, project, args.year if stage.foreach else None)  # resolved once, here
+    return stage.run(ctx, **kwargs), bool(kwargs)
 
 
 def _silence_notices() -> None:
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"log: {project.root / '.finsam' / 'build.log'}; reports: {project.reports / 'index.html'}")
             return 0
         if args.stage in MANUAL:
-            print(MANUAL[args.stage][0](project, args.seed))
+            print(MANUAL[args.stage][0](stage_context(by_command(args.stage), project), args.seed))
             return 0
         stage = by_command(args.stage)
         result, overridden = _call(stage, project, args)

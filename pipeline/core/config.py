@@ -71,6 +71,11 @@ class Project:
     def params(self) -> dict[str, Any]:
         return load_params(self.root / PARAMS_FILE)
 
+    @cached_property
+    def settings(self) -> "Params":
+        """params.yaml as the typed settings object (read and checked once)."""
+        return Params.model_validate(self.params)
+
     @property
     def years(self) -> list[int]:
         return list(self.params["years"])
@@ -113,18 +118,38 @@ class RegisterParams(_Section):
     demo: StrictBool = False
     demo_seed: int = Field(2022, strict=True, ge=0)
     population_scale: float = Field(1.0, gt=0, le=1)
+    area: list[str] = Field(default_factory=list)
 
 
 class EnkatParams(_Section):
     years: list[Year] = Field(default_factory=list)
 
 
+class DisclosureParams(_Section):
+    min_cell_count: int = 5
+    protection_interval: int | None = None  # None: min_cell_count
+
+
+class ForbundsbilagorParams(_Section):
+    build: StrictBool = True
+    names: list[str] = Field(default_factory=list)
+    formats: list[Literal["html", "pdf", "docx"]] = Field(default_factory=lambda: ["html"], min_length=1)
+    pool_size: int = Field(2, strict=True, ge=1)
+
+
+class Bilaga4Params(_Section):
+    year: Year = 2016
+
+
 class Params(_Section):
     years: list[Year] = Field(min_length=1)
     report: ReportParams = Field(default_factory=ReportParams)
+    disclosure: DisclosureParams = Field(default_factory=DisclosureParams)
     reconciliation: ReconciliationParams = Field(default_factory=ReconciliationParams)
     register_: RegisterParams = Field(default_factory=RegisterParams, alias="register")
+    forbundsbilagor: ForbundsbilagorParams = Field(default_factory=ForbundsbilagorParams)
     enkat: EnkatParams = Field(default_factory=EnkatParams)
+    bilaga4: Bilaga4Params = Field(default_factory=Bilaga4Params)
 
 
 _OTHER_SECTIONS = ("disclosure", "bilaga4")  # checked by their owners; named here so typos are caught
@@ -181,3 +206,56 @@ def validate_year(year: object, available: list[int], what: str = "data") -> int
     if as_int not in set(available):
         raise YearNotAvailableError(year, available, what)
     return as_int
+
+
+class SettingsSlice:
+    """The settings a stage declared, read from the typed settings object and nothing more.
+
+    ``slice.register.years`` works when the stage declares ``register`` or ``register.years``;
+    reading a setting the stage did not declare is an error naming the stage and the setting, so
+    what a stage reads is exactly what DVC tracks for it (its ``params``).
+    """
+
+    def __init__(self, model: BaseModel, declared: tuple[str, ...], stage: str, prefix: str = ""):
+        self._model, self._declared, self._stage, self._prefix = model, tuple(declared), stage, prefix
+
+    def _field(self, name: str) -> Any:
+        for attr in (name, name + "_"):
+            if attr in type(self._model).model_fields:
+                return getattr(self._model, attr)
+        raise AttributeError(f"no setting {self._prefix}{name}")
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        dotted = self._prefix + name
+        value = self._field(name)
+        if any(dotted == d or dotted.startswith(d + ".") for d in self._declared):
+            return value
+        if isinstance(value, BaseModel) and any(d.startswith(dotted + ".") for d in self._declared):
+            return SettingsSlice(value, self._declared, self._stage, dotted + ".")
+        raise ConfigError(f"stage {self._stage} reads the setting {dotted} but does not declare it "
+                          f"(add it to the stage's settings in pipeline/stages.py)")
+
+    def get(self, dotted: str) -> Any:
+        """A declared setting by dotted key (``disclosure.min_cell_count``)."""
+        value: Any = self
+        for part in dotted.split("."):
+            value = getattr(value, part)
+        return value
+
+    def as_dict(self) -> dict[str, Any]:
+        """The declared settings as params.yaml spells them (nested, JSON-ready: a notebook's parameter)."""
+        out: dict[str, Any] = {}
+        for dotted in self._declared:
+            if self._prefix and not dotted.startswith(self._prefix):
+                continue
+            value = self.get(dotted[len(self._prefix):])
+            if isinstance(value, BaseModel):
+                value = value.model_dump(by_alias=True, mode="json")
+            node = out
+            parts = dotted[len(self._prefix):].split(".")
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = value
+        return out
