@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterator
 
 import yaml
 
-from . import catalogue
+from .core import catalogue
 from .core.errors import ConfigError, PipelineError
 from .stages import STAGES, Stage
 
@@ -214,7 +214,10 @@ def stage_body(stage: Stage, root: Path, params: dict[str, Any]) -> dict[str, An
 
 def active(params: dict[str, Any]) -> list[Stage]:
     """The declared stages that are part of the build with these params (see ``Stage.when``)."""
-    return [s for s in STAGES if s.when is None or bool(_lookup(params, s.when))]
+    from .core.config import SettingsSlice, parse_settings
+
+    settings = parse_settings(params)
+    return [s for s in STAGES if s.when is None or bool(SettingsSlice(settings, (s.when,), s.name).get(s.when))]
 
 
 def dvc_yaml(root: Path, params: dict[str, Any]) -> str:

@@ -5,9 +5,9 @@ it: ``dvc.yaml`` (written by ``finsam sync``, checked by a test), the CLI's ``fi
 commands and ``--help``, the README's stage table, and each stage's code dependencies, which
 :mod:`pipeline.engine` computes as the import closure of the stage's function and notebook.
 
-A stage declares what it reads and writes by dataset name (:mod:`pipeline.catalogue`) and which
+A stage declares what it reads and writes by dataset name (:mod:`pipeline.core.catalogue`) and which
 settings it uses (dotted params.yaml keys). Its function receives them resolved, as a
-:class:`pipeline.catalogue.Context`: it never builds a path, opens params.yaml or discovers the
+:class:`pipeline.core.catalogue.Context`: it never builds a path, opens params.yaml or discovers the
 project itself (docs/architecture.md, "Declaring a stage and its datasets").
 
 Each stage function imports what it needs inside its body, so a stage's closure holds only the
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .catalogue import DATASETS, Context, context
+from .core.catalogue import DATASETS, Context, context
 from .core.config import Project, validate_year
 from .core.errors import ConfigError, PipelineError
 from .core.io import atomic_dir
@@ -46,7 +46,7 @@ class Stage:
     """One stage: what runs, what it reads and what it writes.
 
     ``foreach`` names the params.yaml list the stage is repeated over (``name@item`` in DVC).
-    ``inputs`` and ``outputs`` are dataset references (:mod:`pipeline.catalogue`: ``name``,
+    ``inputs`` and ``outputs`` are dataset references (:mod:`pipeline.core.catalogue`: ``name``,
     ``name[*]``, ``name@2022``); ``settings`` are the dotted params.yaml keys the stage reads
     (DVC's ``params``). Code dependencies are not listed here: the engine adds every project module
     the stage imports, and its notebooks (``notebook`` and ``extra_notebooks``).
@@ -175,9 +175,10 @@ def data_source(where: Context | Project, family: str, year: int, source: str | 
 
 
 def _disclosure(ctx: Context):
-    from .derive.disclosure import settings
+    from .derive.disclosure import Settings
 
-    return settings({"disclosure": ctx.settings.disclosure.model_dump(exclude_none=True)})
+    spec = ctx.settings.disclosure  # checked by the typed settings (pipeline/core/config.py)
+    return Settings(spec.min_cell_count, spec.protection)
 
 
 def _area(ctx: Context) -> list[str] | None:
@@ -351,7 +352,7 @@ def stage_bilaga3(ctx: Context, formats: list[str] | None = None, out_root: Path
 def _assumptions(ctx: Context):
     from .derive import malgrupp
 
-    return malgrupp.parse_assumptions({"bilaga4": ctx.settings.bilaga4.model_dump(by_alias=True)})
+    return malgrupp.parse_assumptions({"bilaga4": ctx.settings.bilaga4.model_dump(by_alias=True, exclude_none=True)})
 
 
 @receives
@@ -380,15 +381,15 @@ def stage_bilaga4(ctx: Context, formats: list[str] | None = None, out_root: Path
 
 def forbund_names(ctx: Context) -> list[str]:
     """The förbund the reports are built for: params.yaml forbundsbilagor.names, or every förbund in the figures."""
+    from .reports.forbund_build import check_names
     from .reports.forbund_figures import load_figures, units
 
     chosen = list(ctx.settings.forbundsbilagor.names)
-    if chosen:
-        return chosen
     try:
-        return units(load_figures(ctx.inputs["forbund_figures"]))
-    except (PipelineError, OSError):
-        return []
+        known = units(load_figures(ctx.inputs["forbund_figures"]))
+    except (PipelineError, OSError):  # no figures yet: nothing to check the names against
+        return chosen
+    return check_names(chosen, known, "named in params.yaml forbundsbilagor.names") if chosen else known
 
 
 @receives
@@ -475,7 +476,7 @@ _COLOPHON_MICRO = ("disclosure.min_cell_count", "register.demo_seed")
 
 # --- the declaration --------------------------------------------------------------------------
 # Order is pipeline order (a stage comes after every stage whose outputs it reads). Inputs and
-# outputs are dataset names of pipeline/catalogue.py (name, name[*] for every year, name@YEAR).
+# outputs are dataset names of pipeline/core/catalogue.py (name, name[*] for every year, name@YEAR).
 
 STAGES: tuple[Stage, ...] = (
     Stage("published", stage_published,

@@ -103,6 +103,22 @@ def is_current(job: Job, formats: list[str]) -> bool:
     return recorded == job.key and all((job.final / f"{job.stem}.{k}").is_file() for k in [*formats, "ipynb"])
 
 
+def check_names(chosen: list[str], known: list[str], where: str) -> list[str]:
+    """``chosen`` if every name is a förbund of ``known``; else one line with the nearest name."""
+    import difflib
+
+    from ..core.errors import ConfigError
+
+    for name in chosen:
+        if name not in known:
+            if not known:
+                raise ConfigError(f"förbund {name!r}: the förbund figures are empty")
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+            raise ConfigError(f"förbund {name!r} is not in the förbund figures ({where}); "
+                              + (f"did you mean {close[0]!r}?" if close else f"names look like {known[0]!r}"))
+    return chosen
+
+
 def plan(figures: pd.DataFrame, figures_dir: Path, notebooks: Path, reports: Path, years: list[int],
          chosen: list[str] | None, formats: list[str], synthetic: bool, threshold: int,
          comparison: bool = True) -> list[Job]:
@@ -111,10 +127,7 @@ def plan(figures: pd.DataFrame, figures_dir: Path, notebooks: Path, reports: Pat
 
     names = units(figures)
     if chosen:
-        unknown = [c for c in chosen if c not in names]
-        if unknown:
-            raise ConfigError(f"förbund {unknown[0]!r} is not in the förbund figures ({figures_dir}); names look like "
-                              f"{names[0]!r}" if names else f"förbund {unknown[0]!r}: the förbund figures are empty")
+        check_names(chosen, names, str(figures_dir))
         names = [n for n in names if n in chosen]
     folder = slugs(names)
     settings = json.dumps({"formats": sorted(formats), "synthetic": synthetic, "threshold": threshold}).encode()

@@ -5,8 +5,8 @@ hold ``{year}``; ``years`` then names the params.yaml setting whose value(s) the
 (a list such as ``register.years``, or one year such as ``bilaga4.year``). Stage declarations
 (:mod:`pipeline.stages`) refer to datasets by name, never by path:
 
-- ``"register_clean"``: in a stage repeated over the same years (``foreach``), the item's year;
-  in a stage that is not repeated, the one year of a single-year setting (``bilaga4.year``);
+- ``"register_clean"``: the one year of a single-year setting (``bilaga4.year``); else, in a
+  stage repeated over years (``foreach``), the item's year;
 - ``"register_clean[*]"``: every year of the dataset's setting (the stage receives ``{year: path}``);
 - ``"register_clean@2022"``: one fixed year.
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .core.errors import ConfigError
+from .errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,10 @@ class Dataset:
         return self.pattern
 
 
+# The three top folders; every dataset lies in one of them.
+RAW, PROCESSED, REPORTS = "data/raw", "data/processed", "reports"
+
+
 def _d(name: str, pattern: str, fmt: str, years: str | None = None) -> Dataset:
     return Dataset(name, pattern, fmt, years)
 
@@ -50,33 +54,31 @@ def _d(name: str, pattern: str, fmt: str, years: str | None = None) -> Dataset:
 # Every dataset, raw inputs first. The order is the order of docs/architecture.md's table.
 DATASETS: dict[str, Dataset] = {d.name: d for d in (
     # raw inputs (never written by code, except the demo generators)
-    _d("published_raw", "data/raw/published", "CSV tables transcribed from the source documents, sources.csv"),
-    _d("register_exports_spec", "data/raw/register/exports.yaml", "YAML: every export's columns, types and rules"),
-    _d("register_exports", "data/raw/register/{year}", "CSV exports of one year (SUS, insatser, benefit register)",
+    _d("published_raw", f"{RAW}/published", "CSV tables transcribed from the source documents, sources.csv"),
+    _d("register_exports_spec", f"{RAW}/register/exports.yaml", "YAML: every export's columns, types and rules"),
+    _d("register_exports", f"{RAW}/register/{{year}}", "CSV exports of one year (SUS, insatser, benefit register)",
        "register.years"),
-    _d("register_insatser_export", "data/raw/register/{year}/sus_insatser.csv", "CSV: one year's SUS insatser export",
-       "register.years"),
-    _d("geografi", "data/raw/geografi", "CSV: kommun codes and the förbund–kommun mapping"),
-    _d("survey_raw", "data/raw/enkat/{year}", "one survey year: fragor.yaml and the export it names", "enkat.years"),
-    _d("survey_questions", "data/raw/enkat/{year}/fragor.yaml", "YAML: the questionnaire description", "enkat.years"),
+    _d("geografi", f"{RAW}/geografi", "CSV: kommun codes and the förbund–kommun mapping"),
+    _d("survey_raw", f"{RAW}/enkat/{{year}}", "one survey year: fragor.yaml and the export it names", "enkat.years"),
+    _d("survey_questions", f"{RAW}/enkat/{{year}}/fragor.yaml", "YAML: the questionnaire description", "enkat.years"),
     # processed data
-    _d("published_tables", "data/processed/published", "Parquet + CSV: the checked tables and reconciliation"),
-    _d("register_clean", "data/processed/register/{year}", "Parquet: one year's cleaned, pseudonymised register",
+    _d("published_tables", f"{PROCESSED}/published", "Parquet + CSV: the checked tables and reconciliation"),
+    _d("register_clean", f"{PROCESSED}/register/{{year}}", "Parquet: one year's cleaned, pseudonymised register",
        "register.years"),
-    _d("register_tables", "data/processed/register/tabeller", "Parquet: Tabell 1–6 from microdata, disclosure-controlled"),
-    _d("forbund_figures", "data/processed/forbund", "Parquet + CSV: every förbund's figures beside the nation's"),
-    _d("models", "data/processed/models/{year}", "Parquet + CSV: one year's tidy model estimates", "register.years"),
-    _d("survey_clean", "data/processed/enkat/{year}", "Parquet + CSV: one cleaned survey year", "enkat.years"),
-    _d("malgrupp", "data/processed/bilaga4", "Parquet + CSV: Bilaga 4's assumptions, calculation, sensitivity"),
+    _d("register_tables", f"{PROCESSED}/register/tabeller", "Parquet: Tabell 1–6 from microdata, disclosure-controlled"),
+    _d("forbund_figures", f"{PROCESSED}/forbund", "Parquet + CSV: every förbund's figures beside the nation's"),
+    _d("models", f"{PROCESSED}/models/{{year}}", "Parquet + CSV: one year's tidy model estimates", "register.years"),
+    _d("survey_clean", f"{PROCESSED}/enkat/{{year}}", "Parquet + CSV: one cleaned survey year", "enkat.years"),
+    _d("malgrupp", f"{PROCESSED}/bilaga4", "Parquet + CSV: Bilaga 4's assumptions, calculation, sensitivity"),
     # reports
-    _d("bilaga1_report", "reports/{year}/bilaga1", "report folder: HTML, PDF, DOCX, executed notebook", "years"),
-    _d("modeller_report", "reports/{year}/modeller", "report folder: HTML, PDF, DOCX, executed notebook",
+    _d("bilaga1_report", f"{REPORTS}/{{year}}/bilaga1", "report folder: HTML, PDF, DOCX, executed notebook", "years"),
+    _d("modeller_report", f"{REPORTS}/{{year}}/modeller", "report folder: HTML, PDF, DOCX, executed notebook",
        "register.years"),
-    _d("bilaga3_report", "reports/{year}/bilaga3", "report folder: HTML, PDF, DOCX, executed notebook", "enkat.years"),
-    _d("bilaga4_report", "reports/{year}/bilaga4", "report folder: HTML, PDF, DOCX, executed notebook", "bilaga4.year"),
-    _d("forbund_reports", "reports/forbund", "one report folder per förbund and year"),
-    _d("jamforelse_reports", "reports/jamforelse", "one comparison page folder per year"),
-    _d("index", "reports/index.html", "HTML: every appendix and year on one page"),
+    _d("bilaga3_report", f"{REPORTS}/{{year}}/bilaga3", "report folder: HTML, PDF, DOCX, executed notebook", "enkat.years"),
+    _d("bilaga4_report", f"{REPORTS}/{{year}}/bilaga4", "report folder: HTML, PDF, DOCX, executed notebook", "bilaga4.year"),
+    _d("forbund_reports", f"{REPORTS}/forbund", "one report folder per förbund and year"),
+    _d("jamforelse_reports", f"{REPORTS}/jamforelse", "one comparison page folder per year"),
+    _d("index", f"{REPORTS}/index.html", "HTML: every appendix and year on one page"),
 )}
 
 # A reference to a dataset in a stage declaration: name, name[*], name@YEAR.
@@ -105,7 +107,7 @@ def ref(text: str) -> Ref:
     if not match or name not in DATASETS:
         close = difflib.get_close_matches(name, list(DATASETS), n=1)
         raise ConfigError(f"unknown dataset {text!r} in the stage list" + (f" (did you mean {close[0]!r}?)" if close else "")
-                          + "; datasets are named in pipeline/catalogue.py")
+                          + "; datasets are named in pipeline/core/catalogue.py")
     return Ref(name, bool(match.group("all")), int(match.group("year")) if match.group("year") else None)
 
 
@@ -140,10 +142,10 @@ def expand(text: str, params: dict[str, Any], foreach: str | None, item: Any = N
         return d.relative(r.year)
     if r.every:
         return {y: d.relative(y) for y in years_of(d, params)}
+    if d.years is not None and not isinstance(lookup(params, d.years), list):
+        return d.relative(lookup(params, d.years))  # a single-year setting such as bilaga4.year
     if foreach:
         return d.relative("${item}" if item is None else item)
-    if d.years is not None and not isinstance(lookup(params, d.years), list):
-        return d.relative(lookup(params, d.years))
     raise ConfigError(f"dataset reference {text!r}: {d.pattern} needs a year; write {d.name}[*] for every year "
                       f"or {d.name}@YEAR, or repeat the stage over {d.years}")
 
@@ -167,6 +169,8 @@ def resolve(refs: tuple[str, ...], root: Path, params: dict[str, Any], foreach: 
         r = ref(text)
         value = expand(text, params, foreach, item)
         key = text if r.year is not None else r.name
+        if key in out:
+            raise ConfigError(f"dataset {r.name} is declared twice in one stage ({', '.join(refs)})")
         out[key] = {y: root / p for y, p in value.items()} if isinstance(value, dict) else root / value
     return out
 
@@ -200,7 +204,7 @@ class Context:
 def context(stage, root: Path, params: dict[str, Any], settings, item: Any = None) -> Context:
     """Resolve ``stage``'s declaration (:class:`pipeline.stages.Stage`) for one item: the typed
     ``settings`` (:class:`pipeline.core.config.Params`) are sliced to what the stage declares."""
-    from .core.config import SettingsSlice, validate_year
+    from .config import SettingsSlice, validate_year
 
     if stage.foreach:
         item = validate_year(item, list(lookup(params, stage.foreach)), f"params.yaml {stage.foreach}")
