@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .core.catalogue import DATASETS, Context, context
-from .core.config import Project, validate_year
+from .core.catalogue import DATASETS, Context, lookup, resolve
+from .core.config import Project, SettingsSlice, validate_year
 from .core.errors import ConfigError, PipelineError
 from .core.io import atomic_dir
 from .core.vocabulary import STANDARD_YEAR
@@ -96,8 +96,16 @@ def receives(func: Callable[..., Path]) -> Callable[..., Path]:
 
 
 def stage_context(stage: Stage, project: Project, year: Any = None) -> Context:
-    """The stage's resolved inputs, outputs and settings in ``project`` (the engine's resolution)."""
-    return context(stage, project.root, project.params, project.settings, year)
+    """Resolve ``stage``'s declaration in ``project`` for one item (a year of its ``foreach``
+    list): its inputs and outputs as paths, the typed settings cut to what it declares."""
+    params, root = project.params, Path(project.root).resolve()
+    if stage.foreach:
+        year = validate_year(year, list(lookup(params, stage.foreach)), f"params.yaml {stage.foreach}")
+    return Context(stage.name, root, year,
+                   resolve(stage.inputs, root, params, stage.foreach, year),
+                   resolve(stage.outputs, root, params, stage.foreach, year),
+                   SettingsSlice(project.settings, stage.settings, stage.name),
+                   root / "notebooks" / stage.notebook if stage.notebook else None)
 
 
 # --- helpers shared by the stages -------------------------------------------------------------

@@ -121,6 +121,17 @@ def test_layers_import_only_downward():
     assert offenders == []
 
 
+def test_no_two_modules_import_each_other():
+    """No import circle, not even through an import inside a function (e.g. the kernel pool and its
+    papermill engine: the engine module is told the default pool instead of importing it)."""
+    modules = ["pipeline." + ".".join(p.relative_to(REPO / "pipeline").with_suffix("").parts)
+               for p in sorted((REPO / "pipeline").rglob("*.py")) if p.name != "__init__.py"]
+    closures = {m: engine.closure({m}) for m in modules}
+    assert "pipeline.reports._papermill_engine" in closures["pipeline.reports.kernels"]
+    circles = [(a, b) for a in modules for b in modules if a < b and b in closures[a] and a in closures[b]]
+    assert circles == []
+
+
 def test_help_lists_stages_in_pipeline_order_with_examples(capsys):
     with pytest.raises(SystemExit):
         cli.main(["--help"])

@@ -199,17 +199,3 @@ class Context:
     def output(self) -> Path:
         """The stage's first (usually only) output."""
         return next(iter(self.outputs.values()))
-
-
-def context(stage, root: Path, params: dict[str, Any], settings, item: Any = None) -> Context:
-    """Resolve ``stage``'s declaration (:class:`pipeline.stages.Stage`) for one item: the typed
-    ``settings`` (:class:`pipeline.core.config.Params`) are sliced to what the stage declares."""
-    from .config import SettingsSlice, validate_year
-
-    if stage.foreach:
-        item = validate_year(item, list(lookup(params, stage.foreach)), f"params.yaml {stage.foreach}")
-    return Context(stage.name, Path(root).resolve(), item,
-                   resolve(stage.inputs, root, params, stage.foreach, item),
-                   resolve(stage.outputs, root, params, stage.foreach, item),
-                   SettingsSlice(settings, stage.settings, stage.name),
-                   Path(root).resolve() / "notebooks" / stage.notebook if stage.notebook else None)
