@@ -40,8 +40,10 @@ def _add_stage_parsers(sub, with_options: bool) -> None:
         p = sub.add_parser(stage.command, help=stage.summary, description=f"{stage.summary}. Example: {stage.example}")
         if stage.foreach:
             p.add_argument("--year", required=True, help=f"one of params.yaml {stage.foreach}")
-        for option in stage.options:  # `run` takes only the narrowing option (`finsam build --forbund` runs it)
-            if with_options or option.flag == "--forbund":
+        for option in stage.options:  # `run` takes only what `finsam build` passes (--forbund, --force)
+            if option.switch and (with_options or option.flag == "--force"):
+                p.add_argument(option.flag, action="store_true", help=option.help)
+            elif with_options or option.flag == "--forbund":
                 p.add_argument(option.flag, default=None, choices=option.choices, help=option.help,
                                type=_formats if option.flag == "--formats" else _names if option.flag == "--forbund" else None)
     if with_options:
@@ -103,13 +105,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def _call(stage: Stage, project: Project, args: argparse.Namespace) -> tuple[object, bool]:
     """Run a declared stage; returns its result and whether options overrode params.yaml."""
-    kwargs = {}
+    kwargs, overriding = {}, False
     for option in stage.options:
         value = getattr(args, option.flag.lstrip("-").replace("-", "_"), None)
-        if value is not None:
+        if value is not None and value is not False:
             kwargs[option.flag.lstrip("-").replace("-", "_")] = value  # --formats is a checked list already
+            overriding = overriding or not option.switch
     ctx = stage_context(stage, project, args.year if stage.foreach else None)  # resolved once, here
-    return stage.run(ctx, **kwargs), bool(kwargs)
+    return stage.run(ctx, **kwargs), overriding
 
 
 def _silence_notices() -> None:

@@ -305,11 +305,13 @@ class Job:
     deps: tuple[str, ...]
     outs: tuple[str, ...]
     extra: tuple[str, ...] = ()  # options that narrow the stage (e.g. --forbund): then it is not recorded
+    force: bool = False  # `finsam build --force`: a stage with its own cache (--force option) skips nothing
 
     @property
     def argv(self) -> list[str]:
+        forced = ["--force"] if self.force and any(o.flag == "--force" for o in self.stage.options) else []
         return (["run", self.stage.command] + (["--year", str(self.item)] if self.stage.foreach else [])
-                + list(self.extra))
+                + list(self.extra) + forced)
 
 
 def _interpolate(text: str, params: dict[str, Any], item: Any) -> str:
@@ -546,6 +548,8 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
     repo = open_repo(root)
     all_jobs = jobs(root, params)
     todo = for_forbund(all_jobs, forbund) if forbund else select(all_jobs, only)
+    if force:
+        todo = [dataclasses.replace(j, force=True) for j in todo]
     total = len(todo)
     number = {job.name: i for i, job in enumerate(todo, 1)}
     report: list[tuple[str, str, float]] = []

@@ -39,6 +39,7 @@ class Option:
     flag: str
     help: str
     choices: tuple[str, ...] | None = None
+    switch: bool = False  # a flag without a value (``--force``); it does not override params.yaml
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Stage:
 
 FORBUND = Option("--forbund", "only these förbund, comma-separated (default: params.yaml forbundsbilagor.names, "
                              "or every förbund)")
+FORCE = Option("--force", "rebuild every report, also those whose inputs and code did not change", switch=True)
 FORMATS = Option("--formats", "comma-separated output formats among html, pdf (PDF/UA-1) and docx "
                              "(default: params.yaml report.formats)")
 
@@ -415,9 +417,15 @@ def stage_forbundsbilagor(ctx: Context, forbund: list[str] | None = None, format
     chosen = forbund or list(settings.names) or None
     formats = formats or list(settings.formats)
     synthetic = data_source(ctx, "forbundsbilaga", 0)[1]  # microdata: the demo or not, for every year alike
+    from .engine import code_deps  # the report keys use DVC's own code dependencies of this stage
+
     reports = ctx.outputs["forbund_reports"].parent
+    shown = ctx.settings.as_dict()
+    shown["forbundsbilagor"] = {k: v for k, v in shown["forbundsbilagor"].items() if k == "formats"}  # not on the page
     jobs = forbund_build.plan(figures, figures_dir, ctx.notebooks, reports, list(ctx.settings.register.years),
-                              chosen, formats, synthetic, ctx.settings.disclosure.min_cell_count)
+                              chosen, formats, synthetic, ctx.settings.disclosure.min_cell_count,
+                              code_files=[ctx.root / f for f in code_deps(by_command(ctx.stage), ctx.root)],
+                              settings=shown)
     outcome = forbund_build.build(jobs, formats, ctx.root, ctx.settings.as_dict(), settings.pool_size,
                                   use_quarto=use_quarto, force=force)
     if not forbund:
@@ -537,7 +545,7 @@ STAGES: tuple[Stage, ...] = (
           extra_notebooks=(NOTEBOOKS["jamforelse"],), inputs=("forbund_figures",), when="forbundsbilagor.build",
           settings=("forbundsbilagor", "register.years", "register.demo", *_COLOPHON_MICRO),
           outputs=("forbund_reports", "jamforelse_reports"),
-          options=(FORMATS, FORBUND)),
+          options=(FORMATS, FORBUND, FORCE)),
     Stage("enkat", stage_enkat,
           "clean one year's survey export (notebooks/enkat_rensning.ipynb)",
           "finsam stage enkat --year 2016", foreach="enkat.years", notebook=CLEANING_NOTEBOOK,
