@@ -137,11 +137,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"dvc.yaml {'is stale' if args.check and changed else 'written' if changed else 'is current'}")
                 return 1 if args.check and changed else 0
             if args.command == "status":
-                stale = 0
+                stale, unbuilt = 0, 0
                 for name, reasons in engine.status(project.root, project.params):
                     stale += bool(reasons)
-                    print(f"{name:<22} {'out of date: ' + '; '.join(reasons) if reasons else 'up to date'}")
-                print(f"{stale} stage(s) out of date")
+                    unbuilt += reasons == [engine.NOT_BUILT]
+                    shown = reasons[0] if reasons == [engine.NOT_BUILT] else \
+                        "out of date: " + "; ".join(reasons) if reasons else "up to date"
+                    print(f"{name:<22} {shown}")
+                print(f"{stale} stage(s) out of date" + (f", {unbuilt} of them not built yet (`finsam build` builds them)"
+                                                         if unbuilt else ""))
                 return 1 if args.check and stale else 0
             start = time.perf_counter()
             report = engine.build(project.root, project.params, jobs_at_once=args.jobs, force=args.force,

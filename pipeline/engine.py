@@ -391,6 +391,9 @@ def _recorded(root: Path) -> set[str]:
     return names
 
 
+NOT_BUILT = "not built yet"  # no record in this checkout's dvc.lock (a fresh clone, or after `make clean`)
+
+
 def changes(repo, names: list[str]) -> dict[str, list[str]]:
     """Why each of ``names`` is out of date (empty list: up to date), in words.
 
@@ -424,7 +427,7 @@ def changes(repo, names: list[str]) -> dict[str, list[str]]:
                     words.append(f"{kind}")
         if name in reasons:
             if name not in recorded:
-                words = ["never built (no record in dvc.lock)"]
+                words = [NOT_BUILT]
             elif len(words) > 4:
                 words = words[:4] + [f"and {len(words) - 4} more"]
             reasons[name] = words or ["changed"]
@@ -640,6 +643,8 @@ def status(root: Path, params: dict[str, Any]) -> list[tuple[str, list[str]]]:
     result = []
     for job in all_jobs:  # pipeline order: a stage after a stale one will see new inputs
         why = reasons.get(job.name, [])
+        if why and not any((root / out).exists() for out in job.outs):
+            why = [NOT_BUILT]  # whatever a record says, there is nothing of it here
         if not why:
             before = [u.name for u in upstream(job, all_jobs) if u.name in stale]
             why = [f"after {', '.join(before)} (its inputs will be rebuilt)"] if before else []
