@@ -144,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
                     shown = reasons[0] if reasons == [engine.NOT_BUILT] else \
                         "out of date: " + "; ".join(reasons) if reasons else "up to date"
                     print(f"{name:<22} {shown}")
-                print(f"{stale} stage(s) out of date" + (f", {unbuilt} of them not built yet (`finsam build` builds them)"
-                                                         if unbuilt else ""))
+                print("nothing is built yet: `finsam build` builds every stage" if unbuilt and unbuilt == stale
+                      else f"{stale} stage(s) out of date" + (f", {unbuilt} of them not built yet" if unbuilt else ""))
                 return 1 if args.check and stale else 0
             start = time.perf_counter()
             report = engine.build(project.root, project.params, jobs_at_once=args.jobs, force=args.force,

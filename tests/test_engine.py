@@ -284,3 +284,20 @@ def test_status_explains_params_and_downstream(dvc_project):
     reasons = dict(engine.status(root, load_params(root / "params.yaml")))
     assert reasons["malgrupp"] == ["param bilaga4 modified"]
     assert "param bilaga4 modified" in reasons["bilaga4"]
+
+
+def test_status_in_a_fresh_clone_says_not_built_yet(dvc_project, monkeypatch, capsys):
+    """A fresh clone has the committed dvc.lock (DVC's convention) but none of the outputs: every
+    stage is 'not built yet', not a list of modified dependencies."""
+    root = dvc_project.root
+    shutil.copy2(REPO / "dvc.lock", root / "dvc.lock")
+    with open(root / "pipeline" / "core" / "fmt.py", "a") as f:  # the record is of older code, too
+        f.write("\n# changed\n")
+    assert all(why == [engine.NOT_BUILT] for _, why in engine.status(root, dvc_project.params))
+    monkeypatch.setenv("FINSAM_ROOT", str(root))
+    assert cli.main(["status"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "nothing is built yet: `finsam build` builds every stage"
+    # once a stage has outputs again, its record speaks
+    engine.build(root, dvc_project.params, only=["malgrupp"], echo=lambda _: None)
+    reasons = dict(engine.status(root, dvc_project.params))
+    assert reasons["malgrupp"] == [] and reasons["bilaga4"] == [engine.NOT_BUILT]
