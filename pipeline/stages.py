@@ -121,6 +121,8 @@ def _render_report(ctx: Context, family: str, inputs: dict[str, Path | None], so
                    out_root: Path | None, year: int | None = None) -> Path:
     """Execute the family's notebook with the contract's parameters (pipeline/reports/contract.py)
     into its report folder (atomically) and render it there."""
+    import shutil
+
     import nbformat
 
     from .reports import contract, render
@@ -136,6 +138,10 @@ def _render_report(ctx: Context, family: str, inputs: dict[str, Path | None], so
         nbformat.write(nb, executed)
         render.render_notebook(executed, formats, header_text=contract.header(family, year, synthetic),
                                use_quarto=use_quarto, root=ctx.root, params=ctx.settings.as_dict())
+        for other in set(render.SUPPORTED_FORMATS) - set(formats):  # a narrower --formats keeps the others
+            kept = final / f"{family}_{year}.{other}"
+            if kept.is_file():
+                shutil.copy2(kept, tmp / kept.name)
     log.info("%s %s: %s", family, year, final)
     return final
 
@@ -430,6 +436,8 @@ def stage_forbundsbilagor(ctx: Context, forbund: list[str] | None = None, format
                                   use_quarto=use_quarto, force=force)
     if not forbund:
         forbund_build.remove_others(reports, jobs)
+        for folder in ctx.outputs.values():  # declared outputs exist after a full run (forbundsbilagor.names
+            folder.mkdir(parents=True, exist_ok=True)  # set: no comparison pages), so DVC can record it
     log.info("forbund: %d reports built, %d up to date", len(outcome.built), len(outcome.skipped))
     print(f"förbund reports: {len(outcome.built)} built, {len(outcome.skipped)} up to date")
     return ctx.outputs["forbund_reports"]

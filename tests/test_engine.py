@@ -301,3 +301,28 @@ def test_status_in_a_fresh_clone_says_not_built_yet(dvc_project, monkeypatch, ca
     engine.build(root, dvc_project.params, only=["malgrupp"], echo=lambda _: None)
     reasons = dict(engine.status(root, dvc_project.params))
     assert reasons["malgrupp"] == [] and reasons["bilaga4"] == [engine.NOT_BUILT]
+
+
+def test_a_dry_run_says_what_it_would_do_and_names_no_log(monkeypatch, capsys):
+    monkeypatch.setattr(engine, "sync", lambda root, params, check=False: False)
+    monkeypatch.setattr(engine, "open_repo", lambda root: None)
+    monkeypatch.setattr(engine, "changes", lambda repo, names: {n: (["changed"] if n == "malgrupp" else []) for n in names})
+    monkeypatch.setattr(engine, "run_job", lambda *a: pytest.fail("a dry run ran a stage"))
+    monkeypatch.setenv("FINSAM_ROOT", str(REPO))
+    assert cli.main(["build", "--dry-run", "--only", "malgrupp", "bilaga4", "index"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0].endswith("malgrupp would run: changed")
+    assert out[-1] == "dry run: 3 of 3 stages would run; nothing was run or written"
+    assert "log" not in out[-1]
+
+
+@pytest.mark.slow
+def test_a_narrower_formats_keeps_the_other_formats(built_bilaga4, published_project):
+    from pipeline.stages import stage_bilaga4
+
+    pdf = built_bilaga4 / f"{built_bilaga4.name}_{built_bilaga4.parent.name}.pdf"
+    assert pdf.is_file()
+    before = pdf.read_bytes()
+    folder = stage_bilaga4(published_project, ["html"], use_quarto=False)
+    assert folder == built_bilaga4 and pdf.is_file() and pdf.read_bytes() == before
+    assert (folder / pdf.name.replace(".pdf", ".html")).is_file()
