@@ -68,8 +68,8 @@ class Stage:
 
     @property
     def command(self) -> str:
-        """The CLI name: ``register_demo`` → ``register-demo``."""
-        return self.name.replace("_", "-")
+        """The CLI name: the stage's name, spelt as the build, dvc.yaml and dvc.lock spell it."""
+        return self.name
 
 
 FORBUND = Option("--forbund", "only these förbund, comma-separated (default: params.yaml forbundsbilagor.names, "
@@ -509,7 +509,7 @@ STAGES: tuple[Stage, ...] = (
           inputs=("published_raw",), settings=("reconciliation",), outputs=("published_tables",)),
     Stage("register_demo", stage_register_demo,
           "write the synthetic register exports into data/raw/register/<year>/",
-          "finsam stage register-demo",
+          "finsam stage register_demo",
           inputs=("published_raw", "register_exports_spec", "geografi"),
           settings=("register.years", "register.demo", "register.demo_seed", "register.population_scale"),
           when="register.demo", outputs=("register_exports[*]",)),
@@ -521,7 +521,7 @@ STAGES: tuple[Stage, ...] = (
           outputs=("register_clean",)),
     Stage("register_tables", stage_register_tables,
           "Tabell 1–6 from the cleaned microdata, with disclosure control",
-          "finsam stage register-tables",
+          "finsam stage register_tables",
           inputs=("register_clean[*]", "geografi"),
           settings=("disclosure", "register.years", "register.area"), outputs=("register_tables",)),
     Stage("forbund", stage_forbund,
@@ -585,12 +585,12 @@ STAGES: tuple[Stage, ...] = (
 
 # Commands that are not stages of the build (they write committed demo inputs, by hand).
 ENKAT_DEMO = Stage("enkat_demo", stage_enkat_demo, "write the synthetic demo export data/raw/enkat/2016/export.csv",
-                   "finsam stage enkat-demo --seed 2016", inputs=("survey_raw@2016",))
-MANUAL = {"enkat-demo": (stage_enkat_demo, ENKAT_DEMO.summary, ENKAT_DEMO.example)}
+                   "finsam stage enkat_demo --seed 2016", inputs=("survey_raw@2016",))
+MANUAL = {"enkat_demo": (stage_enkat_demo, ENKAT_DEMO.summary, ENKAT_DEMO.example)}
 
 
 def by_command(command: str) -> Stage:
     for stage in (*STAGES, ENKAT_DEMO):
-        if stage.command == command or stage.name == command:
+        if stage.name == command:
             return stage
     raise ConfigError(f"no stage named {command!r}; stages are: " + ", ".join(s.command for s in STAGES))
