@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .core.catalogue import DATASETS, Context, lookup, resolve
+from .core.catalogue import DATASETS, FAMILIES, Context, lookup, resolve
 from .core.config import Project, SettingsSlice, validate_year
 from .core.errors import ConfigError, PipelineError
 from .core.io import atomic_dir
@@ -174,8 +174,7 @@ def data_source(where: Context | Project, family: str, year: int, source: str | 
     (fragor.yaml) says ``synthetic: true``.
     """
     if source is None:
-        source = {"bilaga1": None, "modeller": "microdata", "bilaga3": "survey", "bilaga4": "published",
-                  "forbundsbilaga": "microdata", "jamforelse": "microdata"}[family] or where.settings.report.source
+        source = FAMILIES[family].source or where.settings.report.source
     if source == "published":
         return source, False
     if source == "microdata":
@@ -482,10 +481,8 @@ def stage_enkat_demo(ctx: Context, seed: int = 2016) -> Path:
     return write_demo(_questionnaire(ctx), int(seed))
 
 
-# The report notebook of each family (pipeline/reports/contract.py: APPENDICES).
-NOTEBOOKS = {"bilaga1": "bilaga1.ipynb", "modeller": "modeller.ipynb", "bilaga3": "bilaga3.ipynb",
-             "forbundsbilaga": "forbundsbilaga.ipynb", "jamforelse": "forbund_jamforelse.ipynb",
-             "bilaga4": "bilaga4.ipynb"}
+# The report notebook of each family (the registry: pipeline/core/catalogue.py, FAMILIES).
+NOTEBOOKS = {family: info.notebook for family, info in FAMILIES.items()}
 BILAGA1_NOTEBOOK, MODELS_NOTEBOOK, BILAGA3_NOTEBOOK, BILAGA4_NOTEBOOK = (
     NOTEBOOKS[f] for f in ("bilaga1", "modeller", "bilaga3", "bilaga4"))
 CLEANING_NOTEBOOK = "enkat_rensning.ipynb"
