@@ -81,7 +81,27 @@ def _imports_in(tree: ast.AST, module: str, pkg: Path = PACKAGE_DIR) -> set[str]
                 target = node.module or ""
             found.add(target)
             found.update(f"{target}.{alias.name}" for alias in node.names)  # `from pkg import module`
-    return {m for m in found if _module_file(m, pkg) is not None}
+    loaded = {m for lib, modules in _plugins().items() if lib in {f.split(".")[0] for f in found} for m in modules}
+    return {m for m in found | loaded if _module_file(m, pkg) is not None}
+
+
+# Libraries that load project modules themselves, through an entry point, when they are imported:
+# papermill imports every `papermill.engine` plugin (ours: pipeline.reports._papermill_engine) while
+# it imports, so any module importing papermill runs that module too (found by tests/test_audit.py).
+_PLUGIN_GROUPS = {"papermill.engine": "papermill"}
+
+
+@lru_cache(maxsize=None)
+def _plugins() -> dict[str, frozenset[str]]:
+    """{library: project modules it loads by itself}, from the installed entry points."""
+    from importlib.metadata import entry_points
+
+    found: dict[str, set[str]] = {}
+    for group, library in _PLUGIN_GROUPS.items():
+        for point in entry_points(group=group):
+            if point.value.split(":")[0].startswith(PACKAGE + "."):
+                found.setdefault(library, set()).add(point.value.split(":")[0])
+    return {lib: frozenset(mods) for lib, mods in found.items()}
 
 
 # Modules that dispatch to stages: only their module-level imports run for every stage; what

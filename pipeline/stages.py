@@ -558,7 +558,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("bilaga3", stage_bilaga3,
           "execute and render Bilaga 3 (enkät) for one survey year",
           "finsam stage bilaga3 --year 2016", foreach="enkat.years", notebook=BILAGA3_NOTEBOOK,
-          inputs=("survey_questions", "survey_clean"),
+          # the whole survey folder: the report's colophon checksums its questionnaire input folder
+          inputs=("survey_raw", "survey_clean"),
           settings=("report.formats",), outputs=("bilaga3_report",), options=(FORMATS,)),
     Stage("malgrupp", stage_malgrupp,
           "Bilaga 4: check transcriptions and params.yaml, write the calculation",
