@@ -459,10 +459,8 @@ def stage_index(ctx: Context, out_root: Path | None = None) -> Path:
     years = appendix_years(ctx)
     synthetic = {(family, y): _synthetic_or_unknown(ctx, family, y) for family, ys in years.items() for y in ys}
     forbund = slugs(forbund_names(ctx)) if ctx.settings.forbundsbilagor.build else {}
-    processed = ctx.inputs["published_tables"].parent
-    raw = ctx.inputs["published_raw"].parent
     return write_index(Path(out_root) if out_root else ctx.output.parent, years, _formats(ctx, None),
-                       headline_figures(processed, raw, years, synthetic), synthetic, forbund,
+                       headline_figures(ctx.inputs, years, synthetic), synthetic, forbund,
                        list(ctx.settings.register.years), data_source(ctx, "forbundsbilaga", 0)[1])
 
 
@@ -573,7 +571,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("index", stage_index,
           "write reports/index.html (every appendix and year)",
           "finsam stage index",
-          inputs=("published_raw", "published_tables", "malgrupp", "survey_questions[*]", "survey_clean[*]",
+          inputs=("published_tables", "malgrupp", "survey_questions[*]", "survey_clean[*]",
                   "models[*]",  # the headline figures beside the links
                   "forbund_figures"),  # the förbund listed (when forbundsbilagor.build)
           settings=("years", "report", "bilaga4", "enkat.years", "register.years", "register.demo",
