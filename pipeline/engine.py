@@ -119,7 +119,18 @@ def _module_imports(module: str, pkg: Path = PACKAGE_DIR) -> frozenset[str]:
     if file is None:
         return frozenset()
     stat = file.stat()
-    return _parsed_imports(module, pkg, stat.st_mtime_ns, stat.st_size)
+    return _parsed_imports(module, pkg, stat.st_mtime_ns, stat.st_size) | _imported_by_name(module)
+
+
+def _imported_by_name(module: str) -> frozenset[str]:
+    """Modules a module imports by name at run time, not in an import statement: the warm kernels
+    (reports/kernels.py) import every report family's module (pipeline/core/catalogue.py: FAMILIES)
+    and run reports/kernel_state.py inside each kernel (found by tests/test_audit.py)."""
+    if module != f"{PACKAGE}.reports.kernels":
+        return frozenset()
+    from .core.catalogue import FAMILIES
+
+    return frozenset({f.module for f in FAMILIES.values()} | {f"{PACKAGE}.reports.kernel_state"})
 
 
 @lru_cache(maxsize=None)
