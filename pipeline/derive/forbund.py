@@ -78,12 +78,12 @@ class _Scope:
         return (self._u,) + tuple(key)
 
     # building (Linked)
-    def cell(self, key, value, published: bool = True):
-        self._t.cell(self._k(key), value, published)
+    def cell(self, key, value, published: bool = True, people: bool = True):
+        self._t.cell(self._k(key), value, published, people)
         return key
 
-    def total(self, key, parts, published: bool = True):
-        self._t.total(self._k(key), [self._k(p) for p in parts], published)
+    def total(self, key, parts, published: bool = True, people: bool = True):
+        self._t.total(self._k(key), [self._k(p) for p in parts], published, people)
         return key
 
     def subset(self, small, big):
@@ -376,8 +376,9 @@ def link_all(units: dict[str, Counts], settings: Settings, keys: list[tuple]) ->
                 raise RuntimeError(f"disclosure control: the förbund's counts of {key!r} add up to less than the "
                                    "nation's, which the definitions do not allow")
             summed, overlap = (OVERLAP, "sum") + key, (OVERLAP, "overlap") + key
-            linked.total(summed, parts, published=False)
-            linked.cell(overlap, total - linked.value(whole), published=False)
+            people = key[0] != "I"  # insatser are activities (register_tables.add_insatser)
+            linked.total(summed, parts, published=False, people=people)
+            linked.cell(overlap, total - linked.value(whole), published=False, people=people)
             linked.sums.append((summed, [whole, overlap]))
             for part in parts:
                 linked.subset(part, whole)
