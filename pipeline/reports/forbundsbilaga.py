@@ -49,8 +49,14 @@ ADJUSTED = "med hänsyn till ålder, kön, diagnos och tid med ersättningen"
 VERDICTS = {"higher": f"över gränserna: deltagandet är högre än förväntat {ADJUSTED}",
             "lower": f"under gränserna: deltagandet är lägre än förväntat {ADJUSTED}",
             "not_different": "inom gränserna: förbundet skiljer sig inte mer från det förväntade än förbund brukar göra"}
+# The förbund pages' national column: counted from the same register data as the förbund, not the
+# published national figures (issue 21: the two differ a little and must not sit unmarked side by side).
+NATIONAL_COLUMN = "Riket (ur registren)"
+NATIONAL_NOTE = ("Rikets siffror är räknade ur samma registerdata och med samma regler som förbundets, inte hämtade ur "
+                 "de publicerade tabellerna; de kan därför skilja sig något från de publicerade siffrorna i Bilaga 1, "
+                 "som är myndigheternas egna uttag ur SUS.")
 INSATSER_NOTE = ("En insats kan rikta sig till flera målgrupper. Antalet insatser är ett antal aktiviteter, inte "
-                 "personer, och visas även när det är litet; \"–\" = målgruppen fanns inte det året.")
+                 "personer, och visas även när det är litet; \"–\" = målgruppen fanns inte det året. ")
 HIDDEN_NOTE = "\"..\" = dolt av sekretesskäl (för få personer, eller en uppgift som skulle avslöja en sådan); \"–\" = inget att redovisa."
 
 
@@ -242,18 +248,19 @@ class Forbundsbilaga(_Page):
                 row = {"Ersättning vid inskrivning": BENEFIT_LABELS[benefit], "Deltagare": STATUS_LABELS[status]}
                 for sex in ("kvinna", "man", "total"):
                     row[SEX_LABELS[sex]] = self._pair(measure="deltagare", benefit=benefit, status=status, sex=sex)[0]
-                row["Riket, totalt"] = self._pair(measure="deltagare", benefit=benefit, status=status, sex="total")[1]
+                row[NATIONAL_COLUMN + ", totalt"] = self._pair(measure="deltagare", benefit=benefit, status=status,
+                                                              sex="total")[1]
                 rows.append(row)
         return markdown_table(pd.DataFrame(rows), caption=f"Deltagare per ersättning, kön och status, {self.year}",
-                              label="tbl-deltagare", align="llrrrr", note=HIDDEN_NOTE)
+                              label="tbl-deltagare", align="llrrrr", note=HIDDEN_NOTE + " " + NATIONAL_NOTE)
 
     def insatser_markdown(self) -> str:
         rows = []
         for group, label in TARGET_GROUPS.items():
             here, nation = self._pair(measure="insatser", target_group=group)
-            rows.append({"Målgrupp": label, "Förbundet": here, "Riket": nation})
+            rows.append({"Målgrupp": label, "Förbundet": here, NATIONAL_COLUMN: nation})
         return markdown_table(pd.DataFrame(rows), caption=f"Insatser per målgrupp, {self.year}",
-                              label="tbl-insatser", note=INSATSER_NOTE)
+                              label="tbl-insatser", note=INSATSER_NOTE + NATIONAL_NOTE)
 
     def diagnosis_markdown(self) -> str:
         rows = []
@@ -261,10 +268,10 @@ class Forbundsbilaga(_Page):
             v, h = _value(self._here, measure="psykiatrisk_andel", benefit=benefit)
             nv, nh = _value(self._nation, measure="psykiatrisk_andel", benefit=benefit)
             rows.append({"Ersättning vid inskrivning": BENEFIT_LABELS[benefit],
-                         "Förbundet": _show(v, h, kind="percent"), "Riket": _show(nv, nh, kind="percent")})
+                         "Förbundet": _show(v, h, kind="percent"), NATIONAL_COLUMN: _show(nv, nh, kind="percent")})
         return markdown_table(pd.DataFrame(rows),
                               caption=f"Andel nyregistrerade deltagare med psykiatrisk diagnos (F00–F99), {self.year}",
-                              label="tbl-diagnos", note=HIDDEN_NOTE)
+                              label="tbl-diagnos", note=HIDDEN_NOTE + " " + NATIONAL_NOTE)
 
     def coverage_markdown(self) -> str:
         rows = []
@@ -275,10 +282,10 @@ class Forbundsbilaga(_Page):
             ncov = _value(self._nation, measure="tackning", benefit=benefit)
             rows.append({"Ersättning": BENEFIT_LABELS[benefit], "Pågående deltagare": _show(*part),
                          "Med ersättningen i området": _show(*pop), "Per 1 000, förbundet": _show(*cov, decimals=1),
-                         "Per 1 000, riket": _show(*ncov, decimals=1)})
+                         "Per 1 000, riket (ur registren)": _show(*ncov, decimals=1)})
         return markdown_table(pd.DataFrame(rows),
                               caption=f"Täckning: deltagare per 1 000 med ersättningen i förbundets kommuner, {self.year}",
-                              label="tbl-tackning", align="lrrrr", note=HIDDEN_NOTE)
+                              label="tbl-tackning", align="lrrrr", note=HIDDEN_NOTE + " " + NATIONAL_NOTE)
 
     def coverage_chart_markdown(self) -> str:
         """One small chart (SVG): coverage per benefit, the förbund beside the nation."""
