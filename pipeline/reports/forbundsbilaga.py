@@ -53,8 +53,9 @@ VERDICTS = {"higher": f"över gränserna: deltagandet är högre än förväntat
 # published national figures (issue 21: the two differ a little and must not sit unmarked side by side).
 NATIONAL_COLUMN = "Riket (ur registren)"
 NATIONAL_NOTE = ("Rikets siffror är räknade ur samma registerdata och med samma regler som förbundets, inte hämtade ur "
-                 "de publicerade tabellerna; de kan därför skilja sig något från de publicerade siffrorna i Bilaga 1, "
-                 "som är myndigheternas egna uttag ur SUS.")
+                 "de publicerade tabellerna. De kan skilja sig från de publicerade siffrorna i Bilaga 1, bland annat "
+                 "där Bilaga 1:s total inte är summan av kvinnor och män (tabell 1 2021, tabell 2 2016 och tabell 3 "
+                 "2018); här är totalen alltid summan.")
 INSATSER_NOTE = ("En insats kan rikta sig till flera målgrupper. Antalet insatser är ett antal aktiviteter, inte "
                  "personer, och visas även när det är litet; \"–\" = målgruppen fanns inte det året. ")
 HIDDEN_NOTE = "\"..\" = dolt av sekretesskäl (för få personer, eller en uppgift som skulle avslöja en sådan); \"–\" = inget att redovisa."
