@@ -125,8 +125,8 @@ def test_tiny_forbund_shows_dots_and_says_why(figures_dir):
     assert ".." in rows  # hidden cells, never the small counts themselves
     participants = r.figures[r.figures["measure"] == "deltagare"]
     assert participants["suppressed"].all() and participants["value"].isna().all()
-    assert ("Förbundet har få deltagare: alla deltagarantal är dolda (\"..\"), eftersom de gäller antal under 5 "
-            "personer") in text
+    assert ("Förbundet har få deltagare: alla deltagarantal är dolda (\"..\"). Dolt är antal under 5 personer och "
+            "uppgifter som skulle avslöja ett sådant antal") in text
     # insatser are activities, not people: Liten's two insatser are shown, not hidden
     ins = r.figures[r.figures["measure"] == "insatser"]
     assert not ins["suppressed"].any() and ins.loc[ins["target_group"] == "total", "value"].item() >= 1
@@ -157,7 +157,8 @@ def test_big_forbund_is_compared_with_the_nation(figures_dir, stage_tables):
             "visar bara slumpens spridning: förbunden är för få") in text  # five förbund: no spread estimated
     # Stor hides some cells but is not called small
     assert "Förbundet är litet" not in text and "få deltagare" not in text
-    assert re.search(r"\d+ av förbundets \d+ uppgifter i tabellerna nedan är dolda", text)
+    assert re.search(r"\d+ av förbundets \d+ uppgifter i tabellerna nedan är dolda \(\"\.\.\"\); övriga visas\. "
+                     r"Dolt är antal under 5 personer", text)
     cov = r.figures[(r.figures["measure"] == "tackning") & (r.figures["benefit"] == "sjukpenning")]
     assert cov["value"].iloc[0] == pytest.approx(round(1000 * 110 / n, 1))
 
@@ -214,8 +215,8 @@ def _figures(**values) -> dict:
      "deltagit som personer av samma kön, ålder, diagnos och tid med ersättningen gjorde i hela riket, hade "
      "1\u00a0100,5 förväntats. Kvoten mellan faktiskt och förväntat antal är 1,12. Ett förbund med lika många "
      "förväntade deltagare hamnar i 95 fall av 100 mellan 0,74 och 1,31 om det bara skiljer sig från andra förbund "
-     "av en slump och som förbund brukar göra. Förbundet ligger inom gränserna: förbundet skiljer sig inte mer från "
-     "det förväntade än förbund brukar göra. Gränserna för kvoten med sjukpenning 2022 visar hur mycket förbunden "
+     "av en slump och som förbund brukar göra. Förbundet ligger inom gränserna: skillnaden mot det förväntade är "
+     "inte större än förbund brukar ha. Gränserna för kvoten med sjukpenning 2022 visar hur mycket förbunden "
      "skiljer sig åt av en slump och av den vanliga variationen mellan förbund; ungefär 83\u00a0% av spridningen "
      "mellan förbunden är mer än slumpen ensam skulle ge."),
     ({"boende_deltagare": 1234, "referensbefolkning": 56789, "standardkvot_modell": 1,

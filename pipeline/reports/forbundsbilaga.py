@@ -48,7 +48,7 @@ assert set(POSITION) == set(FUNNEL_CODES.values())
 ADJUSTED = "med hänsyn till ålder, kön, diagnos och tid med ersättningen"
 VERDICTS = {"higher": f"över gränserna: deltagandet är högre än förväntat {ADJUSTED}",
             "lower": f"under gränserna: deltagandet är lägre än förväntat {ADJUSTED}",
-            "not_different": "inom gränserna: förbundet skiljer sig inte mer från det förväntade än förbund brukar göra"}
+            "not_different": "inom gränserna: skillnaden mot det förväntade är inte större än förbund brukar ha"}
 # The förbund pages' national column: counted from the same register data as the förbund, not the
 # published national figures (issue 21: the two differ a little and must not sit unmarked side by side).
 NATIONAL_COLUMN = "Riket (ur registren)"
@@ -235,12 +235,12 @@ class Forbundsbilaga(_Page):
                                                             "referensbefolkning", "tackning", "boende_deltagare"))]
         hidden = int(shown["suppressed"].sum())
         participants = shown[shown["measure"] == "deltagare"]
-        why = (f"antal under {self.threshold} personer, och uppgifter som skulle avslöja ett sådant antal, till "
-               "exempel genom att räknas fram ur en summa, en andel eller rikets siffror")
+        why = (f"Dolt är antal under {self.threshold} personer och uppgifter som skulle avslöja ett sådant antal, "
+               "till exempel genom att räknas fram ur en summa, en andel eller rikets siffror.")
         if len(participants) and participants["suppressed"].all():
-            return (f"Förbundet har få deltagare: alla deltagarantal är dolda (\"..\"), eftersom de gäller {why}.")
+            return f"Förbundet har få deltagare: alla deltagarantal är dolda (\"..\"). {why}"
         return (f"{fmt.number(hidden)} av förbundets {fmt.number(len(shown))} uppgifter i tabellerna nedan är dolda "
-                f"(\"..\"): {why}. Övriga uppgifter visas.")
+                f"(\"..\"); övriga visas. {why}")
 
     def participants_markdown(self) -> str:
         rows = []
@@ -260,8 +260,9 @@ class Forbundsbilaga(_Page):
         for group, label in TARGET_GROUPS.items():
             here, nation = self._pair(measure="insatser", target_group=group)
             rows.append({"Målgrupp": label, "Förbundet": here, NATIONAL_COLUMN: nation})
-        return markdown_table(pd.DataFrame(rows), caption=f"Insatser per målgrupp, {self.year}",
-                              label="tbl-insatser", note=INSATSER_NOTE + NATIONAL_NOTE)
+        hidden = any(fmt.SUPPRESSED in (r["Förbundet"], r[NATIONAL_COLUMN]) for r in rows)
+        return markdown_table(pd.DataFrame(rows), caption=f"Insatser per målgrupp, {self.year}", label="tbl-insatser",
+                              note=INSATSER_NOTE + (HIDDEN_NOTE + " " if hidden else "") + NATIONAL_NOTE)
 
     def diagnosis_markdown(self) -> str:
         rows = []
@@ -327,7 +328,7 @@ COMPARISON_METHOD = (
     "var de än bor. En kvot över 1 betyder fler deltagare än rikets mönster ger för en befolkning med samma "
     "sammansättning. Förbund skiljer sig åt mer än slumpen förklarar, till exempel genom lokala arbetssätt och "
     "arbetsmarknaden. Gränserna tar därför hänsyn både till slumpen och till den vanliga variationen mellan "
-    "förbund, skattad ur alla förbunds kvoter samma år (en additiv slumpeffekt enligt Spiegelhalter 2005). "
+    "förbund, skattad ur förbundens kvoter samma år (en additiv slumpeffekt enligt Spiegelhalter 2005). "
     "Ett förbund utanför gränserna skiljer sig alltså mer än förbund brukar göra. En "
     f"jämförelse görs bara när båda antalen kan visas och minst {MIN_COMPARISON} deltog.")
 
