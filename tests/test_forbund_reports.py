@@ -495,3 +495,14 @@ def test_stage_builds_one_forbund_and_the_index_lists_every_forbund(figures_dir,
     assert 'href="2022/bilaga1/bilaga1_2022.html"' in html  # the national rows stay
     for name in (BIG, EMPTY, TINY):
         assert f'href="forbund/{slug(name)}/2022/forbundsbilaga_2022.html"' in html
+
+
+def test_the_national_column_is_marked_as_counted_from_the_registers(figures_dir):
+    """Issue 21: the förbund pages' national figures are microdata counts, not Bilaga 1's published
+    ones; every table with a national column says so, and the participants' table says why its
+    totals can differ from Bilaga 1's."""
+    r = report(figures_dir, BIG)
+    for part in (r.participants_markdown(), r.insatser_markdown(), r.diagnosis_markdown(), r.coverage_markdown()):
+        text = norm(part)
+        assert "(ur registren)" in text and "inte hämtade ur de publicerade tabellerna" in text
+    assert "där Bilaga 1:s total inte är summan av kvinnor och män" in norm(r.participants_markdown())

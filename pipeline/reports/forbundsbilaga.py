@@ -52,10 +52,12 @@ VERDICTS = {"higher": f"över gränserna: deltagandet är högre än förväntat
 # The förbund pages' national column: counted from the same register data as the förbund, not the
 # published national figures (issue 21: the two differ a little and must not sit unmarked side by side).
 NATIONAL_COLUMN = "Riket (ur registren)"
-NATIONAL_NOTE = ("Rikets siffror är räknade ur samma registerdata och med samma regler som förbundets, inte hämtade ur "
-                 "de publicerade tabellerna. De kan skilja sig från de publicerade siffrorna i Bilaga 1, bland annat "
-                 "där Bilaga 1:s total inte är summan av kvinnor och män (tabell 1 2021, tabell 2 2016 och tabell 3 "
-                 "2018); här är totalen alltid summan.")
+_NATIONAL_FROM = ("Rikets siffror är räknade ur samma registerdata och med samma regler som förbundets, inte hämtade "
+                  "ur de publicerade tabellerna")
+NATIONAL_NOTE = _NATIONAL_FROM + ", och kan skilja sig något från Bilaga 1."
+NATIONAL_TOTALS_NOTE = (_NATIONAL_FROM + ". De kan skilja sig från de publicerade siffrorna i Bilaga 1, bland annat där "
+                        "Bilaga 1:s total inte är summan av kvinnor och män (tabell 1 2021, tabell 2 2016 och tabell 3 "
+                        "2018); här är totalen alltid summan.")
 INSATSER_NOTE = ("En insats kan rikta sig till flera målgrupper. Antalet insatser är ett antal aktiviteter, inte "
                  "personer, och visas även när det är litet; \"–\" = målgruppen fanns inte det året. ")
 HIDDEN_NOTE = "\"..\" = dolt av sekretesskäl (för få personer, eller en uppgift som skulle avslöja en sådan); \"–\" = inget att redovisa."
@@ -253,7 +255,7 @@ class Forbundsbilaga(_Page):
                                                               sex="total")[1]
                 rows.append(row)
         return markdown_table(pd.DataFrame(rows), caption=f"Deltagare per ersättning, kön och status, {self.year}",
-                              label="tbl-deltagare", align="llrrrr", note=HIDDEN_NOTE + " " + NATIONAL_NOTE)
+                              label="tbl-deltagare", align="llrrrr", note=HIDDEN_NOTE + " " + NATIONAL_TOTALS_NOTE)
 
     def insatser_markdown(self) -> str:
         rows = []
