@@ -43,7 +43,9 @@ COMPARISON_DIR = "jamforelse"  # reports/jamforelse/<year>/
 # The code a report's look depends on (besides the notebook): a change rebuilds every report.
 CODE_FILES = ("forbundsbilaga.py", "charts.py", "tables.py", "render.py", "colophon.py", "templates/report.html",
               "templates/report.css", "templates/alt-text.lua", "templates/report.typ", "templates/typst-header.typ",
-              "../core/fmt.py")
+              "../core/fmt.py",
+              # the funnel's limits and the comparison's verdict are drawn with the stage's functions
+              "../derive/forbund.py", "../derive/forbund_model.py")
 
 
 @dataclass(eq=False)
