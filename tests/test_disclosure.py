@@ -177,3 +177,25 @@ def test_points_seen_in_earlier_solves_give_the_same_decision_as_solving_every_b
         assert with_points.hidden.equals(every.hidden)
         assert with_points.hidden_row_totals.equals(every.hidden_row_totals)
         assert with_points.hidden_col_totals.equals(every.hidden_col_totals)
+
+
+def test_counts_of_activities_are_not_hidden_for_being_small_but_people_are():
+    """Insatser (activities, not people; Linked.cell(..., people=False)) below the threshold are shown;
+    people below it are hidden. An activity total of small activity counts is shown too. If an
+    activity count were linked to a hidden count of people (here a made-up total of people and
+    activities), complementary suppression could still hide it: the rule is about what it reveals."""
+    from pipeline.derive.disclosure import Linked
+
+    linked = Linked(5, 5)
+    a = [linked.cell(("I", g), v, people=False) for g, v in (("x", 2), ("y", 1), ("z", 0))]
+    linked.total(("I", "total"), a, people=False)
+    linked.cell(("P", "small"), 2)
+    decision = linked.solve()
+    assert not any(decision.hidden(k) for k in [*a, ("I", "total")])
+    assert decision.hidden(("P", "small"))
+    mixed = Linked(5, 5)
+    people = mixed.cell(("P", "a"), 3)
+    activity = mixed.cell(("I", "a"), 40, people=False)
+    mixed.total(("M", "sum"), [people, activity])
+    d = mixed.solve()
+    assert d.hidden(("P", "a")) and (d.hidden(("I", "a")) or d.hidden(("M", "sum")))

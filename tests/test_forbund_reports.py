@@ -125,7 +125,12 @@ def test_tiny_forbund_shows_dots_and_says_why(figures_dir):
     assert ".." in rows  # hidden cells, never the small counts themselves
     participants = r.figures[r.figures["measure"] == "deltagare"]
     assert participants["suppressed"].all() and participants["value"].isna().all()
-    assert "Förbundet är litet: några grupper har färre än 5 personer" in text
+    assert ("Förbundet har få deltagare: alla deltagarantal är dolda (\"..\"). Dolt är antal under 5 personer och "
+            "uppgifter som skulle avslöja ett sådant antal") in text
+    # insatser are activities, not people: Liten's two insatser are shown, not hidden
+    ins = r.figures[r.figures["measure"] == "insatser"]
+    assert not ins["suppressed"].any() and ins.loc[ins["target_group"] == "total", "value"].item() >= 1
+    assert "Antalet insatser är ett antal aktiviteter, inte personer" in text
     for phrase in ("aktivitetsersättning", "sjukpenning"):
         assert (f"Ingen jämförelse: antalet med {phrase} i förbundets kommuner, eller hur många av dem som deltog, "
                 "är dolt av sekretesskäl (färre än 5 personer") in text
@@ -139,14 +144,21 @@ def test_big_forbund_is_compared_with_the_nation(figures_dir, stage_tables):
     r = report(figures_dir, BIG)
     text = whole(r)
     s = stage_tables["standardised"].set_index(["forbund", "year", "benefit"]).loc[(BIG, 2022, "sjukpenning")]
-    assert s["observed"] == 110 and s["verdict"] == "higher" and s["ci_low"] > 1
+    assert s["observed"] == 110 and s["verdict"] == "higher" and s["ratio"] > s["limit_high"]
     n = s["population"]
     sv = lambda x, d: f"{x:.{d}f}".replace(".", ",")  # noqa: E731  Swedish decimal comma, typed here
     assert (f"110 av de {n} med sjukpenning som var folkbokförda i förbundets kommuner deltog. Om de hade deltagit "
             "som personer av samma kön, ålder, diagnos och tid med ersättningen gjorde i hela riket, hade "
-            f"{sv(s['expected'], 1)} förväntats. Kvoten mellan faktiskt och förväntat antal är {sv(s['ratio'], 2)} "
-            f"(95 % konfidensintervall {sv(s['ci_low'], 2)}–{sv(s['ci_high'], 2)}): högre än förväntat med hänsyn "
-            "till ålder, kön, diagnos och tid med ersättningen.") in text
+            f"{sv(s['expected'], 1)} förväntats. Kvoten mellan faktiskt och förväntat antal är {sv(s['ratio'], 2)}. "
+            "Ett förbund med lika många förväntade deltagare hamnar i 95 fall av 100 mellan "
+            f"{sv(s['limit_low'], 2)} och {sv(s['limit_high'], 2)} om det bara skiljer sig från andra förbund av en "
+            "slump och som förbund brukar göra. Förbundet ligger över gränserna: deltagandet är högre än förväntat "
+            "med hänsyn till ålder, kön, diagnos och tid med ersättningen. Gränserna för kvoten med sjukpenning 2022 "
+            "visar bara slumpens spridning: förbunden är för få") in text  # five förbund: no spread estimated
+    # Stor hides some cells but is not called small
+    assert "Förbundet är litet" not in text and "få deltagare" not in text
+    assert re.search(r"\d+ av förbundets \d+ uppgifter i tabellerna nedan är dolda \(\"\.\.\"\); övriga visas\. "
+                     r"Dolt är antal under 5 personer", text)
     cov = r.figures[(r.figures["measure"] == "tackning") & (r.figures["benefit"] == "sjukpenning")]
     assert cov["value"].iloc[0] == pytest.approx(round(1000 * 110 / n, 1))
 
@@ -180,6 +192,9 @@ def _figures(**values) -> dict:
     return index(pd.DataFrame(rows))
 
 
+_COMPARED = {"boende_deltagare": 1234, "referensbefolkning": 56789, "standardkvot_modell": 1}
+
+
 @pytest.mark.parametrize("values, expected", [
     ({"boende_deltagare": 12, "referensbefolkning": 1234, "standardkvot_modell": 1},
      "Ingen jämförelse: 12 av de 1\u00a0234 med sjukpenning i förbundets kommuner deltog, och med färre än 20 "
@@ -196,15 +211,22 @@ def _figures(**values) -> dict:
     ({"boende_deltagare": 40, "referensbefolkning": 900, "standardkvot_modell": 0},
      "Ingen jämförelse: modellen för deltagande med sjukpenning i hela riket gick inte att skatta 2022 (den "
      "konvergerade inte, eller ingen eller alla i riket deltog), så det finns inget förväntat antal."),
-    ({"boende_deltagare": 1234, "referensbefolkning": 56789, "standardkvot_modell": 1,
-      "forvantade_deltagare": 1100.5, "standardkvot": 1.12, "standardkvot_nedre": 1.06, "standardkvot_ovre": 1.19},
+    ({**_COMPARED, "forvantade_deltagare": 1100.5, "standardkvot": 1.12, "standardkvot_nedre": 1.06,
+      "standardkvot_ovre": 1.19, "standardkvot_grans_nedre": 0.74, "standardkvot_grans_ovre": 1.31,
+      "standardkvot_utover_slump": 0.83},
      "1\u00a0234 av de 56\u00a0789 med sjukpenning som var folkbokförda i förbundets kommuner deltog. Om de hade "
      "deltagit som personer av samma kön, ålder, diagnos och tid med ersättningen gjorde i hela riket, hade "
-     "1\u00a0100,5 förväntats. Kvoten mellan faktiskt och förväntat antal är 1,12 (95\u00a0% konfidensintervall "
-     "1,06–1,19): högre än förväntat med hänsyn till ålder, kön, diagnos och tid med ersättningen."),
-    ({"boende_deltagare": 25, "referensbefolkning": 800, "standardkvot_modell": 1,
-      "forvantade_deltagare": 26.0, "standardkvot": 0.96, "standardkvot_nedre": 0.62, "standardkvot_ovre": 1.42},
-     "inte säkert skilt från det förväntade med hänsyn till ålder, kön, diagnos och tid med ersättningen."),
+     "1\u00a0100,5 förväntats. Kvoten mellan faktiskt och förväntat antal är 1,12. Ett förbund med lika många "
+     "förväntade deltagare hamnar i 95 fall av 100 mellan 0,74 och 1,31 om det bara skiljer sig från andra förbund "
+     "av en slump och som förbund brukar göra. Förbundet ligger inom gränserna: skillnaden mot det förväntade är "
+     "inte större än förbund brukar ha. Gränserna för kvoten med sjukpenning 2022 visar hur mycket förbunden "
+     "skiljer sig åt av en slump och av den vanliga variationen mellan förbund; ungefär 83\u00a0% av spridningen "
+     "mellan förbunden är mer än slumpen ensam skulle ge."),
+    ({**_COMPARED, "forvantade_deltagare": 800.0, "standardkvot": 1.54, "standardkvot_grans_nedre": 0.72,
+      "standardkvot_grans_ovre": 1.33, "standardkvot_utover_slump": 0.0},
+     "Förbundet ligger över gränserna: deltagandet är högre än förväntat med hänsyn till ålder, kön, diagnos och tid "
+     "med ersättningen. Gränserna för kvoten med sjukpenning 2022 visar hur mycket förbunden skiljer sig åt av en "
+     "slump; spridningen mellan förbunden är i år inte större än slumpen ensam skulle ge."),
 ])
 def test_the_comparison_sentence_in_swedish(values, expected):
     from pipeline.reports.forbundsbilaga import comparison_sentence
@@ -261,7 +283,7 @@ def test_funnel_table_position_and_plotted_limits_agree(figures_dir, stage_table
     placed = table[table["coverage"].notna() & (table.index != NATIONAL)]
     assert len(placed) >= 1
     for unit, row in placed.iterrows():
-        limits = funnel_limits(p0, np.array([row["population"]]))
+        limits = funnel_limits(p0, np.array([row["population"]]), table.attrs["tau2"])
         (low95, high95), (low998, high998) = limits["95\u00a0%"], limits["99,8\u00a0%"]
         on = stage.loc[(unit, year, "sjukpenning")]
         assert (low95[0], high95[0], low998[0], high998[0]) == pytest.approx(
@@ -295,11 +317,13 @@ def test_the_forbund_stage_tables_are_read_as_written(tmp_path):
     pd.DataFrame({"forbund": [unit, nation], "year": 2022, "benefit": "sjukpenning",
                   "participants": pd.array([12, 4478], dtype="Int64"), "population": pd.array([1500, 617582], dtype="Int64"),
                   "per_1000": [8.0, 7.3], "suppressed": [False, False],
-                  "funnel_flag": pd.array(["above_95", pd.NA], dtype="string")}).to_parquet(tmp_path / "coverage.parquet")
+                  "funnel_flag": pd.array(["above_95", pd.NA], dtype="string"), "tau2": [0.02, 0.02],
+                  "beyond_chance": [0.6, 0.6]}).to_parquet(tmp_path / "coverage.parquet")
     pd.DataFrame({"forbund": [unit, nation], "year": 2022, "benefit": "sjukpenning",
                   "observed": pd.array([pd.NA, 4100], dtype="Int64"), "population": pd.array([1500, 617582], dtype="Int64"),
                   "expected": [np.nan, 4100.0], "ratio": [np.nan, 1.0], "ci_low": [np.nan, 0.97],
-                  "ci_high": [np.nan, 1.03], "model_ok": [True, True]}).to_parquet(tmp_path / "standardised.parquet")
+                  "ci_high": [np.nan, 1.03], "limit_low": [np.nan, np.nan], "limit_high": [np.nan, np.nan],
+                  "beyond_chance": [0.4, 0.4], "model_ok": [True, True]}).to_parquet(tmp_path / "standardised.parquet")
     figures = load_figures(tmp_path).set_index(["unit", "measure", "status"])
     assert figures.loc[(unit, "deltagare", "pagaende"), "value"].item() == 12
     new = figures.loc[(unit, "deltagare", "ny")]
@@ -312,6 +336,8 @@ def test_the_forbund_stage_tables_are_read_as_written(tmp_path):
     hidden_o = figures.loc[(unit, "boende_deltagare", "")]
     assert hidden_o["suppressed"].item() and pd.isna(hidden_o["value"].item())
     assert figures.loc[(nation, "standardkvot_ovre", ""), "value"].item() == 1.03
+    assert figures.loc[(unit, "tratt_tau2", ""), "value"].item() == 0.02  # the funnel's spread, to draw its limits
+    assert figures.loc[(unit, "standardkvot_utover_slump", ""), "value"].item() == 0.4
     assert units(load_figures(tmp_path)) == [unit]  # the nation is not a förbund
     (tmp_path / "coverage.parquet").unlink()
     with pytest.raises(ConfigError, match="no förbund figures"):
@@ -534,3 +560,14 @@ def test_force_rebuilds_reports_that_are_current(built, figures_dir):
     assert again.built == []  # current: skipped
     forced = forbund_build.build(jobs, ["html"], REPO, {"disclosure": {"min_cell_count": 5}}, pool_size=1, force=True)
     assert sorted(forced.built) == sorted(str(j.final) for j in jobs) and forced.skipped == []
+
+
+def test_the_national_column_is_marked_as_counted_from_the_registers(figures_dir):
+    """Issue 21: the förbund pages' national figures are microdata counts, not Bilaga 1's published
+    ones; every table with a national column says so, and the participants' table says why its
+    totals can differ from Bilaga 1's."""
+    r = report(figures_dir, BIG)
+    for part in (r.participants_markdown(), r.insatser_markdown(), r.diagnosis_markdown(), r.coverage_markdown()):
+        text = norm(part)
+        assert "(ur registren)" in text and "inte hämtade ur de publicerade tabellerna" in text
+    assert "där Bilaga 1:s total inte är summan av kvinnor och män" in norm(r.participants_markdown())

@@ -189,3 +189,14 @@ def test_unknown_group_in_the_summary_names_file_line_and_column(tmp_project):
     with pytest.raises(InputError) as err:
         m.load_published(tmp_project.published_raw)
     assert "b4_sammanstallning.csv, line 2, column 'group': unknown group 'unga'" in str(err.value)
+
+
+def test_every_other_source_row_says_where_the_document_shows_it(published):
+    """Issue 21's rule for Bilaga 4 too: "annan källa/tidpunkt" only with the place in the document."""
+    from pipeline.core.checks import OTHER_SOURCE
+
+    r = m.reconcile(published)
+    other = r[r["status"] == OTHER_SOURCE]
+    assert len(other) >= 1
+    for basis in other["basis"]:
+        assert "(förstudien, bilaga 4, avsnittet " in basis, basis

@@ -135,3 +135,23 @@ def test_run_year_refuses_a_standard_year_pseudonymised_with_another_key(tmp_pat
     (tmp_path / str(STANDARD_YEAR) / "nyckel.json").unlink()  # output older than key fingerprints
     with pytest.raises(InputError, match="no key fingerprint"):
         models.run_year(year, tmp_path, tmp_path / "tabeller")
+
+
+def test_modellbilaga_marks_published_counts_and_labels_age_groups_by_what_they_hold(tmp_path):
+    """Issue 21: the banner matches what the page holds (counts equal to published figures beside
+    synthetic estimates), the first table names its source, and the open-ended age groups are
+    labelled by what they hold (people aged 30–36 are not "25–29 år")."""
+    from pipeline.reports.modellbilaga import Modellbilaga, _category
+
+    rates = pd.DataFrame([{"benefit": "aktivitetsersattning", "n_population": 36552, "n_participants": 1581,
+                           "crude": 4.3, "crude_low": 4.1, "crude_high": 4.5, "standardised": 4.2,
+                           "standardised_low": 4.0, "standardised_high": 4.4}])
+    page = Modellbilaga(2022, {"rates": rates}, tmp_path, synthetic=True)
+    text = page.rates_markdown()
+    assert "Källa: antalen är räknade ur syntetiska registerdata som är byggda för att ge de publicerade antalen" in text
+    assert "de antalen är alltså verkliga publicerade uppgifter, allt annat är syntetiskt" in page.banner_markdown()
+    assert "Källa:" not in Modellbilaga(2022, {"rates": rates}, tmp_path, synthetic=False).rates_markdown()
+    assert [_category(c) for c in ("19-24", "25-29", "20-29", "30-49", "50-64")] == [
+        "24 år eller yngre", "25 år eller äldre", "29 år eller yngre", "30–49 år", "50 år eller äldre"]
+    ages = models.age_group("aktivitetsersattning", np.array([18, 24, 25, 36]))
+    assert list(ages) == ["19-24", "19-24", "25-29", "25-29"]  # open ends: 36 is in the last group

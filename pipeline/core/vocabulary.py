@@ -21,6 +21,11 @@ PSYCHIATRIC = "F00-F99"
 AGE_GROUPS = {"aktivitetsersattning": [("19-24", 19, 24), ("25-29", 25, 29)],
               "sjukpenning": [("20-29", 20, 29), ("30-49", 30, 49), ("50-64", 50, 64)]}
 TIME_GROUPS = [("0", 0, 0), ("1-2", 1, 2), ("3+", 3, 99)]
+# What each age group holds, in Swedish: the ends are open (models.age_group), so the first group
+# holds everyone younger and the last everyone older (e.g. people aged 30–36 with aktivitetsersättning
+# counted from the benefit's start, or over 64 with sjukpenning): labelled by what they hold.
+AGE_GROUP_LABELS = {"aktivitetsersattning": {"19-24": "24 år eller yngre", "25-29": "25 år eller äldre"},
+                    "sjukpenning": {"20-29": "29 år eller yngre", "30-49": "30–49 år", "50-64": "50 år eller äldre"}}
 
 # Rates are standardised to everyone with the benefit in this year (the models stage reads its register).
 STANDARD_YEAR = 2022

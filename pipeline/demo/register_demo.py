@@ -119,12 +119,45 @@ def mapping_text(mapping: pd.DataFrame) -> str:
     return MAPPING_HEADER + mapping.to_csv(index=False, lineterminator="\n")
 
 
+# The ordinary spread between förbund: the standard deviation of the logarithm of a förbund's true
+# participation rate around the nation's (the demo's populations differ by this factor, so its
+# coverage does too: _kommun_weights), and of the known-answer years (known_spread_year).
+ORDINARY_SPREAD = 0.35
+
+
+def known_spread_year(seed: int, n_forbund: int = N_FORBUND, rate: float = 1581 / 36552,
+                      median_population: float = 450.0, spread: float = ORDINARY_SPREAD, outliers: int = 0,
+                      outlier_factor: float = 3.0) -> pd.DataFrame:
+    """One synthetic year of förbund-level counts with a known answer, for testing comparisons between
+    förbund (docs/assumptions_caveats.md, "Funnel limits").
+
+    Each förbund has a reference population (log-normal around ``median_population``) and a true
+    participation rate ``rate · exp(u − spread²/2)`` with u normal with standard deviation ``spread``:
+    förbund differ by chance (the count is Poisson) plus an ordinary spread and nothing else.
+    ``outliers`` förbund among the larger half get a real difference on top: their true rate is
+    multiplied by ``outlier_factor`` (above) or divided by it (below), alternately. Defaults: the
+    2022 scale of aktivitetsersättning (002 avsnitt 4.1: 1 581 of 36 552 took part; 80 förbund).
+
+    Columns: forbund, population, true_rate, participants, planted ("above", "below" or "")."""
+    rng = np.random.default_rng(seed)
+    population = np.maximum(np.round(rng.lognormal(np.log(median_population), 0.7, n_forbund)), 20).astype(int)
+    true_rate = rate * np.exp(rng.normal(0.0, spread, n_forbund) - spread ** 2 / 2)
+    planted = np.array([""] * n_forbund, dtype=object)
+    larger = np.flatnonzero(population >= np.median(population))
+    for k, i in enumerate(rng.choice(larger, size=min(outliers, len(larger)), replace=False)):
+        planted[i] = "above" if k % 2 == 0 else "below"
+        true_rate[i] *= outlier_factor if planted[i] == "above" else 1 / outlier_factor
+    return pd.DataFrame({"forbund": [f"Samordningsförbund {k + 1:02d}" for k in range(n_forbund)],
+                         "population": population, "true_rate": true_rate,
+                         "participants": rng.poisson(true_rate * population), "planted": planted})
+
+
 def _kommun_weights(rng, kommuner: list[str], members: dict[str, str]) -> np.ndarray:
     """How people with a benefit spread over the kommuner: each förbund's area about the same share
     (times a random factor, so coverage differs between förbund), split evenly over its kommuner;
     a kommun in no förbund a tenth of a förbund's share."""
     forbund = sorted(set(members.values()))
-    factor = dict(zip(forbund, rng.lognormal(0.0, 0.35, len(forbund))))
+    factor = dict(zip(forbund, rng.lognormal(0.0, ORDINARY_SPREAD, len(forbund))))
     size = pd.Series(members).value_counts()
     weights = np.array([factor[members[k]] / size[members[k]] if k in members else 0.1 for k in kommuner])
     return weights / weights.sum()

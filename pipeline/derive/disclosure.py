@@ -5,7 +5,11 @@ unit (the nation, or one area such as a samordningsförbund) are described toget
 :class:`Linked` set:
 
 * **cells** – counts of people (or insatser) under a key; a cell can be *published* as a
-  count, or only used (the numerator or denominator behind a published share);
+  count, or only used (the numerator or denominator behind a published share). A count of
+  activities, not people (``people=False``: Tabell 5's insatser), is never hidden for being small:
+  it reveals no count of people. It is hidden only where the control finds that showing it would
+  narrow a hidden count of people (complementary suppression, through a total, subset or share it
+  is linked to);
 * **totals** – a cell that is the sum of other cells (a margin);
 * **subsets** – a cell whose people are among another cell's (``small ≤ big``), e.g. the
   new participants of a year are among that year's ongoing ones;
@@ -135,9 +139,10 @@ class Linked(_Cells):
     forced: set[Key] = field(default_factory=set)  # published cells to hide whatever their size (and protect)
     forced_shares: set[Key] = field(default_factory=set)  # shares to hide from the start
     kept: set[Key] = field(default_factory=set)  # published cells another publication shows: never hidden here
+    activities: set[Key] = field(default_factory=set)  # counts of activities, not people: no primary suppression
 
     # ---------------------------------------------------------------- building
-    def cell(self, key: Key, value: int, published: bool = True) -> Key:
+    def cell(self, key: Key, value: int, published: bool = True, people: bool = True) -> Key:
         value = int(value)
         if value < 0:
             raise ValueError(f"cell {key!r}: a count cannot be negative ({value})")
@@ -147,12 +152,14 @@ class Linked(_Cells):
         self.values[root] = value
         if published:
             self.published.add(root)
+        if not people:
+            self.activities.add(root)
         return key
 
-    def total(self, key: Key, parts: Iterable[Key], published: bool = True) -> Key:
+    def total(self, key: Key, parts: Iterable[Key], published: bool = True, people: bool = True) -> Key:
         parts = list(parts)
         value = sum(self.values[self._root(p)] for p in parts)
-        self.cell(key, value, published)
+        self.cell(key, value, published, people)
         self.sums.append((key, parts))
         return key
 
@@ -304,7 +311,8 @@ class _Solver:
         self.subsets = [(r(a), r(b)) for a, b in linked.subsets]
         self.shares = {k: Share(k, r(s.num), r(s.den), s.decimals, tuple(r(p) for p in s.protect))
                        for k, s in linked.shares.items()}
-        self.primary = {k for k, v in self.values.items() if v < linked.threshold}
+        activities = {r(k) for k in linked.activities}
+        self.primary = {k for k, v in self.values.items() if v < linked.threshold and k not in activities}
         self.structural: set[Key] = set()  # pinned by definitions alone, whatever is hidden
         self._cache: _Component | None = None  # the last component's cells, constraints and linear program
         self.spans: dict[Key, tuple[float, float]] = {}  # values seen in feasible points, when not only the true one

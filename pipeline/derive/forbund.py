@@ -24,12 +24,14 @@ a cheap rule for the sums, and then proves the whole with one linear program (an
 that finds a cell still exposed).
 
 **Funnel plot.** For each benefit and year, the national coverage is the target; around it, the
-95 % and 99,8 % control limits for an area with a reference population of n people, from the
-Poisson distribution of the number of participants (Spiegelhalter 2005, with his interpolation
-between the discrete quantiles). Poisson, not binomial: the participants counted for a förbund
-are its SUS participants, not a subset of its residents (people who moved or live outside take
-part too), so the count is compared with its expectation, not a proportion with its
-denominator. A förbund's flag says whether its published coverage is within, above or below.
+95 % and 99,8 % control limits for an area with a reference population of n people. The count of
+participants is compared with its expectation (national rate × n), not as a proportion of n: the
+participants counted for a förbund are its SUS participants, not a subset of its residents (people
+who moved or live outside take part too). The limits allow for chance (Poisson) and for the ordinary
+spread between förbund estimated from the förbund themselves (an additive random effect,
+Spiegelhalter 2005; :func:`forbund_model.overdispersion`, the same computation as the adjusted
+comparison's), so that a förbund outside them differs by more than förbund usually do. A förbund's
+flag says whether its published coverage is within, above or below.
 
 Output (:func:`build` → :func:`save`, data/processed/forbund/; the schema is in
 docs/architecture.md): participants, insatser, diagnosis, coverage, funnel, standardised (the
@@ -58,6 +60,8 @@ NATIONAL = "Hela riket"
 REST = "(kommuner utan förbund)"  # the remainder of the reference population: never published
 OVERLAP = "(i flera förbund)"  # where a person counts in two förbund: the sum over förbund and the excess
 LIMITS = {"95": 0.95, "998": 0.998}
+FUNNEL_LIMITS = ("95 % och 99,8 %: slumpen (Poisson) och den vanliga spridningen mellan förbund (additiv "
+                 "slumpeffekt, Spiegelhalter 2005)")
 REFERENCE_RULE = ("folkbokföringskommun den 31 december (referensdag); den som flyttat under året räknas helt i "
                   "kommunen på referensdagen")
 
@@ -74,12 +78,12 @@ class _Scope:
         return (self._u,) + tuple(key)
 
     # building (Linked)
-    def cell(self, key, value, published: bool = True):
-        self._t.cell(self._k(key), value, published)
+    def cell(self, key, value, published: bool = True, people: bool = True):
+        self._t.cell(self._k(key), value, published, people)
         return key
 
-    def total(self, key, parts, published: bool = True):
-        self._t.total(self._k(key), [self._k(p) for p in parts], published)
+    def total(self, key, parts, published: bool = True, people: bool = True):
+        self._t.total(self._k(key), [self._k(p) for p in parts], published, people)
         return key
 
     def subset(self, small, big):
@@ -272,9 +276,10 @@ def attach_residents(counts: dict[str, Counts], model: pd.DataFrame) -> None:
 
 def standardised_rows(decisions: dict[str, Any], model: pd.DataFrame, units: list[str], years: list[int]) -> pd.DataFrame:
     """The published comparison (docs/architecture.md, ``standardised``): O and N as disclosed, E and
-    O/E only where :func:`forbund_model.reason` allows."""
+    O/E only where :func:`forbund_model.reason` allows, the verdict against limits that allow for the
+    ordinary spread between förbund (:func:`forbund_model.with_limits`)."""
     by = model.set_index(["area", "year", "benefit"])
-    rows = []
+    rows, raw = [], []
     for unit in units:
         scope = _Scope(decisions[unit], unit)
         for year in years:
@@ -284,7 +289,9 @@ def standardised_rows(decisions: dict[str, Any], model: pd.DataFrame, units: lis
                 e = float(by.loc[(unit, year, benefit), "expected"]) if known else 0.0
                 ok = bool(by.loc[(NATIONAL, year, benefit), "model_ok"])
                 rows.append(forbund_model.published(unit, year, benefit, o, pd.isna(o), n, pd.isna(n), e, ok))
-    return pd.DataFrame(rows).astype({"observed": "Int64", "population": "Int64", "verdict": "string"})
+                raw.append(e)
+    frame = pd.DataFrame(rows).astype({"observed": "Int64", "population": "Int64", "verdict": "string"})
+    return forbund_model.with_limits(frame, raw, NATIONAL)
 
 
 def national_publication(tables_dir: Path) -> tuple[set, set]:
@@ -369,8 +376,9 @@ def link_all(units: dict[str, Counts], settings: Settings, keys: list[tuple]) ->
                 raise RuntimeError(f"disclosure control: the förbund's counts of {key!r} add up to less than the "
                                    "nation's, which the definitions do not allow")
             summed, overlap = (OVERLAP, "sum") + key, (OVERLAP, "overlap") + key
-            linked.total(summed, parts, published=False)
-            linked.cell(overlap, total - linked.value(whole), published=False)
+            people = key[0] != "I"  # insatser are activities (register_tables.add_insatser)
+            linked.total(summed, parts, published=False, people=people)
+            linked.cell(overlap, total - linked.value(whole), published=False, people=people)
             linked.sums.append((summed, [whole, overlap]))
             for part in parts:
                 linked.subset(part, whole)
@@ -462,21 +470,29 @@ def protect_sums(units: dict[str, Counts], settings: Settings, national: tuple[s
 
 
 # --------------------------------------------------------------------------- funnel
-def control_limits(rate: float, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper control limits (as rates) for areas of size ``n`` when the count of events is
-    Poisson with mean ``rate · n``: Spiegelhalter's interpolated quantiles at (1 ± level) / 2."""
-    from scipy.stats import poisson
-
+def control_limits(rate: float, n: np.ndarray, level: float, tau2: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper control limits (as rates) for areas of size ``n`` when the count of events has
+    expectation ``rate · n``: chance (Poisson) plus the ordinary spread between areas ``tau2``
+    (:func:`forbund_model.ratio_limits`, the same computation as the adjusted comparison's)."""
     n = np.asarray(n, dtype=float)
-    mean = rate * n
-    out = []
-    for p in ((1 - level) / 2, (1 + level) / 2):
-        r = poisson.ppf(p, mean)
-        below, at = poisson.cdf(r - 1, mean), poisson.cdf(r, mean)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            alpha = np.where(at > below, (at - p) / (at - below), 0.0)
-            out.append(np.where(n > 0, np.clip(r - alpha, 0, None) / n, np.nan))
-    return out[0], out[1]
+    low, high = forbund_model.ratio_limits(rate * n, level, tau2)
+    return np.where(n > 0, rate * low, np.nan), np.where(n > 0, rate * high, np.nan)
+
+
+def spread_of_coverage(frame: pd.DataFrame) -> dict[tuple[int, str], dict]:
+    """Per year and benefit, the spread of the förbund's coverage beyond chance
+    (:func:`forbund_model.overdispersion` on their shown participants against rate × population)."""
+    out = {}
+    for (year, benefit), group in frame.groupby(["year", "benefit"]):
+        areas = group[(group["forbund"] != NATIONAL) & ~group["suppressed"] & group["participants"].notna()
+                      & group["population"].notna()]
+        rate = group["rate"].iloc[0]
+        if pd.isna(rate):
+            out[(year, benefit)] = forbund_model.overdispersion([], [])
+            continue
+        out[(year, benefit)] = forbund_model.overdispersion(areas["participants"].astype(float),
+                                                            rate * areas["population"].astype(float))
+    return out
 
 
 def funnel_curves(coverage: pd.DataFrame, points: int = 60) -> pd.DataFrame:
@@ -495,9 +511,9 @@ def funnel_curves(coverage: pd.DataFrame, points: int = 60) -> pd.DataFrame:
             continue
         grid = np.unique(np.round(np.geomspace(max(sizes.min() / 2, 1), sizes.max() * 1.5, points)))
         frame = pd.DataFrame({"year": year, "benefit": benefit, "population": grid.astype(int),
-                              "national_per_1000": national["per_1000"]})
+                              "national_per_1000": national["per_1000"], "tau2": national["tau2"]})
         for name, level in LIMITS.items():
-            low, high = control_limits(national["rate"], grid, level)
+            low, high = control_limits(national["rate"], grid, level, national["tau2"])
             frame[f"lower_{name}"], frame[f"upper_{name}"] = 1000 * low, 1000 * high
         rows.append(frame)
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
@@ -529,10 +545,15 @@ def coverage_rows(decisions: dict[str, Any], units: list[str], years: list[int])
                      for y, b in zip(frame["year"], frame["benefit"])]
     frame["national_per_1000"] = [national.loc[(y, b), "per_1000"] for y, b in zip(frame["year"], frame["benefit"])]
     size = frame["population"].astype("Float64").fillna(0).to_numpy(dtype=float)
+    spread = spread_of_coverage(frame)
+    frame["tau2"] = [spread[(y, b)]["tau2"] for y, b in zip(frame["year"], frame["benefit"])]
+    frame["beyond_chance"] = [np.nan if np.isnan(spread[(y, b)]["beyond_chance"])
+                              else float(round_half_up(spread[(y, b)]["beyond_chance"], 2))
+                              for y, b in zip(frame["year"], frame["benefit"])]
     for name, level in LIMITS.items():
         frame[f"lower_{name}"], frame[f"upper_{name}"] = np.nan, np.nan
-        for rate, index in frame.groupby("rate").groups.items():
-            low, high = control_limits(rate, size[frame.index.get_indexer(index)], level)
+        for (rate, tau2), index in frame.groupby(["rate", "tau2"]).groups.items():
+            low, high = control_limits(rate, size[frame.index.get_indexer(index)], level, tau2)
             frame.loc[index, f"lower_{name}"], frame.loc[index, f"upper_{name}"] = 1000 * low, 1000 * high
     flag = pd.Series(pd.NA, index=frame.index, dtype="string")
     known = frame["per_1000"].notna() & (frame["forbund"] != NATIONAL)
@@ -583,7 +604,7 @@ def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.Data
         "unit": pd.DataFrame([{"units": len(units), "forbund": len(geography.forbund), "first_year": years[0],
                                "last_year": years[-1], "min_cell_count": settings.threshold,
                                "protection_interval": settings.protection, "synthetic": bool(synthetic),
-                               "reference_rule": REFERENCE_RULE, "funnel_limits": "Poisson, 95 % och 99,8 %",
+                               "reference_rule": REFERENCE_RULE, "funnel_limits": FUNNEL_LIMITS,
                                "hidden_cells": len(decision.hidden_cells),
                                "hidden_for_national_sums": sum(len(f) for f in forced.values()),
                                "rounds": work["rounds"], "cells_added_by_check": work["cells_added_by_check"],

@@ -193,7 +193,8 @@ GROUPS: dict[str, GroupSpec] = {
         lambda t: _sum(*(t.value("sjukfall", r, c) for r in ("sjukpenning", "rehabiliteringspenning")
                          for c in SICK_LEAVE_COLUMNS)),
         "sjukfallstabellerna: alla pågående sjukfall med sjukpenning eller rehabiliteringspenning 31 december "
-        "2015 (texten använder 194 200 sjukskrivna i mars 2016 från en annan källa)", same_source=False,
+        "2015; texten använder 194 200 sjukskrivna i mars 2016 ur en annan källa (förstudien, bilaga 4, avsnittet "
+        "Sjukskrivningar, fotnot 34: ekonomifakta.se)", same_source=False,
     ),
     "sjukersattning_deltid": GroupSpec(
         "Sjukersättning på deltid", "Sjukersättning på deltid", "b4_se_deltid", "b4_se_behov", "b4_se_behov_pct",
@@ -580,7 +581,8 @@ def checks(published: Published, slack: float = 0.5) -> list[Check]:
                            "9,9 miljoner invånare × 74 % i arbetsför ålder"))
     out.append(_text_check(fig, "b4_handbok_antal", "Handbokens målgrupp (5 %) i antal personer",
                            _product(population, fig.value("b4_handbok_pct")),
-                           "5 % av 7 300 000; handboken avsåg en tidigare och mindre befolkning (vanligen 20–64 år)",
+                           "5 % av 7 300 000; handboken avsåg en tidigare och mindre befolkning, vanligen 20–64 år "
+                           "(förstudien, bilaga 4, avsnittet Lagen och handboken)",
                            comparable=False))
     # Other sums in the running text.
     out.append(_text_check(fig, "b4_af_totalt", "Öppet arbetslösa + sökande i program (text)",

@@ -37,7 +37,8 @@ TIDY_COLUMNS = ["year", "benefit", "model", "term", "estimate", "ci_low", "ci_hi
 TERM_LABELS = {
     "man": "Man (mot kvinna)", "psykiatrisk_diagnos": "Psykiatrisk diagnos F00–F99 (mot annan)",
     "tid_1-2": "1–2 år med ersättningen (mot under 1 år)", "tid_3+": "3 år eller mer med ersättningen (mot under 1 år)",
-    "alder_25-29": "25–29 år (mot 19–24)", "alder_30-49": "30–49 år (mot 20–29)", "alder_50-64": "50–64 år (mot 20–29)",
+    "alder_25-29": "25 år eller äldre (mot 24 år eller yngre)", "alder_30-49": "30–49 år (mot 29 år eller yngre)",
+    "alder_50-64": "50 år eller äldre (mot 29 år eller yngre)",
 }
 
 

@@ -9,9 +9,11 @@ when the recomputed value rounds to it at the published precision (within half a
 last digit, ``rounding_slack``). Checks built on rounded inputs say so and allow for the
 inputs' rounding too.
 
-A comparison between figures from different sources or reference dates (a footnote says the
-earlier year comes from another report, a base is from another month) is not a
-disagreement: it is reported as ``annan källa/tidpunkt`` when the figures differ. A check
+A comparison between figures from different sources or reference dates is reported as
+``annan källa/tidpunkt`` only where the documents show it for that figure (a footnote attached to
+it, or the section it stands in: :class:`Evidence`, named in the row), and only while no other
+figure resting on the same two sources agrees with the tables; otherwise a difference is a
+disagreement (:func:`apply_evidence`). A check
 whose recomputation uses a published value that is itself flagged says so in its basis.
 Footnotes with figures are transcribed in text_figures.csv (section "… fotnot N") and checked
 like the running text.
@@ -19,12 +21,12 @@ like the running text.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
 from typing import Callable
 
 import pandas as pd
 
-from ..core.checks import DIFFERS, Check
+from ..core.checks import AGREES, DIFFERS, Check
 from ..core.vocabulary import BENEFIT_LABELS
 from ..sources.published import DOCUMENTS, PARTICIPANT_TABLES, PublishedData
 
@@ -282,18 +284,56 @@ _FIGURE_LABELS_SV = {
 # Short names of the documents, for the reader (the sources section gives the full titles).
 DOCUMENT_SHORT = {"000": "förstudien 2016", "002": "återrapporten för 2022", "003": "återrapporten för 2017"}
 
-# Comparisons that a footnote or the text shows to be between different sources or reference
-# dates: (figure_id, year) → why (Swedish, shown in the basis).
+@dataclass(frozen=True)
+class Evidence:
+    """Where the documents show that a text figure and the tables it is recomputed from have different
+    sources or reference dates: ``where`` (document, section, footnote: shown in the row), ``why``
+    (what differs), and ``same_sources``: the other text figures (figure_id, year) that rest on the
+    same two sources. If one of those agrees with the tables, the sources demonstrably agree, and a
+    difference is reported as a disagreement (:func:`apply_evidence`)."""
+
+    where: str
+    why: str
+    same_sources: tuple[tuple[str, int], ...] = ()
+
+
+_MIDAS = Evidence("återrapporten för 2022, kapitel 4 med fotnot 35–37 mot bilaga 1 med fotnot 46",
+                  "texten bygger på samkörningen av SUS och MiDAS, tabell 6 på Försäkringskassans diagnosdata och "
+                  "SUS", (("ae_psykiatrisk_diagnos_pct", 2022), ("sp_psykiatrisk_diagnos_pct", 2022)))
+# Comparisons that the documents show to be between different sources or reference dates:
+# (figure_id, year) → the evidence (a footnote attached to that very figure, or the section it is in).
 _OTHER_SOURCE = {
-    ("insatser_ae_forandring", 2017): "jämförelseåret 2016 är enligt fotnot 13 hämtat ur Försäkringskassans "
-                                      "redovisning för 2016, inte ur tabell 5",
-    ("insatser_sp_forandring", 2017): "jämförelseåret 2016 är enligt fotnot 13 hämtat ur Försäkringskassans "
-                                      "redovisning för 2016, inte ur tabell 5",
-    ("ae_psykiatrisk_diagnos_pct", 2022): "texten bygger på samkörningen av SUS och MiDAS (fotnot 35–37), "
-                                          "tabell 6 på diagnosdata och SUS (fotnot 46)",
-    ("sp_psykiatrisk_diagnos_pct", 2022): "texten bygger på samkörningen av SUS och MiDAS (fotnot 35–37), "
-                                          "tabell 6 på diagnosdata och SUS (fotnot 46)",
+    ("insatser_ae_forandring", 2017): Evidence(
+        "återrapporten för 2017, avsnitt 3, fotnot 13 vid just denna uppgift",
+        "jämförelseåret 2016 är hämtat ur Försäkringskassans redovisning för 2016, inte ur tabell 5"),
+    ("ae_psykiatrisk_diagnos_pct", 2022): _MIDAS,
+    ("sp_psykiatrisk_diagnos_pct", 2022): _MIDAS,
 }
+
+
+def apply_evidence(checks: list[Check], ids: list[tuple[str, int]],
+                   evidence: dict[tuple[str, int], Evidence] | None = None) -> list[Check]:
+    """The rule for "annan källa/tidpunkt": a check is not comparable only when the documents show that
+    its sources differ (``evidence`` for its (figure_id, year), named in the row) and no other figure
+    resting on the same two sources agrees with the tables. Otherwise a difference is a disagreement,
+    and where the same sources agree elsewhere the row says so. ``ids``: each check's (figure_id, year)."""
+    evidence = _OTHER_SOURCE if evidence is None else evidence
+    status = {i: c.status for i, c in zip(ids, checks)}  # every check comparable so far
+    out = []
+    for i, check in zip(ids, checks):
+        proof = evidence.get(i)
+        if proof is None:
+            out.append(check)
+            continue
+        agreeing = [j for j in proof.same_sources if j != i and status.get(j) == AGREES]
+        if agreeing:
+            labels = ", ".join(_FIGURE_LABELS_SV.get(j[0], j[0]).lower() for j in agreeing)
+            basis = (f"{check.basis}; olika källor enligt {proof.where}, men samma källor stämmer för {labels}: "
+                     "skillnaden redovisas som avvikelse")
+            out.append(replace(check, basis=basis, comparable=True))
+        else:
+            out.append(replace(check, basis=f"{check.basis}; {proof.why} ({proof.where})", comparable=False))
+    return out
 
 
 class _Recorder:
@@ -337,7 +377,7 @@ def _area(row: pd.Series) -> str:
 
 
 def text_checks(data: PublishedData, slack: float = 0.5, flagged: dict[tuple, str] | None = None) -> list[Check]:
-    checks = []
+    checks, ids = [], []
     for figure_id, year, recompute, basis, tolerance in _text_rules():
         row = data.figure_row(figure_id, year)
         published = float(row["value"])
@@ -346,9 +386,6 @@ def text_checks(data: PublishedData, slack: float = 0.5, flagged: dict[tuple, st
             tolerance = 0.0 if unit == "count" else slack * 10 ** (-_decimals(published))
         recorder = _Recorder(data)
         recomputed = None if recompute is None else recompute(recorder)
-        other = _OTHER_SOURCE.get((figure_id, year))
-        if other:
-            basis += f"; {other}"
         doubtful = sorted({flagged[k] for k in recorder.read if flagged and k in flagged})
         if doubtful:
             basis += "; bygger på en uppgift som själv avviker (" + "; ".join(doubtful) + ")"
@@ -366,10 +403,10 @@ def text_checks(data: PublishedData, slack: float = 0.5, flagged: dict[tuple, st
                 basis=basis,
                 document=DOCUMENTS[str(row["document"])],
                 section=str(row["section"]),
-                comparable=other is None,
             )
         )
-    return checks
+        ids.append((figure_id, year))
+    return apply_evidence(checks, ids)
 
 
 def reconcile(data: PublishedData, slack: float = 0.5) -> pd.DataFrame:

@@ -101,12 +101,13 @@ def insatser_counts(insatser: dict[int, pd.DataFrame], present: dict[int, set[st
 
 
 def add_insatser(linked: Linked, counts: pd.DataFrame) -> None:
-    """Tabell 5, and per year the sum over the target groups (the report's "Sammanlagt")."""
+    """Tabell 5, and per year the sum over the target groups (the report's "Sammanlagt"). Insatser are
+    activities, not people: a small count is shown (docs/assumptions_caveats.md, "Insatser")."""
     for year in counts.index:
         present = [g for g in TARGET_FLAGS if not pd.isna(counts.loc[year, g])]
-        cells = [linked.cell(("I", year, g), int(counts.loc[year, g])) for g in present]
+        cells = [linked.cell(("I", year, g), int(counts.loc[year, g]), people=False) for g in present]
         if len(present) == len(TARGET_FLAGS):
-            linked.total(("I", year, "total"), cells)
+            linked.total(("I", year, "total"), cells, people=False)
 
 
 def diagnosis_counts(deltagare, reference) -> dict[tuple[str, int], tuple[int, int]]:

@@ -502,9 +502,10 @@ class Bilaga1(Appendix):
             self.reconciliation_rows(), scope=f"För {self.year}", caption_suffix=str(self.year),
             explain=(
                 "En publicerad andel stämmer om den omräknade andelen avrundas till samma värde med lika många "
-                "decimaler som källan har (källan har avrundat). Antal ska stämma exakt. Där texten och tabellen "
-                "enligt källans fotnoter bygger på olika källor eller tidpunkter redovisas skillnaden som *annan "
-                "källa/tidpunkt*, inte som en avvikelse. En omräkning som bygger på en uppgift som själv avviker "
+                "decimaler som källan har (källan har avrundat). Antal ska stämma exakt. Där en fotnot vid just "
+                "den uppgiften, eller avsnittet den står i, visar att texten och tabellen bygger på olika källor "
+                "eller tidpunkter redovisas skillnaden som *annan källa/tidpunkt*, och raden säger var det står. "
+                "Stämmer samma två källor för en annan uppgift redovisas skillnaden ändå som en avvikelse. En omräkning som bygger på en uppgift som själv avviker "
                 "säger det i kolumnen Beräkning. Avvikelser är iakttagelser om källorna; de publicerade värdena "
                 "visas oförändrade i tabellerna ovan."
             ),

@@ -20,14 +20,20 @@ NATIONAL = "Hela riket"  # as the förbund stage names the nation (docs/architec
 # where the figure is hidden (suppressed True) or where there is nothing to report.
 COLUMNS = ("unit", "year", "measure", "benefit", "status", "sex", "target_group", "value", "suppressed")
 MEASURES = ("deltagare", "insatser", "psykiatrisk_andel", "referensbefolkning", "tackning", "tratt_lage",
-            "boende_deltagare", "forvantade_deltagare", "standardkvot", "standardkvot_nedre", "standardkvot_ovre",
-            "standardkvot_modell")
+            "tratt_tau2", "tratt_utover_slump", "boende_deltagare", "forvantade_deltagare", "standardkvot",
+            "standardkvot_nedre", "standardkvot_ovre", "standardkvot_grans_nedre", "standardkvot_grans_ovre",
+            "standardkvot_utover_slump", "standardkvot_modell")
 # The funnel plot's flag of the förbund stage (pipeline/derive/forbund.py) as a number: the position
 # is the stage's, computed once; the reports only label it.
 FUNNEL_CODES = {"below_998": -2.0, "below_95": -1.0, "within": 0.0, "above_95": 1.0, "above_998": 2.0}
 # The adjusted comparison (pipeline/derive/forbund_model.py): its columns as measures.
+# limit_low/limit_high: the control limits for the ratio that allow for the ordinary spread between
+# förbund; beyond_chance: the share of the spread between förbund that is more than chance (0–1).
 STANDARDISED = {"observed": "boende_deltagare", "expected": "forvantade_deltagare", "ratio": "standardkvot",
-                "ci_low": "standardkvot_nedre", "ci_high": "standardkvot_ovre"}
+                "ci_low": "standardkvot_nedre", "ci_high": "standardkvot_ovre", "limit_low": "standardkvot_grans_nedre",
+                "limit_high": "standardkvot_grans_ovre", "beyond_chance": "standardkvot_utover_slump"}
+# The funnel plot's spread (coverage): tau2 (to draw the limits) and beyond_chance.
+SPREAD = {"tau2": "tratt_tau2", "beyond_chance": "tratt_utover_slump"}
 
 
 def slug(name: str) -> str:
@@ -74,9 +80,10 @@ def _read(path: Path, needed: tuple[str, ...]) -> pd.DataFrame:
 FORBUND_TABLES = {"participants": ("forbund", "year", "benefit", "status", "sex", "count", "suppressed"),
                   "insatser": ("forbund", "year", "target_group", "count", "suppressed"),
                   "diagnosis": ("forbund", "period", "benefit", "published_pct", "suppressed"),
-                  "coverage": ("forbund", "year", "benefit", "population", "per_1000", "suppressed", "funnel_flag"),
+                  "coverage": ("forbund", "year", "benefit", "population", "per_1000", "suppressed", "funnel_flag",
+                               "tau2", "beyond_chance"),
                   "standardised": ("forbund", "year", "benefit", "observed", "expected", "ratio", "ci_low", "ci_high",
-                                   "model_ok")}
+                                   "limit_low", "limit_high", "beyond_chance", "model_ok")}
 _STATUS = {"pagaende": "pagaende", "nyregistrerad": "ny"}
 
 
@@ -112,13 +119,14 @@ def from_forbund_tables(folder: str | Path) -> pd.DataFrame:
     if unknown:
         raise ConfigError(f"{Path(folder) / 'coverage.parquet'}: unknown funnel_flag {unknown[0]!r}")
     funnel = tidy(c.assign(code=flags.map(FUNNEL_CODES).astype(float)), "tratt_lage", "code")
+    spread = [tidy(c.assign(suppressed=False), measure, column) for column, measure in SPREAD.items()]
     s = frames["standardised"]
     comparison = [tidy(s.assign(suppressed=s["observed"].isna() if column == "observed" else False), measure, column)
                   for column, measure in STANDARDISED.items()]
     comparison.append(tidy(s.assign(ok=s["model_ok"].astype(float), suppressed=False), "standardkvot_modell", "ok"))
     parts = [tidy(p, "deltagare", "count", status=p["status"].map(_STATUS).to_numpy()),
              tidy(frames["insatser"], "insatser", "count"), tidy(d, "psykiatrisk_andel", "published_pct"),
-             population, tidy(c, "tackning", "per_1000"), funnel, *comparison]
+             population, tidy(c, "tackning", "per_1000"), funnel, *spread, *comparison]
     return pd.concat(parts, ignore_index=True)[list(COLUMNS)]
 
 

@@ -46,8 +46,20 @@ POSITION = {-2.0: "under 99,8 %-gränsen", -1.0: "under 95 %-gränsen", 0.0: "in
 POSITION = {code: label.replace(" %", f"{fmt.NBSP}%") for code, label in POSITION.items()}
 assert set(POSITION) == set(FUNNEL_CODES.values())
 ADJUSTED = "med hänsyn till ålder, kön, diagnos och tid med ersättningen"
-VERDICTS = {"higher": f"högre än förväntat {ADJUSTED}", "lower": f"lägre än förväntat {ADJUSTED}",
-            "not_different": f"inte säkert skilt från det förväntade {ADJUSTED}"}
+VERDICTS = {"higher": f"över gränserna: deltagandet är högre än förväntat {ADJUSTED}",
+            "lower": f"under gränserna: deltagandet är lägre än förväntat {ADJUSTED}",
+            "not_different": "inom gränserna: skillnaden mot det förväntade är inte större än förbund brukar ha"}
+# The förbund pages' national column: counted from the same register data as the förbund, not the
+# published national figures (issue 21: the two differ a little and must not sit unmarked side by side).
+NATIONAL_COLUMN = "Riket (ur registren)"
+_NATIONAL_FROM = ("Rikets siffror är räknade ur samma registerdata och med samma regler som förbundets, inte hämtade "
+                  "ur de publicerade tabellerna")
+NATIONAL_NOTE = _NATIONAL_FROM + ", och kan skilja sig något från Bilaga 1."
+NATIONAL_TOTALS_NOTE = (_NATIONAL_FROM + ". De kan skilja sig från de publicerade siffrorna i Bilaga 1, bland annat där "
+                        "Bilaga 1:s total inte är summan av kvinnor och män (tabell 1 2021, tabell 2 2016 och tabell 3 "
+                        "2018); här är totalen alltid summan.")
+INSATSER_NOTE = ("En insats kan rikta sig till flera målgrupper. Antalet insatser är ett antal aktiviteter, inte "
+                 "personer, och visas även när det är litet; \"–\" = målgruppen fanns inte det året. ")
 HIDDEN_NOTE = "\"..\" = dolt av sekretesskäl (för få personer, eller en uppgift som skulle avslöja en sådan); \"–\" = inget att redovisa."
 
 
@@ -87,12 +99,13 @@ def national_rate(figures: pd.DataFrame, year: int, benefit: str) -> float:
     return part / pop
 
 
-def funnel_limits(rate: float, n: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The plotted control limits per 1 000 for areas of size ``n``: the förbund stage's own
-    (Poisson, :func:`pipeline.derive.forbund.control_limits`) at every level of ``forbund.LIMITS``."""
+def funnel_limits(rate: float, n: np.ndarray, tau2: float = 0.0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The plotted control limits per 1 000 for areas of size ``n``: the förbund stage's own (chance
+    plus the ordinary spread ``tau2`` between förbund, :func:`pipeline.derive.forbund.control_limits`)
+    at every level of ``forbund.LIMITS``."""
     out = {}
     for name, level in LIMITS.items():
-        low, high = control_limits(rate, np.asarray(n, dtype=float), level)
+        low, high = control_limits(rate, np.asarray(n, dtype=float), level, tau2)
         out[LIMIT_LABELS[name]] = (1000 * low, 1000 * high)
     return out
 
@@ -118,7 +131,25 @@ def coverage_table(figures: pd.DataFrame, year: int, benefit: str) -> pd.DataFra
                      "flag": code, "position": position})
     table = pd.DataFrame(rows)
     table.attrs["p0"] = national_rate(figures, year, benefit)
+    nation = index(f[f["unit"] == NATIONAL])
+    tau2 = _value(nation, measure="tratt_tau2", benefit=benefit)[0]
+    table.attrs["tau2"] = 0.0 if pd.isna(tau2) else tau2
+    table.attrs["beyond_chance"] = _value(nation, measure="tratt_utover_slump", benefit=benefit)[0]
     return table
+
+
+def spread_sentence(beyond_chance: float, what: str) -> str:
+    """One plain sentence: what the limits mean and how much of the spread between förbund in
+    ``what`` is more than chance (the förbund stage's estimate; NaN: too few förbund to estimate)."""
+    if pd.isna(beyond_chance):
+        return (f"Gränserna för {what} visar bara slumpens spridning: förbunden är för få för att skatta hur mycket "
+                "de brukar skilja sig åt utöver slumpen.")
+    if beyond_chance <= 0:
+        return (f"Gränserna för {what} visar hur mycket förbunden skiljer sig åt av en slump; spridningen mellan "
+                "förbunden är i år inte större än slumpen ensam skulle ge.")
+    return (f"Gränserna för {what} visar hur mycket förbunden skiljer sig åt av en slump och av den vanliga "
+            f"variationen mellan förbund; ungefär {fmt.percent(100 * beyond_chance, 0)} av spridningen mellan "
+            "förbunden är mer än slumpen ensam skulle ge.")
 
 
 def _figures_of(year, folder: Path) -> tuple[int, pd.DataFrame]:
@@ -196,9 +227,22 @@ class Forbundsbilaga(_Page):
             lines.append(f"\n**{self.forbund} hade inga deltagare registrerade {self.year}.** Där finns därför "
                          "inget att redovisa (\"–\"), och ingen jämförelse med riket går att göra.")
         elif self._any_hidden():
-            lines.append(f"\nFörbundet är litet: några grupper har färre än {self.threshold} personer, och de "
-                         "visas som \"..\" tillsammans med de uppgifter som annars skulle avslöja dem.")
+            lines.append("\n" + self.hidden_sentence())
         return "\n".join(lines) + "\n"
+
+    def hidden_sentence(self) -> str:
+        """Why this förbund's "..": said for what is hidden. "Litet" only where every participant count
+        is hidden; otherwise how many of its figures are hidden and the two reasons a figure is."""
+        shown = self.figures[self.figures["measure"].isin(("deltagare", "insatser", "psykiatrisk_andel",
+                                                            "referensbefolkning", "tackning", "boende_deltagare"))]
+        hidden = int(shown["suppressed"].sum())
+        participants = shown[shown["measure"] == "deltagare"]
+        why = (f"Dolt är antal under {self.threshold} personer och uppgifter som skulle avslöja ett sådant antal, "
+               "till exempel genom att räknas fram ur en summa, en andel eller rikets siffror.")
+        if len(participants) and participants["suppressed"].all():
+            return f"Förbundet har få deltagare: alla deltagarantal är dolda (\"..\"). {why}"
+        return (f"{fmt.number(hidden)} av förbundets {fmt.number(len(shown))} uppgifter i tabellerna nedan är dolda "
+                f"(\"..\"); övriga visas. {why}")
 
     def participants_markdown(self) -> str:
         rows = []
@@ -207,18 +251,20 @@ class Forbundsbilaga(_Page):
                 row = {"Ersättning vid inskrivning": BENEFIT_LABELS[benefit], "Deltagare": STATUS_LABELS[status]}
                 for sex in ("kvinna", "man", "total"):
                     row[SEX_LABELS[sex]] = self._pair(measure="deltagare", benefit=benefit, status=status, sex=sex)[0]
-                row["Riket, totalt"] = self._pair(measure="deltagare", benefit=benefit, status=status, sex="total")[1]
+                row[NATIONAL_COLUMN + ", totalt"] = self._pair(measure="deltagare", benefit=benefit, status=status,
+                                                              sex="total")[1]
                 rows.append(row)
         return markdown_table(pd.DataFrame(rows), caption=f"Deltagare per ersättning, kön och status, {self.year}",
-                              label="tbl-deltagare", align="llrrrr", note=HIDDEN_NOTE)
+                              label="tbl-deltagare", align="llrrrr", note=HIDDEN_NOTE + " " + NATIONAL_TOTALS_NOTE)
 
     def insatser_markdown(self) -> str:
         rows = []
         for group, label in TARGET_GROUPS.items():
             here, nation = self._pair(measure="insatser", target_group=group)
-            rows.append({"Målgrupp": label, "Förbundet": here, "Riket": nation})
-        return markdown_table(pd.DataFrame(rows), caption=f"Insatser per målgrupp, {self.year}",
-                              label="tbl-insatser", note="En insats kan rikta sig till flera målgrupper. " + HIDDEN_NOTE)
+            rows.append({"Målgrupp": label, "Förbundet": here, NATIONAL_COLUMN: nation})
+        hidden = any(fmt.SUPPRESSED in (r["Förbundet"], r[NATIONAL_COLUMN]) for r in rows)
+        return markdown_table(pd.DataFrame(rows), caption=f"Insatser per målgrupp, {self.year}", label="tbl-insatser",
+                              note=INSATSER_NOTE + (HIDDEN_NOTE + " " if hidden else "") + NATIONAL_NOTE)
 
     def diagnosis_markdown(self) -> str:
         rows = []
@@ -226,10 +272,10 @@ class Forbundsbilaga(_Page):
             v, h = _value(self._here, measure="psykiatrisk_andel", benefit=benefit)
             nv, nh = _value(self._nation, measure="psykiatrisk_andel", benefit=benefit)
             rows.append({"Ersättning vid inskrivning": BENEFIT_LABELS[benefit],
-                         "Förbundet": _show(v, h, kind="percent"), "Riket": _show(nv, nh, kind="percent")})
+                         "Förbundet": _show(v, h, kind="percent"), NATIONAL_COLUMN: _show(nv, nh, kind="percent")})
         return markdown_table(pd.DataFrame(rows),
                               caption=f"Andel nyregistrerade deltagare med psykiatrisk diagnos (F00–F99), {self.year}",
-                              label="tbl-diagnos", note=HIDDEN_NOTE)
+                              label="tbl-diagnos", note=HIDDEN_NOTE + " " + NATIONAL_NOTE)
 
     def coverage_markdown(self) -> str:
         rows = []
@@ -240,10 +286,10 @@ class Forbundsbilaga(_Page):
             ncov = _value(self._nation, measure="tackning", benefit=benefit)
             rows.append({"Ersättning": BENEFIT_LABELS[benefit], "Pågående deltagare": _show(*part),
                          "Med ersättningen i området": _show(*pop), "Per 1 000, förbundet": _show(*cov, decimals=1),
-                         "Per 1 000, riket": _show(*ncov, decimals=1)})
+                         "Per 1 000, riket (ur registren)": _show(*ncov, decimals=1)})
         return markdown_table(pd.DataFrame(rows),
                               caption=f"Täckning: deltagare per 1 000 med ersättningen i förbundets kommuner, {self.year}",
-                              label="tbl-tackning", align="lrrrr", note=HIDDEN_NOTE)
+                              label="tbl-tackning", align="lrrrr", note=HIDDEN_NOTE + " " + NATIONAL_NOTE)
 
     def coverage_chart_markdown(self) -> str:
         """One small chart (SVG): coverage per benefit, the förbund beside the nation."""
@@ -282,7 +328,10 @@ COMPARISON_METHOD = (
     "är det förväntade antalet deltagare. Det faktiska antalet är de av dem som deltog, i förbundet eller i "
     "ett annat förbund; det kan därför skilja sig från förbundets egna deltagare i tabellerna ovan, som räknas "
     "var de än bor. En kvot över 1 betyder fler deltagare än rikets mönster ger för en befolkning med samma "
-    "sammansättning. Intervallet är ett exakt 95-procentigt konfidensintervall (Poissonfördelningen). En "
+    "sammansättning. Förbund skiljer sig åt mer än slumpen förklarar, till exempel genom lokala arbetssätt och "
+    "arbetsmarknaden. Gränserna tar därför hänsyn både till slumpen och till den vanliga variationen mellan "
+    "förbund, skattad ur förbundens kvoter samma år (en additiv slumpeffekt enligt Spiegelhalter 2005). "
+    "Ett förbund utanför gränserna skiljer sig alltså mer än förbund brukar göra. En "
     f"jämförelse görs bara när båda antalen kan visas och minst {MIN_COMPARISON} deltog.")
 
 
@@ -316,14 +365,17 @@ def comparison_sentence(figures: dict, benefit: str, year: int, threshold: int) 
         words = {"phrase": phrase, "year": year, "threshold": threshold, "minimum": MIN_COMPARISON,
                  "o": "" if pd.isna(o) else fmt.number(o), "n": "" if pd.isna(n) else fmt.number(n)}
         return head + "Ingen jämförelse: " + NO_COMPARISON[why].format(**words)
-    ratio, low, high = (_value(figures, measure=m, benefit=benefit)[0]
-                        for m in ("standardkvot", "standardkvot_nedre", "standardkvot_ovre"))
-    verdict = forbund_model.verdict(low, high)
+    ratio, low, high, beyond = (_value(figures, measure=m, benefit=benefit)[0]
+                                for m in ("standardkvot", "standardkvot_grans_nedre", "standardkvot_grans_ovre",
+                                          "standardkvot_utover_slump"))
+    verdict = forbund_model.limits_verdict(ratio, low, high)
     return head + (f"{fmt.number(o)} av de {fmt.number(n)} med {phrase} som var folkbokförda i förbundets kommuner "
                    f"deltog. Om de hade deltagit som personer av samma kön, ålder, diagnos och tid med ersättningen "
                    f"gjorde i hela riket, hade {fmt.number(e, 1)} förväntats. Kvoten mellan faktiskt och förväntat "
-                   f"antal är {fmt.number(ratio, 2)} (95{fmt.NBSP}% konfidensintervall {fmt.number(low, 2)}–"
-                   f"{fmt.number(high, 2)}): {VERDICTS[verdict]}.")
+                   f"antal är {fmt.number(ratio, 2)}. Ett förbund med lika många förväntade deltagare hamnar i 95 fall "
+                   f"av 100 mellan {fmt.number(low, 2)} och {fmt.number(high, 2)} om det bara skiljer sig från andra "
+                   f"förbund av en slump och som förbund brukar göra. Förbundet ligger {VERDICTS[verdict]}. "
+                   + spread_sentence(beyond, f"kvoten med {phrase} {year}"))
 
 
 # --------------------------------------------------------------------------- the comparison page
@@ -353,15 +405,22 @@ class Forbundsjamforelse(_Page):
         else:
             n = np.geomspace(max(points["population"].min() * 0.8, 1), points["population"].max() * 1.2, 80)
             path = charts.funnel(points["population"].to_numpy(), points["coverage"].to_numpy(), 1000 * p0, n,
-                                 funnel_limits(p0, n), self.out_dir / "figurer" / f"tratt_{benefit}_{self.year}.svg",
+                                 funnel_limits(p0, n, table.attrs["tau2"]),
+                                 self.out_dir / "figurer" / f"tratt_{benefit}_{self.year}.svg",
                                  "Med ersättningen i förbundets kommuner", "Deltagare per 1 000")
             outside = table[table["flag"].abs() >= 1]
             alt = (f"Trattdiagram: täckning per 1 000 med {phrase} mot antalet med ersättningen i området för "
                    f"{len(points)} förbund, med rikets nivå {fmt.number(1000 * p0, 1)} per 1 000 och kontrollgränser "
-                   f"för 95 % och 99,8 %. {len(outside)} förbund ligger utanför 95 %-gränserna; tabellen nedan har "
-                   "samma siffror.")
+                   f"för 95 % och 99,8 % som tar hänsyn till slumpen och den vanliga variationen mellan förbund. "
+                   f"{len(outside)} förbund ligger utanför 95 %-gränserna; tabellen nedan har samma siffror.")
             parts.append(charts.figure_markdown(path, self.out_dir, f"Täckning mot referensbefolkningens storlek, "
                                                 f"{phrase}, {self.year}", alt, f"fig-tratt-{benefit}"))
+        outside = table[table["flag"].abs() >= 1]
+        placed = table[(table["unit"] != NATIONAL) & table["flag"].notna()]
+        parts.insert(0, spread_sentence(table.attrs["beyond_chance"], f"täckningen med {phrase}") + (
+            f" {fmt.number(len(outside))} av {fmt.number(len(placed))} förbund som kan visas ligger utanför "
+            f"95{fmt.NBSP}%-gränserna, och {fmt.number(int((table['flag'].abs() >= 2).sum()))} utanför "
+            f"99,8{fmt.NBSP}%-gränserna." if len(placed) else ""))
         shown = pd.DataFrame({
             "Område": table["unit"],
             "Pågående deltagare": [_show(v, h) for v, h in zip(table["participants"], table["participants_hidden"])],
@@ -377,9 +436,14 @@ class Forbundsjamforelse(_Page):
         return ("Täckningen är pågående deltagare med ersättningen per 1 000 av alla med samma ersättning som var "
                 "folkbokförda i förbundets kommuner under året. I trattdiagrammet är den vågräta linjen rikets "
                 "täckning och kurvorna de gränser inom vilka 95 % respektive 99,8 % av förbunden skulle hamna om "
-                "alla hade rikets täckning och skillnaderna bara var slump. Gränserna bygger på "
-                "Poissonfördelningen för antalet deltagare: förbundets deltagare är inte en delmängd av de "
-                "folkbokförda i dess kommuner (en del bor i en annan kommun), så antalet jämförs med det väntade "
-                "antalet, inte som en andel. Läget i tabellen och gränserna i diagrammet kommer från samma "
-                "beräkning. Små förbund har vida gränser: deras täckning varierar mer av en slump. "
+                "de bara skilde sig från riket av en slump och av den vanliga variationen mellan förbund. Förbund "
+                "skiljer sig nämligen åt mer än slumpen förklarar (lokala arbetssätt, arbetsmarknaden, hur "
+                "insatserna registreras), och gränser som bara räknar med slumpen skulle peka ut vanliga förbund "
+                "som avvikande. Hur stor den vanliga variationen är skattas ur alla förbunds täckning samma år, som "
+                "en additiv slumpeffekt (Spiegelhalter 2005); förbund som ligger långt utanför räknas inte in i "
+                "skattningen. Slumpen räknas med Poissonfördelningen för antalet deltagare: förbundets deltagare är "
+                "inte en delmängd av de folkbokförda i dess kommuner (en del bor i en annan kommun), så antalet "
+                "jämförs med det väntade antalet, inte som en andel. Ett förbund utanför gränserna skiljer sig mer "
+                "än förbund brukar göra; det säger inte varför. Läget i tabellen och gränserna i diagrammet kommer "
+                "från samma beräkning. Små förbund har vida gränser: deras täckning varierar mer av en slump. "
                 "Förbund vars antal är dolda av sekretesskäl visas inte i diagrammet, bara som \"..\" i tabellen.\n")

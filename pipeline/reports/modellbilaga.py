@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import charts
 from ..core import fmt
-from ..core.vocabulary import BENEFIT_LABELS, BENEFITS
+from ..core.vocabulary import AGE_GROUP_LABELS, BENEFIT_LABELS, BENEFITS
 from ..derive.models import STANDARD_YEAR, TERM_LABELS, VARIABLES, load
 from .contract import MICRODATA, Appendix
 from .tables import markdown_table
@@ -46,7 +46,8 @@ HIDDEN_NOTE = "\"..\" = dolt av sekretesskäl (för få personer, eller en uppgi
 
 
 def _category(value: str) -> str:
-    return _CATEGORY.get(value, value.replace("-", "–") + " år" if value[:1].isdigit() else value)
+    ages = {k: v for labels in AGE_GROUP_LABELS.values() for k, v in labels.items()}  # the codes do not overlap
+    return ages.get(value) or _CATEGORY.get(value, value.replace("-", "–") + " år" if value[:1].isdigit() else value)
 
 
 @dataclass
@@ -60,7 +61,10 @@ class Modellbilaga(Appendix):
     inputs_needed = ("models",)
     sources = (MICRODATA,)
     synthetic_explanation = ("Alla skattningar i bilagan bygger på syntetiska registerdata, dragna ur kända modeller; "
-                             "de säger ingenting om verkliga deltagare.")
+                             "de säger ingenting om verkliga deltagare. De syntetiska registren är byggda så att "
+                             "antalet deltagare blir detsamma som i de publicerade tabellerna (och antalet med "
+                             "ersättningen 2022 som i återrapporten för 2022); de antalen är alltså verkliga "
+                             "publicerade uppgifter, allt annat är syntetiskt.")
 
     @classmethod
     def _load(cls, year, inputs: dict[str, Path], source: str, synthetic: bool, out_dir: Path) -> "Modellbilaga":
@@ -97,6 +101,12 @@ class Modellbilaga(Appendix):
                              if pd.notna(row.standardised) else fmt.NOTHING)})
         note = (f"95 % konfidensintervall inom parentes. Direkt standardisering med ålders- och könsfördelningen hos "
                 f"alla med samma ersättning {STANDARD_YEAR} som standardbefolkning. {HIDDEN_NOTE}")
+        if self.synthetic:
+            note += (" Källa: antalen är räknade ur syntetiska registerdata som är byggda för att ge de publicerade "
+                     "antalen deltagare (återrapporten för 2022, bilaga 1 tabell 1 och 3) och, för 2022, de "
+                     "publicerade antalen med ersättningen (avsnitt 4.1 och 4.2); övriga år är antalen med "
+                     "ersättningen påhittade. Andelar, intervall och standardiserade andelar är skattningar ur de "
+                     "syntetiska data.")
         return "\n".join([" ".join(sentences), "", markdown_table(pd.DataFrame(rows), caption=f"Andel som deltog, "
                           f"{self.year}", label="tbl-deltagande", align="lrrrr", note=note)])
 
