@@ -57,8 +57,13 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], c
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    from .kernels import kernel_manager
+
+    km = None
     where: dict[str, Any] = {"cwd": str(cwd)}
-    if pool is not None:
+    if pool is None:  # papermill's own kernel, over Unix sockets instead of TCP (shut down below: it is ours)
+        km = where["km"] = kernel_manager("python3")
+    else:
         notebook, output = Path(notebook).resolve(), Path(output).resolve()
         where = {"engine_name": "finsam-warm", "pool": pool, "kernel_cwd": str(Path(cwd).resolve()),
                  "save_each_cell": save_each_cell}
@@ -69,6 +74,10 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], c
         )
     except PapermillExecutionError as exc:
         raise RenderError(f"{notebook.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from None
+    finally:
+        if km is not None and km.has_kernel:
+            km.shutdown_kernel(now=True)
+            km.cleanup_resources()
     return output
 
 
