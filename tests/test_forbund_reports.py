@@ -438,7 +438,7 @@ def test_index_lets_a_reader_pick_forbund_and_year(built, figures_dir):
     for link in links:  # every link reaches a built report
         assert (reports / link).is_file(), link
     for name in names:  # a list of förbund with jump links to their row, and a row header per förbund
-        assert f'<th scope="row">{name}</th>' in html
+        assert f'<th scope="row" role="rowheader">{name}</th>' in html
         assert f'<a href="#forbund-{slug(name)}">{name}</a>' in html
     assert "<script" not in html  # plain links: works offline and without scripts
 

@@ -7,6 +7,7 @@ code that wrote them.
 from __future__ import annotations
 
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -161,10 +162,11 @@ def test_index_shows_headline_figures_beside_the_links(published_project, built_
 
     page = stage_index(published_project).read_text(encoding="utf-8")
     nb = "\u00a0"
-    row_2022 = next(r for r in page.split("<tr>") if r.startswith("<td>2022</td><td>Bilaga 1"))
+    rows = page.split('<tr role="row">')
+    row_2022 = next(r for r in rows if r.startswith('<td role="cell">2022</td><td role="cell">Bilaga 1'))
     assert f"1{nb}581 med aktivitetsersättning, 4{nb}478 med sjukpenning" in row_2022  # Tabell 1 and 3, 2022
     assert 'href="2022/bilaga1/bilaga1_2022.docx">Word</a>' in row_2022
-    row_b4 = next(r for r in page.split("<tr>") if r.startswith("<td>2016</td><td>Bilaga 4"))
+    row_b4 = next(r for r in rows if r.startswith('<td role="cell">2016</td><td role="cell">Bilaga 4'))
     assert f"483{nb}300 personer" in row_b4
     assert "<main>" in page and 'scope="col"' in page
 
@@ -185,3 +187,75 @@ def test_unknown_format_is_refused_before_anything_runs(capsys):
         main(["stage", "bilaga1", "--year", "2022", "--formats", "html,odt"])
     assert stop.value.code == 2
     assert "choose from html, pdf, docx (comma-separated), got 'html,odt'" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- Word page furniture
+def _docx_part(path, name: str) -> str:
+    return zipfile.ZipFile(path).read(name).decode("utf-8")
+
+
+def test_word_file_has_a4_pages_header_footer_contents_and_year(built_2022):
+    """Issue 22, item 3, read back from the file: A4, a header with title and year on every page,
+    a footer with page numbers, a table of contents that is filled in (one linked entry per
+    section heading), Swedish names for the styles pandoc adds, the year in the title property."""
+    import docx
+    from docx.shared import Mm
+
+    path = built_2022 / f"{NAME}.docx"
+    doc = docx.Document(str(path))
+    section = doc.sections[-1]
+    assert (round(section.page_width / Mm(1)), round(section.page_height / Mm(1))) == (210, 297)
+    assert [p.text for p in section.header.paragraphs] == ["Bilaga 1 Tabeller – 2022"]
+    footer = _docx_part(path, "word/footer1.xml")
+    assert "Sida " in footer and " PAGE " in footer and " NUMPAGES " in footer
+    document = _docx_part(path, "word/document.xml")
+    toc = document[document.index("Table of Contents"):document.index("</w:sdt>")]
+    entries = re.findall(r'<w:hyperlink w:anchor="([^"]+)"[^>]*>.*?<w:t[^>]*>([^<]*)</w:t>', toc)
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
+    assert [text for _, text in entries] == headings and len(headings) >= 8
+    for anchor, _ in entries:
+        assert f'w:name="{anchor}"' in document  # each entry leads to its heading's bookmark
+    assert 'w:dirty="true"' not in toc  # nothing for the reader to update
+    assert "2022" in doc.core_properties.title and doc.core_properties.language == "sv-SE"
+    used = {p.style.name for p in doc.paragraphs}
+    assert "Första stycket" in used and not used & {"First Paragraph", "Compact", "Image Caption", "Table Caption"}
+
+
+def test_word_header_says_synthetic_where_the_data_are(tmp_path):
+    import docx
+
+    from pipeline.reports import contract
+    from pipeline.reports.render import markdown_to_docx
+
+    md = tmp_path / "r.md"
+    md.write_text("---\ntitle: Modellbilaga\nsubtitle: '2022'\n---\n\n## Om bilagan\n\nText.\n", encoding="utf-8")
+    out = markdown_to_docx(md, tmp_path / "r.docx", 0, contract.header("modeller", 2022, True), "Modellbilaga – 2022")
+    header = [p.text for p in docx.Document(str(out)).sections[0].header.paragraphs]
+    assert header == ["Modellbilaga – 2022 · Syntetiska data – inte verkliga uppgifter"]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None,
+                    reason="LibreOffice is not installed (Debian: apt-get install libreoffice-writer); "
+                           "the Word file's page furniture is then checked only in its XML above")
+def test_word_file_printed_by_libreoffice_shows_header_page_numbers_and_contents(built_2022, tmp_path):
+    """The Word file as a reader sees it: LibreOffice lays it out and prints it to PDF; every page
+    is A4 and carries the header and "Sida n av N", and the first page lists the contents."""
+    import subprocess
+
+    from pypdf import PdfReader
+
+    from .conftest import norm
+
+    profile = tmp_path / "lo-profile"
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(built_2022 / f"{NAME}.docx")],
+                   check=True, capture_output=True, timeout=300)
+    pages = PdfReader(tmp_path / f"{NAME}.pdf").pages
+    assert len(pages) >= 5
+    for number, page in enumerate(pages, 1):
+        text = norm(page.extract_text())
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
+        assert "Bilaga 1 Tabeller – 2022" in text, number
+        assert f"Sida {number} av {len(pages)}" in text, (number, text[-80:])
+    first = norm(pages[0].extract_text())
+    assert "Innehåll" in first and "Avstämning mot publicerade uppgifter" in first and "Källor" in first

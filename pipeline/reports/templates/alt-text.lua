@@ -29,12 +29,18 @@ function Image(img)
   return img
 end
 
--- HTML: header cells say what they head (scope), for screen readers.
+-- HTML: header cells say what they head (scope), for screen readers. A table wider than a phone
+-- scrolls inside its own frame (a named region a keyboard can reach), never the whole page.
 function Table(tbl)
   for _, row in ipairs(tbl.head.rows) do
     for _, cell in ipairs(row.cells) do
       cell.attributes["scope"] = "col"
     end
+  end
+  if FORMAT:match("html") then
+    local name = pandoc.utils.stringify(tbl.caption.long)
+    if name == "" then name = "Tabell" end
+    return pandoc.Div({tbl}, pandoc.Attr("", {"tabell"}, {role = "region", tabindex = "0", ["aria-label"] = name}))
   end
   return tbl
 end
