@@ -259,3 +259,86 @@ def test_word_file_printed_by_libreoffice_shows_header_page_numbers_and_contents
         assert f"Sida {number} av {len(pages)}" in text, (number, text[-80:])
     first = norm(pages[0].extract_text())
     assert "Innehåll" in first and "Avstämning mot publicerade uppgifter" in first and "Källor" in first
+
+
+# ----------------------------------------------------------------------------- provenance and links
+def test_build_date_is_the_day_of_the_build_and_the_version_has_its_own_date(built_2022, monkeypatch):
+    """Issue 22, item 5: "Byggd" is the day the report was built (not the commit's date), the
+    program version's date stands beside the commit; $SOURCE_DATE_EPOCH pins the day."""
+    import datetime as dt
+
+    from pipeline.reports.colophon import build_date, git_state
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    assert build_date(dt.datetime(2031, 5, 6, 23, 59, tzinfo=dt.timezone.utc))[0] == dt.date(2031, 5, 6)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(7 * 86400 + 3600))
+    assert build_date()[0] == dt.date(1970, 1, 8)
+    html = re.sub(r"\s+", " ", (built_2022 / f"{NAME}.html").read_text(encoding="utf-8"))
+    built = re.search(r"Byggd:</strong> (\d{4}-\d{2}-\d{2})", html).group(1)
+    today = dt.datetime.now(dt.timezone.utc).date()
+    assert dt.date.fromisoformat(built) in (today, today - dt.timedelta(days=1))  # a session may cross midnight
+    commit, epoch, _ = git_state(Path(__file__).resolve().parents[1])
+    if commit:
+        version_day = dt.datetime.fromtimestamp(epoch, dt.timezone.utc).date().isoformat()
+        assert f"incheckning {commit} från {version_day}" in html
+
+
+def test_html_links_its_other_formats_and_years_relatively(built_2022):
+    html = (built_2022 / f"{NAME}.html").read_text(encoding="utf-8")
+    nav = html[html.index('<nav class="tillbaka"'):html.index("</nav>")]
+    assert re.findall(r'href="([^"]+)"', nav) == (
+        ["../../index.html", f"{NAME}.pdf", f"{NAME}.docx", f"{NAME}.ipynb"]
+        + [f"../../{y}/bilaga1/bilaga1_{y}.html" for y in range(2016, 2022)])
+
+
+def test_pdf_and_word_links_are_absolute_under_base_url_or_a_plain_statement(tmp_path):
+    """A PDF or Word file sent on alone: links under report.base_url, or no link at all but a
+    sentence saying where the report lives."""
+    import docx
+
+    from pipeline.reports import colophon
+    from pipeline.reports.colophon import NO_ADDRESS, national_place
+    from pipeline.reports.render import markdown_to_docx
+
+    params = {"years": [2021, 2022], "report": {"base_url": "https://example.org/finsam"}}
+    place = national_place("bilaga1", 2022, params)
+    prov = colophon.Provenance(built=__import__("datetime").date(2026, 1, 2), built_basis="datum enligt UTC",
+                               version="0.1.0", commit="abc", dirty=False, inputs_sha256="0" * 64, inputs_count=1,
+                               data_source=colophon.PUBLISHED, place=place, base_url=colophon.base_url(params))
+    printed = prov.markdown(["html", "pdf", "docx"], printed=True)
+    hrefs = re.findall(r"\]\(([^)]+)\)", printed)
+    assert "https://example.org/finsam/2022/bilaga1/bilaga1_2022.pdf" in hrefs
+    assert "https://example.org/finsam/2021/bilaga1/bilaga1_2021.html" in hrefs
+    assert "https://example.org/finsam/index.html" in hrefs
+    assert all(h.startswith("https://example.org/finsam/") for h in hrefs)
+    md = tmp_path / "r.md"
+    md.write_text("---\ntitle: Bilaga 1 Tabeller\n---\n\n" + printed, encoding="utf-8")
+    out = markdown_to_docx(md, tmp_path / "r.docx", 0, "Bilaga 1 Tabeller – 2022", "Bilaga 1 Tabeller – 2022")
+    rels = zipfile.ZipFile(out).read("word/_rels/document.xml.rels").decode("utf-8")
+    targets = re.findall(r'Target="([^"]+)" TargetMode="External"', rels)
+    assert targets and all(t.startswith("https://example.org/finsam/") for t in targets if "example.com" not in t)
+    plain = dataclasses_replace(prov, base_url="").markdown(["html"], printed=True)
+    assert NO_ADDRESS in plain and "](" not in plain
+    assert any(NO_ADDRESS[:40] in p.text for p in docx.Document(str(out)).paragraphs) is False
+
+
+def dataclasses_replace(obj, **changes):
+    import dataclasses
+
+    return dataclasses.replace(obj, **changes)
+
+
+def test_built_pdf_has_no_relative_links(built_2022, pdf):
+    """The default params.yaml has no base address: the PDF says where the report lives in words
+    and carries no link that would break once the file is sent on."""
+    from pipeline.reports.colophon import NO_ADDRESS
+
+    from .conftest import norm
+
+    text = norm(" ".join(p.extract_text() for p in pdf.pages[-2:])).replace("\u00ad", "-")
+    assert norm(NO_ADDRESS) in text
+    for page in pdf.pages:
+        for annot in page.get("/Annots") or []:
+            action = annot.get_object().get("/A") or {}
+            uri = action.get("/URI")
+            assert uri is None or str(uri).startswith(("http://", "https://")), uri
