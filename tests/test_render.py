@@ -115,7 +115,7 @@ def test_docx_has_real_tables_alt_text_and_swedish_styles(built_2022):
     doc = docx.Document(str(path))
     assert len(doc.tables) >= 7  # Tabell 1–6 and the reconciliation
     first = doc.tables[0]
-    assert [c.text for c in first.rows[0].cells][:3] == ["År", "Kvinna", "Kvinna %"]
+    assert [c.text for c in first.rows[0].cells][:3] == ["År", "Kvinnor", "Andel kvinnor"]
     assert any(c.text == "1 581".replace(" ", "\u00a0") for row in first.rows for c in row.cells) or any(
         c.text == "1 581" for row in first.rows for c in row.cells)
     shapes = list(doc.inline_shapes)

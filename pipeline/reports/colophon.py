@@ -118,11 +118,12 @@ class Place:
         parts = [f'<ul class="lankar">{items(links["index"] + links["comparison"])}</ul>']
         others = [(label, h) for label, h in links["format"] if not h.endswith(".html")]
         if others:
-            parts.append('<p id="nav-format">Samma bilaga som</p><ul class="lankar" aria-labelledby="nav-format">'
-                         + items(others) + "</ul>")
+            parts.append('<div class="lankgrupp"><span id="nav-format">Andra format:</span> '
+                         '<ul class="lankar" aria-labelledby="nav-format">' + items(others) + "</ul></div>")
         if links["year"]:
-            parts.append('<p id="nav-ar">Samma bilaga för</p><ul class="lankar" aria-labelledby="nav-ar">'
-                         + items(links["year"], lambda y: f"Samma bilaga för {y}") + "</ul>")
+            parts.append('<div class="lankgrupp"><span id="nav-ar">Andra år:</span> '
+                         '<ul class="lankar" aria-labelledby="nav-ar">'
+                         + items(links["year"], lambda y: f"Bilagan för {y}") + "</ul></div>")
         return "\n".join(parts)
 
     def print_markdown(self, formats: list[str], base_url: str) -> list[str]:

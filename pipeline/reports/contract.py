@@ -47,7 +47,7 @@ APPENDICES: dict[str, AppendixInfo] = {
                             "Deltagare och insatser i SUS, tabell 1–6, med avstämning mot publicerade uppgifter"),
     "modeller": AppendixInfo("Modellbilaga",
                              "Deltagare jämförda med alla med samma ersättning: sammansättning, deltagandemodell, "
-                             "trend och utfall med propensity score-viktning"),
+                             "trend och utfall jämfört med viktade övriga"),
     "bilaga3": AppendixInfo("Bilaga 3 Enkätresultat",
                             "Enkät till förbundschefer, ordförande och vice ordförande: svarsfrekvens och alla "
                             "frågor per grupp"),

@@ -42,7 +42,8 @@ INPUT_DIR = "indata"  # a förbund report's own figures, beside it
 FORBUND_DIR = "forbund"  # reports/forbund/<slug>/<year>/
 COMPARISON_DIR = "jamforelse"  # reports/jamforelse/<year>/
 # The code a report's look depends on (besides the notebook): a change rebuilds every report.
-CODE_FILES = ("forbundsbilaga.py", "charts.py", "tables.py", "render.py", "colophon.py", "templates/report.html",
+CODE_FILES = ("forbundsbilaga.py", "charts.py", "tables.py", "render.py", "colophon.py", "glossary.py",
+              "templates/ordlista.yaml", "templates/report.html",
               "templates/report.css", "templates/alt-text.lua", "templates/report.typ", "templates/typst-header.typ",
               "../core/fmt.py")
 

@@ -163,6 +163,34 @@ def add_colophon(nb: nbformat.NotebookNode, provenance: Provenance) -> None:
     nb.cells.append(cell)
 
 
+GLOSSARY_TAG = "ordlista"
+
+
+def reader_text(nb: nbformat.NotebookNode) -> str:
+    """The text a reader of the notebook's report sees: Markdown cells and Markdown/text outputs."""
+    parts = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            parts.append(cell.source)
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            parts.append(str(data.get("text/markdown", "")) + str(out.get("text", "")))
+    return "\n".join(parts)
+
+
+def add_glossary(nb: nbformat.NotebookNode) -> None:
+    """Append (or replace) the Ordlista: the entries of the glossary (``ordlista.yaml``) the report uses."""
+    from .glossary import load
+
+    nb.cells = [c for c in nb.cells if GLOSSARY_TAG not in c.get("metadata", {}).get("tags", [])]
+    text = load().markdown(reader_text(nb))
+    if text:
+        cell = nbformat.v4.new_markdown_cell(text)
+        cell.metadata["tags"] = [GLOSSARY_TAG]
+        cell.id = GLOSSARY_TAG
+        nb.cells.append(cell)
+
+
 def _pandoc() -> str:
     import pypandoc
 
@@ -490,6 +518,7 @@ def render_notebook(executed: Path, formats: list[str], header_text: str = "", u
     nb = nbformat.read(executed, as_version=4)
     if provenance is None and root is not None:
         provenance = provenance_for(nb, executed, root, params or {})
+    add_glossary(nb)
     if provenance is not None:
         add_colophon(nb, provenance)
     stable_notebook(nb, executed, root)
