@@ -119,6 +119,16 @@ def register_project(published_project) -> Project:
     return project
 
 
+@pytest.fixture(scope="session")
+def built_modeller(register_project) -> Path:
+    """The Modellbilaga for 2022 from the demo register (10 % scale), in HTML, PDF and DOCX."""
+    from pipeline.stages import stage_modeller, stage_models
+
+    if not (register_project.processed / "models" / "2022" / "estimates.parquet").is_file():
+        stage_models(register_project, 2022)
+    return stage_modeller(register_project, 2022, ["html", "pdf", "docx"], use_quarto=False)
+
+
 _IDENTIFIER_PATTERNS = {
     "snake_case identifier": re.compile(r"\b[a-zåäö]+(?:_[a-zåäö0-9]+)+\b", re.IGNORECASE),
     "placeholder": re.compile(r"‹[^›]*›|<år>|<year>|\{[a-z_]+\}|\$\{[^}]*\}"),
@@ -144,3 +154,35 @@ def html_reader_text(html: str) -> str:
     title = " ".join(re.findall(r"<title>(.*?)</title>", html, re.S))
     text = re.sub(r"<[^>]+>", " ", html)
     return norm(html_lib.unescape(" ".join([title, text, alts])))
+
+
+def docx_text(path: Path) -> str:
+    """Every paragraph and table cell of a Word file, with its picture descriptions (alt text)."""
+    import docx
+
+    doc = docx.Document(str(path))
+    words = [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    words += [s._inline.docPr.get("descr") or "" for s in doc.inline_shapes]
+    words += [p.text for s in doc.sections for p in s.header.paragraphs]
+    return norm(" ".join(words))
+
+
+def report_texts(folder: Path, stem: str) -> dict[str, str]:
+    """The reader-facing text of each built format of one report: {"html": …, "pdf": …, "docx": …}."""
+    out = {}
+    if (folder / f"{stem}.html").is_file():
+        out["html"] = html_reader_text((folder / f"{stem}.html").read_text(encoding="utf-8"))
+    if (folder / f"{stem}.pdf").is_file():
+        out["pdf"] = " ".join(pdf_pages(folder / f"{stem}.pdf")).replace("\u00ad", "-")
+    if (folder / f"{stem}.docx").is_file():
+        out["docx"] = docx_text(folder / f"{stem}.docx")
+    return out
+
+
+def glossary_problems(folder: Path, stem: str) -> list[tuple[str, str, str, str]]:
+    """(report, format, kind, words) for everything the glossary check strikes in a built report."""
+    from pipeline.reports.glossary import load
+
+    glossary = load()
+    return [(stem, fmt, kind, words) for fmt, text in report_texts(folder, stem).items()
+            for kind, words in glossary.problems(text)]

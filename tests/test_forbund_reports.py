@@ -31,6 +31,7 @@ from pipeline.reports.forbund_figures import FIGURES_FILE, NATIONAL, load_figure
 from pipeline.reports.forbundsbilaga import Forbundsbilaga, Forbundsjamforelse, coverage_table
 from pipeline.reports.report_index import write_index
 
+from . import browser
 from .conftest import REPO, norm, pdf_pages
 from .test_forbund import _geography
 
@@ -464,7 +465,7 @@ def test_index_lets_a_reader_pick_forbund_and_year(built, figures_dir):
     for link in links:  # every link reaches a built report
         assert (reports / link).is_file(), link
     for name in names:  # a list of förbund with jump links to their row, and a row header per förbund
-        assert f'<th scope="row">{name}</th>' in html
+        assert f'<th scope="row" role="rowheader">{name}</th>' in html
         assert f'<a href="#forbund-{slug(name)}">{name}</a>' in html
     assert "<script" not in html  # plain links: works offline and without scripts
 
@@ -571,3 +572,32 @@ def test_the_national_column_is_marked_as_counted_from_the_registers(figures_dir
         text = norm(part)
         assert "(ur registren)" in text and "inte hämtade ur de publicerade tabellerna" in text
     assert "där Bilaga 1:s total inte är summan av kvinnor och män" in norm(r.participants_markdown())
+
+
+# --------------------------------------------------------------------------- what a reader meets (issue 22)
+def test_forbund_pages_pass_the_glossary_check_and_link_their_comparison(built):
+    """Every förbund page and the comparison page: no English term outside its parentheses, no
+    variant the glossary rules out, no code name or placeholder; an Ordlista; a förbund page links
+    to the comparison page of its year."""
+    from .conftest import glossary_problems
+
+    reports, _, _, _, _ = built
+    pages = sorted(p for top in ("forbund", "jamforelse") for p in (reports / top).rglob("*.html"))
+    assert len(pages) == 6
+    problems = [p for page in pages for p in glossary_problems(page.parent, page.stem)]
+    assert problems == []
+    big = (reports / "forbund" / slug(BIG) / "2022" / "forbundsbilaga_2022.html").read_text(encoding="utf-8")
+    assert 'href="../../../jamforelse/2022/jamforelse_2022.html"' in big
+    assert "Ordlista" in big and "trattdiagram (funnel plot)" in (
+        reports / "jamforelse" / "2022" / "jamforelse_2022.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(browser.missing() is not None, reason=browser.missing() or "")
+def test_forbund_and_comparison_pages_work_on_a_phone(built):
+    reports, _, _, _, _ = built
+    for page in (reports / "forbund" / slug(BIG) / "2022" / "forbundsbilaga_2022.html",
+                 reports / "jamforelse" / "2022" / "jamforelse_2022.html"):
+        result = browser.inspect(page, width=390)
+        assert result.get("violations") == [], (page.name, result.get("violations"), result.get("error"))
+        assert result["scroll_width"] <= 390 and result["too_wide"] == [], (page.name, result["too_wide"])
+        assert result["small_targets"] == [], (page.name, result["small_targets"])

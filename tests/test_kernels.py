@@ -215,3 +215,29 @@ def test_pool_refuses_another_kernel_name(pool):
     with pytest.raises(RenderError, match="runs 'python3' kernels; the notebook asks for 'ir'"):
         with pool.acquire("ir"):
             pass
+
+
+def test_kernels_talk_over_private_unix_sockets_and_print_no_tcp_warning(pool, tmp_path):
+    """Hand-run stages (papermill's own kernel) and the warm pool: ZeroMQ ipc in a folder only this
+    user can enter, so ipykernel's "running over TCP without encryption" warning never reaches the
+    console. Run in a child process: the kernels' stderr is the console's."""
+    kernel = pool.kernels[0]
+    info = kernel.km.get_connection_info()
+    assert info["transport"] == "ipc"
+    assert os.stat(os.path.dirname(info["ip"])).st_mode & 0o077 == 0
+    nb = make_notebook(tmp_path / "tiny.ipynb", "print(x + 1)")
+    code = ("import sys; from pathlib import Path; from pipeline.reports.render import execute_notebook; "
+            "from pipeline.reports.kernels import KernelPool\n"
+            f"execute_notebook(Path({str(nb)!r}), Path({str(tmp_path / 'a.ipynb')!r}), {{'x': 1}}, Path({str(tmp_path)!r}))\n"
+            f"with KernelPool(1) as p:\n"
+            f"    execute_notebook(Path({str(nb)!r}), Path({str(tmp_path / 'b.ipynb')!r}), {{'x': 2}}, "
+            f"Path({str(tmp_path)!r}), pool=p)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "TCP" not in proc.stderr and "WARNING" not in proc.stderr, proc.stderr
+    assert [printed_text(tmp_path / n) for n in ("a.ipynb", "b.ipynb")] == ["2", "3"]
+
+
+def printed_text(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream").strip()

@@ -116,7 +116,7 @@ def test_model_appendix_renders(register_project, fitted):
     folder = stage_modeller(register_project, 2022, ["html"], use_quarto=False)
     html = (folder / "modeller_2022.html").read_text(encoding="utf-8")
     assert SYNTHETIC in html and "Logistisk regression av deltagande" in html and "Begränsningar" in html
-    assert html.count('alt="Forest plot') == 2
+    assert html.count('alt="Skogsdiagram') == 2
     from .conftest import html_reader_text, leftover_identifiers
 
     assert leftover_identifiers(html_reader_text(html)) == []

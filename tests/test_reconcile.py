@@ -68,14 +68,14 @@ def test_table_inconsistencies_found(checks):
     differing = checks[(checks["status"] == DIFFERS) & checks["area"].str.startswith("Tabell")]
     found = {(r.area, r.year, r.figure) for r in differing.itertuples()}
     assert found == {
-        ("Tabell 1", 2021, "Total 2021 = kvinnor + män"),  # 773 + 711 = 1484, printed 1485
+        ("Tabell 1", 2021, "Totalt 2021 = kvinnor + män"),  # 773 + 711 = 1484, printed 1485
         ("Tabell 1", 2022, "Andel kvinnor 2022"),  # 819/1581 = 51,8 %, printed 48 %
         ("Tabell 1", 2022, "Andel män 2022"),
-        ("Tabell 2", 2016, "Total 2016 = kvinnor + män"),  # 544 + 467 = 1011, printed 1021
+        ("Tabell 2", 2016, "Totalt 2016 = kvinnor + män"),  # 544 + 467 = 1011, printed 1021
         ("Tabell 2", 2016, "Andel kvinnor 2016"),  # 544/1021 = 53,3 %, printed 54 %
         ("Tabell 2", 2022, "Andel kvinnor 2022"),  # 417/808 = 51,6 %, printed 48 %
         ("Tabell 2", 2022, "Andel män 2022"),
-        ("Tabell 3", 2018, "Total 2018 = kvinnor + män"),  # 2987 + 1168 = 4155, printed 4146
+        ("Tabell 3", 2018, "Totalt 2018 = kvinnor + män"),  # 2987 + 1168 = 4155, printed 4146
     }
 
 

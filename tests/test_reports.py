@@ -70,10 +70,18 @@ def test_quarto_path_renders_html_and_pdf(published_project, tmp_path):
     assert (out / "bilaga1_2022.pdf").stat().st_size > 10_000
 
 
-def test_rebuild_gives_identical_bytes(published_project, built_2022, tmp_path):
-    """Same inputs, same outputs: a second build of 2022 matches the first file by file."""
+def test_rebuild_gives_identical_bytes(published_project, built_2022, tmp_path, monkeypatch):
+    """Same inputs and the same build date, same outputs: a second build of 2022 matches the first
+    file by file. The build date is a day (the colophon's "Byggd"); the rebuild is pinned to the
+    first build's day with $SOURCE_DATE_EPOCH, so the test holds across midnight too."""
+    import datetime as dt
+
     from pipeline.stages import stage_bilaga1
 
+    html = (built_2022 / "bilaga1_2022.html").read_text(encoding="utf-8")
+    day = dt.date.fromisoformat(re.search(r"Byggd:</strong> (\d{4}-\d{2}-\d{2})", html).group(1))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(dt.datetime(day.year, day.month, day.day,
+                                                                tzinfo=dt.timezone.utc).timestamp())))
     again = stage_bilaga1(published_project, 2022, ["html", "pdf", "docx"], out_root=tmp_path, use_quarto=False)
     for name in ("bilaga1_2022.html", "bilaga1_2022.pdf", "bilaga1_2022.docx", "bilaga1_2022.ipynb",
                  "bilaga1_2022_tabeller.csv", "figurer/tabell5_2022.png"):

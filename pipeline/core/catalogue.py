@@ -228,7 +228,7 @@ FAMILIES: dict[str, Family] = {
                       "bilaga1.ipynb", None, "pipeline.reports.bilaga1", "bilaga1_report"),
     "modeller": Family("Modellbilaga",
                        "Deltagare jämförda med alla med samma ersättning: sammansättning, deltagandemodell, "
-                       "trend och utfall med propensity score-viktning",
+                       "trend och utfall jämfört med viktade övriga",
                        "modeller.ipynb", "microdata", "pipeline.reports.modellbilaga", "modeller_report"),
     "bilaga3": Family("Bilaga 3 Enkätresultat",
                       "Enkät till förbundschefer, ordförande och vice ordförande: svarsfrekvens och alla "

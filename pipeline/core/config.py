@@ -112,6 +112,9 @@ class _Section(BaseModel):
 class ReportParams(_Section):
     source: Literal["published", "microdata"] = "published"
     formats: list[Literal["html", "pdf", "docx"]] = Field(default_factory=lambda: ["html", "pdf"], min_length=1)
+    # The web address the reports folder is published at (the folder holding index.html): links
+    # inside PDF and Word files are absolute under it; empty: those files say so in plain words.
+    base_url: str = Field("", pattern=r"^(https?://\S+)?$")
 
 
 class DisclosureParams(_Section):

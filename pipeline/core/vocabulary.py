@@ -11,6 +11,9 @@ from __future__ import annotations
 BENEFITS = ("aktivitetsersattning", "sjukpenning")
 BENEFIT_LABELS = {"aktivitetsersattning": "Aktivitetsersättning", "sjukpenning": "Sjukpenning"}
 
+# Column headers and legends for sex in every report (the glossary's labels; data files keep the codes).
+SEX_DISPLAY = {"kvinna": "Kvinnor", "man": "Män", "total": "Totalt"}
+
 # Support at the start of a SUS registration (ersättning/försörjning vid inskrivning).
 SUPPORT = ("sjukpenning", "aktivitetsersattning", "aktivitetsstod", "forsorjningsstod", "ingen")
 

@@ -65,7 +65,7 @@ def table_checks(data: PublishedData, slack: float = 0.5) -> list[Check]:
             common = dict(year=year, area=f"Tabell {table}", document=DOCUMENTS["002"], section="Bilaga 1")
             checks.append(
                 Check(
-                    figure=f"Total {year} = kvinnor + män",
+                    figure=f"Totalt {year} = kvinnor + män",
                     published=float(total),
                     recomputed=float(women + men),
                     unit="count",

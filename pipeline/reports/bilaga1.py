@@ -27,6 +27,7 @@ from ..sources.published import (
     load_processed,
 )
 from ..core.checks import DIFFERS
+from ..core.vocabulary import SEX_DISPLAY
 from ..derive.reconcile import RECONCILIATION_FILE
 from .reconciliation import reconciliation_markdown
 from .contract import MICRODATA, PUBLISHED, Appendix
@@ -198,9 +199,10 @@ class Bilaga1(Appendix):
             return [fmt.SUPPRESSED if h is True else (fmt.percent(v) if as_percent else fmt.number(v))
                     for v, h in zip(values, hidden)]
         for sex in ("kvinna", "man"):
-            out[SEX_LABELS[sex]] = show(wide[("count", sex)], wide[("hidden", sex)])
-            out[f"{SEX_LABELS[sex]} %"] = show(wide[("published_pct", sex)], wide[("hidden", sex)], as_percent=True)
-        out["Total"] = show(wide[("count", "total")], wide[("hidden", "total")])
+            out[SEX_DISPLAY[sex]] = show(wide[("count", sex)], wide[("hidden", sex)])
+            out[f"Andel {SEX_DISPLAY[sex].lower()}"] = show(wide[("published_pct", sex)], wide[("hidden", sex)],
+                                                             as_percent=True)
+        out[SEX_DISPLAY["total"]] = show(wide[("count", "total")], wide[("hidden", "total")])
         return out
 
     def insatser_table(self) -> pd.DataFrame:
@@ -249,10 +251,10 @@ class Bilaga1(Appendix):
                         "; fördelningen på kvinnor och män visas inte av sekretesskäl."))
         else:
             ongoing = self.data.participant_count(table - 1, y)
-            first = (f"Av dem som hade {phrase} började {fmt.number(total)} individer en insats under {y}"
-                     + (f" ({fmt.number(women)} kvinnor och {fmt.number(men)} män)" if by_sex else "")
-                     + (f", vilket är {fmt.share(total, ongoing)} av alla pågående deltagare med {phrase}."
-                        if ongoing is not None else "."))
+            first = (f"Under {y} började {fmt.number(total)} individer med {phrase} en insats"
+                     + (f" ({fmt.number(women)} kvinnor och {fmt.number(men)} män)." if by_sex else ".")
+                     + (f" De är {fmt.share(total, ongoing)} av alla pågående deltagare med {phrase}."
+                        if ongoing is not None else ""))
         sentences = [first]
         previous = series.get(y - 1)
         if y - 1 not in series:
@@ -263,24 +265,26 @@ class Bilaga1(Appendix):
                 f"Jämfört med {y - 1} är det {fmt.change_words(change, 'individ', 'individer')} "
                 f"({fmt.percent(100 * change / previous, 1, sign=True)})."
             )
-            flagged = self.flagged_totals(table, (y - 1, y))
-            if flagged:
-                sentences.append(
-                    f"Förändringen bygger på källans total för {' och '.join(map(str, flagged))}, som inte är summan "
-                    f"av kvinnor och män (se Avstämning mot publicerade uppgifter)."
-                )
             if None not in series.values():  # a record is only claimed against years that are all shown
                 if total == max(series.values()) and len(series) > 2:
-                    sentences.append(f"Det är det högsta antalet sedan {self.first_year}.")
+                    sentences.append(f"Så många har inte deltagit något år sedan {self.first_year}.")
                 elif total == min(series.values()) and len(series) > 2:
-                    sentences.append(f"Det är det lägsta antalet sedan {self.first_year}.")
+                    sentences.append(f"Så få har inte deltagit något år sedan {self.first_year}.")
+            flagged = self.flagged_totals(table, (y - 1, y))
         else:
             sentences.append(f"{y} är det första året i serien, så någon jämförelse med året före finns inte.")
+            flagged = []
         population = self.data.figure(_POPULATION_FIGURE[benefit], y)
         if status == "pagaende" and population and total is not None:
             sentences.append(
-                f"Det motsvarar {fmt.percent(100 * total / population, 1)} av de {fmt.number(population)} "
+                f"Deltagarna var {fmt.percent(100 * total / population, 1)} av de {fmt.number(population)} "
                 f"individer som hade {phrase} under {y}."
+            )
+        if flagged:  # last: a note on the source, which no later sentence should lean on
+            years = " och ".join(map(str, flagged))
+            sentences.append(
+                f"Förändringen är räknad på källans total för {years}, som inte är summan av kvinnor och män "
+                f"(se Avstämning mot publicerade uppgifter)."
             )
         return sentences
 
@@ -315,14 +319,14 @@ class Bilaga1(Appendix):
         ae = self.data.diagnosis_pct(y, "aktivitetsersattning")
         hidden = [self._hidden_in(self.data.diagnosis, period=str(y), benefit=b) for b in ("sjukpenning", "aktivitetsersattning")]
         if any(hidden):
-            return [f"Av deltagarna som tog del av en insats under {y} hade {self._diagnosis_text(y, 'sjukpenning')} av "
-                    f"dem med sjukpenning och {self._diagnosis_text(y, 'aktivitetsersattning')} av dem med "
-                    f"aktivitetsersättning en psykiatrisk diagnos (ICD-10 F00–F99); \"..\" = dolt av sekretesskäl."]
+            return [f"Bland deltagarna {y} hade {self._diagnosis_text(y, 'sjukpenning')} av dem med sjukpenning och "
+                    f"{self._diagnosis_text(y, 'aktivitetsersattning')} av dem med aktivitetsersättning en psykiatrisk "
+                    f"diagnos (ICD-10 F00–F99). Andelar som visas som \"..\" är dolda av sekretesskäl."]
         if sp is None or ae is None:
             return [f"Andelen med psykiatrisk diagnos redovisas inte för {y}."]
         return [
-            f"Av deltagarna som tog del av en insats under {y} hade {fmt.percent(sp)} av dem med sjukpenning "
-            f"och {fmt.percent(ae)} av dem med aktivitetsersättning en psykiatrisk diagnos (ICD-10 F00–F99)."
+            f"Bland deltagarna {y} hade {fmt.percent(sp)} av dem med sjukpenning och {fmt.percent(ae)} av dem med "
+            f"aktivitetsersättning en psykiatrisk diagnos (ICD-10 F00–F99)."
         ]
 
     def summary_sentences(self) -> list[str]:
@@ -341,7 +345,7 @@ class Bilaga1(Appendix):
     def participant_section(self, table: int) -> str:
         benefit, status = PARTICIPANT_TABLES[table]
         frame = self._participants(table)
-        frame = frame[frame["sex"] != "total"].assign(Kön=lambda f: f["sex"].map(SEX_LABELS))
+        frame = frame[frame["sex"] != "total"].assign(Kön=lambda f: f["sex"].map(SEX_DISPLAY))
         frame["År"] = frame["year"].astype(int).astype(str)
         frame["Antal"] = frame["count"].astype(float)
         w_last = self.data.participant_count(table, self.year, "kvinna")
@@ -356,7 +360,7 @@ class Bilaga1(Appendix):
             f"tabell{table}", f"Diagram till {title.split(' ', 2)[0].lower()} {table}: {title.split(' ', 2)[2]}, "
             f"{self.period}", alt, f"fig-tabell{table}",
             lambda path: charts.grouped_bars(frame, "År", "Antal", "Kön", path, "Antal deltagare",
-                                             hue_order=["Kvinna", "Man"]),
+                                             hue_order=[SEX_DISPLAY["kvinna"], SEX_DISPLAY["man"]]),
         )
         table_md = markdown_table(self.participant_table(table), caption=f"{title}, {self.period}",
                                   label=f"tbl-tabell{table}")

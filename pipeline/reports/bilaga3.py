@@ -41,6 +41,16 @@ def _p(p: float | None) -> str:
     return "< 0,001" if p < 0.001 else fmt.number(p, 3)
 
 
+def redaction_only(text: str) -> bool:
+    """An open answer with nothing left but removal marks ("[namn borttaget]", …) and punctuation."""
+    from ..core.privacy import HIDDEN, NAME_MARKER, REPLACEMENTS
+
+    rest = str(text)
+    for marker in [NAME_MARKER, HIDDEN, *(m for _, m in REPLACEMENTS.values())]:
+        rest = rest.replace(marker, " ")
+    return not any(ch.isalnum() for ch in rest)
+
+
 @dataclass
 class Bilaga3(Appendix):
     survey: Survey
@@ -163,9 +173,11 @@ class Bilaga3(Appendix):
             return f"*Jämförelse mellan grupperna: görs inte ({t.note}).*\n"
         verdict = ("Skillnaden mellan grupperna är statistiskt säkerställd" if t.p_value < SIGNIFICANCE else
                    "Skillnaden mellan grupperna är inte statistiskt säkerställd")
-        return (f"*Jämförelse: {t.test}, {t.statistic} {fmt.number(t.estimate, 2)}, p = {_p(t.p_value)} "
-                f"({first.lower()} n = {fmt.number(t.n_first)}, {second.lower()} n = {fmt.number(t.n_second)}; "
-                f"Vet ej ingår inte). {verdict} på 5-procentsnivån.*\n")
+        method = t.test if t.test.startswith("Fisher") else t.test[0].lower() + t.test[1:]  # a name keeps its capital
+        return (f"*Jämförelse mellan grupperna med {method}: {t.statistic} är "
+                f"{fmt.number(t.estimate, 2)}, p = {_p(t.p_value)} ({first.lower()} n = {fmt.number(t.n_first)}, "
+                f"{second.lower()} n = {fmt.number(t.n_second)}; Vet ej ingår inte). {verdict} på "
+                f"5-procentsnivån.*\n")
 
     def multi_section(self, q: Question) -> str:
         counts = choice_counts(self.survey, self.data, q.id)
@@ -219,10 +231,16 @@ class Bilaga3(Appendix):
         texts = self.data.texts[self.data.texts["question"] == q.id]["text"]
         if texts.empty:
             return "Inga öppna svar.\n"
-        counts = texts.value_counts(sort=False)
+        only_removed = texts.map(redaction_only)
+        shown = texts[~only_removed]
         lines = [f"{fmt.number(len(texts))} svarande skrev ett öppet svar. Personnummer, e-postadresser, "
-                 f"telefonnummer och namn är borttagna. Likalydande svar visas en gång med antalet inom parentes.", ""]
-        lines += [f"- {t}" + (f" ({fmt.number(n)} svar)" if n > 1 else "") for t, n in counts.items()]
+                 f"telefonnummer och namn är borttagna. Likalydande svar visas en gång med antalet inom parentes."]
+        if only_removed.any():
+            n = int(only_removed.sum())
+            lines[0] += f" {fmt.number(n)} svar bestod bara av sådana uppgifter och visas inte."
+        lines.append("")
+        lines += [f"- {t}" + (f" ({fmt.number(n)} svar)" if n > 1 else "")
+                  for t, n in shown.value_counts(sort=False).items()]
         return "\n".join(lines) + "\n"
 
     def question_sections(self) -> list[str]:

@@ -30,6 +30,7 @@ import pandas as pd
 from ..core.io import atomic_dir, write_text_atomic
 from ..core.progress import track
 from . import contract
+from .colophon import Place
 from .contract import MICRODATA
 from .forbund_figures import NATIONAL, slugs, units, write_unit
 
@@ -54,6 +55,7 @@ class Job:
     header: str
     unit: str | None = None
     index_link: str = "../../index.html"
+    place: Place | None = None  # where it lives and what it links to (its other formats and years)
     figures: pd.DataFrame | None = None  # a förbund report's own input (its förbund and the nation, one year)
     threshold: int = 5
 
@@ -135,7 +137,8 @@ def plan(figures: pd.DataFrame, figures_dir: Path, notebooks: Path, reports: Pat
         names = [n for n in names if n in chosen]
     folder = slugs(names)
     settings = json.dumps({"formats": sorted(formats), "synthetic": synthetic, "threshold": threshold,
-                           "settings": settings or {}}, sort_keys=True, default=str).encode()
+                           "settings": settings or {},
+                           "years": sorted(years)}, sort_keys=True, default=str).encode()
     code = {nb: code_digest([notebooks / nb, *code_files]).encode() for nb in (FORBUND_NOTEBOOK, COMPARISON_NOTEBOOK)}
     suffix = " · Syntetiska data – inte verkliga uppgifter" if synthetic else ""
     words = " (syntetiska data)" if synthetic else ""
@@ -157,13 +160,19 @@ def plan(figures: pd.DataFrame, figures_dir: Path, notebooks: Path, reports: Pat
                             contract.parameters(year, {}, MICRODATA, synthetic),  # its input is written beside it
                             key, f"{name}, {year} – från mikrodata{words}", f"Förbundsbilaga {name} – {year}{suffix}",
                             unit=name, index_link="../../../index.html",
+                            place=Place(f"{FORBUND_DIR}/{folder[name]}/{year}", f"forbundsbilaga_{year}", year,
+                                        tuple((y, f"{FORBUND_DIR}/{folder[name]}/{y}", f"forbundsbilaga_{y}")
+                                              for y in years),
+                                        (f"{COMPARISON_DIR}/{year}", f"jamforelse_{year}")),
                             figures=pd.concat([g, f[f["unit"] == NATIONAL]], ignore_index=True), threshold=threshold))
         if comparison and not chosen:
             key = _digest(_frame_bytes(f), code[COMPARISON_NOTEBOOK], settings, str(year).encode())
             jobs.append(Job("jamforelse", year, reports / COMPARISON_DIR / str(year), f"jamforelse_{year}",
                             notebooks / COMPARISON_NOTEBOOK,
                             contract.parameters(year, {"forbund": figures_dir}, MICRODATA, synthetic),
-                            key, f"Alla förbund, {year} – från mikrodata{words}", f"Förbunden sida vid sida – {year}{suffix}"))
+                            key, f"Alla förbund, {year} – från mikrodata{words}", f"Förbunden sida vid sida – {year}{suffix}",
+                            place=Place(f"{COMPARISON_DIR}/{year}", f"jamforelse_{year}", year,
+                                        tuple((y, f"{COMPARISON_DIR}/{y}", f"jamforelse_{y}") for y in years))))
     return jobs
 
 
@@ -197,7 +206,8 @@ def _build_one(job: Job, pool, formats: list[str], provenance, use_quarto: bool 
         nbformat.write(nb, executed)
         digest, count, _ = hash_inputs([job.notebook, tmp / INPUT_DIR] if job.figures is not None
                                        else [job.notebook, Path(job.parameters["inputs"]["forbund"])])
-        own = dataclasses.replace(provenance, index_link=job.index_link, inputs_sha256=digest, inputs_count=count,
+        own = dataclasses.replace(provenance, index_link=job.index_link, place=job.place, inputs_sha256=digest,
+                                  inputs_count=count,
                                   parameters=report_parameters(job.kind, params, parameters)
                                   + ((("Förbund", job.unit),) if job.unit else ()))
         render.render_notebook(executed, formats, header_text=job.header, use_quarto=use_quarto, root=root,

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..core import fmt
 from ..core.errors import ConfigError
-from ..core.vocabulary import BENEFIT_LABELS, BENEFITS
+from ..core.vocabulary import BENEFIT_LABELS, BENEFITS, SEX_DISPLAY
 from ..derive.forbund import LIMITS, control_limits
 from ..derive import forbund_model
 from ..derive.forbund_model import MIN_COMPARISON, reason
@@ -38,7 +38,7 @@ TARGET_GROUPS = {"unga_aktivitetsersattning": "Unga med aktivitetsersättning",
                  "unga_funktionsnedsattning": "Unga med funktionsnedsättning",
                  "total": "Sammanlagt"}
 STATUS_LABELS = {"pagaende": "Pågående", "ny": "Nyregistrerade"}
-SEX_LABELS = {"kvinna": "Kvinnor", "man": "Män", "total": "Totalt"}
+SEX_LABELS = SEX_DISPLAY  # the glossary's labels (pipeline/core/vocabulary.py)
 _PHRASE = {"aktivitetsersattning": "aktivitetsersättning", "sjukpenning": "sjukpenning"}
 LIMIT_LABELS = {"95": f"95{fmt.NBSP}%", "998": f"99,8{fmt.NBSP}%"}  # forbund.LIMITS in Swedish
 POSITION = {-2.0: "under 99,8 %-gränsen", -1.0: "under 95 %-gränsen", 0.0: "inom gränserna",
@@ -321,7 +321,7 @@ class Forbundsbilaga(_Page):
 
 
 COMPARISON_METHOD = (
-    "*Så görs jämförelsen.* Den är en indirekt standardisering. För varje ersättning och år skattas en "
+    "*Så görs jämförelsen.* Jämförelsen är en indirekt standardisering. För varje ersättning och år skattas en "
     "logistisk regressionsmodell på alla i riket med ersättningen: sannolikheten att delta i något "
     "samordningsförbund givet kön, åldersgrupp, psykiatrisk diagnos (F00–F99) och tid med ersättningen. "
     "Summan av de skattade sannolikheterna för dem som var folkbokförda i förbundets kommuner den 31 december "
@@ -434,7 +434,7 @@ class Forbundsjamforelse(_Page):
 
     def method_markdown(self) -> str:
         return ("Täckningen är pågående deltagare med ersättningen per 1 000 av alla med samma ersättning som var "
-                "folkbokförda i förbundets kommuner under året. I trattdiagrammet är den vågräta linjen rikets "
+                "folkbokförda i förbundets kommuner den 31 december. I trattdiagrammet är den vågräta linjen rikets "
                 "täckning och kurvorna de gränser inom vilka 95 % respektive 99,8 % av förbunden skulle hamna om "
                 "de bara skilde sig från riket av en slump och av den vanliga variationen mellan förbund. Förbund "
                 "skiljer sig nämligen åt mer än slumpen förklarar (lokala arbetssätt, arbetsmarknaden, hur "
@@ -443,7 +443,7 @@ class Forbundsjamforelse(_Page):
                 "en additiv slumpeffekt (Spiegelhalter 2005); förbund som ligger långt utanför räknas inte in i "
                 "skattningen. Slumpen räknas med Poissonfördelningen för antalet deltagare: förbundets deltagare är "
                 "inte en delmängd av de folkbokförda i dess kommuner (en del bor i en annan kommun), så antalet "
-                "jämförs med det väntade antalet, inte som en andel. Ett förbund utanför gränserna skiljer sig mer "
+                "jämförs med det förväntade antalet, inte som en andel. Ett förbund utanför gränserna skiljer sig mer "
                 "än förbund brukar göra; det säger inte varför. Läget i tabellen och gränserna i diagrammet kommer "
                 "från samma beräkning. Små förbund har vida gränser: deras täckning varierar mer av en slump. "
                 "Förbund vars antal är dolda av sekretesskäl visas inte i diagrammet, bara som \"..\" i tabellen.\n")

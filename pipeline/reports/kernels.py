@@ -25,9 +25,12 @@ are listed in docs/architecture.md ("Warm kernels").
 from __future__ import annotations
 
 import atexit
+import itertools
 import logging
 import os
 import queue
+import shutil
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -67,6 +70,34 @@ class KernelPoolError(RenderError):
     """A pooled kernel could not be started, warmed or reset."""
 
 
+_SOCKET_DIR: str | None = None
+_SOCKET_LOCK = threading.Lock()
+_SOCKET_IDS = itertools.count()
+
+
+def _socket_dir() -> str:
+    """A folder only this user can enter (mode 0700), removed at exit, for the kernels' sockets."""
+    global _SOCKET_DIR
+    with _SOCKET_LOCK:
+        if _SOCKET_DIR is None:
+            _SOCKET_DIR = tempfile.mkdtemp(prefix="finsam-k-")
+            atexit.register(shutil.rmtree, _SOCKET_DIR, True)
+        return _SOCKET_DIR
+
+
+def kernel_manager(kernel_name: str = "python3", **kwargs: Any):
+    """A ``KernelManager`` whose kernel talks over Unix domain sockets (ZeroMQ ``ipc``) in a private
+    folder instead of TCP on localhost: no port another local user could connect to or listen on,
+    and so no "Kernel is running over TCP without encryption" warning from ipykernel on the console.
+    Used for the warm kernels and for papermill's own kernel (``render.execute_notebook``)."""
+    from jupyter_client import KernelManager
+
+    # ZeroMQ names an ipc socket "<ip>-<port>"; each manager gets its own prefix in the private folder.
+    prefix = os.path.join(_socket_dir(), f"k{next(_SOCKET_IDS)}")
+    return KernelManager(kernel_name=kernel_name, transport="ipc", ip=prefix, **kwargs)
+
+
+
 def _kernel_call(function: str, *args: Any) -> str:
     """Code that calls ``kernel_state.<function>(*args)`` without binding a name in the kernel."""
     return f"print(repr(__import__({KERNEL_STATE!r}, fromlist=['_']).{function}(*{list(args)!r})))"
@@ -95,12 +126,11 @@ class PooledKernel:
         return process.pid if process is not None else None
 
     def start(self) -> None:
-        from jupyter_client import BlockingKernelClient, KernelManager
+        from jupyter_client import BlockingKernelClient
 
         # nbclient talks to the kernel through an asynchronous client made by ``km.client()``;
         # the manager itself is the synchronous one, usable from whichever worker thread.
-        km = KernelManager(kernel_name=self.kernel_name,
-                           client_class="jupyter_client.asynchronous.AsyncKernelClient")
+        km = kernel_manager(self.kernel_name, client_class="jupyter_client.asynchronous.AsyncKernelClient")
         km.start_kernel(cwd=self.home, extra_arguments=list(_KERNEL_ARGS))
         # Its own Session (two clients sharing one see "duplicate signatures"); liveness is asked of
         # the manager (the process), not of a heartbeat that may not beat yet during start-up.

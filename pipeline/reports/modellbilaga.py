@@ -20,7 +20,7 @@ from .contract import MICRODATA, Appendix
 from .tables import markdown_table
 
 _PHRASE = {"aktivitetsersattning": "aktivitetsersättning", "sjukpenning": "sjukpenning"}
-_CATEGORY = {"kvinna": "Kvinna", "man": "Man", "True": "Ja", "False": "Nej", "0": "Under 1 år", "1-2": "1–2 år",
+_CATEGORY = {"kvinna": "Kvinnor", "man": "Män", "True": "Ja", "False": "Nej", "0": "Under 1 år", "1-2": "1–2 år",
              "3+": "3 år eller mer"}
 SERIES_LABELS = {
     "deltagare_aktivitetsersattning": "Pågående deltagare med aktivitetsersättning",
@@ -83,12 +83,13 @@ class Modellbilaga(Appendix):
         for row in r.itertuples():
             phrase = _PHRASE[row.benefit]
             if pd.isna(row.n_participants) or pd.isna(row.crude):
-                sentences.append(f"Av de {_shown(row.n_population, fmt.number(row.n_population))} som hade {phrase} "
-                                 f"under {self.year} visas inte hur många som deltog (sekretess).")
+                sentences.append(f"Av sekretesskäl visas inte hur många av de "
+                                 f"{_shown(row.n_population, fmt.number(row.n_population))} med {phrase} under "
+                                 f"{self.year} som deltog.")
             else:
                 sentences.append(
                     f"Av de {fmt.number(row.n_population)} som hade {phrase} under {self.year} deltog "
-                    f"{fmt.number(row.n_participants)} i en insats, {fmt.percent(row.crude, 1)}.")
+                    f"{fmt.number(row.n_participants)} i en insats, det vill säga {fmt.percent(row.crude, 1)}.")
             hidden_std = bool(getattr(row, "standardised_suppressed", False))
             rows.append({"Ersättning": BENEFIT_LABELS[row.benefit],
                          "Alla med ersättningen": _shown(row.n_population, fmt.number(row.n_population)),
@@ -140,8 +141,7 @@ class Modellbilaga(Appendix):
                 f"{pct(women.pct_participants)} mot {pct(women.pct_population)}."
                 + (" " + HIDDEN_NOTE if c["suppressed"].any() else ""))
         note = ("Standardiserad skillnad: skillnaden mellan andelarna delad med den sammanvägda standardavvikelsen; "
-                "över 0,1 i absolut värde brukar räknas som en tydlig skillnad. \"..\" = dolt av sekretesskäl "
-                "(färre individer än den fastställda gränsen, eller en cell som skulle avslöja en sådan).")
+                "över 0,1 i absolut värde brukar räknas som en tydlig skillnad. " + HIDDEN_NOTE)
         return "\n".join([lead, "", markdown_table(pd.DataFrame(rows), caption=f"Deltagare och alla med "
                           f"{_PHRASE[benefit]} efter kön, ålder, diagnos och tid med ersättningen, {self.year}",
                           label=f"tbl-sammansattning-{benefit}", align="llrrrrr", note=note)])
@@ -166,7 +166,7 @@ class Modellbilaga(Appendix):
             path = self.out_dir / "figurer" / f"forest_{benefit}_{self.year}.png"
             charts.forest(shown, path, "Oddskvot för att delta (logaritmisk skala)")
             strongest = shown.iloc[shown["estimate"].apply(lambda v: abs(math.log(v))).argmax()]
-            alt = (f"Forest plot: oddskvoter för att delta bland alla med {_PHRASE[benefit]} {self.year}, med 95 % "
+            alt = (f"Skogsdiagram: oddskvoter för att delta bland alla med {_PHRASE[benefit]} {self.year}, med 95 % "
                    f"konfidensintervall. Störst: {strongest['label']}, {fmt.number(strongest['estimate'], 2)}. "
                    f"Samma siffror finns i tabellen under diagrammet.")
             parts.append(charts.figure_markdown(path, self.out_dir, f"Oddskvoter för att delta, {_PHRASE[benefit]}, "
@@ -239,22 +239,23 @@ class Modellbilaga(Appendix):
         worst_after = float(b["smd_after"].abs().max())  # NaN when every row is hidden
         balance = markdown_table(pd.DataFrame(rows), caption=f"Balans före och efter viktning, {_PHRASE[benefit]}, "
                                  f"{self.year}", label=f"tbl-balans-{benefit}", align="lrrrrr",
-                                 note="SMD = standardiserad medelvärdesskillnad mot deltagarna; målet är under 0,1 efter "
+                                 note="SMD = standardiserad skillnad mot deltagarna; målet är under 0,1 efter "
                                       "viktning. " + HIDDEN_NOTE)
         effect_rows = [
             {"Jämförelse": "Utan justering",
              "Skillnad, procentenheter": _shown(naive.estimate, fmt.number(100 * naive.estimate, 1, sign=True)),
              "95 % KI": _ci(100 * naive.ci_low, 100 * naive.ci_high, 1)},
-            {"Jämförelse": "Viktad med propensity score (ATT)",
+            {"Jämförelse": "Viktad med benägenhetspoäng (effekt bland deltagarna)",
              "Skillnad, procentenheter": _shown(weighted.estimate, fmt.number(100 * weighted.estimate, 1, sign=True)),
              "95 % KI": _ci(100 * weighted.ci_low, 100 * weighted.ci_high, 1)},
         ]
         effect = markdown_table(pd.DataFrame(effect_rows), caption=f"Skillnad i andel i arbete eller studier efter "
                                 f"12 månader, deltagare mot övriga med {_PHRASE[benefit]}, {self.year}",
                                 label=f"tbl-effekt-{benefit}", align="lrr",
-                                note=f"n = {_shown(weighted.n, fmt.number(weighted.n))}. Metod: propensity score-viktning (vikter "
-                                     f"ps/(1 − ps) för övriga), viktad linjär sannolikhetsmodell med robusta "
-                                     f"standardfel (HC1).")
+                                note=f"n = {_shown(weighted.n, fmt.number(weighted.n))}. Metod: övriga viktas med benägenhetspoäng "
+                                     f"(vikten är b/(1 − b), där b är den skattade sannolikheten att delta) och "
+                                     f"skillnaden skattas med en viktad linjär sannolikhetsmodell med robusta "
+                                     f"standardfel.")
         if pd.isna(weighted.estimate):
             return "\n".join([f"Jämförelsen av utfallet visas inte för {_PHRASE[benefit]}: för få deltagare eller "
                               f"övriga med och utan arbete eller studier efter 12 månader.", "", balance, effect])
@@ -275,7 +276,7 @@ class Modellbilaga(Appendix):
                 "Viktningen gör deltagare och övriga lika i kön, ålder, psykiatrisk diagnos och tid med ersättningen, "
                 "men inte i sådant som registren saknar (motivation, arbetsförmåga, stöd från andra). Skillnaden i "
                 "utfall kan därför inte utan vidare tolkas som insatsernas effekt. Konfidensintervallen tar inte med "
-                "osäkerheten i den skattade propensity score.")
+                "osäkerheten i de skattade benägenhetspoängen.")
         if self.synthetic:
             text += (" Data i denna bilaga är syntetiska: de är dragna ur modeller med kända parametrar (se "
                      "projektets dokumentation av antaganden och förbehåll) för att visa och pröva metoderna, och "

@@ -57,8 +57,13 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], c
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    from .kernels import kernel_manager
+
+    km = None
     where: dict[str, Any] = {"cwd": str(cwd)}
-    if pool is not None:
+    if pool is None:  # papermill's own kernel, over Unix sockets instead of TCP (shut down below: it is ours)
+        km = where["km"] = kernel_manager("python3")
+    else:
         notebook, output = Path(notebook).resolve(), Path(output).resolve()
         where = {"engine_name": "finsam-warm", "pool": pool, "kernel_cwd": str(Path(cwd).resolve()),
                  "save_each_cell": save_each_cell}
@@ -69,6 +74,10 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], c
         )
     except PapermillExecutionError as exc:
         raise RenderError(f"{notebook.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from None
+    finally:
+        if km is not None and km.has_kernel:
+            km.shutdown_kernel(now=True)
+            km.cleanup_resources()
     return output
 
 
@@ -154,6 +163,34 @@ def add_colophon(nb: nbformat.NotebookNode, provenance: Provenance) -> None:
     nb.cells.append(cell)
 
 
+GLOSSARY_TAG = "ordlista"
+
+
+def reader_text(nb: nbformat.NotebookNode) -> str:
+    """The text a reader of the notebook's report sees: Markdown cells and Markdown/text outputs."""
+    parts = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            parts.append(cell.source)
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            parts.append(str(data.get("text/markdown", "")) + str(out.get("text", "")))
+    return "\n".join(parts)
+
+
+def add_glossary(nb: nbformat.NotebookNode) -> None:
+    """Append (or replace) the Ordlista: the entries of the glossary (``ordlista.yaml``) the report uses."""
+    from .glossary import load
+
+    nb.cells = [c for c in nb.cells if GLOSSARY_TAG not in c.get("metadata", {}).get("tags", [])]
+    text = load().markdown(reader_text(nb))
+    if text:
+        cell = nbformat.v4.new_markdown_cell(text)
+        cell.metadata["tags"] = [GLOSSARY_TAG]
+        cell.id = GLOSSARY_TAG
+        nb.cells.append(cell)
+
+
 def _pandoc() -> str:
     import pypandoc
 
@@ -173,7 +210,8 @@ def _common(md: Path) -> list[str]:
     return [_pandoc(), md.name, "--from", "markdown", "--lua-filter", str(TEMPLATES / "alt-text.lua")]
 
 
-def markdown_to_html(md: Path, html: Path, title: str = "", index_link: str = "") -> Path:
+def markdown_to_html(md: Path, html: Path, title: str = "", index_link: str = "", navigation: str = "") -> Path:
+    """``navigation``: HTML of the links on top of the page (the report's other formats and years)."""
     cmd = _common(md) + [
         "--to", "html5", "--standalone", "--embed-resources", "--template", str(TEMPLATES / "report.html"),
         "--toc", "--toc-depth=2", "--metadata", "toc-title=Innehåll", "--css", str(TEMPLATES / "report.css"),
@@ -182,7 +220,14 @@ def markdown_to_html(md: Path, html: Path, title: str = "", index_link: str = ""
         cmd += ["--metadata", f"pagetitle={title}"]
     if index_link:
         cmd += ["--variable", f"index-link={index_link}"]
-    _run(cmd, cwd=md.parent)
+    nav = md.with_name(md.stem + "-nav.html")
+    if navigation:
+        nav.write_text(navigation, encoding="utf-8")
+        cmd += ["--include-before-body", nav.name]
+    try:
+        _run(cmd, cwd=md.parent)
+    finally:
+        nav.unlink(missing_ok=True)
     return html
 
 
@@ -253,6 +298,57 @@ _TABLE_STYLE = (
     '<w:vAlign w:val="bottom"/></w:tcPr></w:tblStylePr></w:style>'
 )
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+# The table of contents' entries (Word's built-in "toc 1"/"toc 2", which Word shows in Swedish).
+_TOC_STYLES = "".join(
+    f'<w:style w:type="paragraph" w:styleId="TOC{n}"><w:name w:val="toc {n}"/><w:basedOn w:val="Normal"/>'
+    f'<w:next w:val="Normal"/><w:uiPriority w:val="39"/><w:unhideWhenUsed/>'
+    f'<w:pPr><w:spacing w:before="0" w:after="60"/><w:ind w:left="{(n - 1) * 240}"/></w:pPr></w:style>'
+    for n in (1, 2))
+# Word shows its built-in styles (Normal, Title, heading 1, Caption, Hyperlink, …) in the user's
+# language by itself; the styles pandoc adds get Swedish names here (their ids stay, so nothing breaks).
+SWEDISH_STYLE_NAMES = {
+    "FirstParagraph": "Första stycket", "Compact": "Kompakt", "TitleChar": "Rubrik Char",
+    "SubtitleChar": "Underrubrik Char", "Author": "Författare", "AbstractTitle": "Sammanfattningsrubrik",
+    "Abstract": "Sammanfattning", "DefinitionTerm": "Definitionsterm", "Definition": "Definition",
+    "TableCaption": "Tabellrubrik", "ImageCaption": "Bildtext", "Figure": "Figur",
+    "CaptionedFigure": "Figur med bildtext", "BodyTextChar": "Brödtext Char", "VerbatimChar": "Kod Char",
+    "SectionNumber": "Avsnittsnummer", "SourceCode": "Källkod", "Table": "Tabell",
+    **{f"Heading{n}Char": f"Rubrik {n} Char" for n in range(1, 10)},
+}
+# A4 in twentieths of a point, 2,5 cm margins, header and footer 1,25 cm from the edge.
+_SECTION = ('<w:sectPr><w:headerReference w:type="default" r:id="rIdFinsamHeader"/>'
+            '<w:footerReference w:type="default" r:id="rIdFinsamFooter"/>'
+            '<w:footnotePr><w:numRestart w:val="eachSect"/></w:footnotePr>'
+            '<w:pgSz w:w="11906" w:h="16838"/>'
+            '<w:pgMar w:top="1418" w:right="1418" w:bottom="1418" w:left="1418" w:header="709" w:footer="709" '
+            'w:gutter="0"/></w:sectPr>')
+_W_NS = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"')
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml."
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _field(code: str, shown: str, rpr: str = "") -> str:
+    """A Word field (PAGE, NUMPAGES) with a shown value until Word or LibreOffice updates it."""
+    return (f'<w:r>{rpr}<w:fldChar w:fldCharType="begin"/></w:r><w:r>{rpr}<w:instrText xml:space="preserve"> {code} '
+            f'</w:instrText></w:r><w:r>{rpr}<w:fldChar w:fldCharType="separate"/></w:r><w:r>{rpr}<w:t>{shown}</w:t></w:r>'
+            f'<w:r>{rpr}<w:fldChar w:fldCharType="end"/></w:r>')
+
+
+def header_footer_parts(header_text: str) -> dict[str, str]:
+    """The running header (report title, year and, for synthetic data, the warning) and the footer
+    ("Sida 3 av 11") of every page of the Word file."""
+    run = '<w:rPr><w:color w:val="5A6272"/><w:sz w:val="16"/><w:szCs w:val="16"/></w:rPr>'
+    header = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:hdr {_W_NS}><w:p><w:pPr><w:jc w:val="right"/>'
+              f'</w:pPr><w:r>{run}<w:t xml:space="preserve">{_xml_text(header_text)}</w:t></w:r></w:p></w:hdr>')
+    footer = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:ftr {_W_NS}><w:p><w:pPr><w:jc w:val="center"/>'
+              f'</w:pPr><w:r>{run}<w:t xml:space="preserve">Sida </w:t></w:r>{_field("PAGE", "1", run)}'
+              f'<w:r>{run}<w:t xml:space="preserve"> av </w:t></w:r>{_field("NUMPAGES", "1", run)}</w:p></w:ftr>')
+    return {"word/header1.xml": header, "word/footer1.xml": footer}
 
 
 def _style_block(xml: str, style_id: str) -> re.Match:
@@ -275,33 +371,112 @@ def swedish_styles(xml: str) -> str:
         new = new.replace("</w:style>", ppr + rpr + "</w:style>")
         xml = xml.replace(block, new)
     table = _style_block(xml, "Table").group(0)
-    return xml.replace(table, _TABLE_STYLE)
+    xml = xml.replace(table, _TABLE_STYLE)
+    if 'w:styleId="TOC1"' not in xml:
+        xml = xml.replace("</w:styles>", _TOC_STYLES + "</w:styles>")
+    return xml
 
 
-def reference_docx(target: Path) -> Path:
-    """Write the reference document for pandoc's DOCX writer (same bytes on every run)."""
+def reference_docx(target: Path, header_text: str = "") -> Path:
+    """Write the reference document for pandoc's DOCX writer (same bytes on every run): Swedish
+    styles, A4 pages, and a header with ``header_text`` and a footer with page numbers, which
+    pandoc copies into the document it writes."""
     proc = subprocess.run([_pandoc(), "--print-default-data-file", "reference.docx"], capture_output=True)
     if proc.returncode != 0:
         raise RenderError(f"pandoc could not print its reference.docx: {proc.stderr.decode(errors='replace')[:500]}")
     source = zipfile.ZipFile(io.BytesIO(proc.stdout))
+    parts = {name: source.read(name) for name in source.namelist()}
+    parts["word/styles.xml"] = swedish_styles(parts["word/styles.xml"].decode("utf-8")).encode("utf-8")
+    parts.update({k: v.encode("utf-8") for k, v in header_footer_parts(header_text).items()})
+    rels = parts["word/_rels/document.xml.rels"].decode("utf-8")
+    parts["word/_rels/document.xml.rels"] = rels.replace("</Relationships>", (
+        f'<Relationship Type="{_REL}header" Id="rIdFinsamHeader" Target="header1.xml" />'
+        f'<Relationship Type="{_REL}footer" Id="rIdFinsamFooter" Target="footer1.xml" /></Relationships>')).encode()
+    types = parts["[Content_Types].xml"].decode("utf-8")
+    parts["[Content_Types].xml"] = types.replace("</Types>", (
+        f'<Override PartName="/word/header1.xml" ContentType="{_CT}header+xml" />'
+        f'<Override PartName="/word/footer1.xml" ContentType="{_CT}footer+xml" /></Types>')).encode()
+    document = parts["word/document.xml"].decode("utf-8")
+    parts["word/document.xml"] = re.sub(r"<w:sectPr>.*?</w:sectPr>", _SECTION, document, flags=re.S).encode()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-        for name in sorted(source.namelist()):
-            data = source.read(name)
-            if name == "word/styles.xml":
-                data = swedish_styles(data.decode("utf-8")).encode("utf-8")
-            out.writestr(zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME), data)
+        for name in sorted(parts):
+            out.writestr(zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME), parts[name])
     return target
 
 
-def markdown_to_docx(md: Path, docx: Path, epoch: int = 0) -> Path:
+_HEADING = re.compile(r'<w:bookmarkStart w:id="\d+" w:name="([^"]+)" />\s*<w:p><w:pPr><w:pStyle w:val="Heading([12])" />'
+                      r".*?</w:pPr>(.*?)</w:p>", re.S)
+_EMPTY_TOC = re.compile(r'<w:p><w:r><w:fldChar w:fldCharType="begin" w:dirty="true" />(<w:instrText[^>]*>TOC .*?</w:instrText>)'
+                        r'<w:fldChar w:fldCharType="separate" /><w:fldChar w:fldCharType="end" /></w:r></w:p>', re.S)
+
+
+def filled_toc(document: str) -> str:
+    """pandoc's table of contents is an empty field that Word fills only when the reader updates
+    fields; here it gets its entries (level-1 and level-2 headings, each a link to its heading), so
+    it shows in Word and LibreOffice as it is. Updating the field in Word adds page numbers."""
+    match = _EMPTY_TOC.search(document)
+    if match is None:
+        return document
+    entries = []
+    for anchor, level, runs in _HEADING.findall(document):
+        text = "".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", runs))
+        entries.append((anchor, level, text))
+    if not entries:
+        return document
+    begin = f'<w:r><w:fldChar w:fldCharType="begin" /></w:r><w:r>{match.group(1)}</w:r><w:r><w:fldChar w:fldCharType="separate" /></w:r>'
+    end = '<w:r><w:fldChar w:fldCharType="end" /></w:r>'
+    paragraphs = []
+    for i, (anchor, level, text) in enumerate(entries):
+        link = (f'<w:hyperlink w:anchor="{anchor}" w:history="1"><w:r><w:rPr><w:rStyle w:val="Hyperlink" /></w:rPr>'
+                f'<w:t xml:space="preserve">{text}</w:t></w:r></w:hyperlink>')
+        paragraphs.append(f'<w:p><w:pPr><w:pStyle w:val="TOC{level}" /></w:pPr>{begin if i == 0 else ""}{link}'
+                          f'{end if i == len(entries) - 1 else ""}</w:p>')
+    return document[:match.start()] + "".join(paragraphs) + document[match.end():]
+
+
+def finish_docx(docx: Path, title: str, language: str = "sv-SE") -> Path:
+    """What pandoc's DOCX writer leaves to be done: the table of contents filled in, Swedish names
+    for the styles pandoc adds, and the document title (with the year) and language in the
+    document properties. The zip entries keep pandoc's (fixed) timestamps."""
+    with zipfile.ZipFile(docx) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    out = []
+    for info, data in entries:
+        if info.filename == "word/document.xml":
+            data = filled_toc(data.decode("utf-8")).encode("utf-8")
+        elif info.filename == "word/styles.xml":
+            xml = data.decode("utf-8")
+            for style_id, name in SWEDISH_STYLE_NAMES.items():
+                xml = re.sub(r'(<w:style [^>]*w:styleId="' + style_id + r'"[^>]*>\s*<w:name w:val=")[^"]*(")',
+                             lambda m: m.group(1) + name + m.group(2), xml)
+            data = xml.encode("utf-8")
+        elif info.filename == "docProps/core.xml":
+            xml = data.decode("utf-8")
+            xml = re.sub(r"<dc:title>.*?</dc:title>|<dc:title\s*/>", "", xml, flags=re.S)
+            xml = re.sub(r"<dc:language>.*?</dc:language>", "", xml, flags=re.S)
+            xml = xml.replace("</cp:coreProperties>", f"<dc:title>{_xml_text(title)}</dc:title>"
+                              f"<dc:language>{language}</dc:language></cp:coreProperties>")
+            data = xml.encode("utf-8")
+        out.append((info, data))
+    tmp = docx.with_name(docx.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in out:
+            target.writestr(zipfile.ZipInfo(info.filename, date_time=info.date_time), data)
+    tmp.replace(docx)
+    return docx
+
+
+def markdown_to_docx(md: Path, docx: Path, epoch: int = 0, header_text: str = "", title: str = "") -> Path:
+    """Markdown → Word: A4, running header and page-numbered footer, a filled table of contents,
+    Swedish style names, the title with its year in the document properties."""
     reference = md.with_name(md.stem + "-reference.docx")
-    reference_docx(reference)
+    reference_docx(reference, header_text)
     try:
         _run(_common(md) + ["--to", "docx", "--reference-doc", reference.name, "--toc", "--toc-depth=2",
                             "--metadata", "toc-title=Innehåll", "--output", docx.name], cwd=md.parent, epoch=epoch)
     finally:
         reference.unlink(missing_ok=True)
-    return docx
+    return finish_docx(docx, title)
 
 
 # ---------------------------------------------------------------------------------- entry points
@@ -343,6 +518,7 @@ def render_notebook(executed: Path, formats: list[str], header_text: str = "", u
     nb = nbformat.read(executed, as_version=4)
     if provenance is None and root is not None:
         provenance = provenance_for(nb, executed, root, params or {})
+    add_glossary(nb)
     if provenance is not None:
         add_colophon(nb, provenance)
     stable_notebook(nb, executed, root)
@@ -351,17 +527,27 @@ def render_notebook(executed: Path, formats: list[str], header_text: str = "", u
         return render_with_quarto(executed, formats)
     epoch = provenance.epoch if provenance else int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
     index_link = provenance.index_link if provenance else ""
+    navigation = provenance.place.html_navigation(formats) if provenance and provenance.place else ""
     title = page_title(front_matter(nb))
     md = executed.with_name(executed.stem + "-render.md")
-    md.write_text(notebook_to_markdown(nb, executed.parent), encoding="utf-8")
+    printed = executed.with_name(executed.stem + "-print.md")  # PDF and Word: links that survive being sent on
+    text = notebook_to_markdown(nb, executed.parent)
+    md.write_text(text, encoding="utf-8")
+    if provenance is not None:
+        web, paper = provenance.markdown(), provenance.markdown(formats, printed=True)
+        if web not in text:
+            raise RenderError(f"{executed.name}: the colophon is missing from the converted notebook")
+        text = text.replace(web, paper)
+    printed.write_text(text, encoding="utf-8")
     out = []
     try:
         if "html" in formats:
-            out.append(markdown_to_html(md, executed.with_suffix(".html"), title, index_link))
+            out.append(markdown_to_html(md, executed.with_suffix(".html"), title, index_link, navigation))
         if "pdf" in formats:
-            out.append(markdown_to_pdf(md, executed.with_suffix(".pdf"), header_text, title, epoch))
+            out.append(markdown_to_pdf(printed, executed.with_suffix(".pdf"), header_text, title, epoch))
         if "docx" in formats:
-            out.append(markdown_to_docx(md, executed.with_suffix(".docx"), epoch))
+            out.append(markdown_to_docx(printed, executed.with_suffix(".docx"), epoch, header_text, title))
     finally:
-        md.unlink(missing_ok=True)  # the reader gets HTML, PDF, DOCX and the notebook, not the intermediate
+        md.unlink(missing_ok=True)  # the reader gets HTML, PDF, DOCX and the notebook, not the intermediates
+        printed.unlink(missing_ok=True)
     return out

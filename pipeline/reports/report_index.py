@@ -19,7 +19,7 @@ from ..core.errors import PipelineError
 from ..core.io import write_text_atomic
 from .contract import APPENDICES, SYNTHETIC_NOTE
 
-_KINDS = (("html", "HTML"), ("pdf", "PDF"), ("docx", "Word"), ("ipynb", "Notebook"))
+_KINDS = (("html", "Webbsida"), ("pdf", "PDF"), ("docx", "Word"), ("ipynb", "Jupyter-anteckningsbok"))
 
 _PAGE = """<!DOCTYPE html>
 <html lang="sv">
@@ -28,22 +28,40 @@ _PAGE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Finsam – bilagor per år</title>
 <style>
-body {{ font-family: "Segoe UI", Arial, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; color: #1d2330; }}
+body {{ font-family: "Segoe UI", Arial, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; color: #1d2330;
+       line-height: 1.45; overflow-wrap: break-word; }}
 h1 {{ color: #1f5f8b; }} table {{ border-collapse: collapse; width: 100%; }}
+caption {{ text-align: left; font-weight: 600; padding-bottom: 0.3rem; }}
 th, td {{ text-align: left; vertical-align: top; padding: 0.35rem 0.6rem; border-bottom: 1px solid #d5d9e0; }}
 td.nyckeltal {{ font-variant-numeric: tabular-nums; }}
-nav.forbund ul {{ columns: 14rem; padding-left: 1.2rem; }} table.forbund td, table.forbund th {{ white-space: nowrap; }}
+nav.forbund ul {{ columns: 14rem; padding-left: 1.2rem; }}
+/* Stand-alone links are targets of at least 24 × 24 px (WCAG 2.2, 2.5.8). */
+td a, th a, nav a, p.jamforelse a {{ display: inline-block; min-width: 24px; min-height: 24px; padding: 0.15rem 0.2rem;
+                                    box-sizing: border-box; }}
+a:focus-visible {{ outline: 3px solid #1f5f8b; outline-offset: 2px; }}
+/* Phones: each row becomes a block with its column names, so nothing is wider than the screen.
+   The table keeps its meaning for screen readers through its explicit roles. */
+@media (max-width: 40rem) {{
+  body {{ margin: 1rem auto; padding: 0 0.75rem; }}
+  table.stapla thead {{ position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }}
+  table.stapla tr {{ display: block; border-bottom: 2px solid #d5d9e0; padding: 0.4rem 0; }}
+  table.stapla td, table.stapla th {{ display: block; border: 0; padding: 0.1rem 0; }}
+  table.stapla td[data-rubrik]::before {{ content: attr(data-rubrik) ": "; font-weight: 600; }}
+  table.forbund td {{ display: inline-block; padding-right: 0.3rem; }}
+  table.forbund td[data-rubrik]::before {{ content: none; }}
+}}
 </style>
 </head>
 <body>
 <main>
 <h1>Finansiell samordning – bilagor per år</h1>
-<p>Alla bilagor som pipelinen har byggt, med de viktigaste siffrorna för varje år. Varje bilaga finns som
-HTML, tillgänglig PDF, Word-dokument och som körd notebook. Byggs om med <code>make build</code>.</p>
-<table>
+<p>Här finns alla bilagor för varje år, med de viktigaste siffrorna. Varje bilaga går att läsa som webbsida,
+som tillgänglig PDF och som Word-dokument. Den finns också som Jupyter-anteckningsbok, med beräkningarna som
+gav siffrorna.</p>
+<table class="stapla" role="table">
 <caption>Bilagor per år, med nyckeltal och filer</caption>
-<thead><tr><th scope="col">År</th><th scope="col">Bilaga</th><th scope="col">Innehåll</th><th scope="col">Nyckeltal</th><th scope="col">Filer</th></tr></thead>
-<tbody>
+<thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">År</th><th scope="col" role="columnheader">Bilaga</th><th scope="col" role="columnheader">Innehåll</th><th scope="col" role="columnheader">Nyckeltal</th><th scope="col" role="columnheader">Filer</th></tr></thead>
+<tbody role="rowgroup">
 {rows}
 </tbody>
 </table>
@@ -152,16 +170,17 @@ def forbund_section(forbund: dict[str, str], years: list[int], synthetic: bool) 
     jump = "\n".join(f'<li><a href="#forbund-{html.escape(s)}">{html.escape(n)}</a></li>' for n, s in forbund.items())
     rows = []
     for name, folder in forbund.items():
-        links = "".join(f'<td><a href="forbund/{html.escape(folder)}/{y}/forbundsbilaga_{y}.html" '
+        links = "".join(f'<td role="cell" data-rubrik="{y}"><a href="forbund/{html.escape(folder)}/{y}/forbundsbilaga_{y}.html" '
                         f'aria-label="{html.escape(name)} {y}">{y}</a></td>' for y in years)
-        rows.append(f'<tr id="forbund-{html.escape(folder)}"><th scope="row">{html.escape(name)}</th>{links}</tr>')
-    head = "".join(f'<th scope="col">{y}</th>' for y in years)
+        rows.append(f'<tr role="row" id="forbund-{html.escape(folder)}"><th scope="row" role="rowheader">'
+                    f'{html.escape(name)}</th>{links}</tr>')
+    head = "".join(f'<th scope="col" role="columnheader">{y}</th>' for y in years)
     return (f'<section aria-labelledby="forbundsbilagor">\n<h2 id="forbundsbilagor">Förbundsbilagor{mark}</h2>\n'
-            f"<p>{FORBUND_INTRO}</p>\n<p>Alla förbund sida vid sida (trattdiagram och tabell): {compare}</p>\n"
+            f'<p>{FORBUND_INTRO}</p>\n<p class="jamforelse">Alla förbund sida vid sida (trattdiagram och tabell): {compare}</p>\n'
             f'<nav class="forbund" aria-label="Förbund">\n<ul>\n{jump}\n</ul>\n</nav>\n'
-            f'<table class="forbund">\n<caption>Förbundsbilagor per förbund och år</caption>\n'
-            f'<thead><tr><th scope="col">Förbund</th>{head}</tr></thead>\n<tbody>\n' + "\n".join(rows)
-            + "\n</tbody>\n</table>\n</section>")
+            f'<table class="forbund stapla" role="table">\n<caption>Förbundsbilagor per förbund och år</caption>\n'
+            f'<thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">Förbund</th>{head}</tr></thead>\n'
+            f'<tbody role="rowgroup">\n' + "\n".join(rows) + "\n</tbody>\n</table>\n</section>")
 
 
 def write_index(reports: Path, appendix_years: dict[str, list[int]], formats: list[str],
@@ -171,8 +190,10 @@ def write_index(reports: Path, appendix_years: dict[str, list[int]], formats: li
     body = []
     for row in index_rows(appendix_years, formats, headlines, synthetic):
         links = " · ".join(f'<a href="{html.escape(href)}">{label}</a>' for label, href in row["files"])
-        body.append(f"<tr><td>{row['year']}</td><td>{html.escape(row['title'])}</td>"
-                    f"<td>{html.escape(row['description'])}</td><td class=\"nyckeltal\">{html.escape(row['headline'])}</td>"
-                    f"<td>{links}</td></tr>")
+        body.append(f'<tr role="row"><td role="cell">{row["year"]}</td>'
+                    f'<td role="cell">{html.escape(row["title"])}</td>'
+                    f'<td role="cell" data-rubrik="Innehåll">{html.escape(row["description"])}</td>'
+                    f'<td role="cell" class="nyckeltal" data-rubrik="Nyckeltal">{html.escape(row["headline"])}</td>'
+                    f'<td role="cell" data-rubrik="Filer">{links}</td></tr>')
     section = forbund_section(forbund or {}, forbund_years or [], forbund_synthetic)
     return write_text_atomic(reports / "index.html", _PAGE.format(rows="\n".join(body), forbund=section))
