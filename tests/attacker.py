@@ -442,6 +442,9 @@ def add_forbund_residents(attack: Attack, s: pd.DataFrame, units: list[str], nat
     for r in s[s["forbund"] == national].itertuples():
         o, n = ("O", r.year, r.benefit), ("N", r.year, r.benefit, "total")
         attack.at_most({("rest",) + o: 1, ("rest",) + n: -1})
+        # the nation's residents taking part are the Modellbilaga's participants (a nationwide build's
+        # model_totals, rates and composition; a free variable when those are not attacked too)
+        attack.equal({o: 1, ("P", r.year, r.benefit, "total"): -1})
         # the nation's residents taking part are among its ongoing participants with the benefit (Tabell 1/3)
         attack.at_most({o: 1, ("T", ONGOING[r.benefit], r.year, "total"): -1})
         attack.equal({o: 1, ("rest",) + o: -1} | {(u,) + o: -1 for u in units})
