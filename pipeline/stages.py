@@ -19,7 +19,6 @@ from typing import Callable
 from .core.config import PARAMS_FILE, Project, section_years, validate_year
 from .core.errors import ConfigError, PipelineError
 from .core.io import atomic_dir
-from .core.vocabulary import STANDARD_YEAR
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +247,8 @@ def stage_models(project: Project, year) -> Path:
     year = _register_year(project, year)
     area = _area(project)
     tables = models.run_year(year, project.processed / "register", project.processed / "register" / "tabeller",
-                             _disclosure(project).threshold, area, _geography(project) if area else None)
+                             _disclosure(project).threshold, area, _geography(project) if area else None,
+                             models.standard_year(_register_years(project)))
     final = project.processed / "models" / str(year)
     with atomic_dir(final) as tmp:
         models.save(tables, tmp)
@@ -490,7 +490,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("models", stage_models,
           "descriptions and models for one year (data/processed/models/<year>)",
           "finsam stage models --year 2022", foreach="register.years",
-          deps=("data/processed/register/${item}", f"data/processed/register/{STANDARD_YEAR}",
+          # every year: the standard population's year is one of them (models.standard_year)
+          deps=("data/processed/register/${item}", "data/processed/register/${register.years[*]}",
                 "data/processed/register/tabeller", "data/raw/geografi"),
           params=("disclosure", "register.area"), outs=("data/processed/models/${item}",)),
     Stage("modeller", stage_modeller,

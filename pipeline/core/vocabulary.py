@@ -22,5 +22,6 @@ AGE_GROUPS = {"aktivitetsersattning": [("19-24", 19, 24), ("25-29", 25, 29)],
               "sjukpenning": [("20-29", 20, 29), ("30-49", 30, 49), ("50-64", 50, 64)]}
 TIME_GROUPS = [("0", 0, 0), ("1-2", 1, 2), ("3+", 3, 99)]
 
-# Rates are standardised to everyone with the benefit in this year (the models stage reads its register).
+# Rates are standardised to everyone with the benefit in this year (the models stage reads its register);
+# when register.years does not hold it, to the last register year (pipeline.derive.models.standard_year).
 STANDARD_YEAR = 2022

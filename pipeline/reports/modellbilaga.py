@@ -73,6 +73,11 @@ class Modellbilaga(Appendix):
         return e if benefit is None else e[e["benefit"] == benefit]
 
     # ------------------------------------------------------------------ participation and composition
+    def _standard_year(self) -> int:
+        """The standard population's year, as the models stage recorded it (older outputs: STANDARD_YEAR)."""
+        r = self.tables["rates"]
+        return int(r["standard_year"].iloc[0]) if "standard_year" in r.columns and len(r) else STANDARD_YEAR
+
     def rates_markdown(self) -> str:
         r = self.tables["rates"]
         sentences, rows = [], []
@@ -96,7 +101,7 @@ class Modellbilaga(Appendix):
                              f"{fmt.percent(row.standardised, 1)} ({_ci(row.standardised_low, row.standardised_high)})"
                              if pd.notna(row.standardised) else fmt.NOTHING)})
         note = (f"95 % konfidensintervall inom parentes. Direkt standardisering med ålders- och könsfördelningen hos "
-                f"alla med samma ersättning {STANDARD_YEAR} som standardbefolkning. {HIDDEN_NOTE}")
+                f"alla med samma ersättning {self._standard_year()} som standardbefolkning. {HIDDEN_NOTE}")
         return "\n".join([" ".join(sentences), "", markdown_table(pd.DataFrame(rows), caption=f"Andel som deltog, "
                           f"{self.year}", label="tbl-deltagande", align="lrrrr", note=note)])
 
