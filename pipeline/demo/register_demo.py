@@ -219,8 +219,8 @@ def build_truth(published, seed: int = SEED, population_scale: float = 1.0, geog
                 years: list[int] | None = None) -> Truth:
     """``geography`` (pipeline.sources.geografi.Geography): where people live; None: no kommun.
     ``years``: the years whose exports will be written (every participant's insats is in one of them,
-    :func:`insats_year`, drawn apart from the main random stream); everything else is the same for any
-    ``years``."""
+    :func:`insats_year`, drawn apart from the main random stream): every other draw, and so every national
+    count, is the same for any ``years``."""
     written = demo_years(years)
     rng = np.random.default_rng(seed)
     parts = [_participant_flows(rng, published, b) for b in BENEFITS]
