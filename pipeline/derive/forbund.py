@@ -254,7 +254,8 @@ def residents_to_hide(decision, unit: str, c: Counts, kept=frozenset()) -> set:
     out = set()
     for year, benefit in c.residents_taking_part:
         key = resident_key(year, benefit)
-        if key not in kept and decision.hidden((unit, "T", rt.ONGOING_TABLE[benefit], year, "total")) and not decision.hidden((unit,) + key):
+        total_hidden = decision.hidden((unit, "T", rt.ONGOING_TABLE[benefit], year, "total"))
+        if key not in kept and total_hidden and not decision.hidden((unit,) + key):
             out.add(key)
     return out
 
