@@ -412,6 +412,18 @@ def small_build(request, tmp_path_factory):
     return project, years
 
 
+def test_the_demo_writes_any_years_it_has_published_tables_for_and_refuses_others():
+    from pipeline.core.errors import ConfigError
+    from pipeline.demo.register_demo import demo_years, insats_year
+
+    with pytest.raises(ConfigError, match=r"register.years \[2015\]: the synthetic demo covers 2016–2022"):
+        demo_years([2015, 2022])
+    assert demo_years([2022, 2021, 2021]) == [2021, 2022]
+    # a participant's insats: its start year's, else the latest written year before it, else the first written
+    assert [insats_year(y, [2018, 2020]) for y in (2016, 2018, 2019, 2020, 2022)] == [2018, 2018, 2018, 2020, 2020]
+    assert [insats_year(y, list(range(2016, 2023))) for y in range(2016, 2023)] == list(range(2016, 2023))
+
+
 @pytest.mark.slow
 def test_a_small_configuration_builds_on_the_demo(small_build):
     """Issue 23, item 6: register.years other than 2016–2022 build on the demo: every participant's insats
