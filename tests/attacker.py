@@ -451,14 +451,15 @@ def add_forbund_residents(attack: Attack, s: pd.DataFrame, units: list[str], nat
 
 
 # --------------------------------------------------------------------------- every published copy of a figure
-def published_copies(processed: Path, national: str = "Hela riket") -> pd.DataFrame:
+def published_copies(processed: Path, national: str = "Hela riket", reports: Path | None = None) -> pd.DataFrame:
     """Every copy of every figure that more than one output publishes, as written: one row per copy with
     ``figure`` (the figure's name: kind, unit, then its keys), ``where`` (file and column) and ``value``
     (NA where the copy is hidden, ".."). Read from the files alone, as a reader would find them:
     data/processed/register/tabeller (national tables and the Modellbilaga's composition and totals),
     data/processed/models/<year> (rates, the participation model's n, composition) and
     data/processed/forbund (participants, insatser, diagnosis, coverage, standardised). A nationwide
-    build: the national tables' unit is the nation, ``national`` in the förbund tables."""
+    build: the national tables' unit is the nation, ``national`` in the förbund tables. ``reports``: also
+    the table CSV beside every Bilaga 1 built from microdata there (reports/<year>/bilaga1)."""
     rows: list[tuple] = []
 
     def add(figure: tuple, where: str, value) -> None:
@@ -507,6 +508,15 @@ def published_copies(processed: Path, national: str = "Hela riket") -> pd.DataFr
         for r in pd.read_parquet(forbund / "standardised.parquet").itertuples():
             add(("N", r.forbund, r.year, r.benefit), "forbund/standardised.population", r.population)
             add(("O", r.forbund, r.year, r.benefit), "forbund/standardised.observed", r.observed)
+    for csv in sorted(Path(reports).glob("*/bilaga1/bilaga1_*_tabeller.csv")) if reports else []:
+        where = f"reports/{csv.parent.parent.name}/bilaga1/{csv.name}"
+        for r in pd.read_csv(csv, dtype={"row": str, "column": str}).itertuples():
+            if r.table in (1, 2, 3, 4) and not r.column.endswith("%"):
+                add(("T", national, r.table, int(r.row), SEX[r.column]), where, r.value)
+            elif r.table == 5:
+                add(("I", national, int(r.row), GROUPS[r.column]), where, r.value)
+            elif r.table == 6:
+                add(("D%", national, BENEFIT[r.row], "total" if r.column == "Total" else r.column), where, r.value)
     return pd.DataFrame(rows, columns=["figure", "where", "value"])
 
 

@@ -393,7 +393,8 @@ def small_build(request, tmp_path_factory):
 
     from pipeline.core.config import Project
     from pipeline.sources.register import clean_year, save_year
-    from pipeline.stages import stage_forbund, stage_models, stage_register_demo, stage_register_tables
+    from pipeline.stages import (stage_bilaga1, stage_forbund, stage_models, stage_published, stage_register_demo,
+                                 stage_register_tables)
 
     scale, years = SMALL[request.param]
     project = copy_project(tmp_path_factory.mktemp("small_build"))
@@ -409,6 +410,9 @@ def small_build(request, tmp_path_factory):
     stage_forbund(project)
     for year in years:
         stage_models(project, year)
+    if request.param == list(SMALL)[0]:  # Bilaga 1 from microdata, whose table CSV is one more copy
+        stage_published(project)
+        stage_bilaga1(project, years[-1], ["html"], use_quarto=False, source="microdata")
     return project, years
 
 
@@ -465,11 +469,13 @@ def test_every_published_copy_of_a_figure_is_shown_or_hidden_alike(small_build):
     """Issue 23, item 1: a figure published in several outputs (the national tables, the Modellbilaga's
     tables, the förbund tables) is shown everywhere with one value or hidden everywhere."""
     project, years = small_build
-    copies = published_copies(project.processed)
+    copies = published_copies(project.processed, reports=project.reports)
     many = copies.groupby("figure")["where"].nunique()
     assert (many >= 2).sum() >= 100  # many figures have copies in several files
     nation_n = copies[copies["figure"] == repr(("N", forbund.NATIONAL, years[-1], "aktivitetsersattning"))]
     assert len(set(nation_n["where"])) >= 6  # population, model_totals, rates, estimates, coverage, standardised
+    if (project.reports / str(years[-1]) / "bilaga1").is_dir():  # the report's table CSV is read too
+        assert copies["where"].str.startswith("reports/").sum() >= 20
     assert disagreeing_copies(copies).empty, disagreeing_copies(copies).head(10).to_string()
     # the check fails when one copy hides what the others show (as the förbund stage did before, issue 23)
     folder = project.processed / "forbund"
