@@ -27,7 +27,6 @@ from .core.catalogue import DATASETS, FAMILIES, Context, lookup, resolve
 from .core.config import Project, SettingsSlice, validate_year
 from .core.errors import ConfigError, PipelineError
 from .core.io import atomic_dir
-from .core.vocabulary import STANDARD_YEAR
 
 log = logging.getLogger(__name__)
 
@@ -296,8 +295,10 @@ def stage_models(ctx: Context) -> Path:
     from .derive import models
 
     area = _area(ctx)
-    tables = models.run_year(ctx.year, ctx.inputs["register_clean"].parent, ctx.inputs["register_tables"],
-                             _disclosure(ctx).threshold, area, _geography(ctx) if area else None)
+    cleaned = ctx.inputs["register_clean"]  # every year's folder: the standard population's year is one of them
+    tables = models.run_year(ctx.year, _folder(cleaned), ctx.inputs["register_tables"],
+                             _disclosure(ctx).threshold, area, _geography(ctx) if area else None,
+                             models.standard_year(sorted(cleaned)))
     with atomic_dir(ctx.output) as tmp:
         models.save(tables, tmp)
     return ctx.output
@@ -527,8 +528,9 @@ STAGES: tuple[Stage, ...] = (
     Stage("models", stage_models,
           "descriptions and models for one year (data/processed/models/<year>)",
           "finsam stage models --year 2022", foreach="register.years",
-          inputs=("register_clean", f"register_clean@{STANDARD_YEAR}", "register_tables", "geografi"),
-          settings=("disclosure", "register.area"), outputs=("models",)),
+          # every year: the standard population's year is one of them (models.standard_year)
+          inputs=("register_clean[*]", "register_tables", "geografi"),
+          settings=("disclosure", "register.area", "register.years"), outputs=("models",)),
     Stage("modeller", stage_modeller,
           "execute and render the model appendix for one year",
           "finsam stage modeller --year 2022 --formats html", foreach="register.years", notebook=MODELS_NOTEBOOK,

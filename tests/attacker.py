@@ -442,6 +442,87 @@ def add_forbund_residents(attack: Attack, s: pd.DataFrame, units: list[str], nat
     for r in s[s["forbund"] == national].itertuples():
         o, n = ("O", r.year, r.benefit), ("N", r.year, r.benefit, "total")
         attack.at_most({("rest",) + o: 1, ("rest",) + n: -1})
+        # the nation's residents taking part are the Modellbilaga's participants (a nationwide build's
+        # model_totals, rates and composition; a free variable when those are not attacked too)
+        attack.equal({o: 1, ("P", r.year, r.benefit, "total"): -1})
         # the nation's residents taking part are among its ongoing participants with the benefit (Tabell 1/3)
         attack.at_most({o: 1, ("T", ONGOING[r.benefit], r.year, "total"): -1})
         attack.equal({o: 1, ("rest",) + o: -1} | {(u,) + o: -1 for u in units})
+
+
+# --------------------------------------------------------------------------- every published copy of a figure
+def published_copies(processed: Path, national: str = "Hela riket", reports: Path | None = None) -> pd.DataFrame:
+    """Every copy of every figure that more than one output publishes, as written: one row per copy with
+    ``figure`` (the figure's name: kind, unit, then its keys), ``where`` (file and column) and ``value``
+    (NA where the copy is hidden, ".."). Read from the files alone, as a reader would find them:
+    data/processed/register/tabeller (national tables and the Modellbilaga's composition and totals),
+    data/processed/models/<year> (rates, the participation model's n, composition) and
+    data/processed/forbund (participants, insatser, diagnosis, coverage, standardised). A nationwide
+    build: the national tables' unit is the nation, ``national`` in the förbund tables. ``reports``: also
+    the table CSV beside every Bilaga 1 built from microdata there (reports/<year>/bilaga1)."""
+    rows: list[tuple] = []
+
+    def add(figure: tuple, where: str, value) -> None:
+        rows.append((repr(figure), where, pd.NA if _na(value) else float(value)))
+
+    tables = Path(processed) / "register" / "tabeller"
+    for r in pd.read_parquet(tables / "participants.parquet").itertuples():
+        add(("T", national, r.table, r.year, r.sex), "register/tabeller/participants.count", r.count)
+    for r in pd.read_parquet(tables / "insatser.parquet").itertuples():
+        if not (_na(r.count) and not r.suppressed):  # a target group that did not exist that year
+            add(("I", national, r.year, r.target_group), "register/tabeller/insatser.count", r.count)
+    for r in pd.read_parquet(tables / "diagnosis.parquet").itertuples():
+        add(("D%", national, r.benefit, str(r.period)), "register/tabeller/diagnosis.published_pct", r.published_pct)
+    for r in pd.read_parquet(tables / "population.parquet").itertuples():
+        benefit = "aktivitetsersattning" if r.figure_id == "population_ae" else "sjukpenning"
+        add(("N", national, r.year, benefit), "register/tabeller/population.value", r.value)
+    for r in pd.read_parquet(tables / "model_totals.parquet").itertuples():
+        add(("N", national, r.year, r.benefit), "register/tabeller/model_totals.n_population", r.n_population)
+        add(("O", national, r.year, r.benefit), "register/tabeller/model_totals.n_participants", r.n_participants)
+    for r in pd.read_parquet(tables / "composition.parquet").itertuples():
+        for who, value in (("P", r.n_participants), ("N", r.n_population)):
+            add(("C", who, r.year, r.benefit, r.variable, r.category), "register/tabeller/composition", value)
+    for folder in sorted(p for p in (Path(processed) / "models").glob("[0-9]*") if p.is_dir()):
+        where = f"models/{folder.name}"
+        for r in pd.read_parquet(folder / "rates.parquet").itertuples():
+            add(("N", national, r.year, r.benefit), f"{where}/rates.n_population", r.n_population)
+            add(("O", national, r.year, r.benefit), f"{where}/rates.n_participants", r.n_participants)
+        e = pd.read_parquet(folder / "estimates.parquet")
+        for r in e[e["model"] == "deltagande_logit"].drop_duplicates(["year", "benefit"]).itertuples():
+            add(("N", national, r.year, r.benefit), f"{where}/estimates.n", r.n)
+        for r in pd.read_parquet(folder / "composition.parquet").itertuples():
+            for who, value in (("P", r.n_participants), ("N", r.n_population)):
+                add(("C", who, r.year, r.benefit, r.variable, r.category), f"{where}/composition", value)
+    forbund = Path(processed) / "forbund"
+    if forbund.is_dir():
+        for r in pd.read_parquet(forbund / "participants.parquet").itertuples():
+            add(("T", r.forbund, r.table, r.year, r.sex), "forbund/participants.count", r.count)
+        for r in pd.read_parquet(forbund / "insatser.parquet").itertuples():
+            if not (_na(r.count) and not r.suppressed):
+                add(("I", r.forbund, r.year, r.target_group), "forbund/insatser.count", r.count)
+        for r in pd.read_parquet(forbund / "diagnosis.parquet").itertuples():
+            add(("D%", r.forbund, r.benefit, str(r.period)), "forbund/diagnosis.published_pct", r.published_pct)
+        for r in pd.read_parquet(forbund / "coverage.parquet").itertuples():
+            add(("T", r.forbund, ONGOING[r.benefit], r.year, "total"), "forbund/coverage.participants", r.participants)
+            add(("N", r.forbund, r.year, r.benefit), "forbund/coverage.population", r.population)
+        for r in pd.read_parquet(forbund / "standardised.parquet").itertuples():
+            add(("N", r.forbund, r.year, r.benefit), "forbund/standardised.population", r.population)
+            add(("O", r.forbund, r.year, r.benefit), "forbund/standardised.observed", r.observed)
+    for csv in sorted(Path(reports).glob("*/bilaga1/bilaga1_*_tabeller.csv")) if reports else []:
+        where = f"reports/{csv.parent.parent.name}/bilaga1/{csv.name}"
+        for r in pd.read_csv(csv, dtype={"row": str, "column": str}).itertuples():
+            if r.table in (1, 2, 3, 4) and not r.column.endswith("%"):
+                add(("T", national, r.table, int(r.row), SEX[r.column]), where, r.value)
+            elif r.table == 5:
+                add(("I", national, int(r.row), GROUPS[r.column]), where, r.value)
+            elif r.table == 6:
+                add(("D%", national, BENEFIT[r.row], "total" if r.column == "Total" else r.column), where, r.value)
+    return pd.DataFrame(rows, columns=["figure", "where", "value"])
+
+
+def disagreeing_copies(copies: pd.DataFrame) -> pd.DataFrame:
+    """The figures whose copies disagree: hidden in one and shown in another, or shown with two values."""
+    state = copies.assign(shown=copies["value"].notna(), text=copies["value"].astype("string").fillna(".."))
+    by = state.groupby("figure").agg(kinds=("text", "nunique"), copies=("where", "size"))
+    bad = by.index[by["kinds"] > 1]
+    return state[state["figure"].isin(bad)].sort_values(["figure", "where"])[["figure", "where", "value"]]

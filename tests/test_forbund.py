@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +27,9 @@ from pipeline.derive import forbund
 from pipeline.derive.disclosure import Settings
 from pipeline.sources import geografi
 
-from .attacker import Attack, add_forbund_outputs, add_register_tables
-from .conftest import REPO
+from .attacker import (Attack, add_forbund_outputs, add_models, add_register_tables, disagreeing_copies,
+                       published_copies)
+from .conftest import REPO, copy_project
 
 GEO = REPO / "data" / "raw" / "geografi"
 KOMMUNER = geografi.read_kommuner(GEO / "kommuner.csv")
@@ -278,6 +280,7 @@ def areas(draw):
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     units = ["A", "B", "C", "D"][: draw(st.integers(2, 4))]
     codes = ["0114", "0115", "0117", "0120"][: len(units)]
+    everyone = draw(st.booleans())  # everyone with a benefit takes part: N − O = 0 in every unit
     deltagare, formaner, insatser = {}, {}, {}
     for year in (2021, 2022):
         rows = []
@@ -285,7 +288,7 @@ def areas(draw):
             for i in range(draw(st.integers(0, 25))):
                 rows.append((f"{unit}{year}-{i}", unit, rng.choice(["sjukpenning", "aktivitetsersattning"]), code,
                              bool(rng.random() < 0.4)))
-            for i in range(draw(st.integers(0, 40))):
+            for i in range(0 if everyone else draw(st.integers(0, 40))):
                 rows.append((f"o{unit}{year}-{i}", None, rng.choice(["sjukpenning", "aktivitetsersattning"]), code,
                              bool(rng.random() < 0.3)))
         d, f = _people(rows, year)
@@ -375,3 +378,163 @@ def test_the_demo_forbund_outputs_hold_no_personal_data_and_say_synthetic(forbun
     assert bool(unit["synthetic"].iloc[0]) and unit["forbund"].iloc[0] == 80
     for name in ("participants", "insatser", "diagnosis", "coverage"):
         assert "person_id" not in pd.read_parquet(forbund_build / f"{name}.parquet").columns
+
+
+# --------------------------------------------------------------------------- small configurations, every output
+SMALL = {"0.02, 2021–2022": (0.02, [2021, 2022]), "0.01, 2016 and 2019": (0.01, [2016, 2019])}
+
+
+@pytest.fixture(scope="module", params=list(SMALL))
+def small_build(request, tmp_path_factory):
+    """The demo at a small scale for a few register years (a configuration params.yaml accepts): the
+    demo exports, the cleaning, the national tables, the förbund figures and every year's models, in a
+    throwaway copy. At these scales everyone with aktivitetsersättning takes part (N = O)."""
+    import yaml
+
+    from pipeline.core.config import Project
+    from pipeline.sources.register import clean_year, save_year
+    from pipeline.stages import (stage_bilaga1, stage_forbund, stage_models, stage_published, stage_register_demo,
+                                 stage_register_tables)
+
+    scale, years = SMALL[request.param]
+    project = copy_project(tmp_path_factory.mktemp("small_build"))
+    params = yaml.safe_load((project.root / "params.yaml").read_text(encoding="utf-8"))
+    params["register"].update(population_scale=scale, years=years)
+    (project.root / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False),
+                                              encoding="utf-8")
+    project = Project(project.root)
+    stage_register_demo(project)
+    for year in years:
+        save_year(clean_year(project.raw / "register", year), year, project.processed / "register" / str(year))
+    stage_register_tables(project)
+    stage_forbund(project)
+    for year in years:
+        stage_models(project, year)
+    if request.param == list(SMALL)[0]:  # Bilaga 1 from microdata, whose table CSV is one more copy
+        stage_published(project)
+        stage_bilaga1(project, years[-1], ["html"], use_quarto=False, source="microdata")
+    return project, years
+
+
+def test_the_demo_writes_any_years_it_has_published_tables_for_and_refuses_others():
+    from pipeline.core.errors import ConfigError
+    from pipeline.demo.register_demo import demo_years, insats_year
+
+    with pytest.raises(ConfigError, match=r"register.years \[2015\]: the synthetic demo covers 2016–2022"):
+        demo_years([2015, 2022])
+    assert demo_years([2022, 2021, 2021]) == [2021, 2022]
+    # a participant's insats: its start year's, else the latest written year before it, else the first written
+    assert [insats_year(y, [2018, 2020]) for y in (2016, 2018, 2019, 2020, 2022)] == [2018, 2018, 2018, 2020, 2020]
+    assert [insats_year(y, list(range(2016, 2023))) for y in range(2016, 2023)] == list(range(2016, 2023))
+
+
+@pytest.mark.slow
+def test_a_small_configuration_builds_on_the_demo(small_build):
+    """Issue 23, item 6: register.years other than 2016–2022 build on the demo: every participant's insats
+    is in an export the demo wrote (nothing quarantined as okand_insats), rows in = kept + quarantined,
+    and the models standardise to a year that was built."""
+    project, years = small_build
+    assert sorted(int(p.name) for p in (project.raw / "register").glob("[0-9]*")) == years
+    for year in years:
+        q = pd.read_parquet(project.processed / "register" / str(year) / "kvalitet.parquet")
+        assert not q["measure"].eq("karantän: okand_insats").any()
+        for export, rows in q.groupby("export"):
+            n = rows.set_index("measure")["count"]
+            assert n["rader in"] == n["behållna"] + n[n.index.str.startswith("karantän")].sum(), export
+    p = pd.read_parquet(project.processed / "register" / "tabeller" / "participants.parquet")
+    assert sorted(set(p["year"])) == years
+    expected_standard = 2022 if 2022 in years else max(years)
+    for year in years:
+        rates = pd.read_parquet(project.processed / "models" / str(year) / "rates.parquet")
+        assert set(rates["standard_year"]) == {expected_standard}
+        assert rates["crude"].notna().any()
+
+
+def _everyone_takes_part(project, years) -> list[int]:
+    """The years in which everyone with aktivitetsersättning takes part, counted from the cleaned data."""
+    out = []
+    for year in years:
+        folder = project.processed / "register" / str(year)
+        f = pd.read_parquet(folder / "formaner.parquet", columns=["person_id", "benefit"])
+        d = pd.read_parquet(folder / "deltagare.parquet", columns=["person_id", "support_at_start", "ongoing"])
+        who = set(f.loc[f["benefit"] == "aktivitetsersattning", "person_id"])
+        took = set(d.loc[d["ongoing"] & (d["support_at_start"] == "aktivitetsersattning"), "person_id"])
+        if who and who <= took:
+            out.append(year)
+    return out
+
+
+@pytest.mark.slow
+def test_every_published_copy_of_a_figure_is_shown_or_hidden_alike(small_build):
+    """Issue 23, item 1: a figure published in several outputs (the national tables, the Modellbilaga's
+    tables, the förbund tables) is shown everywhere with one value or hidden everywhere."""
+    project, years = small_build
+    copies = published_copies(project.processed, reports=project.reports)
+    many = copies.groupby("figure")["where"].nunique()
+    assert (many >= 2).sum() >= 100  # many figures have copies in several files
+    nation_n = copies[copies["figure"] == repr(("N", forbund.NATIONAL, years[-1], "aktivitetsersattning"))]
+    assert len(set(nation_n["where"])) >= 6  # population, model_totals, rates, estimates, coverage, standardised
+    if (project.reports / str(years[-1]) / "bilaga1").is_dir():  # the report's table CSV is read too
+        assert copies["where"].str.startswith("reports/").sum() >= 20
+    assert disagreeing_copies(copies).empty, disagreeing_copies(copies).head(10).to_string()
+    # the check fails when one copy hides what the others show (as the förbund stage did before, issue 23)
+    folder = project.processed / "forbund"
+    c = pd.read_parquet(folder / "coverage.parquet")
+    c.loc[(c["forbund"] == forbund.NATIONAL) & (c["year"] == years[-1]) & (c["benefit"] == "aktivitetsersattning"),
+          "population"] = pd.NA
+    changed = copies[~copies["where"].eq("forbund/coverage.population")]
+    changed = pd.concat([changed, pd.DataFrame({"figure": [repr(("N", r.forbund, r.year, r.benefit)) for r in c.itertuples()],
+                                                "where": "forbund/coverage.population",
+                                                "value": c["population"].astype("Float64")})], ignore_index=True)
+    assert set(disagreeing_copies(changed)["figure"]) == {nation_n["figure"].iloc[0]}
+
+
+def _attack_all(processed: Path) -> Attack:
+    attack = Attack()
+    add_register_tables(attack, {p.stem: pd.read_parquet(p) for p in (processed / "register" / "tabeller").glob("*.parquet")})
+    for folder in sorted(p for p in (processed / "models").glob("[0-9]*") if p.is_dir()):
+        add_models(attack, folder)
+    add_forbund_outputs(attack, processed / "forbund")
+    return attack
+
+
+@pytest.mark.slow
+def test_the_attacker_over_every_output_of_a_small_build_narrows_no_hidden_cell(small_build):
+    """Issue 23, item 1: the national tables, every year's Modellbilaga tables and every förbund's figures
+    together, at a small scale where everyone with aktivitetsersättning takes part (the nation's N − O
+    is 0, so every förbund's is): no hidden count is narrowed below the protection interval."""
+    project, years = small_build
+    assert _everyone_takes_part(project, years) == years  # the case the issue found
+    bounds = _attack_all(project.processed).bounds(enough=5)
+    assert len(bounds) >= 500 and any("Referenspopulation" in k for k in bounds)
+    narrow = {label: b for label, b in bounds.items() if b[1] - b[0] < 5 - 1e-6}
+    assert not narrow, list(narrow.items())[:5]
+
+
+@pytest.mark.slow
+def test_the_attacker_pins_hidden_populations_when_the_residents_taking_part_are_shown(small_build, tmp_path):
+    """The negative control: where everyone takes part, a förbund's residents taking part (O) are its
+    reference population (N). Show every förbund's O that the control hid (counted here from the
+    cleaned data) beside the nation's shown N and O, and the attacker pins the hidden populations."""
+    project, years = small_build
+    year = years[0]
+    geo = geografi.load(project.raw / "geografi")
+    folder = project.processed / "register" / str(year)
+    f = pd.read_parquet(folder / "formaner.parquet", columns=["person_id", "benefit", "kommun"])
+    d = pd.read_parquet(folder / "deltagare.parquet", columns=["person_id", "support_at_start", "ongoing"])
+    took = set(d.loc[d["ongoing"] & (d["support_at_start"] == "aktivitetsersattning"), "person_id"])
+    ae = f[(f["benefit"] == "aktivitetsersattning") & f["person_id"].isin(took)].drop_duplicates("person_id")
+    observed = ae["kommun"].map(geo.forbund_of(year)).value_counts()
+    out = tmp_path / "processed"
+    shutil.copytree(project.processed / "register" / "tabeller", out / "register" / "tabeller")
+    shutil.copytree(project.processed / "models", out / "models", ignore=shutil.ignore_patterns(".*"))
+    shutil.copytree(project.processed / "forbund", out / "forbund")
+    s = pd.read_parquet(out / "forbund" / "standardised.parquet")
+    hidden = (s["year"] == year) & (s["benefit"] == "aktivitetsersattning") & s["observed"].isna() & s["population"].isna()
+    hidden &= s["forbund"] != forbund.NATIONAL
+    assert hidden.sum() >= 2
+    s.loc[hidden, "observed"] = [int(observed.get(u, 0)) for u in s.loc[hidden, "forbund"]]
+    s.to_parquet(out / "forbund" / "standardised.parquet")
+    bounds = _attack_all(out).bounds(enough=5)
+    width = {u: bounds[f"{u}: Referenspopulation {year} aktivitetsersattning"] for u in s.loc[hidden, "forbund"]}
+    assert all(high - low < 1e-3 for low, high in width.values()), width  # pinned (up to the solver's tolerance)

@@ -30,5 +30,6 @@ TIME_GROUPS = [("0", 0, 0), ("1-2", 1, 2), ("3+", 3, 99)]
 AGE_GROUP_LABELS = {"aktivitetsersattning": {"19-24": "24 år eller yngre", "25-29": "25 år eller äldre"},
                     "sjukpenning": {"20-29": "29 år eller yngre", "30-49": "30–49 år", "50-64": "50 år eller äldre"}}
 
-# Rates are standardised to everyone with the benefit in this year (the models stage reads its register).
+# Rates are standardised to everyone with the benefit in this year (the models stage reads its register);
+# when register.years does not hold it, to the last register year (pipeline.derive.models.standard_year).
 STANDARD_YEAR = 2022

@@ -226,8 +226,36 @@ def _participant_flows(rng, published, benefit: str) -> pd.DataFrame:
     return frame
 
 
-def build_truth(published, seed: int = SEED, population_scale: float = 1.0, geography=None) -> Truth:
-    """``geography`` (pipeline.sources.geografi.Geography): where people live; None: no kommun."""
+def insats_year(start_year: int, written: list[int]) -> int:
+    """The year of the insats a participant who started in ``start_year`` is registered in, when only the
+    years ``written`` have exports: the start year's own (the latest written year before it, if the start
+    year is not written; the first written year for people who started before it). With every year
+    written it is the start year (2015 and earlier: 2016). So every insats a participant refers to is in
+    an export the demo writes, whatever register.years holds."""
+    earlier = [w for w in written if w <= start_year]
+    return max(earlier) if earlier else min(written)
+
+
+def demo_years(years: list[int] | None) -> list[int]:
+    """The years to write: ``years`` (params.yaml register.years) sorted, each one of :data:`YEARS`."""
+    from ..core.errors import ConfigError
+
+    years = sorted(set(YEARS if years is None else years))
+    outside = [y for y in years if y not in YEARS]
+    if outside or not years:
+        raise ConfigError(f"params.yaml: register.years {outside or years!r}: the synthetic demo covers "
+                          f"{YEARS[0]}–{YEARS[-1]} (the years of the published tables it is calibrated to); "
+                          "choose years among them or set register.demo: false")
+    return years
+
+
+def build_truth(published, seed: int = SEED, population_scale: float = 1.0, geography=None,
+                years: list[int] | None = None) -> Truth:
+    """``geography`` (pipeline.sources.geografi.Geography): where people live; None: no kommun.
+    ``years``: the years whose exports will be written (every participant's insats is in one of them,
+    :func:`insats_year`, drawn apart from the main random stream): every other draw, and so every national
+    count, is the same for any ``years``."""
+    written = demo_years(years)
     rng = np.random.default_rng(seed)
     parts = [_participant_flows(rng, published, b) for b in BENEFITS]
     p = pd.concat(parts, ignore_index=True)
@@ -284,10 +312,15 @@ def build_truth(published, seed: int = SEED, population_scale: float = 1.0, geog
     p["insats_id"] = ""
     p["forbund"] = ""
     for y in [YEARS[0] - 1] + YEARS:
-        ins = insatser[max(y, YEARS[0])]
+        own = max(y, YEARS[0])
+        ins = insatser[own]
         individ = ins[ins["typ"] == "individinriktad"]
         idx = p.index[p["start_year"] == y]
         pick = rng.integers(0, len(individ), len(idx))
+        if insats_year(own, written) != own:  # its export is not written: an insats of a written year, drawn
+            ins = insatser[insats_year(own, written)]  # apart, so that the main draws stay the same
+            individ = ins[ins["typ"] == "individinriktad"]
+            pick = np.random.default_rng([seed, y, 23]).integers(0, len(individ), len(idx))
         p.loc[idx, "insats_id"] = individ["insats_id"].to_numpy()[pick]
         p.loc[idx, "forbund"] = individ["forbund"].to_numpy()[pick]
     # Benefit register: the participants of each year, and people who do not take part drawn so
@@ -626,7 +659,8 @@ def write_demo_to(exports_spec: Path, geografi_raw: Path, published_raw: Path, o
 
     spec = yaml.safe_load(Path(exports_spec).read_text(encoding="utf-8"))
     geography = geografi.load(geografi_raw)
-    truth = build_truth(load_published(published_raw), seed, population_scale, geography)
+    years = demo_years(list(out_dirs))
+    truth = build_truth(load_published(published_raw), seed, population_scale, geography, years)
     written = []
     for year, folder in track(out_dirs.items(), len(out_dirs), "år av demodata"):
         with atomic_dir(folder) as tmp:

@@ -140,6 +140,7 @@ class Linked(_Cells):
     forced_shares: set[Key] = field(default_factory=set)  # shares to hide from the start
     kept: set[Key] = field(default_factory=set)  # published cells another publication shows: never hidden here
     activities: set[Key] = field(default_factory=set)  # counts of activities, not people: no primary suppression
+    kept_shares: set[Key] = field(default_factory=set)  # shares another publication shows: never hidden here
 
     # ---------------------------------------------------------------- building
     def cell(self, key: Key, value: int, published: bool = True, people: bool = True) -> Key:
@@ -198,6 +199,10 @@ class Linked(_Cells):
     def hide_share(self, key: Key) -> None:
         """Hide a share from the start (e.g. one an earlier, narrower control already hid)."""
         self.forced_shares.add(key)
+
+    def keep_share(self, key: Key) -> None:
+        """Never hide this share: another publication shows it (the share-level :meth:`keep`)."""
+        self.kept_shares.add(key)
 
     # ---------------------------------------------------------------- solving
     def solve(self) -> Decision:
@@ -324,6 +329,9 @@ class _Solver:
         self.kept = {r(k) for k in linked.kept}
         if self.kept & self.hidden:
             raise ValueError(f"a cell both kept and hidden: {sorted(self.kept & self.hidden, key=repr)[0]!r}")
+        self.kept_shares = set(linked.kept_shares) & set(self.shares)
+        if self.kept_shares & self.hidden_shares:
+            raise ValueError(f"a share both kept and hidden: {sorted(self.kept_shares & self.hidden_shares, key=repr)[0]!r}")
         # the constraints each cell takes part in
         self.touch: dict[Key, list[tuple[str, int | Key]]] = {k: [] for k in self.values}
         for i, (t, parts) in enumerate(self.sums):
@@ -525,7 +533,7 @@ class _Solver:
                         continue
                     done.add(con)
                     constraints.append(con)
-            shares = sorted((ref for kind, ref in constraints if kind == "share"), key=repr)
+            shares = sorted((ref for kind, ref in constraints if kind == "share" and ref not in self.kept_shares), key=repr)
             if shares:
                 self.hidden_shares.add(shares[0])
                 self.hides += 1

@@ -248,16 +248,18 @@ def _add_residents(scope, c: Counts) -> None:
         scope.subset(resident_key(year, benefit), ("N", year, benefit))
 
 
-def residents_to_hide(decision, unit: str, c: Counts) -> set:
+def residents_to_hide(decision, unit: str, c: Counts, kept=frozenset()) -> set:
     """O keys shown beside a hidden Tabell 1/3 total of the same year and benefit: to be hidden as
     well. Within a unit O is bound only by 0 ≤ O ≤ N, so a hidden O lies anywhere in [0, N] and
     hiding a number removes information only: where N is at least the protection interval no second
     solve is needed (:func:`_solve` solves again with O protected otherwise). Across units,
-    :func:`protect_sums` reads the decision and protects the nation's O like any other sum."""
+    :func:`protect_sums` reads the decision and protects the nation's O like any other sum. ``kept``: keys
+    another publication shows (the nation's O in the Modellbilaga), never hidden here."""
     out = set()
     for year, benefit in c.residents_taking_part:
         key = resident_key(year, benefit)
-        if decision.hidden((unit, "T", rt.ONGOING_TABLE[benefit], year, "total")) and not decision.hidden((unit,) + key):
+        total_hidden = decision.hidden((unit, "T", rt.ONGOING_TABLE[benefit], year, "total"))
+        if key not in kept and total_hidden and not decision.hidden((unit,) + key):
             out.add(key)
     return out
 
@@ -294,36 +296,80 @@ def standardised_rows(decisions: dict[str, Any], model: pd.DataFrame, units: lis
     return forbund_model.with_limits(frame, raw, NATIONAL)
 
 
-def national_publication(tables_dir: Path) -> tuple[set, set]:
-    """The national register tables' decision (data/processed/register/tabeller, the national Bilaga 1
-    from microdata): Tabell 1–5 keys hidden there and keys shown there. The nation's rows beside the
-    förbund must hide the first (else the förbund pages would show what the national report hides)
-    and may not hide the second (the national report shows them anyway)."""
-    hidden, shown = set(), {}
-    p = pd.read_parquet(Path(tables_dir) / "participants.parquet", columns=["table", "year", "sex", "count", "suppressed"])
-    i = pd.read_parquet(Path(tables_dir) / "insatser.parquet", columns=["year", "target_group", "count", "suppressed"])
+@dataclass
+class Publication:
+    """The national register tables' decision on the figures the förbund stage publishes for the nation
+    too (:func:`national_publication`): keys in the förbund stage's terms (without the unit)."""
+
+    hidden: set = field(default_factory=set)  # counts hidden there: hidden here
+    shown: dict = field(default_factory=dict)  # counts shown there (key → value): never hidden here
+    hidden_shares: set = field(default_factory=set)  # Tabell 6 shares hidden there
+    shown_shares: set = field(default_factory=set)  # Tabell 6 shares shown there
+
+    @classmethod
+    def of(cls, national) -> "Publication":
+        """``national`` as given to :func:`build_frames`: a Publication, or (hidden, shown) counts only."""
+        if national is None or isinstance(national, Publication):
+            return national or cls()
+        hidden, shown = national
+        return cls(set(hidden), dict(shown))
+
+
+def national_publication(tables_dir: Path) -> Publication:
+    """The national register tables' decision (data/processed/register/tabeller, written by the national
+    Bilaga 1 from microdata; the Modellbilaga's tables are copied from it): every figure that the förbund
+    stage publishes for the nation as well. Tabell 1–5's counts, Tabell 6's shares, the reference
+    populations (``population``, ``model_totals.n_population``) and the residents taking part (the
+    Modellbilaga's participants, ``model_totals.n_participants``: the nation's O). The nation's rows
+    beside the förbund hide what is hidden there and never hide what is shown there, so that every
+    published copy of a national figure is shown or hidden alike (decided once, in the national tables)."""
+    tables_dir = Path(tables_dir)
+    out = Publication()
+    p = pd.read_parquet(tables_dir / "participants.parquet", columns=["table", "year", "sex", "count", "suppressed"])
+    i = pd.read_parquet(tables_dir / "insatser.parquet", columns=["year", "target_group", "count", "suppressed"])
+    m = pd.read_parquet(tables_dir / "model_totals.parquet", columns=["year", "benefit", "n_participants", "n_population"])
     rows = [(("T", int(r.table), int(r.year), str(r.sex)), r.count, r.suppressed) for r in p.itertuples()]
     rows += [(("I", int(r.year), str(r.target_group)), r.count, r.suppressed) for r in i.itertuples()]
+    for r in m.itertuples():
+        rows.append((("N", int(r.year), str(r.benefit)), r.n_population, pd.isna(r.n_population)))
+        rows.append((resident_key(int(r.year), str(r.benefit)), r.n_participants, pd.isna(r.n_participants)))
     for key, count, suppressed in rows:
         if suppressed:
-            hidden.add(key)
+            out.hidden.add(key)
         elif not pd.isna(count):
-            shown[key] = int(count)
-    return hidden, shown
+            out.shown[key] = int(count)
+    d = pd.read_parquet(tables_dir / "diagnosis.parquet", columns=["period", "benefit", "suppressed"])
+    for r in d.itertuples():
+        (out.hidden_shares if r.suppressed else out.shown_shares).add(("D%", str(r.benefit), str(r.period)))
+    return out
 
 
-def _solve(unit: str, c: Counts, settings: Settings, forced: set = frozenset(), kept: set = frozenset()):
+def _publish_as(linked: Linked, unit: str, publication: Publication) -> None:
+    """Hide what ``publication`` hides and keep what it shows (the nation's figures in the national tables)."""
+    for key in publication.shown:
+        if linked.has((unit,) + key):
+            linked.keep((unit,) + key)
+    for key in publication.hidden_shares:
+        if (unit,) + key in linked.shares:
+            linked.hide_share((unit,) + key)
+    for key in publication.shown_shares:
+        if (unit,) + key in linked.shares:
+            linked.keep_share((unit,) + key)
+
+
+def _solve(unit: str, c: Counts, settings: Settings, forced: set = frozenset(),
+           publication: Publication | None = None):
+    """One unit alone; ``publication``: what another publication decided for this unit's figures (the nation's)."""
+    publication = publication or Publication()
     linked = Linked(settings.threshold, settings.protection)
     _add_unit(linked, unit, c)
     for key in forced:
         linked.hide((unit,) + key)
-    for key in kept:
-        if linked.has((unit,) + key):
-            linked.keep((unit,) + key)
+    _publish_as(linked, unit, publication)
     decision = linked.solve()
-    extra = residents_to_hide(decision, unit, c)
+    extra = residents_to_hide(decision, unit, c, publication.shown)
     if any(decision.value((unit, "N", *key[1:3])) < settings.protection for key in extra):
-        return _solve(unit, c, settings, set(forced) | extra, kept)  # [0, N] too narrow: solve with O protected
+        return _solve(unit, c, settings, set(forced) | extra, publication)  # [0, N] too narrow: solve with O protected
     decision.hidden_cells.update((unit,) + key for key in extra)
     return linked, decision
 
@@ -385,7 +431,7 @@ def link_all(units: dict[str, Counts], settings: Settings, keys: list[tuple]) ->
     return linked
 
 
-def protect_sums(units: dict[str, Counts], settings: Settings, national: tuple[set, set] | None = None
+def protect_sums(units: dict[str, Counts], settings: Settings, national: Publication | tuple[set, dict] | None = None
                  ) -> tuple[Any, dict[str, set], dict[str, int]]:
     """Every unit's figures, safe to publish together: the proof is one linear program over all of them.
 
@@ -400,12 +446,16 @@ def protect_sums(units: dict[str, Counts], settings: Settings, national: tuple[s
        :meth:`Linked.solve` bounds every hidden cell given everything published at once – across
        tables, years and förbund – and hides more where a cell is still exposed.
 
-    ``national``: the national tables' (hidden, shown) keys (:func:`national_publication`): the nation
-    hides the first and never the second, so that its rows here are the national report's.
+    ``national``: the national tables' decision (:func:`national_publication`): the nation hides what
+    they hide and never hides what they show (counts and Tabell 6's shares), so that its rows here are
+    the national report's and the Modellbilaga's; the förbund are protected around the nation's shown
+    figures (e.g. where the nation's reference population equals its residents taking part, N − O = 0,
+    every förbund's N − O is 0 too, which the one program knows). Checked after the solve.
 
     Returns the one decision (keys carry the unit first; :class:`_Scope` reads one unit), the cells
     the rule forced per unit, and counts of the work (rounds, cells and shares the check added)."""
-    nat_hidden, nat_shown = national or (set(), {})
+    publication = Publication.of(national)
+    nat_hidden, nat_shown = publication.hidden, publication.shown
     if national:  # before any solve: a count that differs could otherwise surface as a cell both kept and hidden
         probe = Linked()
         _add_unit(probe, NATIONAL, units[NATIONAL])
@@ -415,7 +465,7 @@ def protect_sums(units: dict[str, Counts], settings: Settings, national: tuple[s
                                "(rebuild both: `finsam build`)")
     forced: dict[str, set] = {u: set() for u in units if u != REST}
     forced[NATIONAL] = set(nat_hidden)
-    solved = {u: _solve(u, c, settings, forced[u], nat_shown if u == NATIONAL else ()) for u, c in units.items()
+    solved = {u: _solve(u, c, settings, forced[u], publication if u == NATIONAL else None) for u, c in units.items()
               if u != REST}
     areas = [u for u in solved if u != NATIONAL]
     national = solved[NATIONAL][0]
@@ -445,7 +495,7 @@ def protect_sums(units: dict[str, Counts], settings: Settings, national: tuple[s
         if not changed:
             break
         for unit in changed:
-            solved[unit] = _solve(unit, units[unit], settings, forced[unit], nat_shown if unit == NATIONAL else ())
+            solved[unit] = _solve(unit, units[unit], settings, forced[unit], publication if unit == NATIONAL else None)
     first = set().union(*(d.hidden_cells for _, d in solved.values()))
     first_shares = set().union(*(d.hidden_shares for _, d in solved.values()))
     hidden, hidden_shares = first, first_shares
@@ -453,20 +503,33 @@ def protect_sums(units: dict[str, Counts], settings: Settings, national: tuple[s
         linked = link_all(units, settings, every_key)
         for key in hidden:
             linked.hide(key)
-        for key in nat_shown:
-            if linked.has((NATIONAL,) + key):
-                linked.keep((NATIONAL,) + key)
         for key in hidden_shares:
             linked.hide_share(key)
+        _publish_as(linked, NATIONAL, Publication(shown=nat_shown, shown_shares=publication.shown_shares))
         decision = linked.solve()
-        extra = {(u,) + key for u in solved for key in residents_to_hide(decision, u, units[u])}
+        extra = {(u,) + key for u in solved
+                 for key in residents_to_hide(decision, u, units[u], nat_shown if u == NATIONAL else ())}
         if not extra:
             break
         hidden, hidden_shares = set(decision.hidden_cells) | extra, set(decision.hidden_shares)
+    _check_follows(linked, decision, publication)
     work = {"rounds": rounds, "cells_added_by_check": len(decision.hidden_cells - first),
             "shares_added_by_check": len(decision.hidden_shares - first_shares),
             "structural": len(decision.structural)}  # pinned by definitions alone, whatever is published
     return decision, forced, work
+
+
+def _check_follows(linked: Linked, decision, publication: Publication) -> None:
+    """Every national figure published here is shown or hidden as in the national tables (a broken
+    promise is a bug, never a build: the two outputs together would give a hidden figure away)."""
+    nation = _Scope(decision, NATIONAL)
+    wrong = [k for k in publication.hidden if nation.has(k) and not nation.hidden(k)]
+    wrong += [k for k in publication.shown if nation.has(k) and nation.hidden(k)]
+    wrong += [k for k in publication.shown_shares | publication.hidden_shares if (NATIONAL,) + k in linked.shares
+              and nation.share_hidden(k) != (k in publication.hidden_shares)]
+    if wrong:
+        raise RuntimeError(f"disclosure control: the nation's {sorted(wrong, key=repr)[0]!r} would be published "
+                           "differently here and in the national register tables")
 
 
 # --------------------------------------------------------------------------- funnel
@@ -572,7 +635,7 @@ def _with_unit(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
 
 def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
                  formaner: dict[int, pd.DataFrame], geography: Geography, settings: Settings | int,
-                 synthetic: bool = True, national: tuple[set, set] | None = None) -> dict[str, pd.DataFrame]:
+                 synthetic: bool = True, national: "Publication | None" = None) -> dict[str, pd.DataFrame]:
     """Every förbund's and the nation's figures for every year, through one linked disclosure control;
     ``national``: the national tables' decision to agree with (:func:`national_publication`)."""
     if isinstance(settings, int):

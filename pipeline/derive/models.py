@@ -251,6 +251,12 @@ def standardised_rates(frame: pd.DataFrame, standard: pd.DataFrame) -> dict[str,
                   "standardised_high": 100 * (value + 1.96 * se)}
 
 
+def standard_year(years: list[int]) -> int:
+    """The standard population's year: :data:`STANDARD_YEAR` when the register years hold it, else the
+    last register year (so that any register.years has one; the rates table records which)."""
+    return STANDARD_YEAR if STANDARD_YEAR in years or not years else max(years)
+
+
 def standard_population(cleaned_dir: Path, benefit: str, year: int = STANDARD_YEAR) -> pd.DataFrame:
     frame = analysis_frame(year, benefit, cleaned_dir)
     return frame.groupby(["sex", "age_group"]).size().rename("n").reset_index()
@@ -421,13 +427,14 @@ def _safe(fit, *args, **kwargs):
 
 
 def run_year(year: int, cleaned_dir: Path, tables_dir: Path, threshold: int = 5,
-             area: list[str] | None = None, geography=None) -> dict[str, pd.DataFrame]:
+             area: list[str] | None = None, geography=None, standard: int = STANDARD_YEAR) -> dict[str, pd.DataFrame]:
     """Every description and model for ``year``, as the tables written to data/processed/models/<year>/.
 
     The composition and the counts come from the publication stage (``tables_dir``: hidden there,
     hidden here); estimates on fewer than ``threshold`` people are NaN. The year and the standard
-    population's year must have been pseudonymised with one key (else a ConfigError says so)."""
-    check_same_key(cleaned_dir, sorted({year, STANDARD_YEAR}))
+    population's year (``standard``, :func:`standard_year`) must have been pseudonymised with one key
+    (else a ConfigError says so)."""
+    check_same_key(cleaned_dir, sorted({year, standard}))
     compositions = pd.read_parquet(Path(tables_dir) / "composition.parquet")
     totals = pd.read_parquet(Path(tables_dir) / "model_totals.parquet")
     estimates, effects, balances, comps, rates = [], [], [], [], []
@@ -447,14 +454,14 @@ def run_year(year: int, cleaned_dir: Path, tables_dir: Path, threshold: int = 5,
         effects.append(effect.assign(n=effect["n"] if pd.notna(n_pop) else np.nan))
         balances.append(balance)
         comps.append(comp)
-        r = standardised_rates(frame, standard_population(cleaned_dir, benefit))
+        r = standardised_rates(frame, standard_population(cleaned_dir, benefit, standard))
         cells = frame.groupby(["sex", "age_group"])["participant"].agg(["sum", "count"])
         small_cell = ((cells["sum"] < threshold) | (cells["count"] - cells["sum"] < threshold)).any()
         if few:
             r = {k: np.nan for k in r}
         elif small_cell or hidden_vars & {"sex", "age_group"}:
             r |= {"standardised": np.nan, "standardised_low": np.nan, "standardised_high": np.nan}
-        rates.append(pd.DataFrame([r | {"year": year, "benefit": benefit, "n_population": n_pop,
+        rates.append(pd.DataFrame([r | {"year": year, "benefit": benefit, "standard_year": standard, "n_population": n_pop,
                                         "n_participants": n_part, "suppressed": bool(few),
                                         "standardised_suppressed": bool(few or small_cell
                                                                         or hidden_vars & {"sex", "age_group"})}]))

@@ -77,6 +77,11 @@ class Modellbilaga(Appendix):
         return e if benefit is None else e[e["benefit"] == benefit]
 
     # ------------------------------------------------------------------ participation and composition
+    def _standard_year(self) -> int:
+        """The standard population's year, as the models stage recorded it (older outputs: STANDARD_YEAR)."""
+        r = self.tables["rates"]
+        return int(r["standard_year"].iloc[0]) if "standard_year" in r.columns and len(r) else STANDARD_YEAR
+
     def rates_markdown(self) -> str:
         r = self.tables["rates"]
         sentences, rows = [], []
@@ -101,7 +106,7 @@ class Modellbilaga(Appendix):
                              f"{fmt.percent(row.standardised, 1)} ({_ci(row.standardised_low, row.standardised_high)})"
                              if pd.notna(row.standardised) else fmt.NOTHING)})
         note = (f"95 % konfidensintervall inom parentes. Direkt standardisering med ålders- och könsfördelningen hos "
-                f"alla med samma ersättning {STANDARD_YEAR} som standardbefolkning. {HIDDEN_NOTE}")
+                f"alla med samma ersättning {self._standard_year()} som standardbefolkning. {HIDDEN_NOTE}")
         if self.synthetic:
             note += (" Källa: antalen är räknade ur syntetiska registerdata som är byggda för att ge de publicerade "
                      "antalen deltagare (återrapporten för 2022, bilaga 1 tabell 1 och 3) och, för 2022, de "
