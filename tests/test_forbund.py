@@ -146,8 +146,96 @@ def test_the_reference_population_counts_each_person_where_they_live_on_the_refe
         counts[u].population[(2022, sp)] for u in ("A", "B", forbund.REST))
     # a kommun in no förbund: counted in the nation only
     geo2 = _geography(tmp_path, "A,0114,,\n")
-    with pytest.raises(InputError, match="'B' has SUS registrations but no kommuner"):
+    with pytest.raises(InputError, match="'B' has SUS registrations in 2022 but no kommuner in 2022"):
         forbund.count_all({2022: d22}, {2022: _insatser(["A"])}, {2022: f22}, geo2)
+
+
+@pytest.mark.parametrize("name", ["Hela riket", "hela RIKET", "Sverige", "Totalt", "(kommuner utan förbund)",
+                                  "(i flera förbund)"])
+def test_a_forbund_may_not_take_a_reserved_label(tmp_path, name):
+    path = _mapping(tmp_path, f"forbund,kommunkod\nA,0114\n{name},0115\n")
+    with pytest.raises(InputError, match="is reserved for the outputs' own rows") as err:
+        geografi.read_mapping(path, KOMMUNER)
+    assert (err.value.line, err.value.column) == (3, "forbund")
+
+
+def _two_years(tmp_path, mapping_rows: str, renames: str | None, names: dict[int, str]):
+    """A and a förbund of kommun 0115 whose SUS name each year is ``names[year]``: the counts."""
+    geo_dir = tmp_path / "geografi"
+    if renames is not None:
+        geo_dir.mkdir(exist_ok=True)
+        (geo_dir / geografi.RENAMES_FILE).write_text(renames, encoding="utf-8")
+    geo = _geography(tmp_path, mapping_rows)
+    sp = "sjukpenning"
+    frames = {}
+    for year, name in names.items():
+        rows = [(f"a{year}{i}", "A", sp, "0114", False) for i in range(8)]
+        rows += [(f"n{year}{i}", name, sp, "0115", False) for i in range(6)] + [(f"r{year}{i}", None, sp, "0115", False)
+                                                                              for i in range(20)]
+        frames[year] = _people(rows, year)
+    return geo, ({y: f[0] for y, f in frames.items()}, {y: _insatser(["A", names[y]]) for y in frames},
+                 {y: f[1] for y, f in frames.items()})
+
+
+def test_a_rename_kept_in_the_exports_but_not_in_the_mapping_stops_and_suggests_the_rename(tmp_path):
+    """The mapping renames Norr to Nord from 2022; the exports keep "Norr": two units without a word
+    before. Now each year is checked, and the message gives the line to declare."""
+    geo, (d, i, f) = _two_years(tmp_path, "A,0114,,\nNorr,0115,,2021\nNord,0115,2022,\n", None,
+                                {2021: "Norr", 2022: "Norr"})
+    with pytest.raises(InputError) as err:
+        forbund.count_all(d, i, f, geo)
+    message = str(err.value)
+    assert "'Norr' has SUS registrations in 2022 but no kommuner in 2022" in message
+    assert "'Nord' has kommuner in 2022 but no registrations" in message and "'Norr,Nord,2022'" in message
+    assert geografi.RENAMES_FILE in message and err.value.column == "forbund"
+
+
+def test_a_forbund_with_kommuner_but_no_registrations_in_a_year_stops(tmp_path):
+    geo, (d, i, f) = _two_years(tmp_path, "A,0114,,\nNord,0115,,\nSyd,0117,,\n", None, {2022: "Nord"})
+    with pytest.raises(InputError, match="'Syd' has kommuner in 2022 but no SUS registrations in 2022") as err:
+        forbund.count_all(d, i, f, geo)
+    assert err.value.line == 4
+
+
+@pytest.mark.parametrize("mapping_rows, names", [
+    ("A,0114,,\nNorr,0115,,2021\nNord,0115,2022,\n", {2021: "Norr", 2022: "Norr"}),  # exports lag behind
+    ("A,0114,,\nNorr,0115,,\n", {2021: "Norr", 2022: "Nord"}),  # the mapping lags behind
+    ("A,0114,,\nNord,0115,,\n", {2021: "Norr", 2022: "Nord"}),  # the mapping has only the new name
+])
+def test_a_declared_rename_makes_one_unit_under_the_new_name_in_every_table(tmp_path, mapping_rows, names):
+    geo, (d, i, f) = _two_years(tmp_path, mapping_rows, "fran_namn,till_namn,fran_ar\nNorr,Nord,2022\n", names)
+    assert geo.forbund == ["A", "Nord"] and geo.renames == {"Norr": "Nord"}
+    tables = forbund.build_frames(d, i, f, geo, Settings(3, 3))
+    for name, table in tables.items():
+        if "forbund" in table.columns:
+            assert "Norr" not in set(table["forbund"]), name
+    assert {(u, y) for u, y in tables["coverage"][["forbund", "year"]].itertuples(index=False)} == {
+        (u, y) for u in (forbund.NATIONAL, "A", "Nord") for y in (2021, 2022)}
+    assert set(tables["insatser"]["forbund"]) == set(tables["geografi"]["forbund"]) | {forbund.NATIONAL}
+    counts = forbund.count_all(d, i, f, geo)
+    assert set(counts) == {forbund.NATIONAL, "A", "Nord", forbund.REST}
+    nation, a, nord = (counts[u].participants for u in (forbund.NATIONAL, "A", "Nord"))
+    assert nation and all(nation[k] == a.get(k, 0) + nord.get(k, 0) for k in nation)  # no registration lost
+    for year in (2021, 2022):  # Nord's participants (6 of the 14) and its kommun's population, both years
+        assert sum(v for k, v in nord.items() if year in k) * 14 == sum(v for k, v in nation.items() if year in k) * 6
+        assert counts["Nord"].population[(year, "sjukpenning")] == 26
+
+
+@pytest.mark.parametrize("text, line, column, words", [
+    ("fran_namn,till_namn,fran_ar\nNorr,Hela riket,2022\n", 2, "till_namn", "is reserved"),
+    ("fran_namn,till_namn,fran_ar\nNorr,Norr,2022\n", 2, "till_namn", "renamed into itself"),
+    ("fran_namn,till_namn,fran_ar\nNorr,Nord,2022\nNorr,Syd,2023\n", 3, "fran_namn", "renamed twice"),
+    ("fran_namn,till_namn,fran_ar\nNorr,Nord,2021\nNord,Norr,2022\n", 2, "till_namn", "in a circle: Norr → Nord → Norr"),
+    ("fran_namn,till_namn,fran_ar\nNorr,Nord,\n", 2, "fran_ar", "year of the rename is missing"),
+    ("fran_namn,till_namn\nNorr,Nord\n", 1, "fran_ar", "missing column 'fran_ar'"),
+])
+def test_a_bad_rename_stops_with_file_line_and_column(tmp_path, text, line, column, words):
+    path = tmp_path / geografi.RENAMES_FILE
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        geografi.read_renames(path)
+    assert (err.value.line, err.value.column) == (line, column) and words in str(err.value), str(err.value)
+    assert str(path) in str(err.value)
 
 
 def _small_build(tmp_path, threshold=5, overlap: bool = False, national=None):

@@ -73,6 +73,31 @@ def decode_utf8(path: Path, raw: bytes) -> str:
         ) from None
 
 
+def read_yaml(path: str | Path) -> object:
+    """A YAML file (params.yaml, exports.yaml, fragor.yaml) as data; a file that cannot be read, is
+    not UTF-8 or is not valid YAML stops with one ``ConfigError`` naming file, line and column."""
+    import yaml
+
+    from .errors import ConfigError
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({os_reason(exc)})") from None
+    try:
+        text = decode_utf8(path, raw)
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise ConfigError(f"{path}{where}: not valid YAML ({visible(problem)})") from None
+
+
 def _parse_value(path: Path, line: int, col: Column, text: str):
     value = text.strip()
     if value == "":

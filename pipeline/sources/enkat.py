@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from ..core.errors import ConfigError, InputError, visible
-from ..core.io import read_delimited, write_tables
+from ..core.io import read_delimited, read_yaml, write_tables
 from ..core.privacy import has_personal_data, safe_value, scrub
 
 QUESTIONS_FILE = "fragor.yaml"
@@ -128,10 +127,7 @@ def load_survey(folder: str | Path) -> Survey:
     path = folder / QUESTIONS_FILE
     if not path.is_file():
         raise ConfigError(f"{path}: the questionnaire file is missing")
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    spec = read_yaml(path) or {}  # not UTF-8 or not YAML: one line with line and column
     meta = spec.get("survey") or {}
     for key in ("year", "invited", "groups", "export"):
         if key not in meta:

@@ -64,10 +64,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..core.errors import ConfigError, InputError
-from ..core.io import (CONTROL_CHARS, decode_checked, parse_records, split_plain, write_csv_atomic,
+from ..core.io import (CONTROL_CHARS, decode_checked, parse_records, read_yaml, split_plain, write_csv_atomic,
                        write_parquet_atomic, write_text_atomic)
 from ..core.personnummer import fingerprint, load_key, parse, pseudonymise
 from ..core.privacy import HIDDEN, has_personal_data, safe_value
@@ -120,11 +119,11 @@ PERSON_ATTRIBUTES = {"kon": "sex", "fodelsear": "birth_year"}
 def load_exports(register_raw: Path) -> dict[str, dict[str, Any]]:
     """The export descriptions of exports.yaml, checked; each spec also carries ``limits``."""
     path = Path(register_raw) / EXPORTS_FILE
+    spec = read_yaml(path)  # unreadable, not UTF-8 or not YAML: one line with line and column
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
         exports = spec["exports"]
-    except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read the export descriptions ({exc})") from None
+    except (KeyError, TypeError):
+        raise ConfigError(f"{path}: no 'exports' section with the export descriptions") from None
     limits = DEFAULT_LIMITS | (spec.get("limits") or {})
     for key, value in limits.items():
         if key not in DEFAULT_LIMITS or not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
