@@ -409,3 +409,41 @@ def test_bytes_outside_the_encoding_name_the_file_line_and_the_real_byte(tmp_pat
     assert main(argv) == 2
     message = _one_line(capsys)
     assert re.search(words, message) and str(path) in message, message
+
+
+def test_the_documented_corpus_counts_are_the_real_ones():
+    """docs/assumptions_caveats.md lists how many cases each corpus has and how each is handled."""
+    from . import test_forbund, test_personnummer
+    from .corpus.free_text import ORDINARY, PLANTED
+
+    def split(expects):
+        expects = list(expects)
+        return (len(expects), sum(isinstance(e, Error) for e in expects),
+                sum(isinstance(e, Quarantine) and bool(e.rows) for e in expects),
+                sum(isinstance(e, Quarantine) and not e.rows for e in expects))
+
+    real = {
+        "register exports": split(c.expect for c in CASES),
+        "survey exports": (len(SURVEY_CASES), len(SURVEY_CASES), 0, 0),
+        "settings (params.yaml)": (len(PARAM_CASES), len(PARAM_CASES), 0, 0),
+        "full disk and read-only place × every stage family and `finsam key init`":
+            (len(FAMILIES) * len(WRITE_FAULTS),) * 2 + (0, 0),
+        "missing folders": (len(MISSING), len(MISSING), 0, 0),
+        "bytes outside the encoding (CSV and YAML inputs)": (len(ENCODING), len(ENCODING), 0, 0),
+        "förbund mapping": (len(test_forbund.BAD_MAPPINGS),) * 2 + (0, 0),
+        "reserved förbund names": (len(test_forbund.RESERVED_NAMES),) * 2 + (0, 0),
+        "bad rename declarations": (len(test_forbund.BAD_RENAMES),) * 2 + (0, 0),
+        "declared renames": (len(test_forbund.RENAMES_HANDLED), 0, 0, len(test_forbund.RENAMES_HANDLED)),
+        "pseudonym keys": (len(test_personnummer.BAD_KEYS) + len(test_personnummer.GUESSABLE_KEYS),) * 2 + (0, 0),
+        "personal data in free text": (len(PLANTED), 0, 0, len(PLANTED)),
+        "ordinary free-text answers": (len(ORDINARY), 0, 0, len(ORDINARY)),
+    }
+    doc = (REPO / "docs" / "assumptions_caveats.md").read_text(encoding="utf-8")
+    table = doc.split("<!-- corpus counts")[1].split("<!-- end of corpus counts -->")[0]
+    stated = {}
+    for row in table.splitlines():
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        if len(cells) == 6 and cells[2].isdigit():
+            stated[cells[0]] = tuple(int(c) for c in cells[2:])
+    assert stated == real
+    assert all(n == e + q + h for n, e, q, h in real.values())

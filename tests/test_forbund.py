@@ -57,7 +57,7 @@ def _mapping(tmp_path: Path, text: str, name: str = "forbund_kommuner.csv") -> P
     return path
 
 
-@pytest.mark.parametrize("text, line, column, words", [
+BAD_MAPPINGS = [
     ("forbund,kommunkod\nA,0114\nB,0199\n", 3, "kommunkod", "0199 is not in kommuner.csv"),
     ("forbund,kommunkod\nA,0114\nB,12345\n", 3, "kommunkod", "'12345' is not a kommun code"),
     ("# a comment\nforbund,kommunkod\nA,0114\nB,114\n", 4, "kommunkod",
@@ -71,7 +71,10 @@ def _mapping(tmp_path: Path, text: str, name: str = "forbund_kommuner.csv") -> P
     ("forbund,kod\nA,0114\n", 1, "kommunkod", "missing column 'kommunkod'"),
     ("forbund,kommunkod,antal\nA,0114,3\n", 1, "antal", "unknown column 'antal'"),
     ("forbund,kommunkod\nA,0114,x\n", 2, None, "3 fields, but the header has 2"),
-])
+]
+
+
+@pytest.mark.parametrize("text, line, column, words", BAD_MAPPINGS)
 def test_a_bad_mapping_stops_with_file_line_and_column(tmp_path, text, line, column, words):
     path = _mapping(tmp_path, text)
     with pytest.raises(InputError) as err:
@@ -150,8 +153,10 @@ def test_the_reference_population_counts_each_person_where_they_live_on_the_refe
         forbund.count_all({2022: d22}, {2022: _insatser(["A"])}, {2022: f22}, geo2)
 
 
-@pytest.mark.parametrize("name", ["Hela riket", "hela RIKET", "Sverige", "Totalt", "(kommuner utan förbund)",
-                                  "(i flera förbund)"])
+RESERVED_NAMES = ["Hela riket", "hela RIKET", "Sverige", "Totalt", "(kommuner utan förbund)", "(i flera förbund)"]
+
+
+@pytest.mark.parametrize("name", RESERVED_NAMES)
 def test_a_forbund_may_not_take_a_reserved_label(tmp_path, name):
     path = _mapping(tmp_path, f"forbund,kommunkod\nA,0114\n{name},0115\n")
     with pytest.raises(InputError, match="is reserved for the outputs' own rows") as err:
@@ -197,11 +202,14 @@ def test_a_forbund_with_kommuner_but_no_registrations_in_a_year_stops(tmp_path):
     assert err.value.line == 4
 
 
-@pytest.mark.parametrize("mapping_rows, names", [
+RENAMES_HANDLED = [
     ("A,0114,,\nNorr,0115,,2021\nNord,0115,2022,\n", {2021: "Norr", 2022: "Norr"}),  # exports lag behind
     ("A,0114,,\nNorr,0115,,\n", {2021: "Norr", 2022: "Nord"}),  # the mapping lags behind
     ("A,0114,,\nNord,0115,,\n", {2021: "Norr", 2022: "Nord"}),  # the mapping has only the new name
-])
+]
+
+
+@pytest.mark.parametrize("mapping_rows, names", RENAMES_HANDLED)
 def test_a_declared_rename_makes_one_unit_under_the_new_name_in_every_table(tmp_path, mapping_rows, names):
     geo, (d, i, f) = _two_years(tmp_path, mapping_rows, "fran_namn,till_namn,fran_ar\nNorr,Nord,2022\n", names)
     assert geo.forbund == ["A", "Nord"] and geo.renames == {"Norr": "Nord"}
@@ -221,14 +229,17 @@ def test_a_declared_rename_makes_one_unit_under_the_new_name_in_every_table(tmp_
         assert counts["Nord"].population[(year, "sjukpenning")] == 26
 
 
-@pytest.mark.parametrize("text, line, column, words", [
+BAD_RENAMES = [
     ("fran_namn,till_namn,fran_ar\nNorr,Hela riket,2022\n", 2, "till_namn", "is reserved"),
     ("fran_namn,till_namn,fran_ar\nNorr,Norr,2022\n", 2, "till_namn", "renamed into itself"),
     ("fran_namn,till_namn,fran_ar\nNorr,Nord,2022\nNorr,Syd,2023\n", 3, "fran_namn", "renamed twice"),
     ("fran_namn,till_namn,fran_ar\nNorr,Nord,2021\nNord,Norr,2022\n", 2, "till_namn", "in a circle: Norr → Nord → Norr"),
     ("fran_namn,till_namn,fran_ar\nNorr,Nord,\n", 2, "fran_ar", "year of the rename is missing"),
     ("fran_namn,till_namn\nNorr,Nord\n", 1, "fran_ar", "missing column 'fran_ar'"),
-])
+]
+
+
+@pytest.mark.parametrize("text, line, column, words", BAD_RENAMES)
 def test_a_bad_rename_stops_with_file_line_and_column(tmp_path, text, line, column, words):
     path = tmp_path / geografi.RENAMES_FILE
     path.write_text(text, encoding="utf-8")

@@ -60,10 +60,13 @@ def test_key_from_environment(monkeypatch):
     assert len(p.fingerprint(bytes.fromhex(RANDOM))) == 16 and RANDOM[:16] not in p.fingerprint(bytes.fromhex(RANDOM))
 
 
-@pytest.mark.parametrize("value, words", [
+BAD_KEYS = [
     ("xyz", "hexadecimal"), ("", "0 bytes"), ("00", "1 bytes"), (RANDOM[:40], "20 bytes"),
     ("00" * 32, "not random"), ("ab" * 32, "not random"), ("0123456789abcdef" * 4, "not random"),
-])
+]
+
+
+@pytest.mark.parametrize("value, words", BAD_KEYS)
 def test_empty_short_or_low_entropy_key_stops(monkeypatch, value, words):
     monkeypatch.setenv(p.KEY_ENV, value)
     with pytest.raises(ConfigError, match=words) as err:
@@ -74,7 +77,7 @@ def test_empty_short_or_low_entropy_key_stops(monkeypatch, value, words):
 _RANDOM16 = bytes.fromhex(RANDOM)[:16]
 
 
-@pytest.mark.parametrize("key, words", [
+GUESSABLE_KEYS = [
     (bytes(range(32)), "a sequence"),  # the guessable key: 0, 1, …, 31
     (bytes(range(31, -1, -1)), "a sequence"),
     (bytes(range(0, 224, 7)), "a sequence"),  # 0, 7, 14, …: distinct bytes, one step
@@ -85,7 +88,10 @@ _RANDOM16 = bytes.fromhex(RANDOM)[:16]
     (b"correct horse battery staple 42!", "printable text"),
     (b"Finsam-nyckel: Hemligt 2024 #1xQ", "printable text"),
     ((b"ab7Q" + bytes([200, 17, 93, 4])) * 5, "not random"),
-])
+]
+
+
+@pytest.mark.parametrize("key, words", GUESSABLE_KEYS)
 def test_guessable_keys_are_refused_with_the_rule_they_break(monkeypatch, key, words):
     monkeypatch.setenv(p.KEY_ENV, key.hex())
     with pytest.raises(ConfigError, match=words) as err:
