@@ -74,11 +74,30 @@ BAD_MAPPINGS = [
 ]
 
 
-@pytest.mark.parametrize("text, line, column, words", BAD_MAPPINGS)
-def test_a_bad_mapping_stops_with_file_line_and_column(tmp_path, text, line, column, words):
-    path = _mapping(tmp_path, text)
+BAD_RENAMES = [
+    ("fran_namn,till_namn,fran_ar\nNorr,Hela riket,2022\n", 2, "till_namn", "is reserved"),
+    ("fran_namn,till_namn,fran_ar\nNorr,Norr,2022\n", 2, "till_namn", "renamed into itself"),
+    ("fran_namn,till_namn,fran_ar\nNorr,Nord,2022\nNorr,Syd,2023\n", 3, "fran_namn", "renamed twice"),
+    ("fran_namn,till_namn,fran_ar\nNorr,Nord,2021\nNord,Norr,2022\n", 2, "till_namn", "in a circle: Norr → Nord → Norr"),
+    ("fran_namn,till_namn,fran_ar\nNorr,Nord,\n", 2, "fran_ar", "year of the rename is missing"),
+    ("fran_namn,till_namn\nNorr,Nord\n", 1, "fran_ar", "missing column 'fran_ar'"),
+]
+
+
+def _bad_geography_cases():
+    """The bad mappings and (below) the bad rename declarations: (file, text, line, column, words)."""
+    return [(geografi.MAPPING_FILE, *case) for case in BAD_MAPPINGS] + [
+        (geografi.RENAMES_FILE, text, line, column, re.escape(words)) for text, line, column, words in BAD_RENAMES]
+
+
+@pytest.mark.parametrize("name, text, line, column, words", _bad_geography_cases())
+def test_a_bad_mapping_or_rename_stops_with_file_line_and_column(tmp_path, name, text, line, column, words):
+    path = _mapping(tmp_path, text, name)
     with pytest.raises(InputError) as err:
-        geografi.read_mapping(path, KOMMUNER)
+        if name == geografi.MAPPING_FILE:
+            geografi.read_mapping(path, KOMMUNER)
+        else:
+            geografi.read_renames(path)
     assert (err.value.line, err.value.column) == (line, column)
     assert re.search(words, str(err.value)) and str(path) in str(err.value), str(err.value)
 
@@ -227,26 +246,6 @@ def test_a_declared_rename_makes_one_unit_under_the_new_name_in_every_table(tmp_
     for year in (2021, 2022):  # Nord's participants (6 of the 14) and its kommun's population, both years
         assert sum(v for k, v in nord.items() if year in k) * 14 == sum(v for k, v in nation.items() if year in k) * 6
         assert counts["Nord"].population[(year, "sjukpenning")] == 26
-
-
-BAD_RENAMES = [
-    ("fran_namn,till_namn,fran_ar\nNorr,Hela riket,2022\n", 2, "till_namn", "is reserved"),
-    ("fran_namn,till_namn,fran_ar\nNorr,Norr,2022\n", 2, "till_namn", "renamed into itself"),
-    ("fran_namn,till_namn,fran_ar\nNorr,Nord,2022\nNorr,Syd,2023\n", 3, "fran_namn", "renamed twice"),
-    ("fran_namn,till_namn,fran_ar\nNorr,Nord,2021\nNord,Norr,2022\n", 2, "till_namn", "in a circle: Norr → Nord → Norr"),
-    ("fran_namn,till_namn,fran_ar\nNorr,Nord,\n", 2, "fran_ar", "year of the rename is missing"),
-    ("fran_namn,till_namn\nNorr,Nord\n", 1, "fran_ar", "missing column 'fran_ar'"),
-]
-
-
-@pytest.mark.parametrize("text, line, column, words", BAD_RENAMES)
-def test_a_bad_rename_stops_with_file_line_and_column(tmp_path, text, line, column, words):
-    path = tmp_path / geografi.RENAMES_FILE
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(InputError) as err:
-        geografi.read_renames(path)
-    assert (err.value.line, err.value.column) == (line, column) and words in str(err.value), str(err.value)
-    assert str(path) in str(err.value)
 
 
 def _small_build(tmp_path, threshold=5, overlap: bool = False, national=None):

@@ -68,7 +68,7 @@ EMAIL = re.compile(rf"(?<![\w.+-])[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[A-Z
                    re.IGNORECASE)
 _SEP = r"(?:\s?[-/.]\s?|\s)?"  # one grouping mark between digits: a space, or - / . with optional spaces
 PHONE = re.compile(
-    r"(?<![\w+])(?<!\d[-/.,\s])(?:(?:\+|00)\s?46" + _SEP + r"(?:\(0\)" + _SEP + r")?|\(0\d{1,3}\)\s?|0)"
+    r"(?<![\w+])(?<!\d[-/.,:\s])(?:(?:\+|00)\s?46" + _SEP + r"(?:\(0\)" + _SEP + r")?|\(0\d{1,3}\)\s?|0)"
     r"[1-9](?:" + _SEP + r"\d){6,9}(?![\w])"
 )
 # Written with dots or slashes, these are times and dates, not phone numbers.

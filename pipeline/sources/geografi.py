@@ -140,17 +140,24 @@ def _year(path: Path, line: int, column: str, text: str) -> int | None:
     return int(text)
 
 
+def _rows_with_columns(path: Path, required: tuple[str, ...], known: tuple[str, ...]
+                       ) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """``_rows`` of a file whose header must have the ``required`` columns and no other than ``known``."""
+    header, rows = _rows(path)
+    for column in required:
+        if column not in header:
+            raise InputError(path, f"missing column {column!r} (columns: {', '.join(known)})", 1, column)
+    unknown = [c for c in header if c not in known]
+    if unknown:
+        raise InputError(path, f"unknown column {unknown[0]!r} (columns: {', '.join(known)})", 1, unknown[0])
+    return header, rows
+
+
 def read_mapping(path: Path, kommuner: pd.DataFrame) -> pd.DataFrame:
     """``forbund_kommuner.csv`` checked against the kommun list: forbund, kommunkod, kommun (the
     name from the list), fran_ar, till_ar (nullable years), line. See the module's doc for the rules."""
     path = Path(path)
-    header, rows = _rows(path)
-    for column in MAPPING_REQUIRED:
-        if column not in header:
-            raise InputError(path, f"missing column {column!r} (columns: {', '.join(MAPPING_COLUMNS)})", 1, column)
-    unknown = [c for c in header if c not in MAPPING_COLUMNS]
-    if unknown:
-        raise InputError(path, f"unknown column {unknown[0]!r} (columns: {', '.join(MAPPING_COLUMNS)})", 1, unknown[0])
+    header, rows = _rows_with_columns(path, MAPPING_REQUIRED, MAPPING_COLUMNS)
     names = dict(zip(kommuner["kommunkod"], kommuner["kommun"]))
     out = []
     for line, fields in rows:
@@ -196,13 +203,7 @@ def read_renames(path: Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         return pd.DataFrame(columns=[*RENAME_COLUMNS, "line"])
-    header, rows = _rows(path)
-    for column in RENAME_COLUMNS:
-        if column not in header:
-            raise InputError(path, f"missing column {column!r} (columns: {', '.join(RENAME_COLUMNS)})", 1, column)
-    unknown = [c for c in header if c not in RENAME_COLUMNS]
-    if unknown:
-        raise InputError(path, f"unknown column {unknown[0]!r} (columns: {', '.join(RENAME_COLUMNS)})", 1, unknown[0])
+    header, rows = _rows_with_columns(path, RENAME_COLUMNS, RENAME_COLUMNS)
     out, seen = [], {}
     for line, fields in rows:
         row = dict(zip(header, fields))
