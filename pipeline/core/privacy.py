@@ -248,12 +248,16 @@ def _swedish_zipf(word: str) -> float:
 
 
 def _parts(low: str) -> list[str]:
+    if "-" not in low and "'" not in low:
+        return [low]
     return [p for p in re.split(r"['-]", low) if p]
 
 
 def _on_list(low: str, names: frozenset[str], other: frozenset[str] = frozenset()) -> bool:
+    if low in names or low in other:
+        return True
     parts = _parts(low)
-    return low in names or low in other or bool(parts) and all(p in names or p in other for p in parts)
+    return len(parts) > 1 and all(p in names or p in other for p in parts)
 
 
 @dataclass
