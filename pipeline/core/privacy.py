@@ -183,6 +183,8 @@ def _starts_sentence(text: str, position: int) -> bool:
     if position <= 12 and not before:
         return True
     return bool(before) and (before[-1] in _SENTENCE_MARKS or before.endswith(" -") or before == "-")
+
+
 # The locales whose name lists are read (Latin script; names of many origins living in Sweden).
 FOREIGN_LOCALES = ("fi_FI", "no_NO", "da_DK", "de_DE", "pl_PL", "tr_TR", "hr_HR", "sl_SI", "cs_CZ", "sk_SK",
                    "hu_HU", "ro_RO", "et_EE", "lt_LT", "lv_LV", "az_AZ", "uz_UZ", "en_PK", "en_IN", "en_US",
