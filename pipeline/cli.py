@@ -171,6 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     except PipelineError as exc:
         print(f"finsam: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a fault no stage turned into its own message: still one line with the real cause
+        from .core.io import os_reason
+
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"finsam: error: {where}{os_reason(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("finsam: interrupted; outputs are replaced only when a stage completes, so the previous "
               "ones are still in place", file=sys.stderr)

@@ -225,3 +225,225 @@ def test_a_tiny_export_gives_results_not_a_division_by_zero(tmp_path, base):
     result = clean_year(folder, YEAR, key=TEST_KEY)
     assert len(result["deltagare"].kept) == 2 and len(result["formaner"].kept) == 2
     assert isinstance(result["deltagare"].kept, pd.DataFrame)
+
+
+# --------------------------------------------------------------------------- faults at every stage family
+# Each fault (a full disk, a read-only place, a missing folder, bytes not in the file's encoding) is
+# run at every family of stages and command: the pure-Python writers (published, malgrupp, the
+# register tables, the förbund stage, the models, the index), the papermill stages (the register and
+# enkät cleaning, the reports) and `finsam key init`. A full disk and a read-only place are injected
+# into the writes of the pipeline's own process under the project folder (the tests run as root, who
+# can write anywhere, and mounting a small file system needs privileges): open() and os.open() for
+# writing, os.mkdir, and pandas' Parquet writer. Each run must end in exactly one line on stderr,
+# exit code 2, naming the file or folder and the real cause.
+import errno  # noqa: E402
+import os  # noqa: E402
+
+from pipeline.cli import main  # noqa: E402
+
+from .conftest import copy_project  # noqa: E402
+
+
+def _inject(monkeypatch, root, code: int) -> None:
+    """Writes under ``root`` fail with ``code`` (ENOSPC: the disk is full; EROFS: read-only)."""
+    import builtins
+
+    root = os.path.abspath(root)
+    under = lambda p: os.path.abspath(os.fspath(p)).startswith(root + os.sep)  # noqa: E731
+    fail = lambda p: OSError(code, os.strerror(code), os.fspath(p))  # noqa: E731
+    real_open, real_os_open, real_mkdir, real_parquet = builtins.open, os.open, os.mkdir, pd.DataFrame.to_parquet
+
+    def fake_open(file, mode="r", *args, **kwargs):
+        if isinstance(file, (str, bytes, os.PathLike)) and any(c in mode for c in "wax+") and under(file):
+            raise fail(file)
+        return real_open(file, mode, *args, **kwargs)
+
+    def fake_os_open(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and under(path):
+            raise fail(path)
+        return real_os_open(path, flags, *args, **kwargs)
+
+    def fake_mkdir(path, *args, **kwargs):
+        if under(path) and not os.path.exists(path):
+            raise fail(path)
+        return real_mkdir(path, *args, **kwargs)
+
+    def fake_parquet(self, path=None, *args, **kwargs):
+        if path is not None and not hasattr(path, "write") and under(path):
+            raise fail(path)
+        return real_parquet(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(os, "open", fake_os_open)
+    monkeypatch.setattr(os, "mkdir", fake_mkdir)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", fake_parquet)
+
+
+def _tiny_builders(monkeypatch) -> None:
+    """The register tables, förbund and model stages compute from cleaned microdata this test does not
+    build; their computation is replaced by one small table, so the fault hits their writing."""
+    from pipeline.derive import forbund, models, register_tables
+
+    tiny = lambda *a, **k: {"tabell": pd.DataFrame({"a": [1]})}  # noqa: E731
+    monkeypatch.setattr(register_tables, "build", tiny)
+    monkeypatch.setattr(forbund, "build", tiny)
+    monkeypatch.setattr(models, "run_year", tiny)
+
+
+# family → (command line, what must run first, the output folder the message names)
+FAMILIES = {
+    "published": (["stage", "published"], [], "data/processed/published"),
+    "malgrupp": (["stage", "malgrupp"], [], "data/processed/bilaga4"),
+    "register_tables": (["stage", "register-tables"], ["tiny"], "data/processed/register/tabeller"),
+    "forbund": (["stage", "forbund"], ["tiny"], "data/processed/forbund"),
+    "models": (["stage", "models", "--year", "2022"], ["tiny"], "data/processed/models/2022"),
+    "register (notebook)": (["stage", "register", "--year", "2022"], [], "data/processed/register/2022"),
+    "enkat (notebook)": (["stage", "enkat", "--year", "2016"], [], "data/processed/enkat/2016"),
+    "bilaga1 (report)": (["stage", "bilaga1", "--year", "2022", "--formats", "html"], ["published"],
+                         "reports/2022/bilaga1"),
+    "index": (["stage", "index"], [], "reports/index.html"),
+    "key init": (["key", "init", "--path", "{tmp}/nycklar/pseudonym.key"], [], "../nycklar/pseudonym.key"),
+}
+WRITE_FAULTS = {"full disk": (errno.ENOSPC, "No space left on device; the disk is full"),
+                "read-only": (errno.EROFS, "Read-only file system; the file system is read-only")}
+
+
+def _project(tmp_path, monkeypatch, needs: list[str]):
+    (tmp_path / "project").mkdir()
+    project = copy_project(tmp_path / "project")
+    monkeypatch.setenv("FINSAM_ROOT", str(project.root))
+    if "published" in needs:
+        assert main(["stage", "published"]) == 0
+    if "tiny" in needs:
+        _tiny_builders(monkeypatch)
+    return project
+
+
+def _one_line(capsys) -> str:
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and err[0].startswith("finsam: error: ") and "Traceback" not in err[0], err
+    return err[0]
+
+
+@pytest.mark.parametrize("fault", list(WRITE_FAULTS))
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_a_full_disk_or_a_read_only_place_is_one_line_at_every_stage_family(tmp_path, monkeypatch, capsys, family,
+                                                                          fault):
+    argv, needs, output = FAMILIES[family]
+    project = _project(tmp_path, monkeypatch, needs)
+    capsys.readouterr()
+    code, cause = WRITE_FAULTS[fault]
+    _inject(monkeypatch, tmp_path, code)  # the project and the key's place outside it
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main(argv) == 2
+    line = _one_line(capsys)
+    assert cause in line and os.path.normpath(project.root / output) in line, line
+    if family != "key init":
+        assert "cannot write" in line and (family == "index" or "previous output is left as it was" in line), line
+
+
+MISSING = {  # family → (command line, what to remove, words of the message, the path it names)
+    "published": (["stage", "published"], "data/raw/published", "file not found", "data/raw/published/b1_deltagare.csv"),
+    "register_tables": (["stage", "register-tables"], None, r"no cleaned register data for this year \(the folder "
+                        r"does not exist\); run `finsam stage register --year 2016` first", "data/processed/register/2016"),
+    "forbund": (["stage", "forbund"], None, "no cleaned register data for this year", "data/processed/register/2016"),
+    "models": (["stage", "models", "--year", "2022"], None, "run `finsam stage register", "data/processed/register"),
+    "register (notebook)": (["stage", "register", "--year", "2022"], None, "no register exports for 2022",
+                            "data/raw/register/2022"),
+    "enkat (notebook)": (["stage", "enkat", "--year", "2016"], "data/raw/enkat/2016", "no fragor.yaml for the 2016 survey",
+                         "data/raw/enkat/2016"),
+    "bilaga1 (report)": (["stage", "bilaga1", "--year", "2022", "--formats", "html"], None,
+                         "run `finsam stage published` first", "data/processed/published"),
+    "bilaga3 (report)": (["stage", "bilaga3", "--year", "2016", "--formats", "html"], None,
+                         "run `finsam stage enkat` first", "data/processed/enkat/2016"),
+    "geografi": (["stage", "forbund"], "data/raw/geografi", "file not found", "data/raw/geografi/kommuner.csv"),
+}
+
+
+@pytest.mark.parametrize("family", list(MISSING))
+def test_a_missing_folder_is_named_as_missing_at_every_stage_family(tmp_path, monkeypatch, capsys, family):
+    argv, remove, words, path = MISSING[family]
+    project = _project(tmp_path, monkeypatch, [])
+    if remove:
+        shutil.rmtree(project.root / remove)
+    capsys.readouterr()
+    assert main(argv) == 2
+    line = _one_line(capsys)
+    assert re.search(words, line) and str(project.root / path) in line, line
+    assert "fingerprint" not in line and "damaged" not in line, line
+
+
+def _bad_byte(path, line: int, old: bytes, new: bytes) -> None:
+    lines = path.read_bytes().split(b"\n")
+    assert old in lines[line - 1], (path, line)
+    lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    path.write_bytes(b"\n".join(lines))
+
+
+ENCODING = {  # family → (command line, file, line, the byte's change, words of the message)
+    "published": (["stage", "published"], "data/raw/published/b1_deltagare.csv", 4, b"pagaende", b"p\xe5gaende",
+                  r"line 4: not UTF-8 \(byte 0xe5 at character 30 of the line"),
+    "params.yaml (every stage)": (["stage", "published"], "params.yaml", 3, b"", b"\xe5",
+                                  r"params.yaml, line 3: not UTF-8 \(byte 0xe5"),
+    "exports.yaml (register)": (["stage", "register", "--year", "2022"], "data/raw/register/exports.yaml", 2, b"",
+                                b"\xf6", r"exports.yaml, line 2: not UTF-8 \(byte 0xf6"),
+    "geografi (forbund)": (["stage", "forbund"], "data/raw/geografi/forbund_kommuner.csv", 6, b"Samordningsf\xc3\xb6rbund",
+                           b"Samordningsf\xf6rbund", r"forbund_kommuner.csv, line 6: not UTF-8 \(byte 0xf6"),
+    "fragor.yaml (enkat)": (["stage", "enkat", "--year", "2016"], "data/raw/enkat/2016/fragor.yaml", 2, b"", b"\xff",
+                            r"fragor.yaml, line 2: not UTF-8 \(byte 0xff"),
+    "enkat export with BOM (enkat)": (["stage", "enkat", "--year", "2016"], "data/raw/enkat/2016/export.csv", 3, b"R0002",
+                                      b"R0002\xf6", r"export.csv, line 3, column 'Respondent-ID': cannot be read as "
+                                                    r"utf-8-sig \(byte 0xf6\)"),
+}
+
+
+@pytest.mark.parametrize("family", list(ENCODING))
+def test_bytes_outside_the_encoding_name_the_file_line_and_the_real_byte(tmp_path, monkeypatch, capsys, family):
+    argv, name, line, old, new, words = ENCODING[family]
+    project = _project(tmp_path, monkeypatch, [])
+    path = project.root / name
+    if family.startswith("enkat export"):  # with a byte-order mark, as Excel writes: the byte must still be right
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().lstrip(b"\xef\xbb\xbf"))
+    _bad_byte(path, line, old, new)
+    capsys.readouterr()
+    assert main(argv) == 2
+    message = _one_line(capsys)
+    assert re.search(words, message) and str(path) in message, message
+
+
+def test_the_documented_corpus_counts_are_the_real_ones():
+    """docs/assumptions_caveats.md lists how many cases each corpus has and how each is handled."""
+    from . import test_forbund, test_personnummer
+    from .corpus.free_text import ORDINARY, PLANTED
+
+    def split(expects):
+        expects = list(expects)
+        return (len(expects), sum(isinstance(e, Error) for e in expects),
+                sum(isinstance(e, Quarantine) and bool(e.rows) for e in expects),
+                sum(isinstance(e, Quarantine) and not e.rows for e in expects))
+
+    real = {
+        "register exports": split(c.expect for c in CASES),
+        "survey exports": (len(SURVEY_CASES), len(SURVEY_CASES), 0, 0),
+        "settings (params.yaml)": (len(PARAM_CASES), len(PARAM_CASES), 0, 0),
+        "full disk and read-only place × every stage family and `finsam key init`":
+            (len(FAMILIES) * len(WRITE_FAULTS),) * 2 + (0, 0),
+        "missing folders": (len(MISSING), len(MISSING), 0, 0),
+        "bytes outside the encoding (CSV and YAML inputs)": (len(ENCODING), len(ENCODING), 0, 0),
+        "förbund mapping": (len(test_forbund.BAD_MAPPINGS),) * 2 + (0, 0),
+        "reserved förbund names": (len(test_forbund.RESERVED_NAMES),) * 2 + (0, 0),
+        "bad rename declarations": (len(test_forbund.BAD_RENAMES),) * 2 + (0, 0),
+        "declared renames": (len(test_forbund.RENAMES_HANDLED), 0, 0, len(test_forbund.RENAMES_HANDLED)),
+        "pseudonym keys": (len(test_personnummer.BAD_KEYS) + len(test_personnummer.GUESSABLE_KEYS),) * 2 + (0, 0),
+        "personal data in free text": (len(PLANTED), 0, 0, len(PLANTED)),
+        "ordinary free-text answers": (len(ORDINARY), 0, 0, len(ORDINARY)),
+    }
+    doc = (REPO / "docs" / "assumptions_caveats.md").read_text(encoding="utf-8")
+    table = doc.split("<!-- corpus counts")[1].split("<!-- end of corpus counts -->")[0]
+    stated = {}
+    for row in table.splitlines():
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        if len(cells) == 6 and cells[2].isdigit():
+            stated[cells[0]] = tuple(int(c) for c in cells[2:])
+    assert stated == real
+    assert all(n == e + q + h for n, e, q, h in real.values())

@@ -59,7 +59,7 @@ def _mapping(tmp_path: Path, text: str, name: str = "forbund_kommuner.csv") -> P
     return path
 
 
-@pytest.mark.parametrize("text, line, column, words", [
+BAD_MAPPINGS = [
     ("forbund,kommunkod\nA,0114\nB,0199\n", 3, "kommunkod", "0199 is not in kommuner.csv"),
     ("forbund,kommunkod\nA,0114\nB,12345\n", 3, "kommunkod", "'12345' is not a kommun code"),
     ("# a comment\nforbund,kommunkod\nA,0114\nB,114\n", 4, "kommunkod",
@@ -73,11 +73,33 @@ def _mapping(tmp_path: Path, text: str, name: str = "forbund_kommuner.csv") -> P
     ("forbund,kod\nA,0114\n", 1, "kommunkod", "missing column 'kommunkod'"),
     ("forbund,kommunkod,antal\nA,0114,3\n", 1, "antal", "unknown column 'antal'"),
     ("forbund,kommunkod\nA,0114,x\n", 2, None, "3 fields, but the header has 2"),
-])
-def test_a_bad_mapping_stops_with_file_line_and_column(tmp_path, text, line, column, words):
-    path = _mapping(tmp_path, text)
+]
+
+
+BAD_RENAMES = [
+    ("fran_namn,till_namn,fran_ar\nNorr,Hela riket,2022\n", 2, "till_namn", "is reserved"),
+    ("fran_namn,till_namn,fran_ar\nNorr,Norr,2022\n", 2, "till_namn", "renamed into itself"),
+    ("fran_namn,till_namn,fran_ar\nNorr,Nord,2022\nNorr,Syd,2023\n", 3, "fran_namn", "renamed twice"),
+    ("fran_namn,till_namn,fran_ar\nNorr,Nord,2021\nNord,Norr,2022\n", 2, "till_namn", "in a circle: Norr → Nord → Norr"),
+    ("fran_namn,till_namn,fran_ar\nNorr,Nord,\n", 2, "fran_ar", "year of the rename is missing"),
+    ("fran_namn,till_namn\nNorr,Nord\n", 1, "fran_ar", "missing column 'fran_ar'"),
+]
+
+
+def _bad_geography_cases():
+    """The bad mappings and (below) the bad rename declarations: (file, text, line, column, words)."""
+    return [(geografi.MAPPING_FILE, *case) for case in BAD_MAPPINGS] + [
+        (geografi.RENAMES_FILE, text, line, column, re.escape(words)) for text, line, column, words in BAD_RENAMES]
+
+
+@pytest.mark.parametrize("name, text, line, column, words", _bad_geography_cases())
+def test_a_bad_mapping_or_rename_stops_with_file_line_and_column(tmp_path, name, text, line, column, words):
+    path = _mapping(tmp_path, text, name)
     with pytest.raises(InputError) as err:
-        geografi.read_mapping(path, KOMMUNER)
+        if name == geografi.MAPPING_FILE:
+            geografi.read_mapping(path, KOMMUNER)
+        else:
+            geografi.read_renames(path)
     assert (err.value.line, err.value.column) == (line, column)
     assert re.search(words, str(err.value)) and str(path) in str(err.value), str(err.value)
 
@@ -148,8 +170,91 @@ def test_the_reference_population_counts_each_person_where_they_live_on_the_refe
         counts[u].population[(2022, sp)] for u in ("A", "B", forbund.REST))
     # a kommun in no förbund: counted in the nation only
     geo2 = _geography(tmp_path, "A,0114,,\n")
-    with pytest.raises(InputError, match="'B' has SUS registrations but no kommuner"):
+    with pytest.raises(InputError, match="'B' has SUS registrations in 2022 but no kommuner in 2022"):
         forbund.count_all({2022: d22}, {2022: _insatser(["A"])}, {2022: f22}, geo2)
+
+
+RESERVED_NAMES = ["Hela riket", "hela RIKET", "Sverige", "Totalt", "(kommuner utan förbund)", "(i flera förbund)"]
+
+
+@pytest.mark.parametrize("name", RESERVED_NAMES)
+def test_a_forbund_may_not_take_a_reserved_label(tmp_path, name):
+    path = _mapping(tmp_path, f"forbund,kommunkod\nA,0114\n{name},0115\n")
+    with pytest.raises(InputError, match="is reserved for the outputs' own rows") as err:
+        geografi.read_mapping(path, KOMMUNER)
+    assert (err.value.line, err.value.column) == (3, "forbund")
+
+
+def _two_years(tmp_path, mapping_rows: str, renames: str | None, names: dict[int, str]):
+    """A and a förbund of kommun 0115 whose SUS name each year is ``names[year]``: the counts."""
+    geo_dir = tmp_path / "geografi"
+    if renames is not None:
+        geo_dir.mkdir(exist_ok=True)
+        (geo_dir / geografi.RENAMES_FILE).write_text(renames, encoding="utf-8")
+    geo = _geography(tmp_path, mapping_rows)
+    sp = "sjukpenning"
+    frames = {}
+    for year, name in names.items():
+        rows = [(f"a{year}{i}", "A", sp, "0114", False) for i in range(8)]
+        rows += [(f"n{year}{i}", name, sp, "0115", False) for i in range(6)] + [(f"r{year}{i}", None, sp, "0115", False)
+                                                                              for i in range(20)]
+        frames[year] = _people(rows, year)
+    return geo, ({y: f[0] for y, f in frames.items()}, {y: _insatser(["A", names[y]]) for y in frames},
+                 {y: f[1] for y, f in frames.items()})
+
+
+def test_a_rename_kept_in_the_exports_but_not_in_the_mapping_stops_and_suggests_the_rename(tmp_path):
+    """The mapping renames Norr to Nord from 2022; the exports keep "Norr": two units without a word
+    before. Now each year is checked, and the message gives the line to declare."""
+    geo, (d, i, f) = _two_years(tmp_path, "A,0114,,\nNorr,0115,,2021\nNord,0115,2022,\n", None,
+                                {2021: "Norr", 2022: "Norr"})
+    with pytest.raises(InputError) as err:
+        forbund.count_all(d, i, f, geo)
+    message = str(err.value)
+    assert "'Norr' has SUS registrations in 2022 but no kommuner in 2022" in message
+    assert "'Nord' has kommuner in 2022 but no registrations" in message and "'Norr,Nord,2022'" in message
+    assert geografi.RENAMES_FILE in message and err.value.column == "forbund"
+
+
+def test_a_forbund_with_kommuner_but_no_registrations_stops_only_beside_unplaced_registrations(tmp_path):
+    """Kommuner but no registrations in a year, with every registration placed: the förbund had none
+    (tests/test_forbund_reports.py reports such a förbund); beside registrations without kommuner it is
+    the other half of a rename, and the stop names both."""
+    geo, (d, i, f) = _two_years(tmp_path, "A,0114,,\nNord,0115,,\nSyd,0117,,\n", None, {2022: "Nord"})
+    counts = forbund.count_all(d, i, f, geo)
+    assert counts["Syd"].participants == {} or not any(counts["Syd"].participants.values())
+    (tmp_path / "b").mkdir()
+    geo, (d, i, f) = _two_years(tmp_path / "b", "A,0114,,\nNord,0115,,\nSyd,0117,,\n", None, {2022: "Söder"})
+    with pytest.raises(InputError, match="'Söder' has SUS registrations in 2022 but no kommuner in 2022.*was it "
+                                         "renamed\\? 'Nord' has kommuner in 2022 but no registrations"):
+        forbund.count_all(d, i, f, geo)
+
+
+RENAMES_HANDLED = [
+    ("A,0114,,\nNorr,0115,,2021\nNord,0115,2022,\n", {2021: "Norr", 2022: "Norr"}),  # exports lag behind
+    ("A,0114,,\nNorr,0115,,\n", {2021: "Norr", 2022: "Nord"}),  # the mapping lags behind
+    ("A,0114,,\nNord,0115,,\n", {2021: "Norr", 2022: "Nord"}),  # the mapping has only the new name
+]
+
+
+@pytest.mark.parametrize("mapping_rows, names", RENAMES_HANDLED)
+def test_a_declared_rename_makes_one_unit_under_the_new_name_in_every_table(tmp_path, mapping_rows, names):
+    geo, (d, i, f) = _two_years(tmp_path, mapping_rows, "fran_namn,till_namn,fran_ar\nNorr,Nord,2022\n", names)
+    assert geo.forbund == ["A", "Nord"] and geo.renames == {"Norr": "Nord"}
+    tables = forbund.build_frames(d, i, f, geo, Settings(3, 3))
+    for name, table in tables.items():
+        if "forbund" in table.columns:
+            assert "Norr" not in set(table["forbund"]), name
+    assert {(u, y) for u, y in tables["coverage"][["forbund", "year"]].itertuples(index=False)} == {
+        (u, y) for u in (forbund.NATIONAL, "A", "Nord") for y in (2021, 2022)}
+    assert set(tables["insatser"]["forbund"]) == set(tables["geografi"]["forbund"]) | {forbund.NATIONAL}
+    counts = forbund.count_all(d, i, f, geo)
+    assert set(counts) == {forbund.NATIONAL, "A", "Nord", forbund.REST}
+    nation, a, nord = (counts[u].participants for u in (forbund.NATIONAL, "A", "Nord"))
+    assert nation and all(nation[k] == a.get(k, 0) + nord.get(k, 0) for k in nation)  # no registration lost
+    for year in (2021, 2022):  # Nord's participants (6 of the 14) and its kommun's population, both years
+        assert sum(v for k, v in nord.items() if year in k) * 14 == sum(v for k, v in nation.items() if year in k) * 6
+        assert counts["Nord"].population[(year, "sjukpenning")] == 26
 
 
 def _small_build(tmp_path, threshold=5, overlap: bool = False, national=None):

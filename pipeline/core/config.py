@@ -85,13 +85,10 @@ class Project:
 
 
 def load_params(path: str | Path) -> dict[str, Any]:
+    from .io import read_yaml
+
     path = Path(path)
-    try:
-        params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    params = read_yaml(path) or {}  # unreadable, not UTF-8 or not YAML: one line with line and column
     validate_params(params, path)
     return params
 

@@ -5,6 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def visible(text: object) -> str:
+    """``text`` for a one-line message: a character that does not print (NUL, a control character, a
+    line break) is written as its code (``\\x00``, ``\\n``); every letter, ``ö`` included, stays as it is."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 class PipelineError(Exception):
     """Base class: the CLI prints ``str(error)`` and exits non-zero, without a traceback."""
 
@@ -21,7 +30,7 @@ class InputError(PipelineError):
         if line is not None:
             where.append(f"line {line}")
         if column is not None:
-            where.append(f"column '{column}'")
+            where.append(f"column '{visible(column)}'")
         super().__init__(f"{', '.join(where)}: {message}")
 
 

@@ -23,7 +23,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, PipelineError
+from .errors import InputError, PipelineError, visible
 
 _KINDS = ("int", "float", "str", "bool")
 
@@ -53,14 +53,49 @@ class Schema:
         return [c.name for c in self.columns]
 
 
+def _error_offset(raw: bytes, encoding: str, exc: UnicodeDecodeError) -> int:
+    """The offset in ``raw`` of the byte ``exc`` complains about: Python's utf-8-sig decoder counts
+    from after the byte-order mark, so without this the wrong byte (and line) would be named."""
+    bom = encoding.lower().replace("_", "-") in ("utf-8-sig", "utf8-sig") and raw.startswith(b"\xef\xbb\xbf")
+    return exc.start + (3 if bom else 0)
+
+
 def decode_utf8(path: Path, raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        at = _error_offset(raw, "utf-8-sig", exc)
+        line = raw[:at].count(b"\n") + 1
+        column = at - (raw.rfind(b"\n", 0, at) + 1) + 1
         raise InputError(
-            path, f"not UTF-8 (byte 0x{raw[exc.start]:02x} cannot be decoded); save the file as UTF-8", line=line
+            path, f"not UTF-8 (byte 0x{raw[at]:02x} at character {column} of the line cannot be decoded); "
+                  "save the file as UTF-8", line=line
         ) from None
+
+
+def read_yaml(path: str | Path) -> object:
+    """A YAML file (params.yaml, exports.yaml, fragor.yaml) as data; a file that cannot be read, is
+    not UTF-8 or is not valid YAML stops with one ``ConfigError`` naming file, line and column."""
+    import yaml
+
+    from .errors import ConfigError
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({os_reason(exc)})") from None
+    try:
+        text = decode_utf8(path, raw)
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise ConfigError(f"{path}{where}: not valid YAML ({visible(problem)})") from None
 
 
 def _parse_value(path: Path, line: int, col: Column, text: str):
@@ -112,10 +147,10 @@ def read_csv_checked(path: str | Path, schema: Schema) -> pd.DataFrame:
         raise InputError(path, "the header is one field containing ';': the file must be comma-separated", line=1)
     missing = [n for n in schema.names if n not in header]
     if missing:
-        raise InputError(path, f"missing column(s): {', '.join(missing)} (found: {', '.join(header)})", line=1)
+        raise InputError(path, f"missing column(s): {', '.join(missing)} (found: {visible(', '.join(header))})", line=1)
     unknown = [h for h in header if h not in schema.names]
     if unknown:
-        raise InputError(path, f"unknown column(s): {', '.join(unknown)}", line=1)
+        raise InputError(path, f"unknown column(s): {visible(', '.join(unknown))}", line=1)
     position = {name: header.index(name) for name in schema.names}
     records: list[dict] = []
     lines: list[int] = []
@@ -187,8 +222,9 @@ def _decode(path: Path, raw: bytes, encoding: str, delimiter: str) -> str:
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        line, column = _locate(raw.decode("latin-1"), exc.start, delimiter, header)
-        raise InputError(path, f"cannot be read as {encoding} (byte 0x{raw[exc.start]:02x}); the export must be "
+        at = _error_offset(raw, encoding, exc)
+        line, column = _locate(raw.decode("latin-1"), at, delimiter, header)
+        raise InputError(path, f"cannot be read as {encoding} (byte 0x{raw[at]:02x}); the export must be "
                                f"{encoding}", line, column) from None
     except LookupError:
         raise InputError(path, f"unknown encoding {encoding!r} declared for this file") from None
@@ -224,8 +260,14 @@ def parse_records(path: Path, text: str, delimiter: str) -> tuple[list[str], lis
             records.append(fields)
             lines.append(start)
     except csv.Error as exc:
-        raise InputError(path, f"not a well-formed {delimiter!r}-separated file ({exc}); is a quote (\") never "
-                               "closed?", previous + 1) from None
+        if "unexpected end of data" in str(exc):  # the file ended inside a quoted field
+            raise InputError(path, "a quote (\") opens a field on this line and is never closed; close it or "
+                                   "remove it", previous + 1) from None
+        if "expected after" in str(exc):
+            raise InputError(path, "a quote (\") inside a quoted field must be written twice (\"\"); the field ends "
+                                   "at a quote that is followed by something else than the delimiter",
+                             reader.line_num) from None
+        raise InputError(path, f"not a well-formed {delimiter!r}-separated file ({exc})", reader.line_num) from None
     if not records:
         raise InputError(path, "the export is empty (no header, no rows)", 1)
     header = [h.strip() for h in records[0]]
@@ -282,12 +324,33 @@ class OutputError(PipelineError):
     """An output cannot be written (read-only folder, full disk, another run writing it)."""
 
 
-def _output_error(path: Path, exc: OSError) -> OutputError:
+_HINTS = {errno.ENOSPC: "the disk is full: free some space and run again", errno.EROFS: "the file system is read-only",
+          errno.EACCES: "no permission to write there", errno.EPERM: "no permission to write there",
+          errno.EDQUOT: "disk quota exceeded", errno.ENOENT: "a folder on the way does not exist",
+          errno.ENOTDIR: "a part of the path is a file, not a folder"}
+
+
+def os_reason(exc: OSError) -> str:
+    """The operating system's reason for ``exc`` and what it means, e.g. "No space left on device; the
+    disk is full: free some space and run again" (for one-line messages)."""
     reason = exc.strerror or str(exc)
-    hint = {errno.ENOSPC: "free some space and run again", errno.EROFS: "the file system is read-only",
-            errno.EACCES: "no permission to write there", errno.EPERM: "no permission to write there",
-            errno.EDQUOT: "disk quota exceeded"}.get(exc.errno or 0, "")
-    return OutputError(f"{path}: cannot write the output ({reason}{'; ' + hint if hint else ''}); "
+    hint = _HINTS.get(exc.errno or 0, "")
+    return f"{reason}{'; ' + hint if hint else ''}"
+
+
+def _is_write_fault(exc: OSError, folder: Path) -> bool:
+    """Whether ``exc`` is a failure to write into ``folder`` (not, say, an input that cannot be read)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or "No space left on device" in str(exc):
+        return True
+    name = getattr(exc, "filename", None)
+    inside = name is None or Path(os.path.abspath(name)).is_relative_to(os.path.abspath(folder))
+    return inside and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _output_error(path: Path, exc: OSError) -> OutputError:
+    where = Path(exc.filename) if getattr(exc, "filename", None) and str(exc.filename) != str(path) else None
+    inside = f" (writing {where.name})" if where is not None else ""
+    return OutputError(f"{path}: cannot write the output{inside} ({os_reason(exc)}); "
                        "the previous output is left as it was")
 
 
@@ -411,6 +474,11 @@ def atomic_dir(final: str | Path) -> Iterator[Path]:
             raise _output_error(final, exc) from None
         try:
             yield tmp
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if _is_write_fault(exc, tmp):  # full disk, read-only, no permission while writing the output
+                raise _output_error(final, exc) from None
+            raise
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

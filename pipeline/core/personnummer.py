@@ -30,6 +30,7 @@ KEY_FILE_ENV = "FINSAM_PSEUDONYM_KEY_FILE"
 DEFAULT_KEY_FILE = Path.home() / ".config" / "finsam" / "pseudonym.key"
 MIN_KEY_BYTES = 32
 MIN_DISTINCT_BYTES = 16  # a random 32-byte key has about 30; fewer than 16 happens by chance almost never
+MAX_PATTERN_RUN = 8  # bytes in one constant step (key_weakness)
 # The synthetic demo's published key (docs/assumptions_caveats.md): anyone can recompute it, so it
 # protects nothing and is refused for real data.
 DEMO_KEY = hashlib.sha256(b"finsam demo pseudonym key: synthetic data only, never for real data").digest()
@@ -124,16 +125,53 @@ def parse(values: pd.Series, reference_year: int | pd.Series) -> pd.DataFrame:
     return out
 
 
-def _check_key(key: bytes, source: str) -> bytes:
-    """Refuse a key that is short or obviously not random (``00…``, ``abab…``): pseudonyms made with
-    it could be reversed by trying every personnummer."""
+def key_weakness(key: bytes) -> str | None:
+    """Why ``key`` is not usable random key material, or None. The rule (docs/assumptions_caveats.md,
+    "Pseudonym key"), each test one that a key of 32 random bytes fails with a probability below
+    one in a million million:
+
+    1. at least ``MIN_KEY_BYTES`` (32) bytes;
+    2. at least ``MIN_DISTINCT_BYTES`` (16) different byte values (``00…``, ``abab…``);
+    3. at least 16 different steps between neighbouring bytes (a sequence such as 0, 1, …, 31 or
+       0, 7, 14, … has one step, whatever its start);
+    4. no run of ``MAX_PATTERN_RUN`` (8) or more bytes in one constant step (a sequence or a repeat
+       hidden inside random bytes);
+    5. it does not compress: zlib at level 9 makes it no shorter than itself (a repeated block, a
+       pattern, text with repeated words; 32 random bytes come out at about 40);
+    6. not only printable ASCII (a password or a sentence written as hex: 32 random bytes are all
+       printable with a probability of (95/256)^32, about 10^-14).
+    """
+    import zlib
+
     if len(key) < MIN_KEY_BYTES:
-        raise ConfigError(f"{source}: the pseudonym key has {len(key)} bytes; at least {MIN_KEY_BYTES} bytes "
-                          f"({2 * MIN_KEY_BYTES} hex digits) of random key are needed. {_HOW}")
+        return (f"the pseudonym key has {len(key)} bytes; at least {MIN_KEY_BYTES} bytes "
+                f"({2 * MIN_KEY_BYTES} hex digits) of random key are needed")
     distinct = len(set(key))
     if distinct < MIN_DISTINCT_BYTES:
-        raise ConfigError(f"{source}: the pseudonym key is not random (only {distinct} different byte values in "
-                          f"{len(key)} bytes). {_HOW}")
+        return f"the pseudonym key is not random (only {distinct} different byte values in {len(key)} bytes)"
+    steps = [(b - a) % 256 for a, b in zip(key, key[1:])]
+    if len(set(steps)) < MIN_DISTINCT_BYTES:
+        return (f"the pseudonym key is not random (a sequence: only {len(set(steps))} different steps between "
+                "neighbouring bytes)")
+    run = longest = 1
+    for previous, step in zip(steps, steps[1:]):
+        run = run + 1 if step == previous else 1
+        longest = max(longest, run)
+    if longest + 1 >= MAX_PATTERN_RUN:
+        return f"the pseudonym key is not random (a run of {longest + 1} bytes in one constant step)"
+    if len(zlib.compress(key, 9)) < len(key):
+        return "the pseudonym key is not random (it compresses: repeated blocks or a pattern)"
+    if all(32 <= b < 127 for b in key):
+        return "the pseudonym key is not random (it is printable text, e.g. a password, not random bytes)"
+    return None
+
+
+def _check_key(key: bytes, source: str) -> bytes:
+    """Refuse a key that is short or guessable (``key_weakness``): pseudonyms made with it could be
+    reversed by trying every personnummer."""
+    weakness = key_weakness(key)
+    if weakness:
+        raise ConfigError(f"{source}: {weakness}. {_HOW}")
     return key
 
 
@@ -187,15 +225,21 @@ def init_key(path: Path | None = None, force: bool = False, repo: Path | None = 
         raise ConfigError(f"{path}: the key must live outside the repository ({repo})")
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists; a new key would change every pseudonym (use --force to replace it)")
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_hex(MIN_KEY_BYTES) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_hex(MIN_KEY_BYTES) + "\n")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as exc:
+        from .io import os_reason
+
+        raise ConfigError(f"{path}: cannot write the key ({os_reason(exc)}); no key was written. Choose another "
+                          "place with `finsam key init --path FILE` and set $FINSAM_PSEUDONYM_KEY_FILE to it") from None
     return path
 
 

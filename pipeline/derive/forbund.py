@@ -52,7 +52,7 @@ from . import register_tables as rt
 from ..core.fmt import round_half_up
 from ..core.io import write_tables
 from ..core.vocabulary import BENEFITS, PSYCHIATRIC
-from ..sources.geografi import Geography
+from ..sources.geografi import Geography, check_registrations
 from ..sources.register import check_same_key
 from .disclosure import Linked, Settings
 
@@ -195,12 +195,10 @@ def count_all(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFra
         raise ConfigError("the cleaned benefit register has no kommun: rerun `finsam stage register` (the exports "
                           "need the column kommun, see data/raw/register/exports.yaml)")
     units = geography.forbund
-    unknown = sorted(set().union(*(set(d["forbund"].unique()) for d in deltagare.values())) - set(units))
-    if unknown:
-        from ..core.errors import InputError
-
-        raise InputError(geography.path, f"{unknown[0]!r} has SUS registrations but no kommuner in this file; add its "
-                                         "kommuner (förbund: kommunkod rows)", None, "forbund")
+    deltagare = {y: d.assign(forbund=geography.unit(d["forbund"])) for y, d in deltagare.items()}  # renames
+    insatser = {y: i.assign(forbund=geography.unit(i["forbund"])) for y, i in insatser.items()}
+    check_registrations(geography, {y: set(deltagare[y]["forbund"]) | set(insatser.get(y, pd.DataFrame(
+        columns=["forbund"]))["forbund"]) for y in deltagare})
     present = rt.flags_present(insatser)
     psychiatric = {(y, b): f.loc[f["benefit"] == b].drop_duplicates("person_id").set_index("person_id")[
         "diagnosis_chapter"].eq(PSYCHIATRIC).rename("psychiatric") for y, f in formaner.items() for b in BENEFITS}
@@ -642,6 +640,7 @@ def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.Data
         settings = Settings(settings, settings)
     years = sorted(deltagare)
     counts = count_all(deltagare, insatser, formaner, geography)
+    deltagare = {y: d.assign(forbund=geography.unit(d["forbund"])) for y, d in deltagare.items()}  # renames
     model = forbund_model.expected(deltagare, formaner, {y: geography.forbund_of(y) for y in years}, NATIONAL, REST)
     attach_residents(counts, model)
     units = [NATIONAL, *geography.forbund]

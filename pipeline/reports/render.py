@@ -74,11 +74,17 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], c
         )
     except PapermillExecutionError as exc:
         raise RenderError(f"{notebook.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from None
+    except OSError as exc:  # papermill writing the executed notebook: full disk, read-only folder, …
+        from ..core.io import OutputError, os_reason
+
+        raise OutputError(f"{output}: cannot write the executed notebook ({os_reason(exc)}); the previous output is "
+                          "left as it was") from None
     finally:
         if km is not None and km.has_kernel:
             km.shutdown_kernel(now=True)
             km.cleanup_resources()
     return output
+
 
 
 def front_matter(nb: nbformat.NotebookNode) -> dict[str, Any]:

@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from ..core.errors import ConfigError, InputError
-from ..core.io import read_delimited, write_tables
+from ..core.errors import ConfigError, InputError, visible
+from ..core.io import read_delimited, read_yaml, write_tables
 from ..core.privacy import has_personal_data, safe_value, scrub
 
 QUESTIONS_FILE = "fragor.yaml"
@@ -128,10 +127,7 @@ def load_survey(folder: str | Path) -> Survey:
     path = folder / QUESTIONS_FILE
     if not path.is_file():
         raise ConfigError(f"{path}: the questionnaire file is missing")
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    spec = read_yaml(path) or {}  # not UTF-8 or not YAML: one line with line and column
     meta = spec.get("survey") or {}
     for key in ("year", "invited", "groups", "export"):
         if key not in meta:
@@ -223,11 +219,13 @@ def clean(survey: Survey, export: str | Path | None = None) -> CleanSurvey:
         raise InputError(path, f"missing column(s): {'; '.join(missing)}", 1)
     unknown = [h for h in header if h not in {q.header for q in survey.questions}]
     if unknown:
-        raise InputError(path, f"unknown column(s), not in {QUESTIONS_FILE}: {'; '.join(unknown)}", 1)
+        raise InputError(path, f"unknown column(s), not in {QUESTIONS_FILE}: "
+                               f"{'; '.join(safe_value(u, 120) for u in unknown)}", 1)
     position = {h: i for i, h in enumerate(header)}
     id_q, role_q = survey.of_kind("id")[0], survey.role_question
     respondents, answers, choices, texts = [], [], [], []
     removed = {"personnummer": 0, "e-post": 0, "telefon": 0, "namn": 0}
+    withheld = 0
     seen_ids: dict[str, int] = {}
 
     def fail(line: int, q: Question, message: str) -> None:
@@ -289,12 +287,16 @@ def clean(survey: Survey, export: str | Path | None = None) -> CleanSurvey:
                 for option in dict.fromkeys(picked):
                     choices.append({"respondent": rid, "question": q.id, "option": option})
             elif q.kind == "text":
-                text, counts = scrub(value)
-                for kind, n in counts.items():
-                    removed[kind] += n
+                text, counts = scrub(value, withhold=True)
+                for kind in removed:
+                    removed[kind] += counts[kind]
+                if text is None:  # cannot be made safe: left out, counted, never published
+                    withheld += 1
+                    continue
                 texts.append({"respondent": rid, "question": q.id, "text": text})
     log = [("rader i exporten", len(rows)), ("svarande", len(respondents))]
     log += [(f"borttagna ur fritext: {kind}", n) for kind, n in removed.items()]
+    log += [("fritextsvar utelämnade (kan inte göras säkra)", withheld)]
     return CleanSurvey(
         respondents=pd.DataFrame(respondents, columns=["respondent", "role", "group"]),
         answers=pd.DataFrame(answers, columns=["respondent", "question", "answer", "position"]).astype(

@@ -24,7 +24,20 @@ empty förbund; a year that is not a year, or ``fran_ar`` after ``till_ar``; the
 förbund in the same year (a kommun is a member of at most one samordningsförbund at a time; the
 years may differ, e.g. a kommun that changes förbund in 2020), and the same kommun twice in one
 förbund with overlapping years. A kommun in no förbund is allowed: its residents are counted in
-the national figures only.
+the national figures only. A förbund may not take a label the outputs reserve (``RESERVED``: the
+nation's "Hela riket", "Riket", "Sverige", "Totalt", … and any name in brackets).
+
+**Renames** (optional ``forbund_namnbyten.csv``: ``fran_namn,till_namn,fran_ar``; the förbund
+``fran_namn`` is called ``till_namn`` from the year ``fran_ar``). A renamed förbund is one unit
+under its newest name in every year and every table (renames are followed: A → B, B → C makes A
+and B into C); its old name may stay in the mapping and in exports of any year (exports often lag
+behind a rename). A name renamed twice, a rename into itself or in a circle, and a new name that
+is reserved stop with file, line and column.
+
+**Registrations against kommuner, per year** (:func:`check_registrations`): a förbund whose name
+has SUS registrations in a year but no kommuner that year stops; where another förbund has
+kommuner but no registrations that year, the message names it and suggests the rename that would
+join the two names.
 """
 
 from __future__ import annotations
@@ -32,7 +45,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -42,6 +55,12 @@ from ..core.io import decode_utf8
 
 KOMMUNER_FILE = "kommuner.csv"
 MAPPING_FILE = "forbund_kommuner.csv"
+RENAMES_FILE = "forbund_namnbyten.csv"
+RENAME_COLUMNS = ("fran_namn", "till_namn", "fran_ar")
+# Labels the outputs use for something else than a förbund (the nation, sums, remainders), compared
+# without regard to case; a name in brackets is reserved as well (derive/forbund.py's remainders).
+RESERVED = frozenset({"hela riket", "riket", "sverige", "hela sverige", "nationellt", "totalt", "total", "summa",
+                      "alla", "alla förbund", "övriga", "okänt", "okänd"})
 MAPPING_COLUMNS = ("forbund", "kommunkod", "kommun", "fran_ar", "till_ar")
 MAPPING_REQUIRED = ("forbund", "kommunkod")
 FIRST_YEAR, LAST_YEAR = 1900, 2100
@@ -89,7 +108,11 @@ def code_column(path: Path, column: str) -> list[str]:
     if column not in header:
         raise InputError(path, f"missing column {column!r}", 1, column)
     index = header.index(column)
-    return list(dict.fromkeys(fields[index] for _, fields in rows if fields[index]))
+    codes = list(dict.fromkeys(fields[index] for _, fields in rows if fields[index]))
+    if Path(path).name == MAPPING_FILE and column == "forbund":  # a declared rename: both names are förbund
+        renames = read_renames(Path(path).with_name(RENAMES_FILE))
+        codes += [n for n in dict.fromkeys([*renames["fran_namn"], *renames["till_namn"]]) if n not in codes]
+    return codes
 
 
 def read_kommuner(path: Path) -> pd.DataFrame:
@@ -118,23 +141,31 @@ def _year(path: Path, line: int, column: str, text: str) -> int | None:
     return int(text)
 
 
+def _rows_with_columns(path: Path, required: tuple[str, ...], known: tuple[str, ...]
+                       ) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """``_rows`` of a file whose header must have the ``required`` columns and no other than ``known``."""
+    header, rows = _rows(path)
+    for column in required:
+        if column not in header:
+            raise InputError(path, f"missing column {column!r} (columns: {', '.join(known)})", 1, column)
+    unknown = [c for c in header if c not in known]
+    if unknown:
+        raise InputError(path, f"unknown column {unknown[0]!r} (columns: {', '.join(known)})", 1, unknown[0])
+    return header, rows
+
+
 def read_mapping(path: Path, kommuner: pd.DataFrame) -> pd.DataFrame:
     """``forbund_kommuner.csv`` checked against the kommun list: forbund, kommunkod, kommun (the
     name from the list), fran_ar, till_ar (nullable years), line. See the module's doc for the rules."""
     path = Path(path)
-    header, rows = _rows(path)
-    for column in MAPPING_REQUIRED:
-        if column not in header:
-            raise InputError(path, f"missing column {column!r} (columns: {', '.join(MAPPING_COLUMNS)})", 1, column)
-    unknown = [c for c in header if c not in MAPPING_COLUMNS]
-    if unknown:
-        raise InputError(path, f"unknown column {unknown[0]!r} (columns: {', '.join(MAPPING_COLUMNS)})", 1, unknown[0])
+    header, rows = _rows_with_columns(path, MAPPING_REQUIRED, MAPPING_COLUMNS)
     names = dict(zip(kommuner["kommunkod"], kommuner["kommun"]))
     out = []
     for line, fields in rows:
         row = dict(zip(header, fields))
         if not row["forbund"]:
             raise InputError(path, "empty förbund name", line, "forbund")
+        check_name(path, line, "forbund", row["forbund"])
         code = normalise_code(row["kommunkod"])
         if code is None:
             raise InputError(path, f"{row['kommunkod']!r} is not a kommun code (four digits, e.g. 0114; three digits "
@@ -157,6 +188,61 @@ def read_mapping(path: Path, kommuner: pd.DataFrame) -> pd.DataFrame:
     mapping = pd.DataFrame(out).astype({"fran_ar": "Int64", "till_ar": "Int64"})
     _check_overlaps(path, mapping)
     return mapping
+
+
+def check_name(path: Path, line: int | None, column: str, name: str) -> None:
+    """A förbund name may not be a label the outputs reserve (``RESERVED``, or a name in brackets)."""
+    if name.strip().casefold() in RESERVED or name.strip().startswith("("):
+        raise InputError(path, f"{name!r} is reserved for the outputs' own rows (the nation is 'Hela riket'; "
+                               "names in brackets are remainders) and cannot be a förbund's name; give the förbund "
+                               "its own name", line, column)
+
+
+def read_renames(path: Path) -> pd.DataFrame:
+    """``forbund_namnbyten.csv``: fran_namn, till_namn, fran_ar, line (an empty frame if the file is
+    absent). See the module's doc for the rules."""
+    path = Path(path)
+    if not path.is_file():
+        return pd.DataFrame(columns=[*RENAME_COLUMNS, "line"])
+    header, rows = _rows_with_columns(path, RENAME_COLUMNS, RENAME_COLUMNS)
+    out, seen = [], {}
+    for line, fields in rows:
+        row = dict(zip(header, fields))
+        for column in ("fran_namn", "till_namn"):
+            if not row[column]:
+                raise InputError(path, "empty förbund name", line, column)
+        check_name(path, line, "till_namn", row["till_namn"])
+        year = _year(path, line, "fran_ar", row["fran_ar"])
+        if year is None:
+            raise InputError(path, "the year of the rename is missing", line, "fran_ar")
+        if row["fran_namn"] == row["till_namn"]:
+            raise InputError(path, f"{row['fran_namn']!r} is renamed into itself", line, "till_namn")
+        if row["fran_namn"] in seen:
+            raise InputError(path, f"{row['fran_namn']!r} is renamed twice (also on line {seen[row['fran_namn']]}); a "
+                                   "name takes one new name (rename the new name again to follow a second change)",
+                             line, "fran_namn")
+        seen[row["fran_namn"]] = line
+        out.append({"fran_namn": row["fran_namn"], "till_namn": row["till_namn"], "fran_ar": year, "line": line})
+    renames = pd.DataFrame(out, columns=[*RENAME_COLUMNS, "line"])
+    final_names(renames, path)  # a circle stops here
+    return renames
+
+
+def final_names(renames: pd.DataFrame, path: Path | None = None) -> dict[str, str]:
+    """Every renamed name → the name its förbund has last (renames followed; a circle stops)."""
+    step = dict(zip(renames["fran_namn"], renames["till_namn"]))
+    lines = dict(zip(renames["fran_namn"], renames["line"]))
+    out = {}
+    for name in step:
+        seen, current = [name], step[name]
+        while current in step:
+            if current in seen:
+                raise InputError(path or RENAMES_FILE, f"the renames go in a circle: {' → '.join(seen + [current])}",
+                                 int(lines[name]), "till_namn")
+            seen.append(current)
+            current = step[current]
+        out[name] = current
+    return out
 
 
 def _check_overlaps(path: Path, mapping: pd.DataFrame) -> None:
@@ -183,8 +269,13 @@ def _check_overlaps(path: Path, mapping: pd.DataFrame) -> None:
 @dataclass(frozen=True)
 class Geography:
     kommuner: pd.DataFrame  # kommunkod, kommun, lan
-    mapping: pd.DataFrame  # forbund, kommunkod, kommun, fran_ar, till_ar, line
+    mapping: pd.DataFrame  # forbund (the newest name), kommunkod, kommun, fran_ar, till_ar, line, named (as written)
     path: Path
+    renames: dict[str, str] = field(default_factory=dict)  # an old name → the förbund's newest name
+
+    def unit(self, names: pd.Series) -> pd.Series:
+        """Förbund names as written (in an export or the mapping) → the unit's name (the newest)."""
+        return names.replace(self.renames) if self.renames else names
 
     @property
     def forbund(self) -> list[str]:
@@ -206,7 +297,39 @@ def load(geografi_raw: Path) -> Geography:
     """Both files of data/raw/geografi, checked."""
     folder = Path(geografi_raw)
     kommuner = read_kommuner(folder / KOMMUNER_FILE)
-    return Geography(kommuner, read_mapping(folder / MAPPING_FILE, kommuner), folder / MAPPING_FILE)
+    mapping = read_mapping(folder / MAPPING_FILE, kommuner)
+    renames = final_names(read_renames(folder / RENAMES_FILE), folder / RENAMES_FILE)
+    mapping = mapping.assign(named=mapping["forbund"], forbund=mapping["forbund"].replace(renames))
+    return Geography(kommuner, mapping, folder / MAPPING_FILE, renames)
+
+
+def check_registrations(geography: Geography, registered: dict[int, set[str]]) -> None:
+    """Per year: every förbund with SUS registrations (``registered``: unit names per year, renames
+    applied) has kommuner that year; otherwise stop, and when a förbund has kommuner but no
+    registrations that year, suggest the rename that would join the two names. A förbund with
+    kommuner and no registrations in a year, when every registration is placed, is not a rename:
+    it had none (its report says so), and that is not a stop (docs/assumptions_caveats.md)."""
+    first_seen: dict[str, int] = {}
+    for year in sorted(registered):
+        for name in registered[year] | set(geography.members(year)["forbund"]):
+            first_seen.setdefault(name, year)
+    how = (f"declare it in {RENAMES_FILE} beside this file (fran_namn,till_namn,fran_ar), e.g. ")
+    for year in sorted(registered):
+        members = geography.members(year)
+        placed = set(members["forbund"])
+        without_kommuner = sorted(registered[year] - placed)
+        without_registrations = sorted(placed - registered[year])
+        if without_kommuner:
+            name = without_kommuner[0]
+            if without_registrations:
+                other = without_registrations[0]
+                old, new = sorted((name, other), key=lambda n: (first_seen[n], n == other))
+                hint = (f"; was it renamed? {other!r} has kommuner in {year} but no registrations: if they are one "
+                        f"förbund, {how}'{old},{new},{year}'")
+            else:
+                hint = f"; add its kommuner for {year} (or, if it is another förbund's new or old name, {how}'old,new,year')"
+            raise InputError(geography.path, f"{name!r} has SUS registrations in {year} but no kommuner in {year} in "
+                                             f"this file{hint}", None, "forbund")
 
 
 def residents(formaner: pd.DataFrame, geography: Geography, area: list[str], year: int) -> pd.DataFrame:

@@ -30,7 +30,8 @@ Cleaning rules, in order (the first that applies gives the reason):
 5. ``utanfor_aret``: a registration that does not overlap the export's year.
 6. ``okand_insats``: an insats_id that no year's insats export has.
 7. ``motstridig_person``: one person with different sex or birth year on different rows (every
-   row of that person: which one is right cannot be known).
+   row of that person: which one is right cannot be known); ``motstridig_insats``: one insats_id
+   on rows of the insats export that differ (every such row, for the same reason).
 8. ``dubbelregistrering``: the same person registered more than once in the same insats –
    the registration with the earliest start is kept; ``dubbel_forman``: the same person twice
    with the same benefit in the benefit register – the first row is kept.
@@ -63,10 +64,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..core.errors import ConfigError, InputError
-from ..core.io import (CONTROL_CHARS, decode_checked, parse_records, split_plain, write_csv_atomic,
+from ..core.io import (CONTROL_CHARS, decode_checked, parse_records, read_yaml, split_plain, write_csv_atomic,
                        write_parquet_atomic, write_text_atomic)
 from ..core.personnummer import fingerprint, load_key, parse, pseudonymise
 from ..core.privacy import HIDDEN, has_personal_data, safe_value
@@ -106,6 +106,7 @@ REASONS = {
     "utanfor_aret": "registreringen ligger inte i exportens år",
     "okand_insats": "insatsen finns inte i någon insatsexport",
     "motstridig_person": "samma person med olika kön eller födelseår",
+    "motstridig_insats": "samma insats-id på flera rader med olika innehåll (alla raderna)",
     "dubbelregistrering": "samma person registrerad flera gånger i samma insats (den tidigaste behålls)",
     "dubbel_forman": "samma person med samma förmån flera gånger (den första behålls)",
     "motstridig_person_mellan_filer": "samma person med olika kön eller födelseår i två exporter av samma år",
@@ -118,11 +119,11 @@ PERSON_ATTRIBUTES = {"kon": "sex", "fodelsear": "birth_year"}
 def load_exports(register_raw: Path) -> dict[str, dict[str, Any]]:
     """The export descriptions of exports.yaml, checked; each spec also carries ``limits``."""
     path = Path(register_raw) / EXPORTS_FILE
+    spec = read_yaml(path)  # unreadable, not UTF-8 or not YAML: one line with line and column
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
         exports = spec["exports"]
-    except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read the export descriptions ({exc})") from None
+    except (KeyError, TypeError):
+        raise ConfigError(f"{path}: no 'exports' section with the export descriptions") from None
     limits = DEFAULT_LIMITS | (spec.get("limits") or {})
     for key, value in limits.items():
         if key not in DEFAULT_LIMITS or not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
@@ -529,6 +530,9 @@ def clean_export(export: Export, year: int, key: bytes, insats_ids: set[str] | N
             frame["end"].isna() | (frame["end"] >= pd.Timestamp(f"{year}-01-01")))
         frame["new"] = frame["start"].dt.year == year
     elif kind == "insatser":
+        conflict = frame["insats_id"].duplicated(keep=False)  # exact copies are gone: these rows disagree
+        parts.append(_quarantine(frame[conflict], kind, "motstridig_insats", "insats_id"))
+        frame = frame[~conflict]
         for name, rule in rules.items():
             if name.startswith("malgrupp_"):
                 frame[name] = frame[name].map({"1": True, "0": False, "": pd.NA}).astype("boolean")
@@ -714,11 +718,17 @@ def save_year(cleaned: dict[str, Cleaned], year: int, out_dir: Path) -> list[Pat
 def key_fingerprint(out_dir: Path) -> str:
     """The key fingerprint recorded in one year's cleaned output."""
     path = Path(out_dir) / KEY_FILE
+    if not Path(out_dir).is_dir():
+        raise InputError(out_dir, "no cleaned register data for this year (the folder does not exist); run "
+                                  f"`finsam stage register --year {Path(out_dir).name}` first")
     try:
         return str(json.loads(path.read_text(encoding="utf-8"))["key_fingerprint"])
+    except FileNotFoundError:
+        raise InputError(path, "missing: the cleaned data are older than this version or a run did not finish; "
+                               f"rerun `finsam stage register --year {Path(out_dir).name}`") from None
     except (OSError, ValueError, KeyError):
-        raise InputError(path, "no key fingerprint: the cleaned data are older than this version or damaged; "
-                               "rerun `finsam stage register` for this year") from None
+        raise InputError(path, "no key fingerprint: the file is damaged; rerun `finsam stage register` for this "
+                               "year") from None
 
 
 def check_same_key(cleaned_root: Path, years: list[int]) -> str:

@@ -356,6 +356,19 @@ def cases() -> list[Case]:
     add(Case("excel_flag_as_swedish_true", set_field(f, 3, "arbete_studier_12m", "SANT"),
              Error("unknown code 'SANT'", 5, "arbete_studier_12m")))
     add(Case("excel_sex_code_with_decimals", _set_quoted(d, 3, "kon", "2,0"), Error("unknown code '2,0'", 5, "kon")))
+    # Issue 23: faults whose message named the wrong thing, and a conflict that was kept.
+    add(Case("insats_id_twice_with_different_content", append_row(i, lambda h, rows: _with(
+        rows[0], h, typ="strukturövergripande" if rows[0][h.index("typ")] != "strukturövergripande" else "individinriktad")),
+        Quarantine(((i, 2, "motstridig_insats"), (i, LAST, "motstridig_insats")))))
+    add(Case("bom_file_with_a_latin1_byte_names_the_right_byte_and_line", both(
+        edit_bytes(d, lambda b: b"\xef\xbb\xbf" + b), edit_bytes(d, lambda b: _nth_line_replace(
+            b, 9, "Samordningsförbund".encode(), "Samordningsförbund".encode("latin-1")))),
+        Error(r"cannot be read as utf-8-sig \(byte 0xf6\)", 10, "forbund")))
+    add(Case("quote_inside_a_quoted_field_is_not_called_an_open_quote", raw_lines(d, lambda ls: ls[:20] + [
+        _quote_inside(ls[20])] + ls[21:]), Error(r"line 21: a quote \(\"\) inside a quoted field must be written twice",
+                                                   21)))
+    add(Case("unknown_code_with_a_tab_shows_the_tab_and_keeps_the_letters", set_field(
+        d, 5, "forbund", "Samordningsförbund\t99"), Error(r"unknown code 'Samordningsförbund\\t99'", 7, "forbund")))
     add(Case("missing_file", lambda folder: (folder / str(YEAR) / FILES[i]).unlink(), Error("export not found")))
     add(Case("missing_year_folder", lambda folder: shutil.rmtree(folder / str(YEAR)), Error("no register exports for")))
     add(Case("config_code_column_without_codes", edit_config(
@@ -368,6 +381,13 @@ def cases() -> list[Case]:
 def _set_quoted(kind: str, row: int, column: str, value: str) -> Callable[[Path], None]:
     """As ``set_field``, with the value in quotes (as Excel writes a value holding the delimiter)."""
     return set_field(kind, row, column, '"' + value.replace('"', '""') + '"')
+
+
+def _quote_inside(line: str) -> str:
+    """The förbund field quoted, with a quote inside it that is not doubled: `"Samordnings"förbund 07"`."""
+    parts = line.split(",")
+    parts[6] = '"' + parts[6].replace("förbund", '"förbund', 1) + '"'
+    return ",".join(parts)
 
 
 def _with_time(line: str) -> str:
