@@ -187,7 +187,7 @@ def _codes_from_file(path: Path, column: str, where: str) -> list[str]:
         raise ConfigError(f"{where}.codes_file: {exc}") from None
 
 
-def _codes(rule: dict[str, Any]) -> dict[str, str]:
+def accepted_codes(rule: dict[str, Any]) -> dict[str, str]:
     """Every accepted spelling → its value (lower-case keys when ``ignore_case``). With ``zero_pad``
     (kommun codes) a code whose leading zero Excel removed is accepted as the code (``114`` → ``0114``;
     the rule of pipeline/sources/geografi.py)."""
@@ -200,7 +200,7 @@ def _codes(rule: dict[str, Any]) -> dict[str, str]:
 
 
 def _allowed(rule: dict[str, Any], most: int = 12) -> str:
-    keys = list(_codes(rule))
+    keys = list(accepted_codes(rule))
     text = ", ".join(keys[:most]) + (f", … ({len(keys)} codes in {EXPORTS_FILE})" if len(keys) > most else "")
     return text + (" (upper or lower case)" if rule.get("ignore_case") else "")
 
@@ -356,7 +356,7 @@ def _value_reasons(values: pd.Series, rule: dict[str, Any], year: int, decimal: 
         mark(~values.str.fullmatch(str(rule["pattern"])), "ogiltigt_id")
     elif kind == "code":
         probe = values.str.lower() if rule.get("ignore_case") else values
-        mark(~probe.isin(list(_codes(rule))), "okand_kod")
+        mark(~probe.isin(list(accepted_codes(rule))), "okand_kod")
     elif kind in ("year", "birth_year"):
         digits = values.str.fullmatch(r"\d{4}")
         mark(~digits, "ogiltigt_ar" if kind == "year" else "ogiltigt_fodelsear")
@@ -497,7 +497,7 @@ def clean_export(export: Export, year: int, key: bytes, insats_ids: set[str] | N
         good = parsed.loc[parsed.index.isin(frame.index), "normalised"]
         person.loc[good.index] = pseudonymise(good, key)
         frame = frame.drop(columns=pnr_column).assign(person_id=person)
-        sex_codes = _codes(rules["kon"])
+        sex_codes = accepted_codes(rules["kon"])
         frame["sex"] = (frame["kon"].str.lower() if rules["kon"].get("ignore_case") else frame["kon"]).map(sex_codes)
         frame["birth_year"] = frame["fodelsear"].astype(int)
         frame = frame.drop(columns=["kon", "fodelsear"])
@@ -562,7 +562,7 @@ def _pad_codes(frame: pd.DataFrame, rules: dict[str, dict[str, Any]]) -> tuple[p
     notes = {}
     for name, rule in rules.items():
         if rule.get("zero_pad"):
-            canonical = frame[name].map(_codes(rule)).fillna(frame[name])  # an empty cell stays empty
+            canonical = frame[name].map(accepted_codes(rule)).fillna(frame[name])  # an empty cell stays empty
             padded = int(canonical.ne(frame[name]).sum())
             if padded:
                 notes[f"{name}: kod utan inledande nolla, nollan tillagd"] = padded
