@@ -8,7 +8,7 @@ quarantined (export, line, reason) and the pseudonyms). Not used by the pipeline
 Written as a DuckDB user would write it: each export is read once into a table, then cleaned by
 one ``CREATE TABLE … AS`` whose chain of CTEs applies the rules in the pipeline's order (a rule
 only sees the rows no earlier rule quarantined: each CTE adds its reason with ``coalesce``, and the
-rules over groups of rows are window functions partitioned by "still kept"). The only statements
+rules over groups of rows are aggregates joined back, computed once: ``MATERIALIZED``). The only statements
 beyond that are the one the cross-file rule needs (it compares two cleaned exports) and the writes.
 
 The configuration is data/raw/register/exports.yaml as the pipeline resolves it
@@ -121,18 +121,21 @@ def _rule_case(spec: dict[str, Any], year: int) -> str:
 
 
 def _shape_case(columns: list[str], limits: dict[str, Any]) -> str:
-    """The reasons of the reading that apply to the benchmark's plain files, per column in order."""
+    """The reasons of the reading that apply to the benchmark's plain files, per column in order (one
+    regular expression over the whole row first; the columns are looked at only when it finds something)."""
+    control = "'[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]'"
+    longest = int(limits["max_field_length"])
     every = " AND ".join(f"{_ident(c)} = {_q(c)}" for c in columns)
     empty = " AND ".join(f"{_ident(c)} = ''" for c in columns)
-    branches = [(every, "upprepad_rubrik", WHOLE_ROW), (empty, "tom_rad", WHOLE_ROW)]
-    longest = int(limits["max_field_length"])
-    for c in columns:
-        branches.append((f"regexp_matches({_ident(c)}, '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]')",
-                         "ogiltigt_tecken", c))
-        branches.append((f"length({_ident(c)}) > {longest}", "for_langt_falt", c))
-    line = " + ".join(f"length({_ident(c)})" for c in columns) + f" + {len(columns) - 1}"
-    branches.append((f"{line} > {int(limits['max_line_length'])}", "for_lang_rad", WHOLE_ROW))
-    return "CASE " + " ".join(f"WHEN {c} THEN {_q(r + '|' + n)}" for c, r, n in branches) + " END"
+    row = " || ".join(_ident(c) for c in columns)
+    per_column = " ".join(f"WHEN regexp_matches({_ident(c)}, {control}) THEN {_q('ogiltigt_tecken|' + c)} "
+                          f"WHEN length({_ident(c)}) > {longest} THEN {_q('for_langt_falt|' + c)}" for c in columns)
+    widest = f"greatest({', '.join(f'length({_ident(c)})' for c in columns)})" if len(columns) > 1 \
+        else f"length({_ident(columns[0])})"
+    return (f"CASE WHEN {every} THEN 'upprepad_rubrik|{WHOLE_ROW}' WHEN {empty} THEN 'tom_rad|{WHOLE_ROW}' "
+            f"WHEN regexp_matches({row}, {control}) OR {widest} > {longest} THEN CASE {per_column} END "
+            f"WHEN length({row}) + {len(columns) - 1} > {int(limits['max_line_length'])} "
+            f"THEN 'for_lang_rad|{WHOLE_ROW}' END")
 
 
 def _read(con, table: str, path: Path, spec: dict[str, Any]) -> None:
@@ -161,11 +164,12 @@ def _pii_table(con, exports: dict[str, dict[str, Any]]) -> None:
 
 
 def _luhn(nine: str) -> str:
-    """The Luhn check digit of the nine-digit text ``nine`` (weights 2, 1, 2, …; digits of products summed)."""
+    """The Luhn check digit of ``nine``, a BIGINT of nine digits (weights 2, 1, 2, …; a product's digits
+    summed: 2·d − 9 when d ≥ 5)."""
     terms = []
     for i in range(9):
-        digit = f"(ascii(substr({nine}, {i + 1}, 1)) - 48) * {2 - i % 2}"
-        terms.append(f"({digit}) // 10 + ({digit}) % 10")
+        digit = f"({nine} // {10 ** (8 - i)} % 10)"
+        terms.append(f"(2 * {digit} - CASE WHEN {digit} >= 5 THEN 9 ELSE 0 END)" if i % 2 == 0 else digit)
     return f"(10 - ({' + '.join(terms)}) % 10) % 10"
 
 
@@ -184,17 +188,20 @@ def _person_ctes(spec: dict[str, Any], year: int, pads: tuple[str, str]) -> list
     return [
         f"""p1 AS (SELECT *, CASE WHEN {with_pnr} THEN regexp_extract(replace({_ident(name)}, ' ', ''), {_q(pattern)},
                    {parts}) END AS p FROM r2)""",
-        f"""p2 AS (SELECT *, CASE WHEN p.century <> '' THEN TRY_CAST(p.century || p.yy AS INTEGER)
+        f"""p2 AS (SELECT *, TRY_CAST(p.yy || p.mm || p.dd || p.serial AS BIGINT) AS nine,
+                   CASE WHEN p.century <> '' THEN TRY_CAST(p.century || p.yy AS INTEGER)
                    ELSE {year} - ((({year} % 100 - TRY_CAST(nullif(p.yy, '') AS INTEGER)) % 100 + 100) % 100)
                         - CASE WHEN p.sep = '+' THEN 100 ELSE 0 END END AS birth FROM p1)""",
-        f"""p3 AS (SELECT *, CASE WHEN p.yy <> '' THEN try_cast(format('{{:04d}}-{{}}-{{:02d}}', birth, p.mm,
-                   TRY_CAST(p.dd AS INTEGER) - CASE WHEN TRY_CAST(p.dd AS INTEGER) > 60 THEN 60 ELSE 0 END) AS DATE)
-                   END AS born FROM p2)""",
-        f"""p4 AS (SELECT * EXCLUDE (reason, p, birth, born),
+        f"""p3 AS (SELECT *, CASE WHEN p.yy <> '' AND mm BETWEEN 1 AND 12 AND birth >= 1 AND day >= 1
+                   AND day <= day(last_day(make_date(greatest(birth, 1), least(greatest(mm, 1), 12), 1))) THEN TRUE
+                   END AS born
+                   FROM (SELECT *, TRY_CAST(p.mm AS INTEGER) AS mm, TRY_CAST(p.dd AS INTEGER)
+                         - CASE WHEN TRY_CAST(p.dd AS INTEGER) > 60 THEN 60 ELSE 0 END AS day FROM p2))""",
+        f"""p4 AS (SELECT * EXCLUDE (reason, p, birth, born, nine, mm, day),
                    coalesce(reason, CASE WHEN p IS NULL THEN NULL
                        WHEN p.yy = '' THEN 'personnummer_format|{name}'
                        WHEN born IS NULL THEN 'personnummer_datum|{name}'
-                       WHEN {_luhn("(p.yy || p.mm || p.dd || p.serial)")} <> TRY_CAST(p."check" AS INTEGER)
+                       WHEN {_luhn("nine")} <> TRY_CAST(p."check" AS INTEGER)
                            THEN 'personnummer_kontrollsiffra|{name}'
                        WHEN birth <> CAST(fodelsear AS INTEGER) THEN 'personnummer_fodelsear|{name}' END) AS reason,
                    CASE WHEN p IS NOT NULL AND p.yy <> '' THEN
@@ -207,13 +214,20 @@ def _person_ctes(spec: dict[str, Any], year: int, pads: tuple[str, str]) -> list
     ]
 
 
-def _conflicts(source: str, target: str, extra: str = "") -> str:
+def _conflicts(source: str, target: str) -> list[str]:
     """``motstridig_person``: a kept person with more than one sex or birth year among the kept rows."""
-    kept = "(reason IS NULL AND person_id IS NOT NULL)"
-    window = f"OVER (PARTITION BY {kept}, person_id)"
-    return f"""{target} AS (SELECT *{extra}, coalesce(reason, CASE WHEN {kept} AND (min(sex) {window} <> max(sex) {window}
-                OR min(birth_year) {window} <> max(birth_year) {window}) THEN 'motstridig_person|kon' END) AS reason2
-                FROM {source})"""
+    return [f"""{target}_c AS (SELECT person_id FROM {source} WHERE reason IS NULL AND person_id IS NOT NULL
+                GROUP BY person_id HAVING min(sex) <> max(sex) OR min(birth_year) <> max(birth_year))""",
+            f"""{target} AS (SELECT *, coalesce(reason, CASE WHEN person_id IN (SELECT person_id FROM {target}_c)
+                THEN 'motstridig_person|kon' END) AS reason2 FROM {source})"""]
+
+
+def _first_rows(source: str, target: str, keys: str, kept: str, reason: str, column: str) -> list[str]:
+    """Rows of ``source`` that repeat ``keys`` of an earlier kept row (``kept``: the reason column that
+    is NULL for a kept row) get ``reason``; the first of each group is kept (an aggregate, not a window)."""
+    return [f"{target}_f AS (SELECT min(_line) AS _line FROM {source} WHERE {kept} IS NULL GROUP BY {keys})",
+            f"""{target} AS (SELECT s.* EXCLUDE ({kept}), coalesce({kept}, CASE WHEN f._line IS NULL
+                THEN '{reason}|{column}' END) AS reason FROM {source} s LEFT JOIN {target}_f f USING (_line))"""]
 
 
 def _clean_sql(kind: str, spec: dict[str, Any], year: int, pads: tuple[str, str], has_known_insats: bool) -> str:
@@ -222,11 +236,10 @@ def _clean_sql(kind: str, spec: dict[str, Any], year: int, pads: tuple[str, str]
     columns = list(spec["columns"])
     rules = spec["columns"]
     cells = ", ".join(_ident(c) for c in columns)
-    kept = "(reason IS NULL)"
+    twice = {"r0", "d1", "f1"}  # the CTEs the aggregates read beside the next step
     ctes = [
         f"r0 AS (SELECT rowid + 2 AS _line, *, {_shape_case(columns, spec['limits'])} AS reason FROM {kind}_raw)",
-        f"""r1 AS (SELECT * EXCLUDE (reason), coalesce(reason, CASE WHEN row_number() OVER (PARTITION BY {kept}, {cells}
-                   ORDER BY _line) > 1 THEN 'dubblett|{WHOLE_ROW}' END) AS reason FROM r0)""",
+        *_first_rows("r0", "r1", cells, "reason", "dubblett", WHOLE_ROW),
         f"r2 AS (SELECT * EXCLUDE (reason), coalesce(reason, {_rule_case(spec, year)}) AS reason FROM r1)",
     ]
     last = "r2"
@@ -242,20 +255,22 @@ def _clean_sql(kind: str, spec: dict[str, Any], year: int, pads: tuple[str, str]
             f"""d1 AS (SELECT * EXCLUDE (reason), coalesce(reason, CASE WHEN "end" < start THEN 'slut_fore_start|slutdatum'
                        WHEN start > DATE '{year}-12-31' OR "end" < DATE '{year}-01-01' THEN 'utanfor_aret|startdatum'
                        {orphan}END) AS reason FROM d0)""",
-            _conflicts("d1", "d2"),
+            *_conflicts("d1", "d2"),
             f"""d3 AS (SELECT * EXCLUDE (reason, reason2), coalesce(reason2, CASE WHEN reason2 IS NULL AND person_id IS NOT NULL
                        AND row_number() OVER (PARTITION BY reason2 IS NULL AND person_id IS NOT NULL, person_id, insats_id
                        ORDER BY start, _line) > 1 THEN 'dubbelregistrering|insats_id' END) AS reason FROM d2)""",
         ]
         last = "d3"
     elif kind == "formaner":
+        twice.add(last)
         ctes += [
-            _conflicts(last, "f1"),
-            f"""f2 AS (SELECT * EXCLUDE (reason, reason2), coalesce(reason2, CASE WHEN row_number() OVER (PARTITION BY
-                       reason2 IS NULL, person_id, forman ORDER BY _line) > 1 THEN 'dubbel_forman|forman' END) AS reason
-                       FROM f1)""",
+            *_conflicts(last, "f1"),
+            *_first_rows("(SELECT * EXCLUDE (reason) FROM f1)", "f2", "person_id, forman", "reason2", "dubbel_forman",
+                         "forman"),
         ]
         last = "f2"
+    # A CTE read twice (an aggregate over it joined back) is computed once: MATERIALIZED.
+    ctes = [c.replace(" AS (", " AS MATERIALIZED (", 1) if c.split(" ", 1)[0] in twice else c for c in ctes]
     return f"CREATE OR REPLACE TABLE {kind} AS WITH {', '.join(ctes)} SELECT * FROM {last}"
 
 
