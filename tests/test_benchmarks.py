@@ -59,13 +59,13 @@ def test_every_benchmark_script_has_a_test_here():
 # ------------------------------------------------------------------ the register benchmark and its reference
 def test_bench_register_runs_and_both_sides_agree(tiny_raw):
     out = _run("bench_register.py", "--raw", str(tiny_raw), "--repeat", "2", "--threads", "1")
-    assert "| pipeline (`clean_year` + `save_year`) |" in out and "pipeline / DuckDB (medians)" in out
+    assert "| pipeline (`clean_year` + `save_year`) |" in out and "pipeline / DuckDB: time (medians)" in out
     assert "'deltagare': {" in out and "'dubblett'" in out  # the agreed quarantine is printed
 
 
 def test_bench_register_generates_its_own_exports():
     out = _run("bench_register.py", "--scale", "0.01", "--repeat", "1")
-    assert "generate demo exports" in out and "pipeline / DuckDB (medians)" in out
+    assert "generate demo exports" in out and "pipeline / DuckDB: time (medians)" in out
 
 
 def test_duckdb_reference_gives_the_pipelines_quarantine_and_pseudonyms(tiny_raw, tmp_path):
