@@ -322,7 +322,8 @@ def clean_year_sql(register_raw: Path, year: int, key: bytes, out_dir: Path | No
     With ``out_dir``, writes the kept rows and the quarantine (export, line, reason, column) as Parquet."""
     register_raw = Path(register_raw)
     exports = load_exports(register_raw)
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     folder = register_raw / str(year)
