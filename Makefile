@@ -37,7 +37,6 @@ dvc-repro: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
 
 benchmark: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,benchmarks]'
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_register.py
 	$(BIN)/python benchmarks/bench_kernels.py

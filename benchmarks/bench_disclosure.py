@@ -6,14 +6,13 @@ linked) once for the whole country and once for each of the demo's förbund, tim
 suppression (``Linked.solve``: primary and complementary suppression with its linear programs)
 apart from the counting around it. Prints Markdown for docs/performance.md.
 
-    .venv/bin/python benchmarks/bench_disclosure.py [--forbund 80]
+    .venv/bin/python benchmarks/bench_disclosure.py [--forbund 80] [--scale 1.0]
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
-import shutil
 import statistics
 import sys
 import tempfile
@@ -27,22 +26,19 @@ sys.path.insert(0, str(REPO))
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--forbund", type=int, default=0, help="only the first N förbund (default: all)")
+    parser.add_argument("--scale", type=float, default=1.0, help="population_scale of the demo (1.0: national)")
     args = parser.parse_args()
     import pandas as pd
 
     from pipeline.derive import disclosure, register_tables
+    from pipeline.sources import geografi
     from pipeline.sources.register import clean_year, save_year
-    from pipeline.demo.register_demo import write_demo
 
-    from _timing import time_solves
+    from _timing import demo_raw, time_solves
 
     solve_times = time_solves(disclosure)
     with tempfile.TemporaryDirectory() as tmp:
-        raw = Path(tmp) / "raw"
-        (raw / "register").mkdir(parents=True)
-        (raw / "register" / "exports.yaml").write_bytes((REPO / "data/raw/register/exports.yaml").read_bytes())
-        shutil.copytree(REPO / "data/raw/geografi", raw / "geografi")
-        write_demo(raw, REPO / "data" / "raw" / "published", years=[2022])
+        raw = demo_raw(Path(tmp), args.scale)
         start = time.perf_counter()
         save_year(clean_year(raw / "register", 2022, key=b"k" * 32), 2022, Path(tmp) / "clean" / "2022")
         cleaning = time.perf_counter() - start
@@ -60,10 +56,11 @@ def main() -> None:
         per = []
         start = time.perf_counter()
         reference = register_tables.reference_frames(frames[2])  # once for every förbund
+        geography = geografi.load(raw / "geografi")
         shared = time.perf_counter() - start
         for name in names:
             start = time.perf_counter()
-            tables = register_tables.build_frames(*frames, settings, [name], reference)
+            tables = register_tables.build_frames(*frames, settings, [name], reference, geography)
             per.append((time.perf_counter() - start, solve_times[-1], _hidden(tables)))
     totals, solves, hidden = zip(*per)
     print(f"machine: {platform.machine()}, python {platform.python_version()}; cleaning 2022 (national): "

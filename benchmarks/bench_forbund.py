@@ -17,7 +17,10 @@ population, which changes no timing):
 5. the price of PDF and DOCX: the same few reports with html only and with html, pdf, docx.
 
     .venv/bin/python benchmarks/bench_forbund.py [--forbund 80] [--small 10] [--years 2016-2022]
-        [--figures DIR] [--register DIR] [--formats-sample 4]
+        [--figures DIR] [--register DIR] [--formats-sample 4] [--scale S]
+
+Without figures and without cleaned register data in ``--register``, the synthetic demo is generated
+and cleaned here first at ``--scale`` (population_scale; tests/test_benchmarks.py runs it so, tiny).
 """
 
 from __future__ import annotations
@@ -127,6 +130,8 @@ def main() -> None:
     ap.add_argument("--figures", type=Path, default=REPO / "data" / "processed" / "forbund")
     ap.add_argument("--register", type=Path, default=REPO / "data" / "processed" / "register")
     ap.add_argument("--formats-sample", type=int, default=4)
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="population_scale of the demo generated when --register holds no cleaned data")
     args = ap.parse_args()
     first, last = (int(y) for y in args.years.split("-"))
     years = list(range(first, last + 1))
@@ -137,7 +142,12 @@ def main() -> None:
         figures = args.figures
         if not (figures / FIGURES_FILE).is_file():
             figures = tmp / "figures"
-            took = make_figures(args.register, years, args.forbund, figures)
+            register = args.register
+            if not all((register / str(y) / "deltagare.parquet").is_file() for y in years):
+                from _timing import demo_cleaned
+
+                register = demo_cleaned(tmp, args.scale, years)
+            took = make_figures(register, years, args.forbund, figures)
             rows.append(("förbund figures made here from the cleaned register (register_tables, linked disclosure)",
                          f"{args.forbund} förbund × {len(years)} years", f"{took:.1f}", "", ""))
         names = units(pd.read_parquet(figures / FIGURES_FILE))[: args.forbund]

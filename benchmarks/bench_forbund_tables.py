@@ -8,7 +8,7 @@ scale; the benefit register at ``--scale`` of national scale, which only changes
 the reference populations) and cleans it; ``--cleaned DIR`` uses cleaned data already there
 (e.g. data/processed/register). Prints Markdown for docs/performance.md.
 
-    .venv/bin/python benchmarks/bench_forbund_tables.py [--scale 0.05] [--cleaned DIR]
+    .venv/bin/python benchmarks/bench_forbund_tables.py [--scale 0.05] [--cleaned DIR] [--years 2016-2022]
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import platform
 import resource
-import shutil
 import sys
 import tempfile
 import time
@@ -24,21 +23,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-YEARS = list(range(2016, 2023))
-
-
-def _prepare(tmp: Path, scale: float) -> Path:
-    from pipeline.demo.register_demo import write_demo
-    from pipeline.sources.register import clean_year, save_year
-
-    raw = tmp / "raw"
-    (raw / "register").mkdir(parents=True)
-    shutil.copy2(REPO / "data/raw/register/exports.yaml", raw / "register" / "exports.yaml")
-    shutil.copytree(REPO / "data/raw/geografi", raw / "geografi")
-    write_demo(raw, REPO / "data" / "raw" / "published", population_scale=scale, years=YEARS)
-    for year in YEARS:
-        save_year(clean_year(raw / "register", year, key=b"k" * 32), year, tmp / "clean" / str(year))
-    return tmp / "clean"
 
 
 def _time_model(forbund) -> list[float]:
@@ -64,19 +48,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=0.05, help="benefit register scale for the generated demo")
     parser.add_argument("--cleaned", type=Path, help="cleaned register data (one folder per year) to use instead")
+    parser.add_argument("--years", default="2016-2022", help="first-last year")
     args = parser.parse_args()
+    first, last = (int(y) for y in args.years.split("-"))
+    years = list(range(first, last + 1))
     from pipeline.derive import disclosure, forbund
     from pipeline.sources import geografi
 
-    from _timing import time_solves
+    from _timing import demo_cleaned, time_solves
 
     solve_times = time_solves(disclosure)
     model_times = _time_model(forbund)
     with tempfile.TemporaryDirectory() as tmp:
-        cleaned = args.cleaned or _prepare(Path(tmp), args.scale)
+        cleaned = args.cleaned or demo_cleaned(Path(tmp), args.scale, years)
         geo = geografi.load(REPO / "data" / "raw" / "geografi")
         start = time.perf_counter()
-        tables = forbund.build(YEARS, cleaned, geo, disclosure.Settings(5, 5))
+        tables = forbund.build(years, cleaned, geo, disclosure.Settings(5, 5))
         total = time.perf_counter() - start
         out = Path(tmp) / "out"
         start = time.perf_counter()
@@ -88,7 +75,7 @@ def main() -> None:
           f"{'cleaned data: ' + str(args.cleaned) if args.cleaned else f'generated demo, benefit register at scale {args.scale}'}")
     print("| what | s |")
     print("|---|---:|")
-    print(f"| `forbund.build`: {int(unit['forbund'])} förbund + riket × {len(YEARS)} years, all | {total:.1f} |")
+    print(f"| `forbund.build`: {int(unit['forbund'])} förbund + riket × {len(years)} years, all | {total:.1f} |")
     print(f"| of which linked disclosure control ({len(solve_times)} solves, incl. rounds for national sums) "
           f"| {sum(solve_times):.1f} |")
     if model_times:

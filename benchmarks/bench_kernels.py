@@ -12,7 +12,8 @@ chart), the real notebooks/bilaga1.ipynb for every year 2016–2022, and noteboo
 (repeated). Only notebook execution is timed (what the pool changes); the HTML + PDF rendering of
 one executed Bilaga 1 is timed once for context. Prints Markdown tables for docs/performance.md.
 
-    .venv/bin/python benchmarks/bench_kernels.py [--tiny 8] [--bilaga4 4]
+    .venv/bin/python benchmarks/bench_kernels.py [--tiny 8] [--bilaga4 4] [--years 2016-2022] [--pools 1 2]
+        [--workloads tiny bilaga1 bilaga4]
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def _project(root: Path) -> None:
         subprocess.run([str(FINSAM), "run", stage], cwd=root, check=True, capture_output=True)
 
 
-def _jobs(root: Path, name: str, mode: str, count: int) -> list[tuple]:
+def _jobs(root: Path, name: str, mode: str, count: int, years: list[int] = YEARS) -> list[tuple]:
     """(input, output, parameters, cwd) for one workload; every job has its own output folder."""
     from pipeline.reports import contract
 
@@ -72,7 +73,7 @@ def _jobs(root: Path, name: str, mode: str, count: int) -> list[tuple]:
         specs = [(root / "tiny.ipynb", {"year": 2022}) for _ in range(count)]
     elif name == "bilaga1":
         specs = [(root / "notebooks" / "bilaga1.ipynb",
-                  contract.parameters(y, {"published": processed / "published"}, "published", False)) for y in YEARS]
+                  contract.parameters(y, {"published": processed / "published"}, "published", False)) for y in years]
     else:
         specs = [(root / "notebooks" / "bilaga4.ipynb",
                   contract.parameters(2016, {"malgrupp": processed / "bilaga4"}, "published", False))
@@ -124,24 +125,33 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tiny", type=int, default=8, help="how many tiny reports per mode")
     parser.add_argument("--bilaga4", type=int, default=4, help="how many Bilaga 4 runs per mode")
+    parser.add_argument("--years", default="2016-2022", help="the Bilaga 1 years, first-last")
+    parser.add_argument("--pools", type=int, nargs="+", default=[1, 2], help="warm pool sizes to time")
+    parser.add_argument("--workloads", nargs="+", default=["tiny", "bilaga1", "bilaga4"],
+                        choices=["tiny", "bilaga1", "bilaga4"])
     args = parser.parse_args()
+    first, last = (int(y) for y in args.years.split("-"))
+    years = list(range(first, last + 1))
     rows = []
+    render_s = None
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         _project(root)
         _tiny_notebook(root / "tiny.ipynb")
-        workloads = [("tiny", args.tiny), ("bilaga1", len(YEARS)), ("bilaga4", args.bilaga4)]
-        for name, count in workloads:
-            label = {"tiny": "tiny report", "bilaga1": "Bilaga 1, 2016–2022", "bilaga4": "Bilaga 4"}[name]
-            wall, each = _cold(_jobs(root, name, "cold", count))
+        counts = {"tiny": args.tiny, "bilaga1": len(years), "bilaga4": args.bilaga4}
+        for name in args.workloads:
+            count = counts[name]
+            label = {"tiny": "tiny report", "bilaga1": f"Bilaga 1, {first}–{last}", "bilaga4": "Bilaga 4"}[name]
+            wall, each = _cold(_jobs(root, name, "cold", count, years))
             rows.append((label, "cold: fresh kernel each (today)", "–", wall, len(each), statistics.median(each)))
-            for size in (1, 2):
-                startup, wall, each = _warm(_jobs(root, name, f"warm{size}", count), size, root)
+            for size in args.pools:
+                startup, wall, each = _warm(_jobs(root, name, f"warm{size}", count, years), size, root)
                 # Marginal cost: batch wall time per report once the pool is up. With 2 kernels
                 # two reports run at once, so this is below the single report's own duration.
                 rows.append((label, f"warm pool, {size} kernel{'s' if size > 1 else ''}", f"{startup:.2f}",
                              wall, len(each), statistics.median(each)))
-        render_s = _render_once(root / "out" / "warm1" / "bilaga1" / "06" / "bilaga1.ipynb")
+        if "bilaga1" in args.workloads:
+            render_s = _render_once(root / "out" / "cold" / "bilaga1" / f"{len(years) - 1:02d}" / "bilaga1.ipynb")
     load = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, {platform.machine()}, python {platform.python_version()}, "
           f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
@@ -150,8 +160,10 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---:|---:|")
     for label, how, startup, wall, n, median in rows:
         print(f"| {label} | {how} | {startup} | {n} | {wall:.2f} | {wall / n:.2f} | {median:.2f} |")
-    print()
-    print(f"Rendering one executed Bilaga 1 (2022) to HTML + PDF (pandoc, Typst), not part of the above: {render_s:.2f} s")
+    if render_s is not None:
+        print()
+        print(f"Rendering one executed Bilaga 1 ({last}) to HTML + PDF (pandoc, Typst), not part of the above: "
+              f"{render_s:.2f} s")
 
 
 if __name__ == "__main__":

@@ -135,3 +135,17 @@ def test_key_init_to_a_place_it_cannot_write_is_one_line(tmp_path, monkeypatch, 
     monkeypatch.setattr(os, "open", real_open)
     assert main(["key", "init", "--path", str(target)]) == 0
     assert p.key_weakness(bytes.fromhex(target.read_text(encoding="ascii"))) is None  # what key init makes passes
+
+
+def test_pseudonyms_are_hmac_sha256_of_the_normalised_number():
+    """The vectorised HMAC gives hmac.new's digest for every value, keeps NA and the index (row order)."""
+    import hashlib
+    import hmac
+
+    rng = np.random.default_rng(7)
+    numbers = p.generate(rng.integers(1930, 2010, 5000), rng)
+    values = pd.Series(list(numbers) + [pd.NA], dtype="string", index=np.arange(5001) * 3 + 1)
+    for key in (bytes(range(32)), bytes(range(100))):  # a key longer than SHA-256's block is hashed first
+        got = p.pseudonymise(values, key)
+        assert got.index.equals(values.index) and pd.isna(got.iloc[-1])
+        assert list(got.iloc[:-1]) == [hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[:32] for v in numbers]

@@ -179,6 +179,29 @@ def read_csv_checked(path: str | Path, schema: Schema) -> pd.DataFrame:
 
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 QUOTED = re.compile(r'"(?:[^"]|"")*"')
+# Whitespace that str.strip (and pyarrow's utf8_trim_whitespace) removes, besides the line ends.
+_ASCII_SPACE = (" ", "\t", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
+
+
+_ASCII_COMPATIBLE = ("utf-8", "utf8", "utf-8-sig", "latin-1", "latin1", "iso-8859-1", "iso8859-1", "cp1252",
+                     "windows-1252", "ascii")
+
+
+_NOT_CONTROL = bytes(b for b in range(256) if not CONTROL_CHARS.match(chr(b)))
+
+
+def has_control_chars(text: str) -> bool:
+    """Whether ``text`` holds a character of ``CONTROL_CHARS`` (for ASCII text one pass of bytes.translate
+    instead of the regular expression's slower scan)."""
+    if not text.isascii():
+        return bool(CONTROL_CHARS.search(text))
+    return bool(text.encode("ascii").translate(None, _NOT_CONTROL))  # every byte but the control bytes deleted
+
+
+def may_need_strip(text: str) -> bool:
+    """False when no field of ``text`` can have whitespace to strip: ASCII without spaces, tabs or other
+    ASCII whitespace (a CR is counted as such, though it usually only ends a line)."""
+    return not text.isascii() or "\r" in text or any(c in text for c in _ASCII_SPACE)
 
 
 def _locate(text: str, pos: int, delimiter: str, header: list[str] | None) -> tuple[int, str | None]:
@@ -191,7 +214,8 @@ def _locate(text: str, pos: int, delimiter: str, header: list[str] | None) -> tu
 
 
 def _decode(path: Path, raw: bytes, encoding: str, delimiter: str) -> str:
-    header = raw.split(b"\n", 1)[0].decode("latin-1").lstrip("\ufeff\xef\xbb\xbf").split(delimiter)
+    end = raw.find(b"\n")
+    header = raw[: end if end >= 0 else len(raw)].decode("latin-1").lstrip("\ufeff\xef\xbb\xbf").split(delimiter)
     header = [h.strip() for h in header]
     nul = raw.find(b"\x00")
     if nul >= 0:
@@ -199,6 +223,8 @@ def _decode(path: Path, raw: bytes, encoding: str, delimiter: str) -> str:
         raise InputError(path, "NUL byte in the file: it is damaged or not text in the declared encoding "
                                f"(UTF-16?); export it again as {encoding}", line, column)
     lowered = encoding.lower().replace("_", "-")
+    if lowered in _ASCII_COMPATIBLE and raw.isascii():  # nothing to check byte by byte (quickly known)
+        return raw.decode("ascii")
     if lowered in ("latin-1", "latin1", "iso-8859-1", "iso8859-1"):
         if re.search(rb"[\x80-\xff]", raw):
             try:
@@ -297,25 +323,40 @@ def read_delimited(path: Path, raw: bytes, encoding: str, delimiter: str
 def split_plain(text: str, delimiter: str) -> tuple[list[str], pd.DataFrame, np.ndarray, int] | None:
     """The fast path for the common export: no quotes anywhere and every non-blank line with the
     header's number of fields. Returns (header, rows as text, the line of each row, the longest line
-    in bytes), or None when the file needs the careful reader (``read_delimited``)."""
+    in bytes), or None when the file needs the careful reader (``read_delimited``). The rows are read
+    by pyarrow's CSV reader (C++, on every core) as text columns: nothing is converted or left out."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     if '"' in text or not text:
         return None
-    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    encoded = text.encode("utf-8")
+    data = np.frombuffer(encoded, dtype=np.uint8)
     newline = np.flatnonzero(data == 10)
     ends = newline if data[-1] == 10 else np.append(newline, len(data))
     starts = np.concatenate(([0], newline + 1))[: len(ends)]
     carriage = (ends > starts) & (data[np.maximum(ends - 1, 0)] == 13)
     lengths = ends - starts - carriage
-    fields = np.bincount(np.searchsorted(ends, np.flatnonzero(data == ord(delimiter))), minlength=len(ends))
     filled = np.flatnonzero(lengths > 0)
-    if len(filled) < 2 or (fields[filled] != fields[filled[0]]).any():
+    if len(filled) < 2:
         return None
-    frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
-                        na_filter=False, engine="c", quoting=csv.QUOTE_NONE, skip_blank_lines=True)
-    if len(frame) != len(filled) or frame.shape[1] != fields[filled[0]] + 1:
+    first = encoded[starts[filled[0]]: ends[filled[0]]]
+    width = first.count(delimiter.encode("utf-8")) + 1
+    names = [f"f{i}" for i in range(width)]
+    try:  # a line with another number of fields than the first is an error here: the careful reader takes it
+        table = pacsv.read_csv(pa.py_buffer(encoded), read_options=pacsv.ReadOptions(column_names=names),
+                               parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False,
+                                                                ignore_empty_lines=True),
+                               convert_options=pacsv.ConvertOptions(  # large_string: what pandas' str holds
+                                   column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False))
+    except pa.ArrowInvalid:
         return None
-    header = [str(h).strip() for h in frame.iloc[0]]
-    return header, frame.iloc[1:].reset_index(drop=True), filled[1:] + 1, int(lengths.max())
+    if table.num_rows != len(filled):
+        return None
+    header = [str(table.column(i)[0]).strip() for i in range(width)]
+    body = table.slice(1).to_pandas()
+    body.columns = range(width)
+    return header, body, filled[1:] + 1, int(lengths.max())
 
 
 # ---------------------------------------------------------------- atomic output

@@ -66,8 +66,8 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import ConfigError, InputError
-from ..core.io import (CONTROL_CHARS, decode_checked, parse_records, read_yaml, split_plain, write_csv_atomic,
-                       write_parquet_atomic, write_text_atomic)
+from ..core.io import (CONTROL_CHARS, decode_checked, has_control_chars, may_need_strip, parse_records, read_yaml,
+                       split_plain, write_csv_atomic, write_parquet_atomic, write_text_atomic)
 from ..core.personnummer import fingerprint, load_key, parse, pseudonymise
 from ..core.privacy import HIDDEN, has_personal_data, safe_value
 
@@ -188,7 +188,7 @@ def _codes_from_file(path: Path, column: str, where: str) -> list[str]:
         raise ConfigError(f"{where}.codes_file: {exc}") from None
 
 
-def _codes(rule: dict[str, Any]) -> dict[str, str]:
+def accepted_codes(rule: dict[str, Any]) -> dict[str, str]:
     """Every accepted spelling → its value (lower-case keys when ``ignore_case``). With ``zero_pad``
     (kommun codes) a code whose leading zero Excel removed is accepted as the code (``114`` → ``0114``;
     the rule of pipeline/sources/geografi.py)."""
@@ -201,7 +201,7 @@ def _codes(rule: dict[str, Any]) -> dict[str, str]:
 
 
 def _allowed(rule: dict[str, Any], most: int = 12) -> str:
-    keys = list(_codes(rule))
+    keys = list(accepted_codes(rule))
     text = ", ".join(keys[:most]) + (f", … ({len(keys)} codes in {EXPORTS_FILE})" if len(keys) > most else "")
     return text + (" (upper or lower case)" if rule.get("ignore_case") else "")
 
@@ -287,7 +287,10 @@ def read_export(path: Path, kind: str, spec: dict[str, Any]) -> Export:
         raise InputError(path, f"the export has a header but {rows_in} data row(s); at least "
                                f"{max(int(limits['min_rows']), 1)} needed", 1)
     body.columns = header
-    frame = body[columns].apply(lambda s: s.astype(str).str.strip())
+    if plain is not None and not may_need_strip(text):
+        frame = body[columns].copy()  # text columns already; nothing to strip anywhere in the file
+    else:
+        frame = body[columns].apply(lambda s: s.astype(str).str.strip())
     frame["_line"] = np.asarray(body_lines, dtype=np.int64)
     frame.index = pd.RangeIndex(len(frame))
     repeated_header = frame[columns[0]].eq(columns[0])
@@ -315,7 +318,7 @@ def read_export(path: Path, kind: str, spec: dict[str, Any]) -> Export:
             bad_column[hit] = column or "(hela raden)"
 
     short = longest is not None and longest <= min(limits["max_field_length"], limits["max_line_length"])
-    controls = bool(CONTROL_CHARS.search(text))
+    controls = has_control_chars(text)
     for column in columns:
         values = frame[column]
         if '"' in text:
@@ -357,7 +360,7 @@ def _value_reasons(values: pd.Series, rule: dict[str, Any], year: int, decimal: 
         mark(~values.str.fullmatch(str(rule["pattern"])), "ogiltigt_id")
     elif kind == "code":
         probe = values.str.lower() if rule.get("ignore_case") else values
-        mark(~probe.isin(list(_codes(rule))), "okand_kod")
+        mark(~probe.isin(list(accepted_codes(rule))), "okand_kod")
     elif kind in ("year", "birth_year"):
         digits = values.str.fullmatch(r"\d{4}")
         mark(~digits, "ogiltigt_ar" if kind == "year" else "ogiltigt_fodelsear")
@@ -412,6 +415,15 @@ def _rule_failures(export: Export, frame: pd.DataFrame, year: int) -> tuple[pd.S
     return pd.Series(reason, index=frame.index, dtype=object), pd.Series(column, index=frame.index, dtype=object)
 
 
+def _integers(values: pd.Series) -> pd.Series:
+    """Text already checked to be whole numbers (``fodelsear``, ``ar``) as int64, cast by pyarrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pd.Series(pc.cast(pa.array(values, type=pa.string(), from_pandas=True), pa.int64()).to_numpy(),
+                     index=values.index, name=values.name)
+
+
 def _quarantine(rows: pd.DataFrame, kind: str, reason: pd.Series | str, column: pd.Series | str) -> pd.DataFrame:
     """Quarantine rows: export, line, reason, column and the offending value (hidden if it could be personal data)."""
     out = pd.DataFrame({"export": kind, "line": rows["_line"].to_numpy(), "reason": reason, "column": column})
@@ -455,29 +467,55 @@ def _stop_on_unknown_codes(export: Export, frame: pd.DataFrame, reason: pd.Serie
                      int(frame.loc[first, "_line"]), name)
 
 
+def _duplicated(frame: pd.DataFrame, columns: list[str], keep: str | bool = "first") -> np.ndarray:
+    """``frame.duplicated(subset=columns, keep=keep)`` as a boolean array, worked out on the few rows that
+    can be duplicates: a row equal to another in every column repeats the value of each column, so the
+    rows are narrowed column by column to those whose value repeats among the rows left (one hash of the
+    first column over every row, then a few thousand rows at most instead of every column of 650 000)."""
+    rows = np.arange(len(frame))
+    for column in columns:
+        if len(rows) < 2:
+            break
+        values = frame[column] if len(rows) == len(frame) else frame[column].iloc[rows]
+        rows = rows[values.duplicated(keep=False).to_numpy()]
+    out = np.zeros(len(frame), dtype=bool)
+    if len(rows):
+        out[rows] = frame.iloc[rows].duplicated(subset=columns, keep=keep).to_numpy()
+    return out
+
+
 def _person_conflicts(frame: pd.DataFrame) -> pd.Series:
     """Rows of persons who appear with more than one sex or birth year (more than one distinct pair)."""
-    persons = frame.loc[frame["person_id"].notna(), ["person_id", "sex", "birth_year"]]
+    has = frame["person_id"].notna().to_numpy()
+    repeated = has & _duplicated(frame, ["person_id"], keep=False)  # only a person on two rows can conflict
+    persons = frame.loc[repeated, ["person_id", "sex", "birth_year"]]
     if persons.empty:
         return pd.Series(False, index=frame.index)
     distinct = persons.drop_duplicates()["person_id"]
     conflicting = distinct[distinct.duplicated()].unique()
-    return frame["person_id"].isin(conflicting).fillna(False).astype(bool)
+    return pd.Series(has & frame["person_id"].isin(conflicting).fillna(False).to_numpy(dtype=bool), index=frame.index)
+
+
+def _without(frame: pd.DataFrame, drop: np.ndarray) -> pd.DataFrame:
+    """``frame`` without the rows marked in ``drop`` (the frame itself when none is: no copy)."""
+    return frame[~drop] if drop.any() else frame
 
 
 def clean_export(export: Export, year: int, key: bytes, insats_ids: set[str] | None = None) -> Cleaned:
-    """Apply the rules above to one export; the result holds no personnummer."""
+    """Apply the rules above to one export; the result holds no personnummer. The export's rows are
+    handed over (``export.frame`` is left empty), so that they are not held twice while cleaning."""
     kind, frame = export.kind, export.frame
+    export.frame = pd.DataFrame(columns=frame.columns)  # not a slice: that would keep the rows' buffers
     parts: list[pd.DataFrame] = [export.rejected]
     data_columns = [c for c in frame.columns if c != "_line"]
-    dup = frame.duplicated(subset=data_columns, keep="first")
+    dup = _duplicated(frame, data_columns)
     parts.append(_quarantine(frame[dup], kind, "dubblett", "(hela raden)"))
-    frame = frame[~dup]
+    frame = _without(frame, dup)
     reason, column = _rule_failures(export, frame, year)
     _stop_on_unknown_codes(export, frame, reason, column)
     failed = reason.notna()
     parts.append(_quarantine(frame[failed], kind, reason[failed], column[failed]))
-    frame = frame[~failed]
+    frame = _without(frame, failed.to_numpy())
     rules = export.spec["columns"]
     pnr_column = next((c for c, r in rules.items() if r["type"] == "personnummer"), None)
     if pnr_column:
@@ -489,18 +527,17 @@ def clean_export(export: Export, year: int, key: bytes, insats_ids: set[str] | N
         parsed = parse(frame.loc[has_pnr, pnr_column], year)
         problem = parsed["problem"].copy()
         wrong_year = problem.isna() & (parsed["birth_year"].astype("Int64") !=
-                                       pd.to_numeric(frame.loc[has_pnr, "fodelsear"]).astype("Int64"))
+                                       _integers(frame.loc[has_pnr, "fodelsear"]).astype("Int64"))
         problem = problem.mask(wrong_year.fillna(False), "personnummer_fodelsear")
         bad_index = problem.index[problem.notna()]
         parts.append(_quarantine(frame.loc[bad_index], kind, problem[bad_index], pnr_column))
-        frame = frame.drop(index=bad_index)
-        person = pd.Series(pd.NA, index=frame.index, dtype="string")
-        good = parsed.loc[parsed.index.isin(frame.index), "normalised"]
-        person.loc[good.index] = pseudonymise(good, key)
+        frame = frame.drop(index=bad_index) if len(bad_index) else frame
+        person = pseudonymise(parsed["normalised"].reindex(frame.index), key)  # NA (no personnummer) stays NA
+        del parsed, problem, wrong_year, has_pnr, required
         frame = frame.drop(columns=pnr_column).assign(person_id=person)
-        sex_codes = _codes(rules["kon"])
+        sex_codes = accepted_codes(rules["kon"])
         frame["sex"] = (frame["kon"].str.lower() if rules["kon"].get("ignore_case") else frame["kon"]).map(sex_codes)
-        frame["birth_year"] = frame["fodelsear"].astype(int)
+        frame["birth_year"] = _integers(frame["fodelsear"])
         frame = frame.drop(columns=["kon", "fodelsear"])
     if kind == "deltagare":
         start = pd.to_datetime(frame["startdatum"], format="%Y-%m-%d")
@@ -518,7 +555,7 @@ def clean_export(export: Export, year: int, key: bytes, insats_ids: set[str] | N
         frame = frame[keep].assign(start=start[keep], end=end[keep])
         conflict = _person_conflicts(frame)
         parts.append(_quarantine(frame[conflict], kind, "motstridig_person", "kon"))
-        frame = frame[~conflict]
+        frame = _without(frame, conflict.to_numpy())
         ordered = frame.sort_values(["start", "_line"], kind="stable")
         twice = ordered["person_id"].notna() & ordered.duplicated(subset=["person_id", "insats_id"], keep="first")
         parts.append(_quarantine(ordered[twice], kind, "dubbelregistrering", "insats_id"))
@@ -536,14 +573,14 @@ def clean_export(export: Export, year: int, key: bytes, insats_ids: set[str] | N
         for name, rule in rules.items():
             if name.startswith("malgrupp_"):
                 frame[name] = frame[name].map({"1": True, "0": False, "": pd.NA}).astype("boolean")
-        frame["ar"] = frame["ar"].astype(int)
+        frame["ar"] = _integers(frame["ar"])
     elif kind == "formaner":
         conflict = _person_conflicts(frame)
         parts.append(_quarantine(frame[conflict], kind, "motstridig_person", "kon"))
-        frame = frame[~conflict]
-        twice = frame.duplicated(subset=["person_id", "forman"], keep="first")
+        frame = _without(frame, conflict.to_numpy())
+        twice = _duplicated(frame, ["person_id", "forman"])
         parts.append(_quarantine(frame[twice], kind, "dubbel_forman", "forman"))
-        frame = frame[~twice]
+        frame = _without(frame, twice)
         frame = frame.rename(columns={"forman": "benefit", "diagnoskapitel": "diagnosis_chapter",
                                       "formansstart": "benefit_start", "formansgrad": "grade"})
         frame["benefit_start"] = pd.to_datetime(frame["benefit_start"], format="%Y-%m-%d")
@@ -566,7 +603,7 @@ def _pad_codes(frame: pd.DataFrame, rules: dict[str, dict[str, Any]]) -> tuple[p
     notes = {}
     for name, rule in rules.items():
         if rule.get("zero_pad"):
-            canonical = frame[name].map(_codes(rule)).fillna(frame[name])  # an empty cell stays empty
+            canonical = frame[name].map(accepted_codes(rule)).fillna(frame[name])  # an empty cell stays empty
             padded = int(canonical.ne(frame[name]).sum())
             if padded:
                 notes[f"{name}: kod utan inledande nolla, nollan tillagd"] = padded
@@ -615,11 +652,16 @@ def cross_file_rules(cleaned: dict[str, Cleaned], exports: dict[str, dict[str, A
     if len(kinds) < 2:
         return
     people = {k: _person_attributes(cleaned[k]) for k in kinds}
-    distinct = {k: p.drop_duplicates(subset=["person_id", *PERSON_ATTRIBUTES.values()]) for k, p in people.items()}
+    attributes = ["person_id", *PERSON_ATTRIBUTES.values()]
     column_of: dict[str, str] = {}  # conflicting person → the first raw column that differs
     for n, a in enumerate(kinds):
         for b in kinds[n + 1:]:
-            both = distinct[a].merge(distinct[b], on="person_id", suffixes=("_a", "_b"))
+            small, large = sorted((a, b), key=lambda k: len(people[k]))
+            # only a person in both can conflict: the larger export narrowed to the smaller's people first
+            in_small = people[large]["person_id"].isin(people[small]["person_id"])
+            shared = {small: people[small], large: people[large][in_small.to_numpy()]}
+            both = shared[a].drop_duplicates(subset=attributes).merge(shared[b].drop_duplicates(subset=attributes),
+                                                                      on="person_id", suffixes=("_a", "_b"))
             for raw, name in reversed(list(PERSON_ATTRIBUTES.items())):  # the first column wins
                 differs = both[f"{name}_a"].ne(both[f"{name}_b"]).to_numpy()
                 column_of.update(dict.fromkeys(both.loc[differs, "person_id"], raw))
