@@ -57,7 +57,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], c
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    from .kernels import kernel_manager
+    from .kernel_ipc import kernel_manager
 
     km = None
     where: dict[str, Any] = {"cwd": str(cwd)}
