@@ -6,13 +6,24 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: build test install hooks dvc-repro benchmark clean
+.PHONY: build test test-tools install hooks dvc-repro benchmark clean
 
 build: $(STAMP)
 	$(BIN)/finsam build
 
-test: $(STAMP)
+test: $(STAMP) test-tools
 	$(BIN)/python -m pytest
+
+# Debian's Chromium (reports at phone width, axe) and LibreOffice Writer (Word files printed to PDF) for
+# the tests that look at the reports as a reader does. Installed when run as root with apt (CI, a fresh
+# build machine); elsewhere those tests are skipped and say why.
+test-tools:
+	@if command -v chromium >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium and libreoffice-writer (Debian) for the reader tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium libreoffice-writer >/dev/null; \
+	else echo "chromium or soffice missing and not root: the browser and Word-to-PDF tests will be skipped"; fi
 
 install: $(STAMP)
 
