@@ -226,3 +226,11 @@ def test_a_stage_called_with_a_project_receives_its_declared_context(tmp_project
     assert ctx.notebook == root / "notebooks" / "register_rensning.ipynb"
     with pytest.raises(PipelineError, match="year 2030 is not in the params.yaml register.years"):
         stage_context(by_command("register"), tmp_project, 2030)
+
+
+@pytest.mark.parametrize("stage, year", [("bilaga3", 2016), ("index", None), ("enkat", 2016)])
+def test_the_survey_folder_comes_from_the_stages_declared_input(tmp_project, stage, year):
+    from pipeline.stages import by_command, data_source
+
+    ctx = stage_context(by_command(stage), tmp_project, year)
+    assert data_source(ctx, "bilaga3", 2016) == ("survey", True)  # the demo questionnaire says synthetic
