@@ -485,7 +485,7 @@ def stage_enkat_demo(ctx: Context, seed: int = 2016) -> Path:
     """Write the synthetic demo export data/raw/enkat/2016/export.csv (committed; rerun only by hand)."""
     from .demo.enkat_demo import write_demo
 
-    return write_demo(_questionnaire(ctx), int(seed))
+    return write_demo(ctx.inputs["survey_raw@2016"], int(seed))
 
 
 # The report notebook of each family (the registry: pipeline/core/catalogue.py, FAMILIES).

@@ -234,3 +234,12 @@ def test_the_survey_folder_comes_from_the_stages_declared_input(tmp_project, sta
 
     ctx = stage_context(by_command(stage), tmp_project, year)
     assert data_source(ctx, "bilaga3", 2016) == ("survey", True)  # the demo questionnaire says synthetic
+
+
+def test_the_manual_demo_command_receives_its_folder(tmp_project):
+    from pipeline.stages import stage_enkat_demo
+
+    export = tmp_project.root / "data" / "raw" / "enkat" / "2016" / "export.csv"
+    committed = export.read_bytes()
+    export.unlink()
+    assert stage_enkat_demo(tmp_project, 2016) == export and export.read_bytes() == committed
