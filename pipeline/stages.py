@@ -405,8 +405,7 @@ def stage_bilaga4(ctx: Context, formats: list[str] | None = None, out_root: Path
 
 def forbund_names(ctx: Context) -> list[str]:
     """The förbund the reports are built for: params.yaml forbundsbilagor.names, or every förbund in the figures."""
-    from .reports.forbund_build import check_names
-    from .reports.forbund_figures import load_figures, units
+    from .reports.forbund_figures import check_names, load_figures, units
 
     chosen = list(ctx.settings.forbundsbilagor.names)
     try:

@@ -124,7 +124,7 @@ def test_each_setting_has_its_one_default_in_the_model():
 
 # --- unknown förbund names ----------------------------------------------------------------------
 def test_an_unknown_forbund_name_is_an_error_with_the_nearest_name():
-    from pipeline.reports.forbund_build import check_names
+    from pipeline.reports.forbund_figures import check_names
 
     known = ["Samordningsförbund 07", "Samordningsförbund 12"]
     assert check_names(["Samordningsförbund 12"], known, "x") == ["Samordningsförbund 12"]
