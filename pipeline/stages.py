@@ -181,10 +181,7 @@ def data_source(where: Context | Project, family: str, year: int, source: str | 
     if source == "survey":
         from .sources import enkat
 
-        questions = where.inputs["survey_questions"] if isinstance(where, Context) else None
-        questions = (questions.get(year) if isinstance(questions, dict) else questions) or \
-            DATASETS["survey_questions"].path(where.root, year)
-        return source, enkat.load_survey(questions.parent).synthetic
+        return source, enkat.load_survey(_survey_folder(where, year)).synthetic
     raise ConfigError(f"params.yaml: report.source must be 'published' or 'microdata', got {source!r}")
 
 
@@ -332,14 +329,26 @@ def stage_bilaga1(ctx: Context, formats: list[str] | None = None, out_root: Path
         _formats(ctx, formats), use_quarto, out_root)
 
 
+def _survey_folder(where: Context | Project, year: int) -> Path:
+    """A survey year's folder (fragor.yaml and its export): from the stage's declared input
+    (``survey_raw`` or ``survey_questions``, one year or every year), else the catalogue's path."""
+    inputs = where.inputs if isinstance(where, Context) else {}
+    for name in ("survey_raw", "survey_questions"):
+        value = inputs.get(name)
+        value = value.get(year) if isinstance(value, dict) else value
+        if value is not None:
+            return value if name == "survey_raw" else value.parent
+    return DATASETS["survey_raw"].path(where.root, year)
+
+
 def _questionnaire(ctx: Context) -> Path:
     """The survey year's folder with fragor.yaml (the stage's declared questionnaire)."""
     from .sources import enkat
 
-    path = ctx.inputs.get("survey_questions") or ctx.inputs["survey_raw"] / enkat.QUESTIONS_FILE
-    if not path.is_file():
-        raise ConfigError(f"{path.parent}: no {enkat.QUESTIONS_FILE} for the {ctx.year} survey")
-    return path.parent
+    folder = _survey_folder(ctx, ctx.year)
+    if not (folder / enkat.QUESTIONS_FILE).is_file():
+        raise ConfigError(f"{folder}: no {enkat.QUESTIONS_FILE} for the {ctx.year} survey")
+    return folder
 
 
 @receives
@@ -397,8 +406,7 @@ def stage_bilaga4(ctx: Context, formats: list[str] | None = None, out_root: Path
 
 def forbund_names(ctx: Context) -> list[str]:
     """The förbund the reports are built for: params.yaml forbundsbilagor.names, or every förbund in the figures."""
-    from .reports.forbund_build import check_names
-    from .reports.forbund_figures import load_figures, units
+    from .reports.forbund_figures import check_names, load_figures, units
 
     chosen = list(ctx.settings.forbundsbilagor.names)
     try:
@@ -477,7 +485,7 @@ def stage_enkat_demo(ctx: Context, seed: int = 2016) -> Path:
     """Write the synthetic demo export data/raw/enkat/2016/export.csv (committed; rerun only by hand)."""
     from .demo.enkat_demo import write_demo
 
-    return write_demo(_questionnaire(ctx), int(seed))
+    return write_demo(ctx.inputs["survey_raw@2016"], int(seed))
 
 
 # The report notebook of each family (the registry: pipeline/core/catalogue.py, FAMILIES).

@@ -124,7 +124,7 @@ def test_each_setting_has_its_one_default_in_the_model():
 
 # --- unknown förbund names ----------------------------------------------------------------------
 def test_an_unknown_forbund_name_is_an_error_with_the_nearest_name():
-    from pipeline.reports.forbund_build import check_names
+    from pipeline.reports.forbund_figures import check_names
 
     known = ["Samordningsförbund 07", "Samordningsförbund 12"]
     assert check_names(["Samordningsförbund 12"], known, "x") == ["Samordningsförbund 12"]
@@ -226,3 +226,20 @@ def test_a_stage_called_with_a_project_receives_its_declared_context(tmp_project
     assert ctx.notebook == root / "notebooks" / "register_rensning.ipynb"
     with pytest.raises(PipelineError, match="year 2030 is not in the params.yaml register.years"):
         stage_context(by_command("register"), tmp_project, 2030)
+
+
+@pytest.mark.parametrize("stage, year", [("bilaga3", 2016), ("index", None), ("enkat", 2016)])
+def test_the_survey_folder_comes_from_the_stages_declared_input(tmp_project, stage, year):
+    from pipeline.stages import by_command, data_source
+
+    ctx = stage_context(by_command(stage), tmp_project, year)
+    assert data_source(ctx, "bilaga3", 2016) == ("survey", True)  # the demo questionnaire says synthetic
+
+
+def test_the_manual_demo_command_receives_its_folder(tmp_project):
+    from pipeline.stages import stage_enkat_demo
+
+    export = tmp_project.root / "data" / "raw" / "enkat" / "2016" / "export.csv"
+    committed = export.read_bytes()
+    export.unlink()
+    assert stage_enkat_demo(tmp_project, 2016) == export and export.read_bytes() == committed

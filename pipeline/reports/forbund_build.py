@@ -32,7 +32,7 @@ from ..core.progress import track
 from . import contract
 from .colophon import Place
 from .contract import MICRODATA
-from .forbund_figures import NATIONAL, slugs, units, write_unit
+from .forbund_figures import NATIONAL, check_names, slugs, units, write_unit
 
 log = logging.getLogger(__name__)
 
@@ -102,22 +102,6 @@ def is_current(job: Job, formats: list[str]) -> bool:
     except (OSError, ValueError):
         return False
     return recorded == job.key and all((job.final / f"{job.stem}.{k}").is_file() for k in [*formats, "ipynb"])
-
-
-def check_names(chosen: list[str], known: list[str], where: str) -> list[str]:
-    """``chosen`` if every name is a förbund of ``known``; else one line with the nearest name."""
-    import difflib
-
-    from ..core.errors import ConfigError
-
-    for name in chosen:
-        if name not in known:
-            if not known:
-                raise ConfigError(f"förbund {name!r}: the förbund figures are empty")
-            close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
-            raise ConfigError(f"förbund {name!r} is not in the förbund figures ({where}); "
-                              + (f"did you mean {close[0]!r}?" if close else f"names look like {known[0]!r}"))
-    return chosen
 
 
 def plan(figures: pd.DataFrame, figures_dir: Path, notebooks: Path, reports: Path, years: list[int],

@@ -162,3 +162,17 @@ def units(figures: pd.DataFrame) -> list[str]:
     return sorted(u for u in figures["unit"].unique() if u != NATIONAL)
 
 
+def check_names(chosen: list[str], known: list[str], where: str) -> list[str]:
+    """``chosen`` if every name is a förbund of ``known``; else one line with the nearest name."""
+    import difflib
+
+    from ..core.errors import ConfigError
+
+    for name in chosen:
+        if name not in known:
+            if not known:
+                raise ConfigError(f"förbund {name!r}: the förbund figures are empty")
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+            raise ConfigError(f"förbund {name!r} is not in the förbund figures ({where}); "
+                              + (f"did you mean {close[0]!r}?" if close else f"names look like {known[0]!r}"))
+    return chosen
