@@ -126,6 +126,8 @@ def data_source(project: Project, family: str, year: int, source: str | None = N
     params.yaml says ``register.demo``; a survey is synthetic when its questionnaire
     (fragor.yaml) says ``synthetic: true``.
     """
+    if family in ("indikatorrapport", "indikatorbilaga"):  # the indicator surveys: synthetic while the demo is on
+        return "survey", _indikator(project)["demo"]
     if source is None:
         source = {"bilaga1": str(project.params.get("report", {}).get("source", "published")),
                   "modeller": "microdata", "bilaga3": "survey", "bilaga4": "published",
@@ -416,12 +418,100 @@ def stage_forbundsbilagor(project: Project, forbund: list[str] | None = None, fo
     return project.reports / forbund_build.FORBUND_DIR
 
 
+# --- the indicator surveys (issue 19): figures, the national report, the förbund reports -------------
+INDIKATOR_TABLES = "data/processed/indikator/tabeller"
+
+
+def _indikator(project: Project) -> dict:
+    """params.yaml ``indikator``: years, demo, and ``bilagor`` (build, formats, pool_size)."""
+    spec = project.params.get("indikator") or {}
+    bilagor = spec.get("bilagor") or {}
+    formats = bilagor.get("formats") or ["html"]
+    if not isinstance(formats, list) or "html" not in formats:
+        raise ConfigError(f"params.yaml: indikator.bilagor.formats must list html (and any of pdf, docx), got {formats!r}")
+    return {"years": section_years(project.params, "indikator"), "demo": bool(spec.get("demo", True)),
+            "build": bool(bilagor.get("build", True)), "formats": formats,
+            "pool_size": int(bilagor.get("pool_size", 2))}
+
+
+def _indikator_year(project: Project, year) -> int:
+    return validate_year(year, _indikator(project)["years"], "indicator survey years (params.yaml indikator.years)")
+
+
+def _indikator_changes_and_names(project: Project):
+    """The declared changes that break a series and the indicator names, from the questionnaire
+    descriptions (pipeline/sources/indikator.py); (None, None) where they are not there."""
+    import pandas as pd
+
+    try:
+        from .sources import indikator as source
+    except ImportError:  # the descriptions' reader is not in this tree
+        return None, None
+    raw = project.raw / "indikator"
+    indicators, descriptions = source.load_descriptions(raw, _indikator(project)["years"])
+    questions = source.question_table(descriptions, indicators)
+    changes = questions.loc[questions["bruten_serie"], ["fraga", "year", "forandring"]]
+    names = pd.DataFrame([{"id": i.id, "namn": i.name} for i in indicators.values()]
+                         + [{"id": p.id, "namn": p.name} for i in indicators.values() for p in i.points])
+    return changes, names
+
+
+def stage_indikator_tabeller(project: Project) -> Path:
+    """Every year's indicator figures, changes, trends and funnel positions, through the linked
+    disclosure control (data/processed/indikator/tabeller)."""
+    from .derive import indikator
+
+    settings = _indikator(project)
+    changes, names = _indikator_changes_and_names(project)
+    tables = indikator.build(settings["years"], project.processed / "indikator", _disclosure(project), changes, names,
+                             settings["demo"])
+    final = project.root / INDIKATOR_TABLES
+    with atomic_dir(final) as tmp:
+        indikator.save(tables, tmp)
+    return final
+
+
+def stage_indikatorrapport(project: Project, year, formats: list[str] | None = None, out_root: Path | None = None,
+                           use_quarto: bool | None = None) -> Path:
+    """Execute notebooks/indikatorrapport.ipynb for one year into reports/<year>/indikatorrapport/."""
+    from .reports.contract import SYNTHETIC_NOTE
+
+    year = _indikator_year(project, year)
+    source, synthetic = data_source(project, "indikatorrapport", year)
+    return _render_report(project, "indikatorrapport", year, {"indikator": project.root / INDIKATOR_TABLES}, source,
+                          synthetic, f"Hela riket, {year}" + (SYNTHETIC_NOTE if synthetic else ""),
+                          _formats(project, formats), use_quarto, out_root)
+
+
+def stage_indikatorbilagor(project: Project, forbund: list[str] | None = None, formats: list[str] | None = None,
+                           use_quarto: bool | None = None, force: bool = False) -> Path:
+    """Every participating förbund's Indikatorbilaga for every year it answered, on warm kernels;
+    reports whose input did not change are not rebuilt. ``forbund``: only these (nothing removed)."""
+    from .reports import forbund_build, indikator_build
+    from .reports.indikatorrapport import load_tables
+
+    settings = _indikator(project)
+    tables = load_tables(project.root / INDIKATOR_TABLES)
+    fritext = indikator_build.open_answers(project.processed / "indikator", settings["years"])
+    formats = formats or settings["formats"]
+    synthetic = data_source(project, "indikatorbilaga", 0)[1]
+    jobs = indikator_build.plan(tables, fritext, project.notebooks, project.reports, settings["years"], forbund,
+                                formats, synthetic, _disclosure(project).threshold)
+    outcome = forbund_build.build(jobs, formats, project.root, project.params, settings["pool_size"],
+                                  use_quarto=use_quarto, force=force)
+    if not forbund:
+        forbund_build.remove_others(project.reports, jobs, (indikator_build.DIR,))
+    print(f"indikatorbilagor: {len(outcome.built)} built, {len(outcome.skipped)} up to date")
+    return project.reports / indikator_build.DIR
+
+
 def appendix_years(project: Project) -> dict[str, list[int]]:
     """The years each appendix is built for (the index lists exactly these)."""
     return {"bilaga1": project.years,
             "modeller": _register_years(project),
             "bilaga3": section_years(project.params, "enkat"),
-            "bilaga4": [_assumptions(project).year]}
+            "bilaga4": [_assumptions(project).year],
+            "indikatorrapport": _indikator(project)["years"]}
 
 
 def stage_index(project: Project, out_root: Path | None = None) -> Path:
@@ -448,7 +538,8 @@ def _synthetic_or_unknown(project: Project, family: str, year: int) -> bool | No
 # The report notebook of each family (pipeline/reports/contract.py: APPENDICES).
 NOTEBOOKS = {"bilaga1": "bilaga1.ipynb", "modeller": "modeller.ipynb", "bilaga3": "bilaga3.ipynb",
              "forbundsbilaga": "forbundsbilaga.ipynb", "jamforelse": "forbund_jamforelse.ipynb",
-             "bilaga4": "bilaga4.ipynb"}
+             "bilaga4": "bilaga4.ipynb", "indikatorrapport": "indikatorrapport.ipynb",
+             "indikatorbilaga": "indikatorbilaga.ipynb"}
 BILAGA1_NOTEBOOK, MODELS_NOTEBOOK, BILAGA3_NOTEBOOK, BILAGA4_NOTEBOOK = (
     NOTEBOOKS[f] for f in ("bilaga1", "modeller", "bilaga3", "bilaga4"))
 CLEANING_NOTEBOOK = "enkat_rensning.ipynb"
@@ -530,6 +621,23 @@ STAGES: tuple[Stage, ...] = (
           "finsam stage bilaga4 --formats html,pdf", notebook=BILAGA4_NOTEBOOK,
           deps=("data/processed/bilaga4",), params=("report.formats", "bilaga4"),
           outs=("reports/${bilaga4.year}/bilaga4",), options=(FORMATS,)),
+    Stage("indikator_tabeller", stage_indikator_tabeller,
+          "indicator figures of every survey year: shares, changes, trends, funnel, with disclosure control",
+          "finsam stage indikator-tabeller",
+          deps=("data/processed/indikator/${indikator.years[*]}", "data/raw/indikator"),
+          params=("disclosure", "indikator.years", "indikator.demo"), outs=(INDIKATOR_TABLES,)),
+    Stage("indikatorrapport", stage_indikatorrapport,
+          "execute and render the national Indikatorrapport for one survey year",
+          "finsam stage indikatorrapport --year 2022 --formats html", foreach="indikator.years",
+          notebook=NOTEBOOKS["indikatorrapport"], deps=(INDIKATOR_TABLES,),
+          params=("report.formats", "indikator.demo", "disclosure.min_cell_count"),
+          outs=("reports/${item}/indikatorrapport",), options=(FORMATS,)),
+    Stage("indikatorbilagor", stage_indikatorbilagor,
+          "every participating förbund's Indikatorbilaga for every year it answered (warm kernels)",
+          "finsam stage indikatorbilagor --forbund \"Samordningsförbund 07\"", notebook=NOTEBOOKS["indikatorbilaga"],
+          deps=(INDIKATOR_TABLES, "data/processed/indikator/${indikator.years[*]}"), when="indikator.bilagor.build",
+          params=("indikator.bilagor", "indikator.years", "indikator.demo", "disclosure.min_cell_count"),
+          outs=("reports/indikator",), options=(FORMATS, FORBUND)),
     Stage("index", stage_index,
           "write reports/index.html (every appendix and year)",
           "finsam stage index",

@@ -188,48 +188,53 @@ NO_FIT = Fit(*(math.nan,) * 6)
 
 def binomial_fit(frame: pd.DataFrame, term: str, fixed_effects: bool) -> Fit:
     """Fit ``k`` of ``n`` on ``term`` (a column) with förbund fixed effects (or, crude, on the counts
-    pooled over förbund).
-    Quasi-binomial when over-dispersed. Förbund whose answers are all positive or all negative in
-    every year tell nothing about the change within a förbund and are left out of the fixed-effects
-    fit (their own effect would be infinite)."""
+    pooled over förbund). Quasi-binomial when over-dispersed (the standard error times the square
+    root of Pearson's χ²/df, when that is above 1). Förbund whose answers are all positive or all
+    negative in every year tell nothing about the change within a förbund and are left out of the
+    fixed-effects fit (their own effect would be infinite), as are förbund with a single year."""
     import statsmodels.api as sm
+    from scipy.stats import norm
 
     frame = frame[frame["n"] > 0]
     if fixed_effects:
-        informative = frame.groupby("forbund")["k"].transform("sum").between(
-            1, frame.groupby("forbund")["n"].transform("sum") - 1, inclusive="both")
-        frame = frame[informative & (frame.groupby("forbund")["forbund"].transform("size") > 1)]
-        if frame["forbund"].nunique() < 1:
+        by = frame.groupby("forbund")
+        k_sum, n_sum = by["k"].transform("sum"), by["n"].transform("sum")
+        frame = frame[(k_sum > 0) & (k_sum < n_sum) & (by[term].transform("nunique") > 1)]
+        if frame.empty:
             return NO_FIT
-        design = pd.get_dummies(frame["forbund"], dtype=float)
+        codes, _ = pd.factorize(frame["forbund"], sort=True)
+        design = np.zeros((len(frame), codes.max() + 2))
+        design[np.arange(len(frame)), codes] = 1.0
     else:  # the crude comparison: the pooled counts per value of the term (the nation as one unit)
         frame = frame.groupby(term, as_index=False)[["k", "n"]].sum()
-        design = pd.DataFrame({"const": 1.0}, index=frame.index)
-    if frame.empty or frame[term].nunique() < 2 or frame["k"].sum() in (0, frame["n"].sum()):
+        design = np.ones((len(frame), 2))
+    x = frame[term].to_numpy(float)
+    k, n = frame["k"].to_numpy(float), frame["n"].to_numpy(float)
+    if len(np.unique(x)) < 2 or k.sum() in (0, n.sum()):
         return NO_FIT
-    design[term] = frame[term].astype(float)
-    endog = np.column_stack([frame["k"], frame["n"] - frame["k"]]).astype(float)
+    design[:, -1] = x
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            model = sm.GLM(endog, design, family=sm.families.Binomial())
-            first = model.fit()
-            df = first.df_resid
-            dispersion = float(first.pearson_chi2 / df) if df > 0 else 1.0
-            result = model.fit(scale=dispersion) if dispersion > 1 else first
+            result = sm.GLM(np.column_stack([k, n - k]), design, family=sm.families.Binomial()).fit()
         except (ValueError, np.linalg.LinAlgError):
             return NO_FIT
-    b, (lo, hi) = float(result.params[term]), result.conf_int(ALPHA).loc[term]
+    df = result.df_resid
+    dispersion = float(result.pearson_chi2 / df) if df > 0 else 1.0
+    b = float(result.params[-1])
+    se = float(result.bse[-1]) * math.sqrt(max(dispersion, 1.0))
+    if not math.isfinite(se):
+        return NO_FIT
+    z = norm.ppf(1 - ALPHA / 2)
+    p_value = float(2 * norm.sf(abs(b) / se)) if se > 0 else math.nan
     # percentage points: the predicted pooled share with the term one unit higher, on the same rows
     # (for a before/after term: every row as "before" against every row as "after")
-    eta = design.to_numpy() @ result.params.to_numpy()
-    x = design[term].to_numpy()
+    eta = design @ np.asarray(result.params)
     if set(np.unique(x)) <= {0.0, 1.0}:
         eta = eta - b * x
-    weights = frame["n"].to_numpy(float)
     p0, p1 = 1 / (1 + np.exp(-eta)), 1 / (1 + np.exp(-(eta + b)))
-    pp = 100 * float(np.sum(weights * (p1 - p0)) / weights.sum())
-    return Fit(b, float(lo), float(hi), float(result.pvalues[term]), dispersion, pp)
+    pp = 100 * float(np.sum(n * (p1 - p0)) / n.sum())
+    return Fit(b, b - z * se, b + z * se, p_value, dispersion, pp)
 
 
 def verdict(fit: Fit, rising: str, falling: str, neither: str, unknown: str = "kan inte bedömas") -> str:
@@ -240,6 +245,11 @@ def verdict(fit: Fit, rising: str, falling: str, neither: str, unknown: str = "k
     if fit.ci_high < 0:
         return falling
     return neither
+
+
+def _exp(x: float) -> float:
+    """An odds ratio from a log odds ratio (inf when too large: a fit on the edge of separation)."""
+    return math.inf if x > 700 else math.exp(x)
 
 
 def _pooled(frame: pd.DataFrame) -> float:
@@ -265,9 +275,16 @@ def changes_and_trends(counts: pd.DataFrame, broken: dict[tuple[str, str, str], 
     """``forandring`` (each year against the one before) and ``trend`` (from the first comparable
     year up to each year) per group × indicator × measurement point."""
     change_rows, trend_rows = [], []
+    done: dict[bytes, tuple[list[dict], list[dict]]] = {}  # an indicator with one point: the same series, fitted once
     for (grupp, ind, mp), series in counts.groupby(["grupp", "indikator", "matpunkt"], sort=True):
         years = sorted(series["year"].unique())
         cut = broken.get((grupp, ind, mp), [])
+        same_as = series[["year", "forbund", "n", "k"]].to_csv(index=False).encode() + repr(cut).encode()
+        if same_as in done:
+            for rows, earlier in zip((change_rows, trend_rows), done[same_as]):
+                rows.extend(r | {"matpunkt": mp, "indikator": ind} for r in earlier)
+            continue
+        first_change, first_trend = len(change_rows), len(trend_rows)
         by_year = {y: g for y, g in series.groupby("year")}
         for before, after in zip(years, years[1:]):
             a, b = by_year[before], by_year[after]
@@ -280,8 +297,7 @@ def changes_and_trends(counts: pd.DataFrame, broken: dict[tuple[str, str, str], 
             crude = binomial_fit(pair, "efter", False) if comparable else NO_FIT
             same = binomial_fit(pair[pair["forbund"].isin(both)], "efter", True) if comparable else NO_FIT
             row |= {"crude_p": crude.p_value, "crude_utlatande": verdict(crude, "ökning", "minskning", "ingen tydlig")}
-            row |= {"oddskvot": math.exp(same.estimate) if not math.isnan(same.estimate) else math.nan,
-                    "ci_low": math.exp(same.ci_low), "ci_high": math.exp(same.ci_high), "p_value": same.p_value,
+            row |= {"oddskvot": _exp(same.estimate), "ci_low": _exp(same.ci_low), "ci_high": _exp(same.ci_high), "p_value": same.p_value,
                     "skillnad_samma": same.pp, "spridning": same.dispersion, "jamforbar": comparable,
                     "tydlig": bool(not math.isnan(same.p_value) and (same.ci_low > 0 or same.ci_high < 0)),
                     "utlatande": verdict(same, "tydlig ökning", "tydlig minskning", "ingen tydlig förändring",
@@ -295,14 +311,14 @@ def changes_and_trends(counts: pd.DataFrame, broken: dict[tuple[str, str, str], 
                    "ar": int(span["year"].nunique()), "brott": int(start) if start in cut else pd.NA}
             fe = binomial_fit(span, "ar", True)
             crude = binomial_fit(span, "ar", False)
-            row |= {"oddskvot_per_ar": math.exp(fe.estimate), "ci_low": math.exp(fe.ci_low),
-                    "ci_high": math.exp(fe.ci_high), "p_value": fe.p_value, "pp_per_ar": fe.pp,
+            row |= {"oddskvot_per_ar": _exp(fe.estimate), "ci_low": _exp(fe.ci_low), "ci_high": _exp(fe.ci_high), "p_value": fe.p_value, "pp_per_ar": fe.pp,
                     "spridning": fe.dispersion,
                     "tydlig": bool(not math.isnan(fe.p_value) and (fe.ci_low > 0 or fe.ci_high < 0)),
                     "utlatande": verdict(fe, "tydligt stigande", "tydligt sjunkande", "ingen tydlig trend"),
-                    "crude_oddskvot_per_ar": math.exp(crude.estimate), "crude_p": crude.p_value,
+                    "crude_oddskvot_per_ar": _exp(crude.estimate), "crude_p": crude.p_value,
                     "crude_utlatande": verdict(crude, "stigande", "sjunkande", "ingen tydlig")}
             trend_rows.append(row)
+        done[same_as] = (change_rows[first_change:], trend_rows[first_trend:])
     change = pd.DataFrame(change_rows)
     trend = pd.DataFrame(trend_rows)
     if not trend.empty:
@@ -390,12 +406,30 @@ def build_frames(svar: pd.DataFrame, respondenter: pd.DataFrame, settings: Setti
     unit = {"first_year": int(years[0]), "last_year": int(years[-1]), "min_cell_count": settings.threshold,
             "protection_interval": settings.protection, "synthetic": bool(synthetic),
             "funnel_limits": "Slumpeffekter (DerSimonian–Laird), 95 % och 99,8 %"} | work
-    brott = pd.DataFrame([{"grupp": g, "indikator": i, "matpunkt": m, "year": y}
+    what = {} if changes is None or "forandring" not in changes else dict(zip(zip(changes["fraga"], changes["year"]),
+                                                                             changes["forandring"]))
+    points = svar[["grupp", "fraga", "indikator", "matpunkt"]].drop_duplicates()
+    words = {(r.grupp, r.indikator, r.matpunkt, y): w for (q, y), w in what.items()
+             for r in points[points["fraga"] == q].itertuples()}
+    brott = pd.DataFrame([{"grupp": g, "indikator": i, "matpunkt": m, "year": y, "forandring": words.get((g, i, m, y), "")}
                           for (g, i, m), ys in broken.items() for y in ys],
-                         columns=["grupp", "indikator", "matpunkt", "year"])
+                         columns=["grupp", "indikator", "matpunkt", "year", "forandring"])
     return {"andelar": andelar, "forandring": change, "trend": trend, "tratt": funnel(andelar),
             "deltagande": participating, "forbund": taking_part(respondenter), "brott": brott,
             "unit": pd.DataFrame([unit])}
+
+
+def build(years: list[int], cleaned_root: Path, settings: Settings, changes: pd.DataFrame | None = None,
+          names: pd.DataFrame | None = None, synthetic: bool = True) -> dict[str, pd.DataFrame]:
+    """:func:`build_frames` on the cleaned years under ``cleaned_root`` (one folder per year);
+    ``changes``: the declared changes that break a series (``fraga``, ``year``, ``forandring``);
+    ``names``: the indicators' and measurement points' Swedish names (``id``, ``namn``), kept for the
+    reports."""
+    svar, resp = read_years(cleaned_root, years)
+    tables = build_frames(svar, resp, settings, changes, synthetic)
+    if names is not None:
+        tables["indikatorer"] = names
+    return tables
 
 
 def read_years(processed: Path, years: Iterable[int]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -61,6 +61,13 @@ APPENDICES: dict[str, AppendixInfo] = {
                                    "bredvid riket"),
     "jamforelse": AppendixInfo("Förbunden sida vid sida",
                                "Täckning per förbund mot referensbefolkningens storlek: trattdiagram och tabell"),
+    "indikatorrapport": AppendixInfo("Indikatorrapport",
+                                     "Indikatorenkäterna: deltagande förbund, alla indikatorer per svarsgrupp med "
+                                     "intervall, trend sedan första året och tydliga förändringar"),
+    # Per participating förbund and year (reports/indikator/<förbund>/<year>/), listed in a section of its own.
+    "indikatorbilaga": AppendixInfo("Indikatorbilaga",
+                                    "Ett förbunds indikatorer bredvid riket, dess egen trend, jämförelse med andra "
+                                    "förbund och dess öppna svar"),
 }
 SYNTHETIC_NOTE = " (syntetiska demodata)"  # after a description or subtitle built from synthetic data
 
