@@ -523,9 +523,13 @@ def stage_index(project: Project, out_root: Path | None = None) -> Path:
     years = appendix_years(project)
     synthetic = {(family, y): _synthetic_or_unknown(project, family, y) for family, ys in years.items() for y in ys}
     forbund = slugs(forbund_names(project)) if (project.params.get("forbundsbilagor") or {}).get("build") else {}
+    from .reports.indikator_build import available
+
+    indikator = available(project.root / INDIKATOR_TABLES) if _indikator(project)["build"] else {}
     return write_index(out_root or project.reports, years, _formats(project, None),
                        headline_figures(project.processed, project.raw, years, synthetic), synthetic, forbund,
-                       _register_years(project), data_source(project, "forbundsbilaga", 0)[1])
+                       _register_years(project), data_source(project, "forbundsbilaga", 0)[1],
+                       indikator, _indikator(project)["demo"])
 
 
 def _synthetic_or_unknown(project: Project, family: str, year: int) -> bool | None:
@@ -643,8 +647,10 @@ STAGES: tuple[Stage, ...] = (
           "finsam stage index",
           deps=("data/processed/published", "data/processed/bilaga4", "data/processed/enkat/${enkat.years[*]}",
                 "data/processed/models/${register.years[*]}",  # the headline figures beside the links
-                FORBUND_FIGURES),  # the förbund listed (when forbundsbilagor.build)
-          params=("years", "report", "bilaga4.year", "enkat.years", "register.years", "forbundsbilagor"),
+                FORBUND_FIGURES,  # the förbund listed (when forbundsbilagor.build)
+                INDIKATOR_TABLES),  # the indicator reports listed, with their headline figures
+          params=("years", "report", "bilaga4.year", "enkat.years", "register.years", "forbundsbilagor",
+                  "indikator.years", "indikator.demo", "indikator.bilagor"),
           outs=("reports/index.html",)),
 )
 
