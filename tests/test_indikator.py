@@ -1,133 +1,187 @@
-"""Indicator figures (pipeline/derive/indikator.py) on fixtures whose answers we chose."""
+"""The indicator questionnaires' descriptions (pipeline/sources/indikator.py): the committed files,
+and one clear error per kind of mistake in them."""
 
 from __future__ import annotations
 
-import pandas as pd
+import re
+import shutil
+
 import pytest
+import yaml
 
-from pipeline.derive import indikator
-from pipeline.derive.disclosure import Settings
-from tests.indikator_fixture import answers, respondents
+from pipeline.core.errors import ConfigError
+from pipeline.sources import indikator
 
-S = Settings(5, 5)
+from .conftest import REPO
 
-
-def test_wilson_interval_matches_the_textbook_values():
-    # Wilson 95 % for 0 of 10: 0 – 27,75 %; for 5 of 10: 23,66 – 76,34 % (Newcombe 1998, Table I style)
-    low, high = indikator.wilson([0, 5], [10, 10])
-    assert low[0] == pytest.approx(0.0, abs=1e-9) and high[0] == pytest.approx(27.75, abs=0.01)
-    assert low[1] == pytest.approx(23.66, abs=0.01) and high[1] == pytest.approx(76.34, abs=0.01)
+RAW = REPO / "data" / "raw" / "indikator"
+YEARS = list(range(2017, 2023))
 
 
-def test_a_respondent_is_positive_on_an_indicator_when_at_least_half_their_answers_are():
-    rows = []
-    for resp, values in {"a": [True, False], "b": [True, True], "c": [False, False], "d": [True, None]}.items():
-        for j, v in enumerate(values):
-            rows.append({"year": 2020, "enkat": "styrelse", "grupp": "styrelse", "forbund": "F", "respondent": resp,
-                         "fraga": f"q{j}", "indikator": "I01", "matpunkt": f"I01.{j + 1}", "varde": 1,
-                         "vet_ej": v is None, "positiv": pd.NA if v is None else v})
-    svar = pd.DataFrame(rows).astype({"positiv": "boolean"})
-    c = indikator.count(svar).set_index("matpunkt")
-    assert (c.loc["", "n"], c.loc["", "k"]) == (4, 3)  # a: 1 of 2 (half) yes; b yes; c no; d: 1 of 1 yes
-    assert (c.loc["I01.2", "n"], c.loc["I01.2", "k"]) == (3, 1)  # d answered "vet ej": not counted
+def test_the_committed_indicators_are_the_instrument_s_shape():
+    indicators = indikator.load_indicators(RAW)
+    assert list(indicators) == [f"I{n:02d}" for n in range(1, 17)]
+    core = [i for i in indicators.values() if i.id != "I16"]
+    assert sum(i.kind == "process" for i in core) == 10 and sum(i.kind == "effekt" for i in core) == 5
+    assert {i.level for i in indicators.values()} == set(indikator.LEVELS)
+    assert indicators["I16"].from_year == 2021 and all(i.from_year == 2017 for i in core)
+    assert sum(len(i.points) for i in indicators.values()) == 26
 
 
-def test_vet_ej_is_not_an_answer():
-    svar = answers([(2020, "deltagare", "F", "I01", "I01.1", 10, 4)], vet_ej=3)
-    c = indikator.count(svar)
-    assert set(zip(c["n"], c["k"])) == {(10, 4)}
+def test_every_measurement_point_is_measured_once_in_every_year_it_exists():
+    indicators, descriptions = indikator.load_descriptions(RAW, YEARS)
+    for year, d in descriptions.items():
+        measured = [q.point for qn in d.questionnaires.values() for q in qn.scale_questions]
+        expected = [p.id for i in indicators.values() if i.from_year <= year for p in i.points]
+        assert sorted(measured) == sorted(expected), year
+        assert set(d.questionnaires) == set(indikator.QUESTIONNAIRES) and d.synthetic
 
 
-def _spec(year, shares: dict[str, tuple[int, int]], grupp="deltagare", ind="I01", mp="I01.1"):
-    return [(year, grupp, f, ind, mp, n, k) for f, (n, k) in shares.items()]
+def test_the_declared_changes_are_in_the_question_table():
+    indicators, descriptions = indikator.load_descriptions(RAW, YEARS)
+    table = indikator.question_table(descriptions, indicators)
+    broken = table[table["bruten_serie"]]
+    assert broken[["year", "fraga", "matpunkt", "forandring"]].values.tolist() == [
+        [2020, "da_formaga", "I14.1", "omformulerad"]]
+    added = table[table["forandring"] == "tillagd"]
+    assert sorted(added["matpunkt"]) == ["I16.1", "I16.2"] and set(added["year"]) == {2021}
 
 
-def test_nation_is_the_pooled_sum_and_the_mean_is_unweighted():
-    svar = answers(_spec(2020, {"A": (40, 30), "B": (10, 2), "C": (50, 25)}))
-    t = indikator.build_frames(svar, respondents(svar), S)["andelar"]
-    nat = t[(t["forbund"] == indikator.NATIONAL) & (t["matpunkt"] == "I01.1")].iloc[0]
-    assert nat["n"] == 100 and nat["positiva"] == 57 and nat["andel"] == pytest.approx(57.0)
-    assert nat["medel_forbund"] == pytest.approx((75 + 20 + 50) / 3)
-    assert nat["forbund_visade"] == 3 and nat["forbund_svarande"] == 3
-    assert not t["suppressed"].any()
-    b = t[(t["forbund"] == "B") & (t["matpunkt"] == "I01.1")].iloc[0]
-    low, high = indikator.wilson([2], [10])
-    assert (b["ci_low"], b["ci_high"]) == pytest.approx((low[0], high[0]))
+def test_scale_labels_compare_without_case_or_spacing():
+    d = indikator.load_description(RAW / "2017", indikator.load_indicators(RAW))
+    scale = d.scales["instammer"]
+    assert scale.position(" instämmer  HELT ") == 5 and scale.position("Instämmer") is None
+    assert scale.is_vet_ej("vet ej") and scale.is_vet_ej("VET  EJ") and not scale.is_vet_ej("Vet inte")
+    assert scale.positive_positions == frozenset({4, 5})
 
 
-def test_a_small_forbund_is_hidden_and_cannot_be_recovered_from_the_national_sum():
-    svar = answers(_spec(2020, {"A": (40, 30), "B": (3, 3), "C": (50, 25), "D": (30, 10)}, grupp="styrelse"))
-    t = indikator.build_frames(svar, respondents(svar), S)["andelar"]
-    t = t[t["matpunkt"] == "I01.1"].set_index("forbund")
-    assert pd.isna(t.loc["B", "n"]) and pd.isna(t.loc["B", "andel"]) and pd.isna(t.loc["B", "positiva"])
-    hidden = [f for f in "ACD" if pd.isna(t.loc[f, "n"])]
-    assert hidden, "the national total minus the shown förbund would give B's count"
-    # what a reader can still work out: the hidden förbund's answers together
-    shown = t.loc[[f for f in "ACD" if f not in hidden], "n"].sum()
-    assert t.loc[indikator.NATIONAL, "n"] - shown >= S.protection
+# --------------------------------------------------------------------------- mistakes
+def _copy(tmp_path):
+    target = tmp_path / "indikator"
+    shutil.copytree(RAW, target, ignore=shutil.ignore_patterns("sanning.json", "*.csv", "*.xlsx"))
+    return target
 
 
-def test_composition_change_is_not_a_real_change_but_a_rise_within_forbund_is():
-    # year 1: A and B (both 80 %); year 2: A and B unchanged, C joins at 30 %: the crude share falls
-    same = {"A": (200, 160), "B": (200, 160)}
-    svar = answers(_spec(2019, same) + _spec(2020, same | {"C": (400, 120)}))
-    change = indikator.build_frames(svar, respondents(svar), S)["forandring"]
-    row = change[change["matpunkt"] == "I01.1"].iloc[0]
-    assert row["crude_utlatande"] == "minskning" and row["skillnad"] < -20
-    assert row["utlatande"] == "ingen tydlig förändring" and not row["tydlig"]
-    assert row["skillnad_samma"] == pytest.approx(0.0, abs=1e-6) and row["forbund_bada"] == 2
-    # a real rise: every förbund from 40 % to 60 %
-    svar = answers(_spec(2019, {"A": (200, 80), "B": (200, 80)}) + _spec(2020, {"A": (200, 120), "B": (200, 120)}))
-    row = indikator.build_frames(svar, respondents(svar), S)["forandring"].iloc[0]
-    assert row["utlatande"] == "tydlig ökning" and row["tydlig"]
-    assert row["skillnad_samma"] == pytest.approx(20.0, abs=0.5) and row["oddskvot"] == pytest.approx(2.25, rel=1e-6)
+def _edit(folder, year, change):
+    path = folder / str(year) / indikator.DESCRIPTION_FILE
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(spec)
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-def test_a_small_difference_is_not_clear():
-    svar = answers(_spec(2019, {"A": (30, 15), "B": (30, 15)}) + _spec(2020, {"A": (30, 17), "B": (30, 16)}))
-    row = indikator.build_frames(svar, respondents(svar), S)["forandring"].iloc[0]
-    assert row["utlatande"] == "ingen tydlig förändring"
+def _questions(spec, enkat):
+    return spec["enkater"][enkat]["questions"]
 
 
-def test_trend_over_years_and_a_declared_wording_change_breaks_it():
-    spec = []
-    for i, year in enumerate(range(2017, 2023)):
-        k = 80 + 12 * i  # 40 % rising by 6 points a year
-        spec += _spec(year, {"A": (200, k), "B": (200, k)})
-    svar = answers(spec)
-    tables = indikator.build_frames(svar, respondents(svar), S)
-    trend = tables["trend"].set_index(["matpunkt", "year"])
-    assert trend.loc[("I01.1", 2022), "utlatande"] == "tydligt stigande"
-    assert trend.loc[("I01.1", 2022), "fran"] == 2017 and pd.isna(trend.loc[("I01.1", 2022), "brott"])
-    assert trend.loc[("I01.1", 2017), "utlatande"] == "kan inte bedömas"  # one year: no trend
-    changed = pd.DataFrame({"fraga": ["I01.1.q"], "year": [2020]})
-    tables = indikator.build_frames(svar, respondents(svar), S, changed)
-    trend = tables["trend"].set_index(["matpunkt", "year"])
-    assert trend.loc[("I01.1", 2022), "fran"] == 2020 and trend.loc[("I01.1", 2022), "brott"] == 2020
-    assert trend.loc[("", 2022), "brott"] == 2020  # the indicator as a whole breaks too
-    assert trend.loc[("I01.1", 2019), "fran"] == 2017  # before the change: the old series
-    change = tables["forandring"].set_index(["matpunkt", "year"])
-    assert not change.loc[("I01.1", 2020), "jamforbar"]
-    assert change.loc[("I01.1", 2020), "utlatande"] == "inte jämförbar: frågan ändrad"
-    assert change.loc[("I01.1", 2021), "jamforbar"]
-    assert list(tables["brott"]["year"]) == [2020, 2020]
+def _q(spec, qid):
+    return next(q for e in spec["enkater"].values() for q in e["questions"] if q["id"] == qid)
 
 
-def test_funnel_flags_a_forbund_clearly_below_and_allows_for_real_variation():
-    shares = {f"F{i:02d}": (100, 60 + (i % 5) * 2) for i in range(20)} | {"LOW": (100, 25)}
-    svar = answers(_spec(2020, shares))
-    t = indikator.build_frames(svar, respondents(svar), S)["tratt"]
-    t = t[t["matpunkt"] == "I01.1"].set_index("forbund")
-    assert t.loc["LOW", "lage"] == -2
-    assert (t.drop(index="LOW")["lage"] == 0).all()
-    assert t["tau2"].iloc[0] > 0  # LOW alone makes the spread larger than chance
-    # the limits are wider than the binomial ones by τ²
-    p0 = t["riket"].iloc[0] / 100
-    binomial = 1.959963984540054 * (p0 * (1 - p0) / 100) ** 0.5
-    assert t.loc["F01", "upper_95"] - 100 * p0 > 100 * binomial
+MISTAKES = [
+    ("typo_in_a_key", 2018, lambda s: s["enkater"]["chefer"].update(gruppp=s["enkater"]["chefer"].pop("grupp")),
+     r"chefer: grupp missing"),
+    ("unknown_key_names_its_likely_key", 2018, lambda s: _q(s, "ch_behov").update(indicatr="I01"),
+     r"unknown key 'indicatr' \(did you mean indicator\?\)"),
+    ("unknown_questionnaire", 2018, lambda s: s["enkater"].update(deltagare_pagande=s["enkater"].pop("deltagare_pagaende")),
+     r"unknown questionnaire \(did you mean deltagare_pagaende\?\)"),
+    ("wrong_group", 2018, lambda s: s["enkater"]["styrelse"].update(grupp="chefer"), r"styrelse is answered by styrelse"),
+    ("point_of_another_indicator", 2018, lambda s: _q(s, "ch_behov").update(point="I02.2"),
+     r"'I02.2' is not a measurement point of I01"),
+    ("point_measured_twice", 2018, lambda s: _q(s, "ch_forankring").update(indicator="I01", point="I01.2"),
+     r"I01.2 is already measured by ch_behov"),
+    ("indicator_before_its_first_year", 2020, lambda s: _questions(s, "chefer").append(
+        {"id": "ch_jamlikhet", "text": "x", "indicator": "I16", "point": "I16.2", "scale": "instammer", "added": 2020}),
+     r"I16 is measured from 2021"),
+    ("unknown_scale", 2018, lambda s: _q(s, "ch_behov").update(scale="femgradig"), r"unknown scale 'femgradig'"),
+    ("positive_label_not_on_the_scale", 2018, lambda s: s["scales"]["grad"].update(positive=["Helt"]),
+     r"scales.grad.positive: a non-empty list of labels"),
+    ("every_label_positive", 2018, lambda s: s["scales"]["grad"].update(positive=s["scales"]["grad"]["labels"]),
+     r"every label is positive"),
+    ("vet_ej_also_a_label", 2018, lambda s: s["scales"]["grad"].update(vet_ej=["inte alls"]), r"is also a label"),
+    ("label_twice", 2018, lambda s: s["scales"]["grad"]["labels"].append("INTE ALLS"), r"a label is listed twice"),
+    ("per_forbund_without_placeholder", 2018, lambda s: s["enkater"]["styrelse"]["export"].update(files="styrelse.xlsx"),
+     r"per_forbund export names its files with \{forbund\}"),
+    ("samlad_without_forbund_column", 2018, lambda s: s["enkater"]["chefer"]["export"].pop("forbund_column"),
+     r"samlad export needs forbund_column"),
+    ("xlsx_without_sheet", 2018, lambda s: s["enkater"]["styrelse"]["export"].pop("sheet"), r"export.sheet: must be"),
+    ("sheet_on_a_csv", 2018, lambda s: s["enkater"]["chefer"]["export"].update(sheet="Svar"), r"sheet and header_row are for xlsx"),
+    ("unknown_encoding", 2018, lambda s: s["enkater"]["chefer"]["export"].update(encoding="latin-9x"),
+     r"unknown encoding 'latin-9x'"),
+    ("vet_ej_code_on_the_scale", 2018, lambda s: s["enkater"]["insatspersonal"]["export"].update(vet_ej_code=3),
+     r"vet_ej_code: 3 is a position on the scale"),
+    ("column_twice", 2018, lambda s: _q(s, "ch_forankring").update(column=_q(s, "ch_behov")["text"]),
+     r"column .* is also question ch_behov"),
+    ("question_column_is_the_id_column", 2018, lambda s: _q(s, "ch_behov").update(column="Svars-ID"),
+     r"is also the export's own column"),
+    ("free_text_with_an_indicator", 2018, lambda s: _q(s, "ch_kommentar").update(indicator="I01"),
+     r"a fritext question has no indicator"),
+    ("question_id_twice", 2018, lambda s: _q(s, "ch_behov").update(id="st_behov"), r"'st_behov' is also in styrelse"),
+    ("year_of_another_folder", 2018, lambda s: s.update(year=2019), r"year is 2019, but the file is in the folder of 2018"),
+    ("dropped_but_still_asked", 2018, lambda s: s["enkater"]["chefer"].update(dropped=[{"id": "ch_behov", "year": 2018}]),
+     r"'ch_behov' is declared dropped but is still asked"),
+    # across years
+    ("new_wording_not_declared", 2019, lambda s: _q(s, "ch_behov").update(text="Vi har samma bild av behoven"),
+     r"2019/enkater.yaml: enkater.chefer question ch_behov: the wording differs from 2018; declare changed"),
+    ("question_gone_without_dropped", 2019, lambda s: _questions(s, "chefer").remove(_q(s, "ch_information")),
+     r"question ch_information of chefer \(2018\) is not asked in 2019; declare it under enkater.chefer.dropped"),
+    ("new_question_not_declared", 2019, lambda s: _questions(s, "remittenter").insert(0, dict(
+        _q(s, "re_passar"), id="re_passar_ny")) or _questions(s, "remittenter").remove(_q(s, "re_passar")),
+     r"question re_passar_ny: not asked in 2018; declare added: 2019"),
+    ("question_moves_to_another_point", 2019, lambda s: (_q(s, "re_passar").update(point="I07.2"),
+                                                         _q(s, "re_aterkoppling").update(point="I07.1")),
+     r"re_(passar|aterkoppling): measurement point was I07.\d in 2018, now I07.\d"),
+    ("scale_changed_without_declaration", 2019, lambda s: (s["scales"].update(
+        instammer2=dict(s["scales"]["instammer"], positive=["Instämmer helt"])), _q(s, "ch_behov").update(scale="instammer2")),
+     r"ch_behov: its scale differs from 2018"),
+]
 
 
-def test_between_variance_is_zero_without_spread():
-    import numpy as np
+@pytest.mark.parametrize("name, year, change, words", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_a_mistake_in_a_description_is_one_clear_error(tmp_path, name, year, change, words):
+    folder = _copy(tmp_path)
+    _edit(folder, year, change)
+    with pytest.raises(ConfigError) as err:
+        indikator.load_descriptions(folder, YEARS)
+    message = str(err.value)
+    assert re.search(words, message), message
+    assert str(folder / str(year)) in message and "\n" not in message
 
-    assert indikator.between_variance(np.array([0.5, 0.5, 0.5, 0.5]), np.array([100, 100, 100, 100]), 0.5) == 0.0
+
+def test_declared_changes_are_accepted(tmp_path):
+    folder = _copy(tmp_path)
+
+    def reword_and_drop(s):
+        _q(s, "ch_behov").update(text="Vi har samma bild av behoven", changed={"year": 2019, "what": "omformulerad"})
+        _questions(s, "chefer").remove(_q(s, "ch_information"))
+        s["enkater"]["chefer"]["dropped"] = [{"id": "ch_information", "year": 2019}]
+
+    _edit(folder, 2019, reword_and_drop)
+    _edit(folder, 2020, lambda s: (_q(s, "ch_behov").update(text="Vi har samma bild av behoven",
+                                                            changed={"year": 2019, "what": "omformulerad"}),
+                                   _questions(s, "chefer").remove(_q(s, "ch_information"))))
+    with pytest.raises(ConfigError, match=r"2021/enkater.yaml: enkater.chefer question ch_behov: the wording differs"):
+        indikator.load_descriptions(folder, YEARS)  # 2021 still has the old wording: a change back must be declared
+    indicators, descriptions = indikator.load_descriptions(folder, [2017, 2018, 2019, 2020])
+    table = indikator.question_table(descriptions, indicators)
+    broken = table[table["bruten_serie"]].set_index(["year", "fraga"])["forandring"].to_dict()
+    assert broken == {(2019, "ch_behov"): "omformulerad", (2019, "ch_information"): "borttagen",
+                      (2020, "da_formaga"): "omformulerad"}
+    assert table.query("year == 2019 and fraga == 'ch_information'")["matpunkt"].tolist() == ["I06.1"]
+
+
+def test_indicator_file_mistakes(tmp_path):
+    folder = _copy(tmp_path)
+    path = folder / indikator.INDICATORS_FILE
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    spec["indicators"][2]["points"][0]["id"] = "I04.1"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"indicators\[2\] \(I03\): points\[0\]: a measurement point of I03 is named I03"):
+        indikator.load_indicators(folder)
+    spec["indicators"][2]["points"][0]["id"] = "I03.1"
+    spec["indicators"][5]["level"] = "region"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\(I06\): level must be one of samhälle, organisation, personal, deltagare"):
+        indikator.load_indicators(folder)
+    path.write_text("indicators: [\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        indikator.load_indicators(folder)

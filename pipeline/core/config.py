@@ -119,12 +119,21 @@ class EnkatParams(_Section):
     years: list[Year] = Field(default_factory=list)
 
 
+class IndikatorParams(_Section):
+    """The annual indicator questionnaires (data/raw/indikator/<year>/enkater.yaml)."""
+
+    years: list[Year] = Field(default_factory=list)
+    demo: StrictBool = False
+    demo_seed: int = Field(2017, strict=True, ge=0)
+
+
 class Params(_Section):
     years: list[Year] = Field(min_length=1)
     report: ReportParams = Field(default_factory=ReportParams)
     reconciliation: ReconciliationParams = Field(default_factory=ReconciliationParams)
     register_: RegisterParams = Field(default_factory=RegisterParams, alias="register")
     enkat: EnkatParams = Field(default_factory=EnkatParams)
+    indikator: IndikatorParams = Field(default_factory=IndikatorParams)
 
 
 _OTHER_SECTIONS = ("disclosure", "bilaga4")  # checked by their owners; named here so typos are caught
@@ -159,7 +168,7 @@ def validate_params(params: Any, path: str | Path = PARAMS_FILE) -> None:
         raise ConfigError(f"{path}: {where}: {error['msg'][0].lower()}{error['msg'][1:]}, got {shown}") from None
     _typos(params, Params, "", path)
     for name, years in (("years", checked.years), ("register.years", checked.register_.years),
-                        ("enkat.years", checked.enkat.years)):
+                        ("enkat.years", checked.enkat.years), ("indikator.years", checked.indikator.years)):
         if len(set(years)) != len(years):
             raise ConfigError(f"{path}: {name} lists a year twice: {years}")
 
