@@ -424,12 +424,12 @@ INDIKATOR_TABLES = "data/processed/indikator/tabeller"
 
 def _indikator(project: Project) -> dict:
     """params.yaml ``indikator``: years, demo, and ``bilagor`` (build, formats, pool_size)."""
-    spec = project.params.get("indikator") or {}
+    spec = project.params.get("indikator") or {}  # typed in pipeline/core/config.py (IndikatorParams)
     bilagor = spec.get("bilagor") or {}
     formats = bilagor.get("formats") or ["html"]
-    if not isinstance(formats, list) or "html" not in formats:
+    if "html" not in formats:
         raise ConfigError(f"params.yaml: indikator.bilagor.formats must list html (and any of pdf, docx), got {formats!r}")
-    return {"years": section_years(project.params, "indikator"), "demo": bool(spec.get("demo", True)),
+    return {"years": section_years(project.params, "indikator"), "demo": bool(spec.get("demo", False)),
             "build": bool(bilagor.get("build", True)), "formats": formats,
             "pool_size": int(bilagor.get("pool_size", 2))}
 

@@ -119,12 +119,21 @@ class EnkatParams(_Section):
     years: list[Year] = Field(default_factory=list)
 
 
+class IndikatorBilagorParams(_Section):
+    """The Indikatorbilagor (one per participating förbund and year)."""
+
+    build: StrictBool = True
+    formats: list[Literal["html", "pdf", "docx"]] = Field(default_factory=lambda: ["html"], min_length=1)
+    pool_size: int = Field(2, strict=True, ge=1)
+
+
 class IndikatorParams(_Section):
     """The annual indicator questionnaires (data/raw/indikator/<year>/enkater.yaml)."""
 
     years: list[Year] = Field(default_factory=list)
     demo: StrictBool = False
     demo_seed: int = Field(2017, strict=True, ge=0)
+    bilagor: IndikatorBilagorParams = Field(default_factory=IndikatorBilagorParams)
 
 
 class Params(_Section):
