@@ -114,13 +114,13 @@ def test_trend_over_years_and_a_declared_wording_change_breaks_it():
 
 
 def test_funnel_flags_a_forbund_clearly_below_and_allows_for_real_variation():
-    shares = {f"F{i:02d}": (100, 60 + (i % 5) * 2) for i in range(20)} | {"LOW": (100, 25)}
+    shares = {f"F{i:02d}": (100, 55 + (i % 5) * 6) for i in range(20)} | {"LOW": (100, 20)}
     svar = answers(_spec(2020, shares))
     t = indikator.build_frames(svar, respondents(svar), S)["tratt"]
     t = t[t["matpunkt"] == "I01.1"].set_index("forbund")
     assert t.loc["LOW", "lage"] == -2
     assert (t.drop(index="LOW")["lage"] == 0).all()
-    assert t["tau2"].iloc[0] > 0  # LOW alone makes the spread larger than chance
+    assert t["tau2"].iloc[0] > 0  # the others vary more than chance (55–79 % on 100 answers each)
     # the limits are wider than the binomial ones by τ²
     p0 = t["riket"].iloc[0] / 100
     binomial = 1.959963984540054 * (p0 * (1 - p0) / 100) ** 0.5

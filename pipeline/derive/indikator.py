@@ -18,8 +18,8 @@ data/processed/indikator/tabeller; schema in docs/architecture.md, "Indicator fi
   term (odds ratio per year), the crude trend beside it; a declared wording change starts the
   trend again at the year of the change (``brott``).
 * ``tratt`` – per förbund, its position against funnel limits around the national share that
-  allow for real variation between förbund (additive random effects: the between-förbund
-  variance τ² by DerSimonian–Laird, statsmodels ``combine_effects``; Spiegelhalter 2005).
+  allow for real variation between förbund (additive random effects, Spiegelhalter 2005: the
+  between-förbund variance τ² by the DerSimonian–Laird moment estimator on winsorised z-scores).
 * ``deltagande`` – per year, which förbund answered, and the respondents per questionnaire.
 * ``unit`` – the settings and counts of the disclosure control.
 
@@ -327,20 +327,24 @@ def changes_and_trends(counts: pd.DataFrame, broken: dict[tuple[str, str, str], 
 
 
 # --------------------------------------------------------------------------- funnel
-def between_variance(shares: np.ndarray, n: np.ndarray, p0: float) -> float:
-    """τ², the variance of the förbund's true shares around the national one beyond chance
-    (DerSimonian–Laird, statsmodels ``combine_effects``), on the proportion scale; 0 when there are
-    fewer than three förbund or none beyond chance."""
-    from statsmodels.stats.meta_analysis import combine_effects
+def between_variance(shares: np.ndarray, n: np.ndarray, p0: float, winsor: float = 0.1) -> float:
+    """τ², the variance of the förbund's true shares around the national share ``p0`` beyond chance,
+    on the proportion scale: Spiegelhalter's (2005) additive random-effects estimate, the
+    DerSimonian–Laird moment estimator with the target fixed at the national share and the z-scores
+    winsorised (``winsor`` in each tail, scipy's ``mstats.winsorize``) so that the förbund a funnel
+    should flag do not widen their own limits. 0 with fewer than three förbund or no spread beyond
+    chance."""
+    from scipy.stats import mstats
 
     ok = n > 0
     if ok.sum() < 3 or not 0 < p0 < 1:
         return 0.0
-    variance = p0 * (1 - p0) / n[ok]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = combine_effects(shares[ok], variance, method_re="dl")
-    return max(float(result.tau2), 0.0)
+    s2 = p0 * (1 - p0) / n[ok]
+    z = np.asarray(mstats.winsorize((shares[ok] - p0) / np.sqrt(s2), limits=(winsor, winsor)))
+    m = len(z)
+    w = 1 / s2
+    tau2 = (float(np.sum(z ** 2)) - (m - 1)) / (w.sum() - np.sum(w ** 2) / w.sum())
+    return max(tau2, 0.0)
 
 
 def funnel_limits(p0: float, n, tau2: float, level: str) -> tuple[np.ndarray, np.ndarray]:
@@ -405,7 +409,7 @@ def build_frames(svar: pd.DataFrame, respondenter: pd.DataFrame, settings: Setti
     years = sorted(counts["year"].unique())
     unit = {"first_year": int(years[0]), "last_year": int(years[-1]), "min_cell_count": settings.threshold,
             "protection_interval": settings.protection, "synthetic": bool(synthetic),
-            "funnel_limits": "Slumpeffekter (DerSimonian–Laird), 95 % och 99,8 %"} | work
+            "funnel_limits": "Additiva slumpeffekter (Spiegelhalter 2005, winsoriserat), 95 % och 99,8 %"} | work
     what = {} if changes is None or "forandring" not in changes else dict(zip(zip(changes["fraga"], changes["year"]),
                                                                              changes["forandring"]))
     points = svar[["grupp", "fraga", "indikator", "matpunkt"]].drop_duplicates()
