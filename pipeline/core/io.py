@@ -276,6 +276,65 @@ def split_plain(text: str, delimiter: str) -> tuple[list[str], pd.DataFrame, np.
     return header, frame.iloc[1:].reset_index(drop=True), filled[1:] + 1, int(lengths.max())
 
 
+def read_sheet(path: Path, sheet: str, header_row: int = 1) -> tuple[list[str], list[tuple[int, list[object]]]]:
+    """One sheet of an Excel workbook (.xlsx, read with openpyxl): the header (the cells of
+    ``header_row``, as text) and the data rows below it, each with its Excel row number and its
+    cell values as openpyxl gives them (text, numbers, ``datetime`` for date-formatted cells, None
+    for empty). Rows with no value at all are left out, as are rows above the header. Stops, with
+    file, sheet, row and column, on a file that is not a workbook, a missing sheet (naming the
+    sheets there are: a renamed sheet), merged cells, and a header cell without a name in a column
+    that holds values."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    if not path.is_file():
+        raise InputError(path, "export not found")
+    try:
+        workbook = load_workbook(path, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise InputError(path, f"not an Excel workbook (.xlsx) or a damaged one ({type(exc).__name__}); export "
+                               "it again as .xlsx") from None
+    if sheet not in workbook.sheetnames:
+        close = [n for n in workbook.sheetnames if n.strip().casefold() == sheet.strip().casefold()]
+        hint = f" ({close[0]!r} differs only in case or spaces)" if close else " (was it renamed?)"
+        raise InputError(path, f"sheet {sheet!r} not found{hint}; the workbook has: "
+                               f"{', '.join(repr(n) for n in workbook.sheetnames)}")
+    ws = workbook[sheet]
+    for merged in sorted(ws.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
+        where = "the header" if merged.min_row <= header_row <= merged.max_row else (
+            "above the header" if merged.max_row < header_row else "the data")
+        if merged.max_row < header_row:
+            continue  # a merged title above the header is not read
+        raise InputError(path, f"merged cells {merged.coord} in {where}: unmerge them (one value per cell) and "
+                               "export again", merged.min_row, get_column_letter(merged.min_col), sheet)
+    rows = ws.iter_rows(min_row=header_row, values_only=True)
+    first = next(rows, None)
+    if first is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in first):
+        raise InputError(path, f"the header row {header_row} is empty", header_row, None, sheet)
+    header = ["" if v is None else str(v).strip() for v in first]
+    data: list[tuple[int, list[object]]] = []
+    for number, values in enumerate(rows, header_row + 1):
+        values = list(values)
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        data.append((number, values))
+    width = max([len(header)] + [max((i + 1 for i, v in enumerate(vals) if v is not None), default=0)
+                                 for _, vals in data])
+    header += [""] * (width - len(header))
+    used = {i for _, vals in data for i, v in enumerate(vals) if v is not None and str(v).strip()}
+    while header and header[-1] == "" and len(header) - 1 not in used:
+        header.pop()
+    for i, name in enumerate(header):
+        if name == "":
+            first_row = next(n for n, vals in data if i < len(vals) and vals[i] is not None and str(vals[i]).strip())
+            raise InputError(path, f"column {get_column_letter(i + 1)} has values but no name in the header row "
+                                   f"{header_row}", first_row, get_column_letter(i + 1), sheet)
+    return header, [(n, (vals + [None] * len(header))[:len(header)]) for n, vals in data]
+
+
 # ---------------------------------------------------------------- atomic output
 
 class OutputError(PipelineError):
