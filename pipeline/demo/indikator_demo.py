@@ -133,10 +133,12 @@ def plan_participation(names: list[str], years: list[int], rng: np.random.Genera
     """Which förbund answer which year: the core always, the joining group from SHIFT_YEAR, the
     leaving group until the year before, the rest now and then. One of the core is the förbund below."""
     order = list(rng.permutation(len(names)))
-    core = [names[i] for i in order[:CORE]]
-    joining = [names[i] for i in order[CORE:CORE + JOINING]]
-    leaving = [names[i] for i in order[CORE + JOINING:CORE + JOINING + LEAVING]]
-    rest = [names[i] for i in order[CORE + JOINING + LEAVING:]]
+    n_core = min(CORE, len(names))  # a short list of names (tests): everyone answers every year
+    n_move = min(JOINING, (len(names) - n_core) // 2)
+    core = [names[i] for i in order[:n_core]]
+    joining = [names[i] for i in order[n_core:n_core + n_move]]
+    leaving = [names[i] for i in order[n_core + n_move:n_core + 2 * n_move]]
+    rest = [names[i] for i in order[n_core + 2 * n_move:]]
     per_year = {}
     for year in years:
         chosen = set(core) | (set(joining) if year >= SHIFT_YEAR else set(leaving))
@@ -214,8 +216,10 @@ def _vet_ej_variant(rng: np.random.Generator, label: str) -> str:
 class _Year:
     """Draws one year's exports."""
 
-    def __init__(self, year: int, spec: dict, plan: dict, effects: dict, rng: np.random.Generator):
+    def __init__(self, year: int, spec: dict, plan: dict, effects: dict, rng: np.random.Generator,
+                 total: tuple[int, int] = TOTAL, empty_rows: float = EMPTY_ROWS):
         self.year, self.spec, self.plan, self.effects, self.rng = year, spec, plan, effects, rng
+        self.empty_rows = empty_rows
         self.quarantine: list[dict] = []
         self.personal: list[str] = []
         self.counts: dict[str, int] = {}
@@ -225,7 +229,7 @@ class _Year:
         fixed = sum(SIZES[n][0] * SIZES[n][3] for n in FIXED_SIZE) * len(taking_part)
         scalable = sum(SIZES[n][0] * SIZES[n][3] * plan["size"][f] for n in SIZES if n not in FIXED_SIZE
                        for f in taking_part)
-        self.factor = (int(rng.integers(TOTAL[0], TOTAL[1] + 1)) - fixed) / scalable
+        self.factor = max(int(rng.integers(total[0], total[1] + 1)) - fixed, 1) / scalable
 
     def header(self, e: dict, questions: list[dict]) -> list[str]:
         x = e["export"]
@@ -247,7 +251,7 @@ class _Year:
             row.append(code or "".join(rng.choice(list("ABCDEFGHJKLMNPQRSTUVWXYZ23456789"), 8)))
         if x.get("date_column"):
             row.append(_date_cell(rng, _submitted(rng, self.year), x["format"]))
-        empty = rng.random() < EMPTY_ROWS
+        empty = rng.random() < self.empty_rows
         for q in questions:
             if empty:
                 row.append(None)
@@ -408,13 +412,16 @@ def _line(x: dict, index: int) -> int:
     return int(x.get("header_row", 1)) + 1 + index
 
 
-def write_year(folder: Path, year: int, plan: dict, effects: dict, seed: int) -> dict:
-    """Write one year's exports into ``folder`` (data/raw/indikator/<year>); returns its truth."""
+def write_year(folder: Path, year: int, plan: dict, effects: dict, seed: int, dirt: bool = True,
+               total: tuple[int, int] = TOTAL) -> dict:
+    """Write one year's exports into ``folder`` (data/raw/indikator/<year>); returns its truth.
+    ``dirt=False``: no planted dirt and no deliberately empty rows (the clean base of the tests' corpus)."""
     spec = yaml.safe_load((folder / DESCRIPTION).read_text(encoding="utf-8"))
     rng = np.random.default_rng([seed, year])
-    y = _Year(year, spec, plan, effects, rng)
+    y = _Year(year, spec, plan, effects, rng, total, EMPTY_ROWS if dirt else 0.0)
     exports = {name: y.export(name, e) for name, e in spec["enkater"].items()}
-    _dirt(y, exports)
+    if dirt:
+        _dirt(y, exports)
     for child in sorted(folder.rglob("*")):  # the previous demo's exports (never enkater.yaml)
         if child.is_file() and child.name != DESCRIPTION:
             child.unlink()
@@ -441,8 +448,10 @@ def write_year(folder: Path, year: int, plan: dict, effects: dict, seed: int) ->
 
 
 def write_demo(raw: str | Path, names: list[str] | None = None, years: list[int] | None = None,
-               seed: int = SEED) -> Path:
-    """Write every year's exports below ``raw`` (data/raw/indikator) and ``raw/sanning.json``."""
+               seed: int = SEED, dirt: bool = True, total: tuple[int, int] = TOTAL) -> Path:
+    """Write every year's exports below ``raw`` (data/raw/indikator) and ``raw/sanning.json``.
+    ``names``: the förbund (default: the 80 demo names); ``total``: the range the number of
+    questionnaires a year is drawn from; ``dirt=False``: no planted dirt (tests' clean base)."""
     raw = Path(raw)
     years = sorted(years or YEARS)
     names = list(names or forbund_names())
@@ -450,7 +459,7 @@ def write_demo(raw: str | Path, names: list[str] | None = None, years: list[int]
     plan = plan_participation(names, years, rng)
     plan["size"] = {f: float(np.clip(rng.lognormal(0.0, 0.35), 0.5, 2.5)) for f in names}
     effects = {(f, p): float(rng.normal(0.0, FORBUND_SD)) for f in names for p in BASE_SHARE}
-    per_year = {year: write_year(raw / str(year), year, plan, effects, seed) for year in years}
+    per_year = {year: write_year(raw / str(year), year, plan, effects, seed, dirt, total) for year in years}
 
     def share(point: str, forbund: str | None, year: int) -> float:
         """The planted share positive at a förbund's effect (None: a förbund with effect 0)."""

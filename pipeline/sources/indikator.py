@@ -581,7 +581,7 @@ WHOLE_ROW = "(hela raden)"
 MAX_LABEL = 200  # characters in a cell that is not free text
 MAX_TEXT = 4000  # characters in a free-text answer
 MAX_QUARANTINE_SHARE = 0.25  # of a file's rows, for files of at least MIN_ROWS_FOR_SHARE rows
-MIN_ROWS_FOR_SHARE = 20
+MIN_ROWS_FOR_SHARE = 15
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTROL_LABEL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _RESPONSE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}$")
@@ -632,7 +632,7 @@ def _read(path: Path, folder: Path, qn: Questionnaire, forbund: str) -> Sheet:
         return Sheet(path, name, e.sheet, forbund, header, rows)
     if not path.is_file():
         raise InputError(path, "export not found")
-    _, header, records, lines = read_delimited(path, path.read_bytes(), e.encoding, e.delimiter)
+    _, header, records, lines = read_delimited(path, path.read_bytes(), e.encoding, e.delimiter, DESCRIPTION_FILE)
     if len(header) == 1 and len(header[0]) > 0:
         other = next((d for d in ";,\t" if d != e.delimiter and d in header[0]), None)
         if other:
