@@ -155,7 +155,7 @@ def _locate(text: str, pos: int, delimiter: str, header: list[str] | None) -> tu
     return line, column
 
 
-def _decode(path: Path, raw: bytes, encoding: str, delimiter: str) -> str:
+def _decode(path: Path, raw: bytes, encoding: str, delimiter: str, described_in: str = "exports.yaml") -> str:
     header = raw.split(b"\n", 1)[0].decode("latin-1").lstrip("\ufeff\xef\xbb\xbf").split(delimiter)
     header = [h.strip() for h in header]
     nul = raw.find(b"\x00")
@@ -173,7 +173,7 @@ def _decode(path: Path, raw: bytes, encoding: str, delimiter: str) -> str:
             else:
                 how = ("it starts with a UTF-8 byte-order mark, as Excel's 'CSV UTF-8' writes" if
                        raw.startswith(b"\xef\xbb\xbf") else "letters like 'ö' are two bytes")
-                raise InputError(path, f"the file is UTF-8 ({how}), but exports.yaml "
+                raise InputError(path, f"the file is UTF-8 ({how}), but {described_in} "
                                        f"declares {encoding}; export it as {encoding} or change the declaration", 1)
         c1 = re.search(rb"[\x80-\x9f]", raw)
         if c1:
@@ -232,22 +232,22 @@ def parse_records(path: Path, text: str, delimiter: str) -> tuple[list[str], lis
     return header, records, lines
 
 
-def decode_checked(path: Path, raw: bytes, encoding: str, delimiter: str) -> str:
+def decode_checked(path: Path, raw: bytes, encoding: str, delimiter: str, described_in: str = "exports.yaml") -> str:
     """``raw`` as text, strictly. Stops with file, line (as a text editor counts it) and column on:
     an empty file, NUL bytes, bytes not in ``encoding`` (for Latin-1 also the Windows-1252
     punctuation bytes 0x80–0x9F and text that is really UTF-8), and lone-CR or mixed line endings."""
     if not raw.strip():
         raise InputError(path, "the file is empty (0 bytes or only blank space)", 1)
-    text = _decode(path, raw, encoding, delimiter)
+    text = _decode(path, raw, encoding, delimiter, described_in)
     _check_line_endings(path, text)
     return text
 
 
-def read_delimited(path: Path, raw: bytes, encoding: str, delimiter: str
+def read_delimited(path: Path, raw: bytes, encoding: str, delimiter: str, described_in: str = "exports.yaml"
                    ) -> tuple[str, list[str], list[list[str]], list[int]]:
     """Decode ``raw`` strictly (``decode_checked``) and split it into records: (text, header, records
     incl. the header, the line each record starts on). A quote that is never closed stops too."""
-    text = decode_checked(path, raw, encoding, delimiter)
+    text = decode_checked(path, raw, encoding, delimiter, described_in)
     header, records, lines = parse_records(path, text, delimiter)
     return text, header, records, lines
 
@@ -274,6 +274,66 @@ def split_plain(text: str, delimiter: str) -> tuple[list[str], pd.DataFrame, np.
         return None
     header = [str(h).strip() for h in frame.iloc[0]]
     return header, frame.iloc[1:].reset_index(drop=True), filled[1:] + 1, int(lengths.max())
+
+
+def read_sheet(path: Path, sheet: str, header_row: int = 1) -> tuple[list[str], list[tuple[int, list[object]]]]:
+    """One sheet of an Excel workbook (.xlsx, read with openpyxl): the header (the cells of
+    ``header_row``, as text) and the data rows below it, each with its Excel row number and its
+    cell values as openpyxl gives them (text, numbers, ``datetime`` for date-formatted cells, None
+    for empty). Rows with no value at all are left out, as are rows above the header. Stops, with
+    file, sheet, row and column, on a file that is not a workbook, a missing sheet (naming the
+    sheets there are: a renamed sheet), merged cells, and a header cell without a name in a column
+    that holds values."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    if not path.is_file():
+        raise InputError(path, "export not found")
+    try:
+        workbook = load_workbook(path, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise InputError(path, f"not an Excel workbook (.xlsx) or a damaged one ({type(exc).__name__}); export "
+                               "it again as .xlsx") from None
+    if sheet not in workbook.sheetnames:
+        close = [n for n in workbook.sheetnames if n.strip().casefold() == sheet.strip().casefold()]
+        hint = f" ({close[0]!r} differs only in case or spaces)" if close else " (was it renamed?)"
+        raise InputError(path, f"sheet {sheet!r} not found{hint}; the workbook has: "
+                               f"{', '.join(repr(n) for n in workbook.sheetnames)}")
+    ws = workbook[sheet]
+    for merged in sorted(ws.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
+        where = "the header" if merged.min_row <= header_row <= merged.max_row else (
+            "above the header" if merged.max_row < header_row else "the data")
+        if merged.max_row < header_row:
+            continue  # a merged title above the header is not read
+        raise InputError(path, f"merged cells {merged.coord} in {where}: unmerge them (one value per cell) and "
+                               "export again", merged.min_row, get_column_letter(merged.min_col), sheet)
+    rows = ws.iter_rows(min_row=header_row, values_only=True)
+    first = next(rows, None)
+    if first is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in first):
+        raise InputError(path, f"the header row {header_row} is empty", header_row, None, sheet)
+    def filled(value: object) -> bool:
+        return value is not None and not (isinstance(value, str) and not value.strip())
+
+    header = ["" if v is None else str(v).strip() for v in first]
+    data: list[tuple[int, list[object]]] = []
+    for number, values in enumerate(rows, header_row + 1):
+        values = list(values)
+        if any(filled(v) for v in values):
+            data.append((number, values))
+    width = max([len(header)] + [len(vals) for _, vals in data])
+    header += [""] * (width - len(header))
+    keep = []
+    for i, name in enumerate(header):
+        first_row = next((n for n, vals in data if i < len(vals) and filled(vals[i])), None)
+        if name == "" and first_row is not None:
+            raise InputError(path, f"column {get_column_letter(i + 1)} has values but no name in the header row "
+                                   f"{header_row}", first_row, get_column_letter(i + 1), sheet)
+        if name != "":
+            keep.append(i)  # a column with neither name nor values is an empty column: left out
+    return [header[i] for i in keep], [(n, [vals[i] if i < len(vals) else None for i in keep]) for n, vals in data]
 
 
 # ---------------------------------------------------------------- atomic output

@@ -18,7 +18,9 @@ Every problem with a description is one ``ConfigError`` naming the file and the 
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +29,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from ..core.errors import ConfigError
+from ..core.errors import ConfigError, InputError
+from ..core.io import read_delimited, read_sheet, write_tables
+from ..core.privacy import has_personal_data, safe_value, scrub
 
 INDICATORS_FILE = "indikatorer.yaml"
 DESCRIPTION_FILE = "enkater.yaml"
@@ -552,3 +556,456 @@ def question_table(descriptions: dict[int, Description], indicators: dict[str, I
     frame = pd.DataFrame(rows, columns=["year", "enkat", "grupp", "fraga", "indikator", "matpunkt", "text", "skala",
                                         "steg", "forandring", "bruten_serie"])
     return frame.astype({"year": "int64", "steg": "int64", "bruten_serie": "bool"})
+
+
+# --------------------------------------------------------------------------- reading the exports
+REASONS = {
+    "fel_antal_falt": "raden har fel antal fält",
+    "tom_rad": "raden har bara tomma fält",
+    "upprepad_rubrik": "rubrikraden upprepas i filen",
+    "ogiltigt_tecken": "styrtecken i ett fält",
+    "for_langt_falt": "fältet är längre än tillåtet",
+    "personuppgift_i_fel_kolumn": "personuppgift i en kolumn som inte får innehålla personuppgifter",
+    "saknat_varde": "obligatoriskt värde saknas",
+    "ogiltigt_id": "svars-id med otillåtna tecken eller fel längd",
+    "okant_forbund": "samordningsförbundet finns inte i förteckningen",
+    "ogiltigt_datum": "datum som inte kan läsas (ÅÅÅÅ-MM-DD, med eller utan klockslag)",
+    "fel_ar": "svaret är inte lämnat under enkätens år",
+    "okant_svar": "svar som inte finns på frågans skala",
+    "inga_svar": "inga frågor besvarade",
+    "dubblett": "exakt dubblett av en tidigare rad",
+    "dubbelt_svars_id": "samma svars-id på flera rader med olika svar (alla sådana rader)",
+    "svarat_tva_ganger": "samma inbjudningskod har svarat flera gånger (det först inskickade svaret behålls)",
+}
+WHOLE_ROW = "(hela raden)"
+MAX_LABEL = 200  # characters in a cell that is not free text
+MAX_TEXT = 4000  # characters in a free-text answer
+MAX_QUARANTINE_SHARE = 0.25  # of a file's rows, for files of at least MIN_ROWS_FOR_SHARE rows
+MIN_ROWS_FOR_SHARE = 15
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_LABEL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_RESPONSE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}$")
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_INTEGER = re.compile(r"^\d+(?:[.,]0+)?$")
+
+
+@dataclass
+class Sheet:
+    """One export file as read: header and rows (each with its line or Excel row)."""
+
+    path: Path
+    name: str  # the path below the year folder, as messages and the quarantine name it
+    sheet: str  # "" for CSV
+    forbund: str  # the förbund of a per_forbund file; "" for samlad
+    header: list[str]
+    rows: list[tuple[int, list[object]]]
+
+
+def export_files(folder: Path, qn: Questionnaire, known: set[str]) -> list[tuple[Path, str]]:
+    """The files of one questionnaire's export in a year folder, each with its förbund ("" for samlad)."""
+    e = qn.export
+    if e.layout == "samlad":
+        path = folder / e.files
+        if not path.is_file():
+            raise InputError(path, f"export of {qn.id} not found (enkater.yaml: enkater.{qn.id}.export.files)")
+        return [(path, "")]
+    pattern = re.compile(re.escape(e.files).replace(re.escape("{forbund}"), "(?P<forbund>[^/]+)") + "$")
+    found = []
+    for path in sorted(folder.glob(e.files.replace("{forbund}", "*"))):
+        if not path.is_file() or path.name.startswith("~$"):  # Excel's lock file of an open workbook
+            continue
+        m = pattern.match(path.relative_to(folder).as_posix())
+        forbund = m.group("forbund").strip() if m else ""
+        if forbund not in known:
+            raise InputError(path, f"the file name does not name a förbund of the förbund list (expected "
+                                   f"{e.files.replace('{forbund}', '<förbund>')} with a name such as "
+                                   f"{sorted(known)[0]!r})")
+        found.append((path, forbund))
+    return found
+
+
+def _read(path: Path, folder: Path, qn: Questionnaire, forbund: str) -> Sheet:
+    e = qn.export
+    name = path.relative_to(folder).as_posix()
+    if e.format == "xlsx":
+        header, rows = read_sheet(path, e.sheet, e.header_row)
+        return Sheet(path, name, e.sheet, forbund, header, rows)
+    if not path.is_file():
+        raise InputError(path, "export not found")
+    _, header, records, lines = read_delimited(path, path.read_bytes(), e.encoding, e.delimiter, DESCRIPTION_FILE)
+    if len(header) == 1 and len(header[0]) > 0:
+        other = next((d for d in ";,\t" if d != e.delimiter and d in header[0]), None)
+        if other:
+            raise InputError(path, f"the header is split by {other!r}, but enkater.yaml declares delimiter "
+                                   f"{e.delimiter!r} for {qn.id}", 1)
+    return Sheet(path, name, "", forbund, header, list(zip(lines[1:], records[1:])))
+
+
+def _check_header(sheet: Sheet, qn: Questionnaire) -> None:
+    """The header holds the declared columns, each once, and nothing else."""
+    where = dict(path=sheet.path, line=qn.export.header_row if sheet.sheet else 1, sheet=sheet.sheet or None)
+    seen: set[str] = set()
+    for name in sheet.header:
+        if name in seen:
+            raise InputError(message=f"column {safe_value(name)} is named twice in the header", column=name, **where)
+        seen.add(name)
+    declared = list(qn.admin_columns) + [q.column for q in qn.questions]
+    missing = [c for c in declared if c not in seen]
+    if missing:
+        asked = {q.column: q.id for q in qn.questions}
+        named = "; ".join(f"{c!r}" + (f" (question {asked[c]})" if c in asked else "") for c in missing)
+        raise InputError(message=f"missing column(s) of {qn.id}: {named}", column=missing[0], **where)
+    unknown = [c for c in sheet.header if c not in set(declared)]
+    if unknown:
+        if all(c == "" for c in unknown):
+            raise InputError(message=f"{len(unknown)} column(s) of the header have no name (a spreadsheet's empty "
+                                     "columns at the end?)", **where)
+        shown = ", ".join(safe_value(c) for c in unknown)
+        raise InputError(message=f"unknown column(s), not declared for {qn.id} in enkater.yaml: {shown}",
+                         column=unknown[0] if not has_personal_data(unknown[0]) else None, **where)
+
+
+def _text_of(value: object) -> str:
+    """A cell as text: numbers without a trailing .0, Excel dates as YYYY-MM-DD HH:MM."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "SANT" if value else "FALSKT"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _date(value: object, workbook: bool) -> dt.date | None:
+    """A submission date from a cell: an Excel date, an Excel serial number (workbooks only: the
+    cell lost its date format), or text YYYY-MM-DD with or without a time. None if it cannot be read."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if workbook and isinstance(value, (int, float)) and not isinstance(value, bool):
+        from openpyxl.utils.datetime import from_excel
+
+        if 1 <= value < 2958466:  # 1900-01-01 … 9999-12-31
+            converted = from_excel(value)
+            return converted.date() if isinstance(converted, dt.datetime) else converted
+        return None
+    m = _DATE.match(_text_of(value).strip())
+    if not m:
+        return None
+    try:
+        day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if m.group(4) is not None:
+            dt.time(int(m.group(4)), int(m.group(5)), int(m.group(6) or 0))
+    except ValueError:
+        return None
+    return day
+
+
+@dataclass(frozen=True)
+class Answer:
+    value: int | None  # position 1..k
+    vet_ej: bool
+
+
+def _answer(cell: object, scale: Scale, export: Export) -> Answer | None:
+    """The answer in a cell, or None if the cell holds something the scale does not have."""
+    text = _text_of(cell).strip()
+    if text == "":
+        return Answer(None, False)
+    if export.answers == "numbers":
+        if isinstance(cell, float) and not cell.is_integer():
+            return None
+        if not _INTEGER.match(text):
+            return None
+        number = int(re.split(r"[.,]", text)[0])
+        if export.vet_ej_code is not None and number == int(export.vet_ej_code):
+            return Answer(None, True)
+        return Answer(number, False) if 1 <= number <= len(scale.labels) else None
+    if scale.is_vet_ej(text):
+        return Answer(None, True)
+    position = scale.position(text)
+    return None if position is None else Answer(position, False)
+
+
+def _looks_numbered(cell: object, scale: Scale) -> bool:
+    text = _text_of(cell).strip()
+    return bool(_INTEGER.match(text)) and 1 <= int(re.split(r"[.,]", text)[0]) <= len(scale.labels) + 9
+
+
+def _check_answer_form(sheet: Sheet, qn: Questionnaire, scales: dict[str, Scale]) -> None:
+    """A scale exported as numbers where the description says labels (or the other way round) is a
+    file-level mistake, not many bad answers: one error naming the column and its first such row."""
+    position = {c: i for i, c in enumerate(sheet.header)}
+    for q in qn.scale_questions:
+        scale = scales[q.scale]
+        cells = [(line, row[position[q.column]]) for line, row in sheet.rows if position[q.column] < len(row)]
+        filled = [(line, c) for line, c in cells if _text_of(c).strip() and not scale.is_vet_ej(_text_of(c))]
+        if len(filled) < 3:
+            continue
+        numbered = [(line, c) for line, c in filled if _looks_numbered(c, scale)]
+        if qn.export.answers == "labels" and len(numbered) > len(filled) / 2:
+            raise InputError(sheet.path, f"the answers are numbers (such as {_text_of(numbered[0][1])!r}) but "
+                                         f"enkater.yaml declares answers: labels for {qn.id}; if this year's export "
+                                         "gives the scale's positions, declare answers: numbers (and vet_ej_code)",
+                             numbered[0][0], q.column, sheet.sheet or None)
+        if qn.export.answers == "numbers" and len(numbered) < len(filled) / 2:
+            first = next((line, c) for line, c in filled if not _looks_numbered(c, scale))
+            raise InputError(sheet.path, f"the answers are labels, not numbers, but enkater.yaml declares answers: "
+                                         f"numbers for {qn.id}; declare answers: labels for this year",
+                             first[0], q.column, sheet.sheet or None)
+
+
+@dataclass
+class _Row:
+    sheet: Sheet
+    line: int
+    cells: dict[str, object]
+    forbund: str = ""
+    response_id: str = ""
+    code: str = ""
+    submitted: dt.date | None = None
+    answers: dict[str, Answer] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    reason: str = ""
+    column: str = ""
+
+    def reject(self, reason: str, column: str) -> bool:
+        if not self.reason:
+            self.reason, self.column = reason, column
+        return False
+
+
+def _check_row(row: _Row, qn: Questionnaire, scales: dict[str, Scale], year: int, known: set[str]) -> bool:
+    """The rules of one row, in order; the first that applies is its reason. True if the row is kept."""
+    e = qn.export
+    texts = {q.column for q in qn.text_questions}
+    for column, cell in row.cells.items():
+        value = _text_of(cell)
+        pattern = _CONTROL if column in texts else _CONTROL_LABEL
+        if pattern.search(value):
+            return row.reject("ogiltigt_tecken", column)
+        if len(value) > (MAX_TEXT if column in texts else MAX_LABEL):
+            return row.reject("for_langt_falt", column)
+    for column in qn.admin_columns:
+        if has_personal_data(_text_of(row.cells[column])):
+            return row.reject("personuppgift_i_fel_kolumn", column)
+    row.response_id = _text_of(row.cells[e.id_column]).strip()
+    if not row.response_id:
+        return row.reject("saknat_varde", e.id_column)
+    if not _RESPONSE_ID.match(row.response_id):
+        return row.reject("ogiltigt_id", e.id_column)
+    if e.forbund_column:
+        forbund = " ".join(_text_of(row.cells[e.forbund_column]).split())
+        if not forbund:
+            return row.reject("saknat_varde", e.forbund_column)
+        if forbund not in known:
+            return row.reject("okant_forbund", e.forbund_column)
+        row.forbund = forbund
+    else:
+        row.forbund = row.sheet.forbund
+    if e.code_column:
+        row.code = _text_of(row.cells[e.code_column]).strip()
+        if not row.code:
+            return row.reject("saknat_varde", e.code_column)
+    if e.date_column:
+        cell = row.cells[e.date_column]
+        if not _text_of(cell).strip():
+            return row.reject("saknat_varde", e.date_column)
+        row.submitted = _date(cell, bool(row.sheet.sheet))
+        if row.submitted is None:
+            return row.reject("ogiltigt_datum", e.date_column)
+        if row.submitted.year != year:
+            return row.reject("fel_ar", e.date_column)
+    for q in qn.scale_questions:
+        cell = row.cells[q.column]
+        answer = _answer(cell, scales[q.scale], e)
+        if answer is None:
+            reason = "personuppgift_i_fel_kolumn" if has_personal_data(_text_of(cell)) else "okant_svar"
+            return row.reject(reason, q.column)
+        row.answers[q.id] = answer
+    for q in qn.text_questions:
+        text = _text_of(row.cells[q.column]).strip()
+        if text:
+            row.texts[q.id] = text
+    if all(a.value is None and not a.vet_ej for a in row.answers.values()) and not row.texts:
+        return row.reject("inga_svar", WHOLE_ROW)
+    return True
+
+
+def _rows(sheet: Sheet, qn: Questionnaire, scales: dict[str, Scale], year: int, known: set[str]) -> list[_Row]:
+    """Every row of a file, checked one by one (shape first)."""
+    out = []
+    header = sheet.header
+    for line, values in sheet.rows:
+        cells = [_text_of(v) if not isinstance(v, (dt.date, int, float)) or isinstance(v, bool) else v for v in values]
+        row = _Row(sheet, line, {})
+        if len(values) != len(header):
+            row.reject("fel_antal_falt", WHOLE_ROW)
+        elif all(not _text_of(v).strip() for v in values):
+            row.reject("tom_rad", WHOLE_ROW)
+        elif [_text_of(v).strip() for v in values] == header:
+            row.reject("upprepad_rubrik", WHOLE_ROW)
+        else:
+            row.cells = dict(zip(header, cells))
+            _check_row(row, qn, scales, year, known)
+        out.append(row)
+    return out
+
+
+def _across_rows(rows: list[_Row], qn: Questionnaire) -> None:
+    """Rules between rows of one questionnaire: an exact duplicate (the later copy), one response id
+    on rows that differ (all of them: which is right cannot be known), one invitation code answering
+    more than once (every answer but the first submitted)."""
+    seen: dict[tuple, _Row] = {}
+    for row in rows:
+        if row.reason:
+            continue
+        key = (row.sheet.name, tuple(_text_of(v) for v in row.cells.values()))
+        if key in seen:
+            row.reject("dubblett", WHOLE_ROW)
+        else:
+            seen[key] = row
+    by_id: dict[tuple[str, str], list[_Row]] = {}
+    for row in rows:
+        if not row.reason:
+            by_id.setdefault((row.sheet.name, row.response_id), []).append(row)
+    for group in by_id.values():
+        if len(group) > 1:
+            for row in group:
+                row.reject("dubbelt_svars_id", qn.export.id_column)
+    if qn.export.code_column:
+        by_code: dict[tuple[str, str], list[_Row]] = {}
+        for row in rows:
+            if not row.reason:
+                by_code.setdefault((row.forbund, row.code), []).append(row)
+        for group in by_code.values():
+            if len(group) > 1:
+                order = sorted(group, key=lambda r: (r.submitted or dt.date.max, rows.index(r)))
+                for row in order[1:]:
+                    row.reject("svarat_tva_ganger", qn.export.code_column)
+
+
+def respondent_id(year: int, enkat: str, forbund: str, file: str, response_id: str) -> str:
+    """A non-personal respondent id: the first 16 hex digits of SHA-256 over the year, questionnaire,
+    förbund, file and the tool's response id (stable between runs; not the tool's id)."""
+    key = "\x1f".join([str(year), enkat, forbund, file, response_id])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class CleanYear:
+    """The cleaned year: the tables of docs/data_dictionary.md, "Indikatorenkäter"."""
+
+    tables: dict[str, pd.DataFrame]
+
+    TABLES = ("svar", "respondenter", "fritext", "karantan", "kvalitet", "deltagande", "fragor")
+
+
+SVAR_COLUMNS = ["year", "enkat", "grupp", "forbund", "respondent", "fraga", "indikator", "matpunkt", "varde",
+                "vet_ej", "positiv"]
+
+
+def _check_share(sheet: Sheet, rows: list[_Row]) -> None:
+    bad = [r for r in rows if r.reason]
+    if len(rows) >= MIN_ROWS_FOR_SHARE and len(bad) > MAX_QUARANTINE_SHARE * len(rows):
+        reasons = pd.Series([r.reason for r in bad]).value_counts()
+        first = next(r for r in bad if r.reason == reasons.index[0])
+        raise InputError(sheet.path, f"{len(bad)} of {len(rows)} rows would be quarantined, more than "
+                                     f"{100 * MAX_QUARANTINE_SHARE:g} %; most often {reasons.index[0]} "
+                                     f"({REASONS[reasons.index[0]]}), first at this row; is the export "
+                                     "or its description wrong?", first.line, first.column or None,
+                         sheet.sheet or None)
+
+
+def clean_year(folder: str | Path, description: Description, known_forbund: list[str] | set[str],
+               indicators: dict[str, Indicator] | None = None) -> CleanYear:
+    """Read and clean every export of one year (``folder`` = data/raw/indikator/<year>).
+
+    ``known_forbund``: the förbund names an export may name (data/raw/geografi). Returns the
+    processed tables; nothing is written. Stops with an ``InputError`` (file, sheet, line or row,
+    column) on an export that cannot be read as described; quarantines bad rows with a reason.
+    """
+    folder = Path(folder)
+    known = set(known_forbund)
+    year = description.year
+    svar: list[tuple] = []
+    respondents: list[tuple] = []
+    texts: list[tuple] = []
+    quarantine: list[tuple] = []
+    quality: list[dict] = []
+    for qn in description.questionnaires.values():
+        sheets = [_read(path, folder, qn, forbund) for path, forbund in export_files(folder, qn, known)]
+        all_rows: list[_Row] = []
+        for sheet in sheets:
+            _check_header(sheet, qn)
+            _check_answer_form(sheet, qn, description.scales)
+            all_rows.extend(_rows(sheet, qn, description.scales, year, known))
+        _across_rows(all_rows, qn)
+        for sheet in sheets:
+            _check_share(sheet, [r for r in all_rows if r.sheet is sheet])
+        positive = {q.id: description.scales[q.scale].positive_positions for q in qn.scale_questions}
+        removed = {s.name: dict.fromkeys(("personnummer", "e-post", "telefon", "namn"), 0) for s in sheets}
+        for row in all_rows:
+            if row.reason:
+                quarantine.append((row.sheet.name, row.sheet.sheet, row.line, row.column, row.reason))
+                continue
+            rid = respondent_id(year, qn.id, row.forbund, row.sheet.name, row.response_id)
+            respondents.append((year, qn.id, qn.grupp, row.forbund, rid))
+            for q in qn.scale_questions:
+                a = row.answers[q.id]
+                svar.append((year, qn.id, qn.grupp, row.forbund, rid, q.id, q.indicator, q.point, a.value, a.vet_ej,
+                             None if a.value is None else a.value in positive[q.id]))
+            for qid, text in row.texts.items():
+                clean_text, counts = scrub(text)
+                for kind, n in counts.items():
+                    removed[row.sheet.name][kind] += n
+                texts.append((year, qn.id, row.forbund, qid, clean_text))
+        for sheet in sheets:
+            mine = [r for r in all_rows if r.sheet is sheet]
+            bad = sum(1 for r in mine if r.reason)
+            r = removed[sheet.name]
+            quality.append({"file": sheet.name, "sheet": sheet.sheet, "enkat": qn.id, "forbund": sheet.forbund,
+                            "rows_in": len(mine), "kept": len(mine) - bad, "quarantined": bad,
+                            "removed_personnummer": r["personnummer"], "removed_e_post": r["e-post"],
+                            "removed_telefon": r["telefon"], "removed_namn": r["namn"]})
+    tables = _frames(year, svar, respondents, texts, quarantine, quality)
+    if indicators is not None:
+        tables["fragor"] = question_table({year: description}, indicators)
+    else:
+        tables["fragor"] = question_table({year: description}, {})
+    for q in quality:
+        if q["rows_in"] != q["kept"] + q["quarantined"]:  # pragma: no cover - the counts above are built to agree
+            raise InputError(folder / q["file"], "rows in differ from rows kept plus rows quarantined")
+    return CleanYear(tables)
+
+
+def _frames(year, svar, respondents, texts, quarantine, quality) -> dict[str, pd.DataFrame]:
+    s = pd.DataFrame(svar, columns=SVAR_COLUMNS)
+    s = s.astype({"year": "int64", "enkat": "string", "grupp": "string", "forbund": "string", "respondent": "string",
+                  "fraga": "string", "indikator": "string", "matpunkt": "string", "varde": "Int64",
+                  "vet_ej": "bool", "positiv": "boolean"})
+    r = pd.DataFrame(respondents, columns=["year", "enkat", "grupp", "forbund", "respondent"]).astype(
+        {"year": "int64"})
+    t = pd.DataFrame(texts, columns=["year", "enkat", "forbund", "fraga", "text"]).astype({"year": "int64"})
+    k = pd.DataFrame(quarantine, columns=["file", "sheet", "line", "column", "reason"]).astype({"line": "int64"})
+    k["reason_text"] = k["reason"].map(REASONS)
+    k = k.sort_values(["file", "sheet", "line"], kind="stable").reset_index(drop=True)
+    q = pd.DataFrame(quality, columns=["file", "sheet", "enkat", "forbund", "rows_in", "kept", "quarantined",
+                                       "removed_personnummer", "removed_e_post", "removed_telefon", "removed_namn"])
+    d = (r.groupby(["year", "forbund", "enkat", "grupp"], as_index=False).size()
+         .rename(columns={"size": "respondents"}).astype({"respondents": "int64"}))
+    for frame in (r, t, k, q, d):
+        for column in frame.columns:
+            if frame[column].dtype == object:
+                frame[column] = frame[column].astype("string")
+    return {"svar": s, "respondenter": r, "fritext": t, "karantan": k, "kvalitet": q, "deltagande": d}
+
+
+def save_year(clean: CleanYear, out_dir: str | Path) -> list[Path]:
+    """Every table as Parquet and CSV in ``out_dir`` (the stage passes an atomic folder)."""
+    return write_tables(clean.tables, out_dir)

@@ -45,6 +45,7 @@ class Error:
     words: str  # a regular expression the message must match
     line: int | None = None
     column: str | None = None
+    sheet: str | None = None  # a workbook's sheet (tests/corpus/indikator.py)
 
 
 LAST = -1  # in a Quarantine row: the last line of the file (a row the case appended)
