@@ -273,7 +273,17 @@ def breaks(changes: pd.DataFrame | None, svar: pd.DataFrame) -> dict[tuple[str, 
 def changes_and_trends(counts: pd.DataFrame, broken: dict[tuple[str, str, str], list[int]]
                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``forandring`` (each year against the one before) and ``trend`` (from the first comparable
-    year up to each year) per group × indicator × measurement point."""
+    year up to each year) per group × indicator × measurement point. The hundreds of small fits run
+    with one BLAS thread: several threads on tiny matrices only wait for each other (ten times slower
+    on the two loaded cores measured, docs/performance.md)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _changes_and_trends(counts, broken)
+
+
+def _changes_and_trends(counts: pd.DataFrame, broken: dict[tuple[str, str, str], list[int]]
+                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
     change_rows, trend_rows = [], []
     done: dict[bytes, tuple[list[dict], list[dict]]] = {}  # an indicator with one point: the same series, fitted once
     for (grupp, ind, mp), series in counts.groupby(["grupp", "indikator", "matpunkt"], sort=True):
