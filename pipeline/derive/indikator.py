@@ -433,25 +433,45 @@ def build_frames(svar: pd.DataFrame, respondenter: pd.DataFrame, settings: Setti
             "unit": pd.DataFrame([unit])}
 
 
-def build(years: list[int], cleaned_root: Path, settings: Settings, changes: pd.DataFrame | None = None,
-          names: pd.DataFrame | None = None, synthetic: bool = True) -> dict[str, pd.DataFrame]:
-    """:func:`build_frames` on the cleaned years under ``cleaned_root`` (one folder per year);
-    ``changes``: the declared changes that break a series (``fraga``, ``year``, ``forandring``);
+def build(cleaned: dict[int, Path], settings: Settings, names: pd.DataFrame | None = None,
+          synthetic: bool = True) -> dict[str, pd.DataFrame]:
+    """:func:`build_frames` on the cleaned years (``cleaned``: year → the cleaning's folder). The
+    declared changes that break a series come from each year's ``fragor`` table (``bruten_serie``);
     ``names``: the indicators' and measurement points' Swedish names (``id``, ``namn``), kept for the
-    reports."""
-    svar, resp = read_years(cleaned_root, years)
+    reports (:func:`indicator_names`)."""
+    svar, resp, fragor = read_years(cleaned)
+    changes = None
+    if fragor is not None:
+        changes = fragor.loc[fragor["bruten_serie"].astype(bool), ["fraga", "year", "forandring"]]
     tables = build_frames(svar, resp, settings, changes, synthetic)
     if names is not None:
         tables["indikatorer"] = names
     return tables
 
 
-def read_years(processed: Path, years: Iterable[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``svar`` and ``respondenter`` of the cleaned years (data/processed/indikator/<year>/)."""
-    svar = pd.concat([pd.read_parquet(Path(processed) / str(y) / "svar.parquet") for y in years], ignore_index=True)
-    resp = pd.concat([pd.read_parquet(Path(processed) / str(y) / "respondenter.parquet") for y in years],
-                     ignore_index=True)
-    return svar, resp
+def indicator_names(indicators: dict) -> pd.DataFrame:
+    """``id``, ``namn`` of every indicator and measurement point (pipeline/sources/indikator.py's
+    ``load_indicators``)."""
+    rows = [{"id": i.id, "namn": i.name} for i in indicators.values()]
+    rows += [{"id": p.id, "namn": p.name} for i in indicators.values() for p in i.points]
+    return pd.DataFrame(rows, columns=["id", "namn"])
+
+
+def read_years(cleaned: dict[int, Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """``svar``, ``respondenter`` and ``fragor`` (None where the cleaning wrote none) of the cleaned years."""
+    def read(name: str) -> list[pd.DataFrame]:
+        return [pd.read_parquet(Path(f) / f"{name}.parquet") for _, f in sorted(cleaned.items())
+                if (Path(f) / f"{name}.parquet").is_file()]
+
+    svar, resp, fragor = read("svar"), read("respondenter"), read("fragor")
+    if len(svar) != len(cleaned) or len(resp) != len(cleaned):
+        from ..core.errors import ConfigError
+
+        missing = [str(f) for f in cleaned.values() if not (Path(f) / "svar.parquet").is_file()]
+        raise ConfigError(f"no cleaned indicator answers in {missing[0] if missing else cleaned}: run "
+                          "`finsam stage indikator` first")
+    return (pd.concat(svar, ignore_index=True), pd.concat(resp, ignore_index=True),
+            pd.concat(fragor, ignore_index=True) if fragor else None)
 
 
 def save(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:

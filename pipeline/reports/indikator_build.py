@@ -91,7 +91,7 @@ def available(tables_dir: Path) -> dict[str, list[int]]:
 __all__ = ["plan", "own_tables", "available", "INPUT_DIR", "DIR"]
 
 
-def open_answers(cleaned_root: Path, years: list[int]) -> pd.DataFrame | None:
-    """The scrubbed open answers of every year (``fritext.parquet`` of the cleaning); None if none."""
-    frames = [pd.read_parquet(p) for y in years if (p := Path(cleaned_root) / str(y) / "fritext.parquet").is_file()]
+def open_answers(cleaned: dict[int, Path]) -> pd.DataFrame | None:
+    """The scrubbed open answers of every year (``fritext.parquet`` of the cleaning, year → folder); None if none."""
+    frames = [pd.read_parquet(p) for _, f in sorted(cleaned.items()) if (p := Path(f) / "fritext.parquet").is_file()]
     return pd.concat(frames, ignore_index=True) if frames else None
