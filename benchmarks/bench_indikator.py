@@ -90,9 +90,12 @@ def run(root: Path, years: list[int], formats: list[str], forbund: int | None = 
 
     timed("cleaning", clean_all)
     # the parts of the figures, timed apart on the same data (the stage below does them all again)
-    svar, resp = indikator.read_years(project.processed / "indikator", years)
+    from pipeline.derive.disclosure import Settings
+
+    svar, _, _ = indikator.read_years({y: project.processed / "indikator" / str(y) for y in years})
     counts = timed("  counting", indikator.count, svar)
-    andelar, _ = timed("  disclosure", indikator.disclose, counts, stages._disclosure(project))
+    d = project.settings.disclosure
+    andelar, _ = timed("  disclosure", indikator.disclose, counts, Settings(d.min_cell_count, d.protection))
     timed("  models", indikator.changes_and_trends, counts, {})
     timed("  funnel", indikator.funnel, andelar)
     timed("tabeller", stages.stage_indikator_tabeller, project)

@@ -19,7 +19,7 @@ import warnings
 from . import __version__
 from .core.config import Project
 from .core.errors import PipelineError
-from .stages import MANUAL, STAGES, Stage, by_command
+from .stages import MANUAL, STAGES, Stage, by_command, stage_context
 
 
 def _stage_table() -> str:
@@ -40,8 +40,10 @@ def _add_stage_parsers(sub, with_options: bool) -> None:
         p = sub.add_parser(stage.command, help=stage.summary, description=f"{stage.summary}. Example: {stage.example}")
         if stage.foreach:
             p.add_argument("--year", required=True, help=f"one of params.yaml {stage.foreach}")
-        for option in stage.options:  # `run` takes only the narrowing option (`finsam build --forbund` runs it)
-            if with_options or option.flag == "--forbund":
+        for option in stage.options:  # `run` takes only what `finsam build` passes (--forbund, --force)
+            if option.switch and (with_options or option.flag == "--force"):
+                p.add_argument(option.flag, action="store_true", help=option.help)
+            elif with_options or option.flag == "--forbund":
                 p.add_argument(option.flag, default=None, choices=option.choices, help=option.help,
                                type=_formats if option.flag == "--formats" else _names if option.flag == "--forbund" else None)
     if with_options:
@@ -103,13 +105,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def _call(stage: Stage, project: Project, args: argparse.Namespace) -> tuple[object, bool]:
     """Run a declared stage; returns its result and whether options overrode params.yaml."""
-    kwargs = {}
+    kwargs, overriding = {}, False
     for option in stage.options:
         value = getattr(args, option.flag.lstrip("-").replace("-", "_"), None)
-        if value is not None:
+        if value is not None and value is not False:
             kwargs[option.flag.lstrip("-").replace("-", "_")] = value  # --formats is a checked list already
-    positional = [args.year] if stage.foreach else []
-    return stage.run(project, *positional, **kwargs), bool(kwargs)
+            overriding = overriding or not option.switch
+    ctx = stage_context(stage, project, args.year if stage.foreach else None)  # resolved once, here
+    return stage.run(ctx, **kwargs), overriding
 
 
 def _silence_notices() -> None:
@@ -134,11 +137,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"dvc.yaml {'is stale' if args.check and changed else 'written' if changed else 'is current'}")
                 return 1 if args.check and changed else 0
             if args.command == "status":
-                stale = 0
+                stale, unbuilt = 0, 0
                 for name, reasons in engine.status(project.root, project.params):
                     stale += bool(reasons)
-                    print(f"{name:<22} {'out of date: ' + '; '.join(reasons) if reasons else 'up to date'}")
-                print(f"{stale} stage(s) out of date")
+                    unbuilt += reasons == [engine.NOT_BUILT]
+                    shown = reasons[0] if reasons == [engine.NOT_BUILT] else \
+                        "out of date: " + "; ".join(reasons) if reasons else "up to date"
+                    print(f"{name:<22} {shown}")
+                print("nothing is built yet: `finsam build` builds every stage" if unbuilt and unbuilt == stale
+                      else f"{stale} stage(s) out of date" + (f", {unbuilt} of them not built yet" if unbuilt else ""))
                 return 1 if args.check and stale else 0
             start = time.perf_counter()
             report = engine.build(project.root, project.params, jobs_at_once=args.jobs, force=args.force,
@@ -148,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"log: {project.root / '.finsam' / 'build.log'}; reports: {project.reports / 'index.html'}")
             return 0
         if args.stage in MANUAL:
-            print(MANUAL[args.stage][0](project, args.seed))
+            print(MANUAL[args.stage][0](stage_context(by_command(args.stage), project), args.seed))
             return 0
         stage = by_command(args.stage)
         result, overridden = _call(stage, project, args)

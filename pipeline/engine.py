@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterator
 
 import yaml
 
+from .core import catalogue
 from .core.errors import ConfigError, PipelineError
 from .stages import STAGES, Stage
 
@@ -168,9 +169,13 @@ def entry_modules(stage: Stage, root: Path) -> set[str]:
     """What running the stage imports first: the CLI, the stage's function, its notebook."""
     pkg = package_dir(root)
     start = {f"{PACKAGE}.cli"} | _function_imports(stage.run, pkg)
-    if stage.notebook:
-        start |= notebook_imports(root / "notebooks" / stage.notebook, pkg)
+    for notebook in _notebooks(stage):
+        start |= notebook_imports(root / "notebooks" / notebook, pkg)
     return start
+
+
+def _notebooks(stage: Stage) -> list[str]:
+    return ([stage.notebook] if stage.notebook else []) + list(stage.extra_notebooks)
 
 
 def _data_folders(file: Path) -> set[Path]:
@@ -188,47 +193,31 @@ def code_deps(stage: Stage, root: Path) -> list[str]:
     files.discard(None)
     files |= {d for f in list(files) for d in _data_folders(f)}
     rel = sorted(Path(PACKAGE, f.relative_to(pkg)).as_posix() for f in files)
-    if stage.notebook:
-        rel.insert(0, f"notebooks/{stage.notebook}")
-    return rel
+    return [f"notebooks/{nb}" for nb in _notebooks(stage)] + rel
 
 
 # --- dvc.yaml ---------------------------------------------------------------------------------
 
-def _lookup(params: dict[str, Any], dotted: str) -> Any:
-    value: Any = params
-    for part in dotted.split("."):
-        if not isinstance(value, dict) or part not in value:
-            raise ConfigError(f"params.yaml: {dotted} is needed by the stage list but is not set")
-        value = value[part]
-    return value
-
-
-def _expand_lists(paths: tuple[str, ...], params: dict[str, Any]) -> list[str]:
-    """``${key[*]}`` becomes one path per element of the params list; other ``${…}`` stay for DVC."""
-    out: list[str] = []
-    for path in paths:
-        match = next((m for m in _VAR.finditer(path) if m.group(2)), None)
-        if match is None:
-            out.append(path)
-            continue
-        items = _lookup(params, match.group(1))
-        out.extend(path[: match.start()] + str(item) + path[match.end():] for item in items)
-    return out
+_lookup = catalogue.lookup
 
 
 def stage_body(stage: Stage, root: Path, params: dict[str, Any]) -> dict[str, Any]:
     cmd = f"finsam run {stage.command}" + (" --year ${item}" if stage.foreach else "")
-    body: dict[str, Any] = {"cmd": cmd, "deps": code_deps(stage, root) + _expand_lists(stage.deps, params)}
-    if stage.params:
-        body["params"] = list(stage.params)
-    body["outs"] = [{out: {"cache": False, "persist": True}} for out in _expand_lists(stage.outs, params)]
+    body: dict[str, Any] = {"cmd": cmd, "deps": code_deps(stage, root)
+                            + catalogue.relative_paths(stage.inputs, params, stage.foreach)}
+    if stage.settings:
+        body["params"] = list(stage.settings)
+    body["outs"] = [{out: {"cache": False, "persist": True}}
+                    for out in catalogue.relative_paths(stage.outputs, params, stage.foreach)]
     return body
 
 
 def active(params: dict[str, Any]) -> list[Stage]:
     """The declared stages that are part of the build with these params (see ``Stage.when``)."""
-    return [s for s in STAGES if s.when is None or bool(_lookup(params, s.when))]
+    from .core.config import SettingsSlice, parse_settings
+
+    settings = parse_settings(params)
+    return [s for s in STAGES if s.when is None or bool(SettingsSlice(settings, (s.when,), s.name).get(s.when))]
 
 
 def dvc_yaml(root: Path, params: dict[str, Any]) -> str:
@@ -244,10 +233,11 @@ README_BEGIN = "<!-- stage table: written by `finsam sync` from pipeline/stages.
 README_END = "<!-- end of stage table -->"
 
 
-def _readable(path: str) -> str:
-    """``data/raw/register/${item}`` → ``data/raw/register/<year>`` for readers of the README."""
-    return _VAR.sub(lambda m: "<year>" if m.group(1) == "item" or m.group(1).endswith("years")
-                    else f"<{m.group(1)}>", path)
+def _readable(reference: str) -> str:
+    """A dataset reference as a path for readers of the README: ``data/raw/register/<year>``."""
+    r = catalogue.ref(reference)
+    year = str(r.year) if r.year is not None else "<year>"
+    return r.dataset.pattern.replace("{year}", year)
 
 
 def readme_table() -> str:
@@ -255,9 +245,9 @@ def readme_table() -> str:
     rows = ["| stage | what it does | reads | writes | example |", "|---|---|---|---|---|"]
     for stage in STAGES:
         each = f" (each of `{stage.foreach}`)" if stage.foreach else ""
-        reads = ", ".join(f"`{_readable(d)}`" for d in ((f"notebooks/{stage.notebook}",) if stage.notebook else ())
-                          + stage.deps)
-        writes = ", ".join(f"`{_readable(o)}`" for o in stage.outs)
+        reads = ", ".join([f"`notebooks/{nb}`" for nb in _notebooks(stage)]
+                          + list(dict.fromkeys(f"`{_readable(d)}`" for d in stage.inputs)))
+        writes = ", ".join(f"`{_readable(o)}`" for o in stage.outputs)
         rows.append(f"| `{stage.name}`{each} | {stage.summary} | {reads or '–'} | {writes} | `{stage.example}` |")
     return "\n".join([README_BEGIN, *rows, README_END])
 
@@ -315,11 +305,13 @@ class Job:
     deps: tuple[str, ...]
     outs: tuple[str, ...]
     extra: tuple[str, ...] = ()  # options that narrow the stage (e.g. --forbund): then it is not recorded
+    force: bool = False  # `finsam build --force`: a stage with its own cache (--force option) skips nothing
 
     @property
     def argv(self) -> list[str]:
+        forced = ["--force"] if self.force and any(o.flag == "--force" for o in self.stage.options) else []
         return (["run", self.stage.command] + (["--year", str(self.item)] if self.stage.foreach else [])
-                + list(self.extra))
+                + list(self.extra) + forced)
 
 
 def _interpolate(text: str, params: dict[str, Any], item: Any) -> str:
@@ -399,6 +391,9 @@ def _recorded(root: Path) -> set[str]:
     return names
 
 
+NOT_BUILT = "not built yet"  # no record in this checkout's dvc.lock (a fresh clone, or after `make clean`)
+
+
 def changes(repo, names: list[str]) -> dict[str, list[str]]:
     """Why each of ``names`` is out of date (empty list: up to date), in words.
 
@@ -432,7 +427,7 @@ def changes(repo, names: list[str]) -> dict[str, list[str]]:
                     words.append(f"{kind}")
         if name in reasons:
             if name not in recorded:
-                words = ["never built (no record in dvc.lock)"]
+                words = [NOT_BUILT]
             elif len(words) > 4:
                 words = words[:4] + [f"and {len(words) - 4} more"]
             reasons[name] = words or ["changed"]
@@ -556,6 +551,8 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
     repo = open_repo(root)
     all_jobs = jobs(root, params)
     todo = for_forbund(all_jobs, forbund) if forbund else select(all_jobs, only)
+    if force:
+        todo = [dataclasses.replace(j, force=True) for j in todo]
     total = len(todo)
     number = {job.name: i for i, job in enumerate(todo, 1)}
     report: list[tuple[str, str, float]] = []
@@ -646,6 +643,8 @@ def status(root: Path, params: dict[str, Any]) -> list[tuple[str, list[str]]]:
     result = []
     for job in all_jobs:  # pipeline order: a stage after a stale one will see new inputs
         why = reasons.get(job.name, [])
+        if why and not any((root / out).exists() for out in job.outs):
+            why = [NOT_BUILT]  # whatever a record says, there is nothing of it here
         if not why:
             before = [u.name for u in upstream(job, all_jobs) if u.name in stale]
             why = [f"after {', '.join(before)} (its inputs will be rebuilt)"] if before else []

@@ -5,18 +5,26 @@ it: ``dvc.yaml`` (written by ``finsam sync``, checked by a test), the CLI's ``fi
 commands and ``--help``, the README's stage table, and each stage's code dependencies, which
 :mod:`pipeline.engine` computes as the import closure of the stage's function and notebook.
 
+A stage declares what it reads and writes by dataset name (:mod:`pipeline.core.catalogue`) and which
+settings it uses (dotted params.yaml keys). Its function receives them resolved, as a
+:class:`pipeline.core.catalogue.Context`: it never builds a path, opens params.yaml or discovers the
+project itself (docs/architecture.md, "Declaring a stage and its datasets").
+
 Each stage function imports what it needs inside its body, so a stage's closure holds only the
 modules it really runs; module-level imports here stay in the core layer.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-from .core.config import PARAMS_FILE, Project, section_years, validate_year
+from .core.catalogue import DATASETS, Context, lookup, resolve
+from .core.config import Project, SettingsSlice, validate_year
 from .core.errors import ConfigError, PipelineError
 from .core.io import atomic_dir
 from .core.vocabulary import STANDARD_YEAR
@@ -31,15 +39,18 @@ class Option:
     flag: str
     help: str
     choices: tuple[str, ...] | None = None
+    switch: bool = False  # a flag without a value (``--force``); it does not override params.yaml
 
 
 @dataclass(frozen=True)
 class Stage:
     """One stage: what runs, what it reads and what it writes.
 
-    ``foreach`` names the params.yaml list the stage is repeated over (``name@item`` in DVC);
-    ``deps``, ``outs`` may use ``${item}``, ``${key.sub}`` (a params.yaml value) and ``${key[*]}`` (one path per element of a params.yaml list). Code dependencies are not
-    listed here: the engine adds every project module the stage imports.
+    ``foreach`` names the params.yaml list the stage is repeated over (``name@item`` in DVC).
+    ``inputs`` and ``outputs`` are dataset references (:mod:`pipeline.core.catalogue`: ``name``,
+    ``name[*]``, ``name@2022``); ``settings`` are the dotted params.yaml keys the stage reads
+    (DVC's ``params``). Code dependencies are not listed here: the engine adds every project module
+    the stage imports, and its notebooks (``notebook`` and ``extra_notebooks``).
     """
 
     name: str
@@ -48,11 +59,12 @@ class Stage:
     example: str
     foreach: str | None = None
     notebook: str | None = None
-    deps: tuple[str, ...] = ()
-    params: tuple[str, ...] = ()
-    outs: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    settings: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
     options: tuple[Option, ...] = field(default=())
     when: str | None = None  # a params.yaml key: the stage is part of the build only while it is true
+    extra_notebooks: tuple[str, ...] = ()  # further notebooks the stage executes (code dependencies)
 
     @property
     def command(self) -> str:
@@ -62,62 +74,91 @@ class Stage:
 
 FORBUND = Option("--forbund", "only these förbund, comma-separated (default: params.yaml forbundsbilagor.names, "
                              "or every förbund)")
+FORCE = Option("--force", "rebuild every report, also those whose inputs and code did not change", switch=True)
 FORMATS = Option("--formats", "comma-separated output formats among html, pdf (PDF/UA-1) and docx "
                              "(default: params.yaml report.formats)")
 
 
+def receives(func: Callable[..., Path]) -> Callable[..., Path]:
+    """A stage function takes its :class:`Context`; called with a :class:`Project` (and, for a
+    stage repeated over years, the year) instead, the context is resolved first, as the CLI does."""
+
+    @functools.wraps(func)
+    def call(where: Context | Project, *args: Any, **options: Any) -> Path:
+        if isinstance(where, Context):
+            return func(where, *args, **options)
+        stage = by_command(func.__name__.removeprefix("stage_"))
+        year = None
+        if stage.foreach:
+            year, args = (args[0], args[1:]) if args else (options.pop("year"), args)
+        return func(stage_context(stage, where, year), *args, **options)
+
+    call.__signature__ = inspect.signature(func)
+    return call
+
+
+def stage_context(stage: Stage, project: Project, year: Any = None) -> Context:
+    """Resolve ``stage``'s declaration in ``project`` for one item (a year of its ``foreach``
+    list): its inputs and outputs as paths, the typed settings cut to what it declares."""
+    params, root = project.params, Path(project.root).resolve()
+    if stage.foreach:
+        year = validate_year(year, list(lookup(params, stage.foreach)), f"params.yaml {stage.foreach}")
+    return Context(stage.name, root, year,
+                   resolve(stage.inputs, root, params, stage.foreach, year),
+                   resolve(stage.outputs, root, params, stage.foreach, year),
+                   SettingsSlice(project.settings, stage.settings, stage.name),
+                   root / "notebooks" / stage.notebook if stage.notebook else None)
+
+
 # --- helpers shared by the stages -------------------------------------------------------------
 
-def _formats(project: Project, formats: list[str] | None) -> list[str]:
-    return formats or list(project.params.get("report", {}).get("formats", ["html", "pdf"]))
+def _formats(ctx: Context, formats: list[str] | None) -> list[str]:
+    return formats or list(ctx.settings.report.formats)
 
 
-def _render_report(project: Project, family: str, year: int, inputs: dict[str, Path | None], source: str,
+def _render_report(ctx: Context, family: str, inputs: dict[str, Path | None], source: str,
                    synthetic: bool, subtitle: str, formats: list[str], use_quarto: bool | None,
-                   out_root: Path | None) -> Path:
+                   out_root: Path | None, year: int | None = None) -> Path:
     """Execute the family's notebook with the contract's parameters (pipeline/reports/contract.py)
-    into reports/<year>/<family>/ (atomically) and render it there."""
+    into its report folder (atomically) and render it there."""
     import nbformat
 
     from .reports import contract, render
 
-    final = (out_root or project.reports) / str(year) / family
+    year = ctx.year if year is None else year
+    final = Path(out_root) / str(year) / family if out_root else ctx.output
     with atomic_dir(final) as tmp:
         executed = tmp / f"{family}_{year}.ipynb"
-        render.execute_notebook(project.notebooks / NOTEBOOKS[family], executed, cwd=tmp,
+        render.execute_notebook(ctx.notebook, executed, cwd=tmp,
                                 parameters=contract.parameters(year, inputs, source, synthetic))
         nb = nbformat.read(executed, as_version=4)
         render.set_front_matter(nb, {"subtitle": subtitle})
         nbformat.write(nb, executed)
         render.render_notebook(executed, formats, header_text=contract.header(family, year, synthetic),
-                               use_quarto=use_quarto, root=project.root, params=project.params)
+                               use_quarto=use_quarto, root=ctx.root, params=ctx.settings.as_dict())
     log.info("%s %s: %s", family, year, final)
     return final
 
 
-def _run_cleaning(project: Project, notebook: str, final: Path, stem: str, parameters: dict) -> Path:
-    """Execute a cleaning notebook that writes into ``out_dir``; ``final`` is replaced only on success."""
+def _run_cleaning(ctx: Context, stem: str, parameters: dict) -> Path:
+    """Execute a cleaning notebook that writes into ``out_dir``; the output is replaced only on success."""
     from .reports import render
 
-    with atomic_dir(final) as tmp:
-        render.execute_notebook(project.notebooks / notebook, tmp / f"{stem}.ipynb",
+    with atomic_dir(ctx.output) as tmp:
+        render.execute_notebook(ctx.notebook, tmp / f"{stem}.ipynb",
                                 parameters=parameters | {"out_dir": str(tmp.resolve())}, cwd=tmp)
-    return final
+    return ctx.output
 
 
-def _register_years(project: Project) -> list[int]:
-    return section_years(project.params, "register")
+def _folder(years: dict[Any, Path]) -> Path:
+    """The one folder holding every year's folder of a dataset (``name[*]``), for readers that take it."""
+    parents = {p.parent for p in years.values()}
+    if len(parents) != 1:
+        raise ConfigError(f"expected one folder of years, got {sorted(map(str, parents))}")
+    return parents.pop()
 
 
-def _register_year(project: Project, year) -> int:
-    return validate_year(year, _register_years(project), "register years (params.yaml register.years)")
-
-
-def _register_is_demo(project: Project) -> bool:
-    return bool((project.params.get("register") or {}).get("demo", True))
-
-
-def data_source(project: Project, family: str, year: int, source: str | None = None) -> tuple[str, bool]:
+def data_source(where: Context | Project, family: str, year: int, source: str | None = None) -> tuple[str, bool]:
     """(source, synthetic) of one report: where its numbers come from, and whether they are the
     synthetic demo. Decided here and nowhere else: the report, its banner, header, colophon and
     the index's line all receive this answer.
@@ -127,416 +168,370 @@ def data_source(project: Project, family: str, year: int, source: str | None = N
     (fragor.yaml) says ``synthetic: true``.
     """
     if family in ("indikatorrapport", "indikatorbilaga"):  # the indicator surveys: synthetic while the demo is on
-        return "survey", _indikator(project)["demo"]
+        return "survey", bool(where.settings.indikator.demo)
     if source is None:
-        source = {"bilaga1": str(project.params.get("report", {}).get("source", "published")),
-                  "modeller": "microdata", "bilaga3": "survey", "bilaga4": "published",
-                  "forbundsbilaga": "microdata", "jamforelse": "microdata"}[family]
+        source = {"bilaga1": None, "modeller": "microdata", "bilaga3": "survey", "bilaga4": "published",
+                  "forbundsbilaga": "microdata", "jamforelse": "microdata"}[family] or where.settings.report.source
     if source == "published":
         return source, False
     if source == "microdata":
-        return source, _register_is_demo(project)
+        return source, bool(where.settings.register.demo)
     if source == "survey":
         from .sources import enkat
 
-        return source, enkat.load_survey(enkat.survey_folder(project.raw, year)).synthetic
+        questions = where.inputs["survey_questions"] if isinstance(where, Context) else None
+        questions = (questions.get(year) if isinstance(questions, dict) else questions) or \
+            DATASETS["survey_questions"].path(where.root, year)
+        return source, enkat.load_survey(questions.parent).synthetic
     raise ConfigError(f"params.yaml: report.source must be 'published' or 'microdata', got {source!r}")
 
 
-def _disclosure(project: Project):
-    from .derive.disclosure import settings
+def _disclosure(ctx: Context):
+    from .derive.disclosure import Settings
 
-    return settings(project.params, str(project.root / PARAMS_FILE))
+    spec = ctx.settings.disclosure  # checked by the typed settings (pipeline/core/config.py)
+    return Settings(spec.min_cell_count, spec.protection)
 
 
-def _area(project: Project) -> list[str] | None:
+def _area(ctx: Context) -> list[str] | None:
     """``register.area``: build the register tables and models for these förbund only (None: riket)."""
-    return (project.params.get("register") or {}).get("area") or None
-
-
-def _slack(project: Project) -> float:
-    return float(project.params.get("reconciliation", {}).get("rounding_slack", 0.5))
+    return list(ctx.settings.register.area) or None
 
 
 # --- the stage functions ----------------------------------------------------------------------
 
-def stage_published(project: Project) -> Path:
+@receives
+def stage_published(ctx: Context) -> Path:
     """Check the transcribed tables, write them as Parquet and reconcile derived figures."""
     from .core.io import write_csv_atomic, write_parquet_atomic
     from .derive.reconcile import RECONCILIATION_FILE, reconcile
     from .sources.published import load_published, save_processed
 
-    data = load_published(project.published_raw)
-    checks = reconcile(data, _slack(project))
-    with atomic_dir(project.published_processed) as tmp:
+    data = load_published(ctx.inputs["published_raw"])
+    checks = reconcile(data, ctx.settings.reconciliation.rounding_slack)
+    with atomic_dir(ctx.output) as tmp:
         save_processed(data, tmp)
         write_parquet_atomic(checks, tmp / RECONCILIATION_FILE)
         write_csv_atomic(checks, tmp / RECONCILIATION_FILE.replace(".parquet", ".csv"))
     log.info("published: %d checks, %d differ", len(checks), int((checks["status"] == "avviker").sum()))
-    return project.published_processed
+    return ctx.output
 
 
 DEMO_MARK = "sanning.json"  # every demo year folder has it; real exports never do
 
 
-def stage_register_demo(project: Project) -> Path:
+@receives
+def stage_register_demo(ctx: Context) -> Path:
     """Write the synthetic register exports (all years) into data/raw/register/<year>/.
 
     Refuses to touch a year folder that holds anything but an earlier demo: real exports are
     never overwritten, whatever params.yaml says.
     """
-    from .demo.register_demo import write_demo
+    from .demo.register_demo import write_demo_to
 
-    spec = project.params.get("register") or {}
-    if not spec.get("demo", True):
+    spec = ctx.settings.register
+    if not spec.demo:
         raise ConfigError("params.yaml: register.demo is false, so the register exports are real data; "
                           "the synthetic demo is not written over them")
-    for year in _register_years(project):
-        folder = project.raw / "register" / str(year)
+    folders = ctx.outputs["register_exports"]
+    for folder in folders.values():
         if folder.is_dir() and any(folder.iterdir()) and not (folder / DEMO_MARK).is_file():
             raise ConfigError(f"{folder}: holds files that are not the synthetic demo (no {DEMO_MARK}); "
                               "move them away or set register.demo: false in params.yaml")
-    write_demo(project.raw, project.published_raw, seed=int(spec.get("demo_seed", 2022)),
-               population_scale=float(spec.get("population_scale", 1.0)), years=_register_years(project))
-    return project.raw / "register"
+    write_demo_to(ctx.inputs["register_exports_spec"], ctx.inputs["geografi"], ctx.inputs["published_raw"],
+                  folders, seed=spec.demo_seed, population_scale=spec.population_scale)
+    return _folder(folders)
 
 
-def stage_register(project: Project, year) -> Path:
+@receives
+def stage_register(ctx: Context) -> Path:
     """Run notebooks/register_rensning.ipynb for one year into data/processed/register/<year>/."""
-    year = _register_year(project, year)
-    final = _run_cleaning(project, REGISTER_NOTEBOOK, project.processed / "register" / str(year), f"rensning_{year}",
-                          {"year": year, "register_dir": str((project.raw / "register").resolve())})
-    log.info("register %s: %s", year, final)
+    final = _run_cleaning(ctx, f"rensning_{ctx.year}",
+                          {"year": ctx.year, "register_dir": str(ctx.inputs["register_exports_spec"].parent),
+                           "demo": bool(ctx.settings.register.demo)})
+    log.info("register %s: %s", ctx.year, final)
     return final
 
 
-def stage_register_tables(project: Project) -> Path:
+@receives
+def stage_register_tables(ctx: Context) -> Path:
     """Tabell 1–6 from the cleaned microdata of every year, with disclosure control."""
     from .derive import register_tables
 
-    final = project.processed / "register" / "tabeller"
-    area = _area(project)
-    tables = register_tables.build(_register_years(project), project.processed / "register", _disclosure(project),
-                                   area, _geography(project) if area else None)
-    with atomic_dir(final) as tmp:
+    area = _area(ctx)
+    tables = register_tables.build(list(ctx.settings.register.years), _folder(ctx.inputs["register_clean"]),
+                                   _disclosure(ctx), area, _geography(ctx) if area else None)
+    with atomic_dir(ctx.output) as tmp:
         register_tables.save(tables, tmp)
-    return final
+    return ctx.output
 
 
-def _geography(project: Project):
+def _geography(ctx: Context):
     from .sources import geografi
 
-    return geografi.load(project.raw / "geografi")
+    return geografi.load(ctx.inputs["geografi"])
 
 
-def stage_forbund(project: Project) -> Path:
+@receives
+def stage_forbund(ctx: Context) -> Path:
     """Every förbund's figures beside the nation's, every year, in one pass (data/processed/forbund)."""
     from .derive import forbund
 
-    final = project.processed / "forbund"
-    national = project.processed / "register" / "tabeller" if _area(project) is None else None  # the same nation
-    tables = forbund.build(_register_years(project), project.processed / "register", _geography(project),
-                           _disclosure(project), _register_is_demo(project), national)
-    with atomic_dir(final) as tmp:
+    years = list(ctx.settings.register.years)
+    national = ctx.inputs["register_tables"] if _area(ctx) is None else None  # the same nation
+    tables = forbund.build(years, _folder(ctx.inputs["register_clean"]), _geography(ctx),
+                           _disclosure(ctx), bool(ctx.settings.register.demo), national)
+    with atomic_dir(ctx.output) as tmp:
         forbund.save(tables, tmp)
-    log.info("forbund: %d förbund, %d years", int(tables["unit"]["forbund"].iloc[0]), len(_register_years(project)))
-    return final
+    log.info("forbund: %d förbund, %d years", int(tables["unit"]["forbund"].iloc[0]), len(years))
+    return ctx.output
 
 
-def stage_models(project: Project, year) -> Path:
+@receives
+def stage_models(ctx: Context) -> Path:
     """Descriptions and models for one year into data/processed/models/<year>/ (tidy Parquet)."""
     from .derive import models
 
-    year = _register_year(project, year)
-    area = _area(project)
-    tables = models.run_year(year, project.processed / "register", project.processed / "register" / "tabeller",
-                             _disclosure(project).threshold, area, _geography(project) if area else None)
-    final = project.processed / "models" / str(year)
-    with atomic_dir(final) as tmp:
+    area = _area(ctx)
+    tables = models.run_year(ctx.year, ctx.inputs["register_clean"].parent, ctx.inputs["register_tables"],
+                             _disclosure(ctx).threshold, area, _geography(ctx) if area else None)
+    with atomic_dir(ctx.output) as tmp:
         models.save(tables, tmp)
-    return final
+    return ctx.output
 
 
-def stage_modeller(project: Project, year, formats: list[str] | None = None, out_root: Path | None = None,
+@receives
+def stage_modeller(ctx: Context, formats: list[str] | None = None, out_root: Path | None = None,
                    use_quarto: bool | None = None) -> Path:
     """Execute notebooks/modeller.ipynb for one year into reports/<year>/modeller/."""
-    year = _register_year(project, year)
-    source, synthetic = data_source(project, "modeller", year)
-    return _render_report(project, "modeller", year, {"models": project.processed / "models" / str(year)},
-                          source, synthetic, f"Redovisningsår {year}", _formats(project, formats), use_quarto,
-                          out_root)
+    source, synthetic = data_source(ctx, "modeller", ctx.year)
+    return _render_report(ctx, "modeller", {"models": ctx.inputs["models"]}, source, synthetic,
+                          f"Redovisningsår {ctx.year}", _formats(ctx, formats), use_quarto, out_root)
 
 
-def stage_bilaga1(project: Project, year, formats: list[str] | None = None, out_root: Path | None = None,
+@receives
+def stage_bilaga1(ctx: Context, formats: list[str] | None = None, out_root: Path | None = None,
                   use_quarto: bool | None = None, source: str | None = None) -> Path:
-    """Execute notebooks/bilaga1.ipynb for ``year`` and render it into reports/<year>/bilaga1/."""
+    """Execute notebooks/bilaga1.ipynb for the year and render it into reports/<year>/bilaga1/."""
     from .sources.published import load_processed
 
-    data = load_processed(project.published_processed)
-    year = validate_year(year, data.years, "published SUS tables (data/raw/published)")
-    source, synthetic = data_source(project, "bilaga1", year, source)
+    data = load_processed(ctx.inputs["published_tables"])
+    validate_year(ctx.year, data.years, "published SUS tables (data/raw/published)")
+    source, synthetic = data_source(ctx, "bilaga1", ctx.year, source)
     if source not in ("published", "microdata"):
         raise ConfigError(f"params.yaml: report.source must be 'published' or 'microdata', got {source!r}")
     return _render_report(
-        project, "bilaga1", year,
-        {"published": project.published_processed,
-         "register_tables": project.processed / "register" / "tabeller" if source == "microdata" else None},
-        source, synthetic, f"Redovisningsår {year}" + (" – från mikrodata" if source == "microdata" else ""),
-        _formats(project, formats), use_quarto, out_root)
+        ctx, "bilaga1",
+        {"published": ctx.inputs["published_tables"],
+         "register_tables": ctx.inputs["register_tables"] if source == "microdata" else None},
+        source, synthetic, f"Redovisningsår {ctx.year}" + (" – från mikrodata" if source == "microdata" else ""),
+        _formats(ctx, formats), use_quarto, out_root)
 
 
-def _survey_year(project: Project, year) -> int:
+def _questionnaire(ctx: Context) -> Path:
+    """The survey year's folder with fragor.yaml (the stage's declared questionnaire)."""
     from .sources import enkat
 
-    year = validate_year(year, section_years(project.params, "enkat"), "enkät years (params.yaml enkat.years)")
-    if not (enkat.survey_folder(project.raw, year) / enkat.QUESTIONS_FILE).is_file():
-        raise ConfigError(f"{enkat.survey_folder(project.raw, year)}: no {enkat.QUESTIONS_FILE} for the {year} survey")
-    return year
+    path = ctx.inputs.get("survey_questions") or ctx.inputs["survey_raw"] / enkat.QUESTIONS_FILE
+    if not path.is_file():
+        raise ConfigError(f"{path.parent}: no {enkat.QUESTIONS_FILE} for the {ctx.year} survey")
+    return path.parent
 
 
-def stage_enkat_demo(project: Project, seed: int = 2016) -> Path:
-    """Write the synthetic demo export data/raw/enkat/2016/export.csv (committed; rerun only by hand)."""
-    from .demo.enkat_demo import write_demo
-
-    return write_demo(project.raw / "enkat" / "2016", int(seed))
-
-
-def stage_enkat(project: Project, year) -> Path:
+@receives
+def stage_enkat(ctx: Context) -> Path:
     """Run notebooks/enkat_rensning.ipynb for one survey year into data/processed/enkat/<year>/."""
-    from .sources import enkat
-
-    year = _survey_year(project, year)
-    final = _run_cleaning(project, CLEANING_NOTEBOOK, project.processed / "enkat" / str(year), f"rensning_{year}",
-                          {"year": year, "survey_dir": str(enkat.survey_folder(project.raw, year).resolve())})
-    log.info("enkat %s: %s", year, final)
+    final = _run_cleaning(ctx, f"rensning_{ctx.year}", {"year": ctx.year, "survey_dir": str(_questionnaire(ctx))})
+    log.info("enkat %s: %s", ctx.year, final)
     return final
 
 
-def stage_bilaga3(project: Project, year, formats: list[str] | None = None, out_root: Path | None = None,
+@receives
+def stage_bilaga3(ctx: Context, formats: list[str] | None = None, out_root: Path | None = None,
                   use_quarto: bool | None = None) -> Path:
     """Execute notebooks/bilaga3.ipynb for one survey year into reports/<year>/bilaga3/."""
     from .reports.contract import SYNTHETIC_NOTE
     from .sources import enkat
 
-    year = _survey_year(project, year)
-    folder = enkat.survey_folder(project.raw, year)
-    source, synthetic = data_source(project, "bilaga3", year)
+    folder = _questionnaire(ctx)
+    source, synthetic = data_source(ctx, "bilaga3", ctx.year)
     return _render_report(
-        project, "bilaga3", year, {"questionnaire": folder, "survey": project.processed / "enkat" / str(year)},
-        source, synthetic, f"{enkat.load_survey(folder).title}, {year}" + (SYNTHETIC_NOTE if synthetic else ""),
-        _formats(project, formats), use_quarto, out_root)
+        ctx, "bilaga3", {"questionnaire": folder, "survey": ctx.inputs["survey_clean"]},
+        source, synthetic, f"{enkat.load_survey(folder).title}, {ctx.year}" + (SYNTHETIC_NOTE if synthetic else ""),
+        _formats(ctx, formats), use_quarto, out_root)
 
 
-def _assumptions(project: Project):
+def _assumptions(ctx: Context):
     from .derive import malgrupp
 
-    return malgrupp.parse_assumptions(project.params, str(project.root / PARAMS_FILE))
+    return malgrupp.parse_assumptions({"bilaga4": ctx.settings.bilaga4.model_dump(by_alias=True, exclude_none=True)})
 
 
-def stage_malgrupp(project: Project) -> Path:
+@receives
+def stage_malgrupp(ctx: Context) -> Path:
     """Check the Bilaga 4 transcriptions and params.yaml's assumptions; write the calculation."""
     from .derive import malgrupp
 
-    published = malgrupp.load_published(project.published_raw)
-    assumptions = _assumptions(project)
-    with atomic_dir(project.bilaga4_processed) as tmp:
-        malgrupp.save_results(published, assumptions, tmp, _slack(project))
+    published = malgrupp.load_published(ctx.inputs["published_raw"])
+    assumptions = _assumptions(ctx)
+    with atomic_dir(ctx.output) as tmp:
+        malgrupp.save_results(published, assumptions, tmp, ctx.settings.reconciliation.rounding_slack)
     log.info("malgrupp: total %d", malgrupp.total(assumptions))
-    return project.bilaga4_processed
+    return ctx.output
 
 
-def stage_bilaga4(project: Project, formats: list[str] | None = None, out_root: Path | None = None,
+@receives
+def stage_bilaga4(ctx: Context, formats: list[str] | None = None, out_root: Path | None = None,
                   use_quarto: bool | None = None) -> Path:
     """Execute notebooks/bilaga4.ipynb and render it into reports/<bilaga4.year>/bilaga4/."""
-    assumptions = _assumptions(project)
+    assumptions = _assumptions(ctx)
     year = assumptions.year
-    source, synthetic = data_source(project, "bilaga4", year)
-    return _render_report(project, "bilaga4", year, {"malgrupp": project.bilaga4_processed}, source, synthetic,
-                          f"{assumptions.area}, {year}", _formats(project, formats), use_quarto, out_root)
+    source, synthetic = data_source(ctx, "bilaga4", year)
+    return _render_report(ctx, "bilaga4", {"malgrupp": ctx.inputs["malgrupp"]}, source, synthetic,
+                          f"{assumptions.area}, {year}", _formats(ctx, formats), use_quarto, out_root, year=year)
 
 
-def _forbund_settings(project: Project) -> dict:
-    """params.yaml ``forbundsbilagor``: which förbund (all by default), output formats and kernels."""
-    from .reports.render import SUPPORTED_FORMATS
-
-    spec = project.params.get("forbundsbilagor") or {}
-    if not isinstance(spec, dict):
-        raise ConfigError(f"params.yaml: forbundsbilagor must be a mapping (build, names, formats, pool_size), got {spec!r}")
-    names = spec.get("names") or []
-    if isinstance(names, str):
-        names = [names]
-    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
-        raise ConfigError(f"params.yaml: forbundsbilagor.names must be a list of förbund names, got {names!r}")
-    formats = spec.get("formats") or ["html"]
-    if not isinstance(formats, list) or "html" not in formats or any(f not in SUPPORTED_FORMATS for f in formats):
-        raise ConfigError(f"params.yaml: forbundsbilagor.formats must list html and any of {', '.join(SUPPORTED_FORMATS)}, "
-                          f"got {formats!r}")
-    pool_size = spec.get("pool_size", 2)
-    if not isinstance(pool_size, int) or isinstance(pool_size, bool) or pool_size < 1:
-        raise ConfigError(f"params.yaml: forbundsbilagor.pool_size must be a whole number of at least 1, got {pool_size!r}")
-    return {"names": names, "formats": formats, "pool_size": pool_size}
-
-
-FORBUND_FIGURES = "data/processed/forbund"
-
-
-def forbund_names(project: Project) -> list[str]:
+def forbund_names(ctx: Context) -> list[str]:
     """The förbund the reports are built for: params.yaml forbundsbilagor.names, or every förbund in the figures."""
+    from .reports.forbund_build import check_names
     from .reports.forbund_figures import load_figures, units
 
-    chosen = _forbund_settings(project)["names"]
-    if chosen:
-        return chosen
+    chosen = list(ctx.settings.forbundsbilagor.names)
     try:
-        return units(load_figures(project.root / FORBUND_FIGURES))
-    except (PipelineError, OSError):
-        return []
+        known = units(load_figures(ctx.inputs["forbund_figures"]))
+    except (PipelineError, OSError):  # no figures yet: nothing to check the names against
+        return chosen
+    return check_names(chosen, known, "named in params.yaml forbundsbilagor.names") if chosen else known
 
 
-def stage_forbundsbilagor(project: Project, forbund: list[str] | None = None, formats: list[str] | None = None,
-                  use_quarto: bool | None = None, force: bool = False) -> Path:
+@receives
+def stage_forbundsbilagor(ctx: Context, forbund: list[str] | None = None, formats: list[str] | None = None,
+                          use_quarto: bool | None = None, force: bool = False) -> Path:
     """Every förbund's Förbundsbilaga for every register year, and the comparison page per year, in
     one process on warm kernels; reports whose figures did not change are not rebuilt.
     ``forbund``: only these förbund (no comparison pages, nothing removed)."""
     from .reports import forbund_build
     from .reports.forbund_figures import load_figures
 
-    settings = _forbund_settings(project)
-    figures_dir = project.root / FORBUND_FIGURES
+    settings = ctx.settings.forbundsbilagor
+    figures_dir = ctx.inputs["forbund_figures"]
     figures = load_figures(figures_dir)
-    chosen = forbund or settings["names"] or None
-    formats = formats or settings["formats"]
-    synthetic = data_source(project, "forbundsbilaga", 0)[1]  # microdata: the demo or not, for every year alike
-    jobs = forbund_build.plan(figures, figures_dir, project.notebooks, project.reports, _register_years(project),
-                              chosen, formats, synthetic, _disclosure(project).threshold)
-    outcome = forbund_build.build(jobs, formats, project.root, project.params, settings["pool_size"],
+    chosen = forbund or list(settings.names) or None
+    formats = formats or list(settings.formats)
+    synthetic = data_source(ctx, "forbundsbilaga", 0)[1]  # microdata: the demo or not, for every year alike
+    from .engine import code_deps  # the report keys use DVC's own code dependencies of this stage
+
+    reports = ctx.outputs["forbund_reports"].parent
+    shown = ctx.settings.as_dict()
+    shown["forbundsbilagor"] = {k: v for k, v in shown["forbundsbilagor"].items() if k == "formats"}  # not on the page
+    jobs = forbund_build.plan(figures, figures_dir, ctx.notebooks, reports, list(ctx.settings.register.years),
+                              chosen, formats, synthetic, ctx.settings.disclosure.min_cell_count,
+                              code_files=[ctx.root / f for f in code_deps(by_command(ctx.stage), ctx.root)],
+                              settings=shown)
+    outcome = forbund_build.build(jobs, formats, ctx.root, ctx.settings.as_dict(), settings.pool_size,
                                   use_quarto=use_quarto, force=force)
     if not forbund:
-        forbund_build.remove_others(project.reports, jobs)
+        forbund_build.remove_others(reports, jobs)
     log.info("forbund: %d reports built, %d up to date", len(outcome.built), len(outcome.skipped))
     print(f"förbund reports: {len(outcome.built)} built, {len(outcome.skipped)} up to date")
-    return project.reports / forbund_build.FORBUND_DIR
+    return ctx.outputs["forbund_reports"]
 
 
 # --- the indicator surveys (issue 19): figures, the national report, the förbund reports -------------
-INDIKATOR_TABLES = "data/processed/indikator/tabeller"
-
-
-def _indikator(project: Project) -> dict:
-    """params.yaml ``indikator``: years, demo, and ``bilagor`` (build, formats, pool_size)."""
-    spec = project.params.get("indikator") or {}  # typed in pipeline/core/config.py (IndikatorParams)
-    bilagor = spec.get("bilagor") or {}
-    formats = bilagor.get("formats") or ["html"]
-    if "html" not in formats:
-        raise ConfigError(f"params.yaml: indikator.bilagor.formats must list html (and any of pdf, docx), got {formats!r}")
-    return {"years": section_years(project.params, "indikator"), "demo": bool(spec.get("demo", False)),
-            "build": bool(bilagor.get("build", True)), "formats": formats,
-            "pool_size": int(bilagor.get("pool_size", 2))}
-
-
-def _indikator_year(project: Project, year) -> int:
-    return validate_year(year, _indikator(project)["years"], "indicator survey years (params.yaml indikator.years)")
-
-
-def _indikator_changes_and_names(project: Project):
-    """The declared changes that break a series and the indicator names, from the questionnaire
-    descriptions (pipeline/sources/indikator.py); (None, None) where they are not there."""
-    import pandas as pd
-
-    try:
-        from .sources import indikator as source
-    except ImportError:  # the descriptions' reader is not in this tree
-        return None, None
-    raw = project.raw / "indikator"
-    indicators, descriptions = source.load_descriptions(raw, _indikator(project)["years"])
-    questions = source.question_table(descriptions, indicators)
-    changes = questions.loc[questions["bruten_serie"], ["fraga", "year", "forandring"]]
-    names = pd.DataFrame([{"id": i.id, "namn": i.name} for i in indicators.values()]
-                         + [{"id": p.id, "namn": p.name} for i in indicators.values() for p in i.points])
-    return changes, names
-
-
-def stage_indikator_tabeller(project: Project) -> Path:
+@receives
+def stage_indikator_tabeller(ctx: Context) -> Path:
     """Every year's indicator figures, changes, trends and funnel positions, through the linked
     disclosure control (data/processed/indikator/tabeller)."""
     from .derive import indikator
+    from .sources.indikator import load_indicators
 
-    settings = _indikator(project)
-    changes, names = _indikator_changes_and_names(project)
-    tables = indikator.build(settings["years"], project.processed / "indikator", _disclosure(project), changes, names,
-                             settings["demo"])
-    final = project.root / INDIKATOR_TABLES
-    with atomic_dir(final) as tmp:
+    names = indikator.indicator_names(load_indicators(ctx.inputs["indikator_indicators"].parent))
+    tables = indikator.build(ctx.inputs["indikator_clean[*]"], _disclosure(ctx), names, ctx.settings.indikator.demo)
+    with atomic_dir(ctx.output) as tmp:
         indikator.save(tables, tmp)
-    return final
+    return ctx.output
 
 
-def stage_indikatorrapport(project: Project, year, formats: list[str] | None = None, out_root: Path | None = None,
+@receives
+def stage_indikatorrapport(ctx: Context, formats: list[str] | None = None, out_root: Path | None = None,
                            use_quarto: bool | None = None) -> Path:
     """Execute notebooks/indikatorrapport.ipynb for one year into reports/<year>/indikatorrapport/."""
     from .reports.contract import SYNTHETIC_NOTE
 
-    year = _indikator_year(project, year)
-    source, synthetic = data_source(project, "indikatorrapport", year)
-    return _render_report(project, "indikatorrapport", year, {"indikator": project.root / INDIKATOR_TABLES}, source,
-                          synthetic, f"Hela riket, {year}" + (SYNTHETIC_NOTE if synthetic else ""),
-                          _formats(project, formats), use_quarto, out_root)
+    source, synthetic = data_source(ctx, "indikatorrapport", ctx.year)
+    return _render_report(ctx, "indikatorrapport", {"indikator": ctx.inputs["indikator_tables"]}, source, synthetic,
+                          f"Hela riket, {ctx.year}" + (SYNTHETIC_NOTE if synthetic else ""), _formats(ctx, formats),
+                          use_quarto, out_root)
 
 
-def stage_indikatorbilagor(project: Project, forbund: list[str] | None = None, formats: list[str] | None = None,
+@receives
+def stage_indikatorbilagor(ctx: Context, forbund: list[str] | None = None, formats: list[str] | None = None,
                            use_quarto: bool | None = None, force: bool = False) -> Path:
     """Every participating förbund's Indikatorbilaga for every year it answered, on warm kernels;
     reports whose input did not change are not rebuilt. ``forbund``: only these (nothing removed)."""
+    from .engine import code_deps
     from .reports import forbund_build, indikator_build
     from .reports.indikatorrapport import load_tables
 
-    settings = _indikator(project)
-    tables = load_tables(project.root / INDIKATOR_TABLES)
-    fritext = indikator_build.open_answers(project.processed / "indikator", settings["years"])
-    formats = formats or settings["formats"]
-    synthetic = data_source(project, "indikatorbilaga", 0)[1]
-    jobs = indikator_build.plan(tables, fritext, project.notebooks, project.reports, settings["years"], forbund,
-                                formats, synthetic, _disclosure(project).threshold)
-    outcome = forbund_build.build(jobs, formats, project.root, project.params, settings["pool_size"],
+    settings = ctx.settings.indikator.bilagor
+    tables = load_tables(ctx.inputs["indikator_tables"])
+    fritext = indikator_build.open_answers(ctx.inputs["indikator_clean[*]"])
+    formats = formats or list(settings.formats)
+    synthetic = data_source(ctx, "indikatorbilaga", 0)[1]
+    reports = ctx.output.parent
+    jobs = indikator_build.plan(tables, fritext, ctx.notebooks, reports, list(ctx.settings.indikator.years), forbund,
+                                formats, synthetic, ctx.settings.disclosure.min_cell_count,
+                                code_files=[ctx.root / f for f in code_deps(by_command(ctx.stage), ctx.root)])
+    outcome = forbund_build.build(jobs, formats, ctx.root, ctx.settings.as_dict(), settings.pool_size,
                                   use_quarto=use_quarto, force=force)
     if not forbund:
-        forbund_build.remove_others(project.reports, jobs, (indikator_build.DIR,))
+        forbund_build.remove_others(reports, jobs, (indikator_build.DIR,))
     print(f"indikatorbilagor: {len(outcome.built)} built, {len(outcome.skipped)} up to date")
-    return project.reports / indikator_build.DIR
+    return ctx.output
 
 
-def appendix_years(project: Project) -> dict[str, list[int]]:
+def appendix_years(ctx: Context) -> dict[str, list[int]]:
     """The years each appendix is built for (the index lists exactly these)."""
-    return {"bilaga1": project.years,
-            "modeller": _register_years(project),
-            "bilaga3": section_years(project.params, "enkat"),
-            "bilaga4": [_assumptions(project).year],
-            "indikatorrapport": _indikator(project)["years"]}
+    return {"bilaga1": list(ctx.settings.years),
+            "modeller": list(ctx.settings.register.years),
+            "bilaga3": list(ctx.settings.enkat.years),
+            "bilaga4": [ctx.settings.bilaga4.year],
+            "indikatorrapport": list(ctx.settings.indikator.years)}
 
 
-def stage_index(project: Project, out_root: Path | None = None) -> Path:
+@receives
+def stage_index(ctx: Context, out_root: Path | None = None) -> Path:
     """Write reports/index.html: every appendix and year the build is configured to produce."""
+    from .reports.forbund_figures import slugs
     from .reports.report_index import headline_figures, write_index
 
-    from .reports.forbund_figures import slugs
-
-    years = appendix_years(project)
-    synthetic = {(family, y): _synthetic_or_unknown(project, family, y) for family, ys in years.items() for y in ys}
-    forbund = slugs(forbund_names(project)) if (project.params.get("forbundsbilagor") or {}).get("build") else {}
+    years = appendix_years(ctx)
+    synthetic = {(family, y): _synthetic_or_unknown(ctx, family, y) for family, ys in years.items() for y in ys}
+    forbund = slugs(forbund_names(ctx)) if ctx.settings.forbundsbilagor.build else {}
+    processed = ctx.inputs["published_tables"].parent
+    raw = ctx.inputs["published_raw"].parent
     from .reports.indikator_build import available
 
-    indikator = available(project.root / INDIKATOR_TABLES) if _indikator(project)["build"] else {}
-    return write_index(out_root or project.reports, years, _formats(project, None),
-                       headline_figures(project.processed, project.raw, years, synthetic), synthetic, forbund,
-                       _register_years(project), data_source(project, "forbundsbilaga", 0)[1],
-                       indikator, _indikator(project)["demo"])
+    indikator = available(ctx.inputs["indikator_tables"]) if ctx.settings.indikator.bilagor.build else {}
+    return write_index(Path(out_root) if out_root else ctx.output.parent, years, _formats(ctx, None),
+                       headline_figures(processed, raw, years, synthetic), synthetic, forbund,
+                       list(ctx.settings.register.years), data_source(ctx, "forbundsbilaga", 0)[1],
+                       indikator, bool(ctx.settings.indikator.demo))
 
 
-def _synthetic_or_unknown(project: Project, family: str, year: int) -> bool | None:
+def _synthetic_or_unknown(ctx: Context, family: str, year: int) -> bool | None:
     try:
-        return data_source(project, family, year)[1]
+        return data_source(ctx, family, year)[1]
     except (ConfigError, OSError):  # e.g. a survey year without its questionnaire: the index says "–"
         return None
+
+
+@receives
+def stage_enkat_demo(ctx: Context, seed: int = 2016) -> Path:
+    """Write the synthetic demo export data/raw/enkat/2016/export.csv (committed; rerun only by hand)."""
+    from .demo.enkat_demo import write_demo
+
+    return write_demo(_questionnaire(ctx), int(seed))
 
 
 # The report notebook of each family (pipeline/reports/contract.py: APPENDICES).
@@ -549,118 +544,125 @@ BILAGA1_NOTEBOOK, MODELS_NOTEBOOK, BILAGA3_NOTEBOOK, BILAGA4_NOTEBOOK = (
 CLEANING_NOTEBOOK = "enkat_rensning.ipynb"
 REGISTER_NOTEBOOK = "register_rensning.ipynb"
 FORBUND_NOTEBOOK = NOTEBOOKS["forbundsbilaga"]  # and NOTEBOOKS["jamforelse"] (pipeline/reports/forbund_build.py)
+FORBUND_FIGURES = DATASETS["forbund_figures"].pattern
+
+# What the colophon shows (pipeline/reports/colophon.py: REPORT_PARAMETERS) is read from the
+# report stage's settings, so those settings are declared with it.
+_COLOPHON_MICRO = ("disclosure.min_cell_count", "register.demo_seed")
 
 
 # --- the declaration --------------------------------------------------------------------------
-# Order is pipeline order (a stage comes after every stage whose outputs it reads). Paths may use
-# ${item} (the foreach item) and ${key.sub} (a params.yaml value); ${key[*]} below expands a list.
+# Order is pipeline order (a stage comes after every stage whose outputs it reads). Inputs and
+# outputs are dataset names of pipeline/core/catalogue.py (name, name[*] for every year, name@YEAR).
 
 STAGES: tuple[Stage, ...] = (
     Stage("published", stage_published,
           "check data/raw/published, write data/processed/published, reconcile derived figures",
           "finsam stage published",
-          deps=("data/raw/published",), params=("reconciliation",), outs=("data/processed/published",)),
+          inputs=("published_raw",), settings=("reconciliation",), outputs=("published_tables",)),
     Stage("register_demo", stage_register_demo,
           "write the synthetic register exports into data/raw/register/<year>/",
           "finsam stage register-demo",
-          deps=("data/raw/published", "data/raw/register/exports.yaml", "data/raw/geografi"),
-          params=("register.years", "register.demo_seed", "register.population_scale"), when="register.demo",
-          outs=("data/raw/register/${register.years[*]}",)),
+          inputs=("published_raw", "register_exports_spec", "geografi"),
+          settings=("register.years", "register.demo", "register.demo_seed", "register.population_scale"),
+          when="register.demo", outputs=("register_exports[*]",)),
     Stage("register", stage_register,
           "clean one year's register exports (notebooks/register_rensning.ipynb)",
           "finsam stage register --year 2022", foreach="register.years", notebook=REGISTER_NOTEBOOK,
           # every year: an insats is checked against the insats exports of all years
-          deps=("data/raw/register/${register.years[*]}", "data/raw/register/exports.yaml", "data/raw/geografi"),
-          outs=("data/processed/register/${item}",)),
+          inputs=("register_exports[*]", "register_exports_spec", "geografi"), settings=("register.demo",),
+          outputs=("register_clean",)),
     Stage("register_tables", stage_register_tables,
           "Tabell 1–6 from the cleaned microdata, with disclosure control",
           "finsam stage register-tables",
-          deps=("data/processed/register/${register.years[*]}", "data/raw/geografi"),
-          params=("disclosure", "register.years", "register.area"), outs=("data/processed/register/tabeller",)),
+          inputs=("register_clean[*]", "geografi"),
+          settings=("disclosure", "register.years", "register.area"), outputs=("register_tables",)),
     Stage("forbund", stage_forbund,
           "every förbund's figures beside the nation's, all years in one pass (data/processed/forbund)",
           "finsam stage forbund",
-          deps=("data/processed/register/${register.years[*]}", "data/raw/geografi", "data/processed/register/tabeller"),
-          params=("disclosure", "register.years", "register.demo", "register.area"), outs=("data/processed/forbund",)),
+          inputs=("register_clean[*]", "geografi", "register_tables"),
+          settings=("disclosure", "register.years", "register.demo", "register.area"), outputs=("forbund_figures",)),
     Stage("models", stage_models,
           "descriptions and models for one year (data/processed/models/<year>)",
           "finsam stage models --year 2022", foreach="register.years",
-          deps=("data/processed/register/${item}", f"data/processed/register/{STANDARD_YEAR}",
-                "data/processed/register/tabeller", "data/raw/geografi"),
-          params=("disclosure", "register.area"), outs=("data/processed/models/${item}",)),
+          inputs=("register_clean", f"register_clean@{STANDARD_YEAR}", "register_tables", "geografi"),
+          settings=("disclosure", "register.area"), outputs=("models",)),
     Stage("modeller", stage_modeller,
           "execute and render the model appendix for one year",
           "finsam stage modeller --year 2022 --formats html", foreach="register.years", notebook=MODELS_NOTEBOOK,
-          deps=("data/processed/models/${item}",), params=("report.formats", "register.demo"),
-          outs=("reports/${item}/modeller",), options=(FORMATS,)),
+          inputs=("models",), settings=("report.formats", "register.demo", *_COLOPHON_MICRO),
+          outputs=("modeller_report",), options=(FORMATS,)),
     Stage("bilaga1", stage_bilaga1,
           "execute and render Bilaga 1 for one year",
           "finsam stage bilaga1 --year 2022 --source microdata", foreach="years", notebook=BILAGA1_NOTEBOOK,
-          deps=("data/processed/published", "data/processed/register/tabeller"),
-          params=("report", "register.demo"), outs=("reports/${item}/bilaga1",),
+          inputs=("published_tables", "register_tables"),
+          settings=("report", "register.demo", "reconciliation.rounding_slack", "disclosure.min_cell_count"),
+          outputs=("bilaga1_report",),
           options=(FORMATS, Option("--source", "published aggregates or cleaned microdata "
                                                "(default: params.yaml report.source)", ("published", "microdata")))),
     Stage("forbundsbilagor", stage_forbundsbilagor,
           "every förbund's Förbundsbilaga for every register year and the comparison pages (warm kernels)",
           "finsam stage forbundsbilagor --forbund \"Samordningsförbund 07\"", notebook=FORBUND_NOTEBOOK,
-          deps=(FORBUND_FIGURES, "notebooks/forbund_jamforelse.ipynb"), when="forbundsbilagor.build",
-          params=("forbundsbilagor", "register.years", "register.demo", "disclosure.min_cell_count"),
-          outs=("reports/forbund", "reports/jamforelse"),
-          options=(FORMATS, FORBUND)),
+          extra_notebooks=(NOTEBOOKS["jamforelse"],), inputs=("forbund_figures",), when="forbundsbilagor.build",
+          settings=("forbundsbilagor", "register.years", "register.demo", *_COLOPHON_MICRO),
+          outputs=("forbund_reports", "jamforelse_reports"),
+          options=(FORMATS, FORBUND, FORCE)),
     Stage("enkat", stage_enkat,
           "clean one year's survey export (notebooks/enkat_rensning.ipynb)",
           "finsam stage enkat --year 2016", foreach="enkat.years", notebook=CLEANING_NOTEBOOK,
-          deps=("data/raw/enkat/${item}",), outs=("data/processed/enkat/${item}",)),
+          inputs=("survey_raw",), outputs=("survey_clean",)),
     Stage("bilaga3", stage_bilaga3,
           "execute and render Bilaga 3 (enkät) for one survey year",
           "finsam stage bilaga3 --year 2016", foreach="enkat.years", notebook=BILAGA3_NOTEBOOK,
-          deps=("data/raw/enkat/${item}/fragor.yaml", "data/processed/enkat/${item}"),
-          params=("report.formats",), outs=("reports/${item}/bilaga3",), options=(FORMATS,)),
+          inputs=("survey_questions", "survey_clean"),
+          settings=("report.formats",), outputs=("bilaga3_report",), options=(FORMATS,)),
     Stage("malgrupp", stage_malgrupp,
           "Bilaga 4: check transcriptions and params.yaml, write the calculation",
           "finsam stage malgrupp",
-          deps=("data/raw/published",), params=("bilaga4", "reconciliation"), outs=("data/processed/bilaga4",)),
+          inputs=("published_raw",), settings=("bilaga4", "reconciliation"), outputs=("malgrupp",)),
     Stage("bilaga4", stage_bilaga4,
           "execute and render Bilaga 4 (year from params.yaml bilaga4.year)",
           "finsam stage bilaga4 --formats html,pdf", notebook=BILAGA4_NOTEBOOK,
-          deps=("data/processed/bilaga4",), params=("report.formats", "bilaga4"),
-          outs=("reports/${bilaga4.year}/bilaga4",), options=(FORMATS,)),
+          inputs=("malgrupp",), settings=("report.formats", "bilaga4", "reconciliation.rounding_slack"),
+          outputs=("bilaga4_report",), options=(FORMATS,)),
     Stage("indikator_tabeller", stage_indikator_tabeller,
           "indicator figures of every survey year: shares, changes, trends, funnel, with disclosure control",
           "finsam stage indikator-tabeller",
-          deps=("data/processed/indikator/${indikator.years[*]}", "data/raw/indikator"),
-          params=("disclosure", "indikator.years", "indikator.demo"), outs=(INDIKATOR_TABLES,)),
+          inputs=("indikator_clean[*]", "indikator_spec"), settings=("disclosure", "indikator.years", "indikator.demo"),
+          outputs=("indikator_tables",)),
     Stage("indikatorrapport", stage_indikatorrapport,
           "execute and render the national Indikatorrapport for one survey year",
           "finsam stage indikatorrapport --year 2022 --formats html", foreach="indikator.years",
-          notebook=NOTEBOOKS["indikatorrapport"], deps=(INDIKATOR_TABLES,),
-          params=("report.formats", "indikator.demo", "disclosure.min_cell_count"),
-          outs=("reports/${item}/indikatorrapport",), options=(FORMATS,)),
+          notebook=NOTEBOOKS["indikatorrapport"], inputs=("indikator_tables",),
+          settings=("report.formats", "indikator.demo", "indikator.demo_seed", "disclosure.min_cell_count"),
+          outputs=("indikatorrapport_report",), options=(FORMATS,)),
     Stage("indikatorbilagor", stage_indikatorbilagor,
           "every participating förbund's Indikatorbilaga for every year it answered (warm kernels)",
           "finsam stage indikatorbilagor --forbund \"Samordningsförbund 07\"", notebook=NOTEBOOKS["indikatorbilaga"],
-          deps=(INDIKATOR_TABLES, "data/processed/indikator/${indikator.years[*]}"), when="indikator.bilagor.build",
-          params=("indikator.bilagor", "indikator.years", "indikator.demo", "disclosure.min_cell_count"),
-          outs=("reports/indikator",), options=(FORMATS, FORBUND)),
+          inputs=("indikator_tables", "indikator_clean[*]"), when="indikator.bilagor.build",
+          settings=("indikator.bilagor", "indikator.years", "indikator.demo", "indikator.demo_seed",
+                    "disclosure.min_cell_count"),
+          outputs=("indikatorbilaga_reports",), options=(FORMATS, FORBUND, FORCE)),
     Stage("index", stage_index,
           "write reports/index.html (every appendix and year)",
           "finsam stage index",
-          deps=("data/processed/published", "data/processed/bilaga4", "data/processed/enkat/${enkat.years[*]}",
-                "data/processed/models/${register.years[*]}",  # the headline figures beside the links
-                FORBUND_FIGURES,  # the förbund listed (when forbundsbilagor.build)
-                INDIKATOR_TABLES),  # the indicator reports listed, with their headline figures
-          params=("years", "report", "bilaga4.year", "enkat.years", "register.years", "forbundsbilagor",
-                  "indikator.years", "indikator.demo", "indikator.bilagor"),
-          outs=("reports/index.html",)),
+          inputs=("published_raw", "published_tables", "malgrupp", "survey_questions[*]", "survey_clean[*]",
+                  "models[*]",  # the headline figures beside the links
+                  "forbund_figures",  # the förbund listed (when forbundsbilagor.build)
+                  "indikator_tables"),  # the indicator reports listed, with their headline figures
+          settings=("years", "report", "bilaga4", "enkat.years", "register.years", "register.demo",
+                    "forbundsbilagor", "indikator.years", "indikator.demo", "indikator.bilagor"),
+          outputs=("index",)),
 )
 
 # Commands that are not stages of the build (they write committed demo inputs, by hand).
-MANUAL = {"enkat-demo": (stage_enkat_demo, "write the synthetic demo export data/raw/enkat/2016/export.csv",
-                         "finsam stage enkat-demo --seed 2016")}
+ENKAT_DEMO = Stage("enkat_demo", stage_enkat_demo, "write the synthetic demo export data/raw/enkat/2016/export.csv",
+                   "finsam stage enkat-demo --seed 2016", inputs=("survey_raw@2016",))
+MANUAL = {"enkat-demo": (stage_enkat_demo, ENKAT_DEMO.summary, ENKAT_DEMO.example)}
 
 
 def by_command(command: str) -> Stage:
-    for stage in STAGES:
+    for stage in (*STAGES, ENKAT_DEMO):
         if stage.command == command or stage.name == command:
             return stage
     raise ConfigError(f"no stage named {command!r}; stages are: " + ", ".join(s.command for s in STAGES))

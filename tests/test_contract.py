@@ -22,12 +22,14 @@ from pipeline.reports.bilaga4 import Bilaga4
 from pipeline.reports.colophon import DATA_SOURCE_TEXT, MICRODATA, PUBLISHED, collect
 from pipeline.reports.colophon import SYNTHETIC as SYNTHETIC_SOURCE
 from pipeline.reports.forbundsbilaga import Forbundsbilaga, Forbundsjamforelse
+from pipeline.reports.indikatorrapport import Indikatorbilaga, Indikatorrapport
 from pipeline.reports.modellbilaga import Modellbilaga
 
 from .conftest import REPO
 
 FAMILIES = {"bilaga1": Bilaga1, "modeller": Modellbilaga, "bilaga3": Bilaga3, "bilaga4": Bilaga4,
-            "forbundsbilaga": Forbundsbilaga, "jamforelse": Forbundsjamforelse}
+            "forbundsbilaga": Forbundsbilaga, "jamforelse": Forbundsjamforelse,
+            "indikatorrapport": Indikatorrapport, "indikatorbilaga": Indikatorbilaga}
 
 
 def _parameter_names(family: str) -> list[str]:

@@ -123,6 +123,17 @@ def test_layers_import_only_downward():
     assert offenders == []
 
 
+def test_no_two_modules_import_each_other():
+    """No import circle, not even through an import inside a function (e.g. the kernel pool and its
+    papermill engine: the engine module is told the default pool instead of importing it)."""
+    modules = ["pipeline." + ".".join(p.relative_to(REPO / "pipeline").with_suffix("").parts)
+               for p in sorted((REPO / "pipeline").rglob("*.py")) if p.name != "__init__.py"]
+    closures = {m: engine.closure({m}) for m in modules}
+    assert "pipeline.reports._papermill_engine" in closures["pipeline.reports.kernels"]
+    circles = [(a, b) for a in modules for b in modules if a < b and b in closures[a] and a in closures[b]]
+    assert circles == []
+
+
 def test_help_lists_stages_in_pipeline_order_with_examples(capsys):
     with pytest.raises(SystemExit):
         cli.main(["--help"])
@@ -177,12 +188,19 @@ def test_build_runs_records_and_reruns_exactly_the_dependents(dvc_project):
     plan = dict((n, s) for n, s, _ in engine.build(root, dvc_project.params, only=["malgrupp", "index"],
                                                    dry_run=True, echo=lambda _: None))
     assert plan == {"malgrupp": "up to date", "index": "would run"}
-    # a module both import (the index reads bilaga4.year through malgrupp's checks): both rerun
+    # a module only the calculation imports (the index reads bilaga4.year from the typed settings):
+    # the index's own code dependencies do not include it
     with open(root / "pipeline" / "derive" / "malgrupp.py", "a") as f:
         f.write("\n# changed\n")
     reasons = dict(engine.status(root, dvc_project.params))
     assert any("pipeline/derive/malgrupp.py" in r for r in reasons["malgrupp"])
-    assert any("pipeline/derive/malgrupp.py" in r for r in reasons["index"])
+    assert reasons["index"] and not any("malgrupp.py" in r for r in reasons["index"])
+    # a module both import: both rerun
+    with open(root / "pipeline" / "catalogue.py", "a") as f:
+        f.write("\n# changed\n")
+    reasons = dict(engine.status(root, dvc_project.params))
+    assert any("pipeline/core/catalogue.py" in r for r in reasons["malgrupp"])
+    assert any("pipeline/core/catalogue.py" in r for r in reasons["index"])
     assert not any("malgrupp.py" in r for r in reasons["bilaga3@2016"])
 
 
@@ -268,3 +286,20 @@ def test_status_explains_params_and_downstream(dvc_project):
     reasons = dict(engine.status(root, load_params(root / "params.yaml")))
     assert reasons["malgrupp"] == ["param bilaga4 modified"]
     assert "param bilaga4 modified" in reasons["bilaga4"]
+
+
+def test_status_in_a_fresh_clone_says_not_built_yet(dvc_project, monkeypatch, capsys):
+    """A fresh clone has the committed dvc.lock (DVC's convention) but none of the outputs: every
+    stage is 'not built yet', not a list of modified dependencies."""
+    root = dvc_project.root
+    shutil.copy2(REPO / "dvc.lock", root / "dvc.lock")
+    with open(root / "pipeline" / "core" / "fmt.py", "a") as f:  # the record is of older code, too
+        f.write("\n# changed\n")
+    assert all(why == [engine.NOT_BUILT] for _, why in engine.status(root, dvc_project.params))
+    monkeypatch.setenv("FINSAM_ROOT", str(root))
+    assert cli.main(["status"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "nothing is built yet: `finsam build` builds every stage"
+    # once a stage has outputs again, its record speaks
+    engine.build(root, dvc_project.params, only=["malgrupp"], echo=lambda _: None)
+    reasons = dict(engine.status(root, dvc_project.params))
+    assert reasons["malgrupp"] == [] and reasons["bilaga4"] == [engine.NOT_BUILT]

@@ -469,3 +469,68 @@ def test_stage_builds_one_forbund_and_the_index_lists_every_forbund(figures_dir,
     assert 'href="2022/bilaga1/bilaga1_2022.html"' in html  # the national rows stay
     for name in (BIG, EMPTY, TINY):
         assert f'href="forbund/{slug(name)}/2022/forbundsbilaga_2022.html"' in html
+
+
+# --------------------------------------------------------------------------- no second cache
+def _keys(figures_dir: Path, root: Path, figures: pd.DataFrame | None = None) -> dict[str, str]:
+    """Each report's checksum as the stage computes it: code from the engine's import closure of the
+    stage in ``root`` (its own pipeline/ and notebooks/), data from the förbund figures."""
+    from pipeline.stages import by_command
+
+    code = [root / f for f in engine.code_deps(by_command("forbundsbilagor"), root)]
+    figures = pd.read_parquet(figures_dir / FIGURES_FILE) if figures is None else figures
+    jobs = forbund_build.plan(figures, figures_dir, root / "notebooks", root / "reports", [2021, 2022], None, ["html"],
+                              True, 5, code_files=code, settings={"register": {"demo_seed": 2022}})
+    return {j.final.relative_to(root / "reports").as_posix(): j.key for j in jobs}
+
+
+@pytest.fixture
+def package_copy(tmp_path) -> Path:
+    import shutil
+
+    shutil.copytree(REPO / "pipeline", tmp_path / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "notebooks", tmp_path / "notebooks")
+    return tmp_path
+
+
+@pytest.mark.parametrize("module", ["core/vocabulary.py", "reports/contract.py", "derive/forbund.py",
+                                    "reports/templates/report.css"])
+def test_a_change_in_any_code_a_report_imports_rerenders_every_report(figures_dir, package_copy, module):
+    before = _keys(figures_dir, package_copy)
+    assert len(before) == 12  # five förbund and the comparison page, two years
+    with open(package_copy / "pipeline" / module, "a", encoding="utf-8") as f:
+        f.write("\n/* a heading changed */\n" if module.endswith(".css") else "\n# a heading changed\n")
+    after = _keys(figures_dir, package_copy)
+    assert set(after) == set(before) and all(after[k] != before[k] for k in before)
+
+
+def test_one_forbunds_data_change_rerenders_only_its_reports_and_the_comparison_pages(figures_dir, package_copy):
+    before = _keys(figures_dir, package_copy)
+    figures = pd.read_parquet(figures_dir / FIGURES_FILE)
+    mask = (figures["unit"] == BIG) & (figures["measure"] == "insatser") & (figures["year"] == 2022)
+    figures.loc[mask, "value"] = figures.loc[mask, "value"] + 1
+    after = _keys(figures_dir, package_copy, figures)
+    changed = sorted(k for k in before if after[k] != before[k])
+    assert changed == [f"forbund/{slug(BIG)}/2022", "jamforelse/2022"]
+
+
+def test_build_force_reaches_the_report_stages_own_cache(monkeypatch):
+    """`finsam build --force` runs the förbund report stage with --force, which rebuilds every report."""
+    params = load_params(REPO / "params.yaml")
+    params["forbundsbilagor"] = dict(params["forbundsbilagor"], build=True)
+    monkeypatch.setattr(engine, "sync", lambda root, params, check=False: [])
+    monkeypatch.setattr(engine, "open_repo", lambda root: None)
+    monkeypatch.setattr(engine, "record", lambda repo, name: None)
+    started: list[list[str]] = []
+    monkeypatch.setattr(engine, "run_job", lambda job, root, logfile: started.append(job.argv) or 0.1)
+    engine.build(REPO, params, force=True, only=["forbundsbilagor", "index"], echo=lambda _: None,
+                 log_path=Path(os.devnull))
+    assert started == [["run", "forbundsbilagor", "--force"], ["run", "index"]]
+    assert _parser().parse_args(started[0]).force is True  # the command the build runs takes it
+
+
+def test_force_rebuilds_reports_that_are_current(built, figures_dir):
+    reports, jobs, _, again, run = built
+    assert again.built == []  # current: skipped
+    forced = forbund_build.build(jobs, ["html"], REPO, {"disclosure": {"min_cell_count": 5}}, pool_size=1, force=True)
+    assert sorted(forced.built) == sorted(str(j.final) for j in jobs) and forced.skipped == []

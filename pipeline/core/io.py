@@ -277,52 +277,54 @@ def split_plain(text: str, delimiter: str) -> tuple[list[str], pd.DataFrame, np.
 
 
 def read_sheet(path: Path, sheet: str, header_row: int = 1) -> tuple[list[str], list[tuple[int, list[object]]]]:
-    """One sheet of an Excel workbook (.xlsx, read with openpyxl): the header (the cells of
+    """One sheet of an Excel workbook (.xlsx, read with python-calamine): the header (the cells of
     ``header_row``, as text) and the data rows below it, each with its Excel row number and its
-    cell values as openpyxl gives them (text, numbers, ``datetime`` for date-formatted cells, None
-    for empty). Rows with no value at all are left out, as are rows above the header. Stops, with
-    file, sheet, row and column, on a file that is not a workbook, a missing sheet (naming the
-    sheets there are: a renamed sheet), merged cells, and a header cell without a name in a column
-    that holds values."""
-    import zipfile
-
-    from openpyxl import load_workbook
+    cell values as the reader gives them (text, numbers as float, ``datetime`` for date-formatted
+    cells, booleans; None for an empty cell). Rows with no value at all are left out, as are rows
+    above the header and columns with neither a name nor a value. Stops, with file, sheet, row and
+    column, on a file that is not a workbook, a missing sheet (naming the sheets there are: a renamed
+    sheet), merged cells in or below the header, and values in a column without a name."""
     from openpyxl.utils import get_column_letter
-    from openpyxl.utils.exceptions import InvalidFileException
+    from python_calamine import CalamineError, CalamineWorkbook
 
     if not path.is_file():
         raise InputError(path, "export not found")
     try:
-        workbook = load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except (CalamineError, OSError, ValueError) as exc:
         raise InputError(path, f"not an Excel workbook (.xlsx) or a damaged one ({type(exc).__name__}); export "
                                "it again as .xlsx") from None
-    if sheet not in workbook.sheetnames:
-        close = [n for n in workbook.sheetnames if n.strip().casefold() == sheet.strip().casefold()]
-        hint = f" ({close[0]!r} differs only in case or spaces)" if close else " (was it renamed?)"
-        raise InputError(path, f"sheet {sheet!r} not found{hint}; the workbook has: "
-                               f"{', '.join(repr(n) for n in workbook.sheetnames)}")
-    ws = workbook[sheet]
-    for merged in sorted(ws.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
-        where = "the header" if merged.min_row <= header_row <= merged.max_row else (
-            "above the header" if merged.max_row < header_row else "the data")
-        if merged.max_row < header_row:
-            continue  # a merged title above the header is not read
-        raise InputError(path, f"merged cells {merged.coord} in {where}: unmerge them (one value per cell) and "
-                               "export again", merged.min_row, get_column_letter(merged.min_col), sheet)
-    rows = ws.iter_rows(min_row=header_row, values_only=True)
-    first = next(rows, None)
-    if first is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in first):
-        raise InputError(path, f"the header row {header_row} is empty", header_row, None, sheet)
+    try:
+        if sheet not in workbook.sheet_names:
+            close = [n for n in workbook.sheet_names if n.strip().casefold() == sheet.strip().casefold()]
+            hint = f" ({close[0]!r} differs only in case or spaces)" if close else " (was it renamed?)"
+            raise InputError(path, f"sheet {sheet!r} not found{hint}; the workbook has: "
+                                   f"{', '.join(repr(n) for n in workbook.sheet_names)}")
+        try:
+            ws = workbook.get_sheet_by_name(sheet)
+            grid = ws.to_python(skip_empty_area=False)
+        except CalamineError as exc:
+            raise InputError(path, f"the sheet cannot be read ({type(exc).__name__}); export it again as .xlsx",
+                             sheet=sheet) from None
+        for (r0, c0), (r1, c1) in sorted(ws.merged_cell_ranges or []):
+            if r1 + 1 < header_row:
+                continue  # a merged title above the header is not read
+            where = "the header" if r0 + 1 <= header_row else "the data"
+            coord = f"{get_column_letter(c0 + 1)}{r0 + 1}:{get_column_letter(c1 + 1)}{r1 + 1}"
+            raise InputError(path, f"merged cells {coord} in {where}: unmerge them (one value per cell) and "
+                                   "export again", r0 + 1, get_column_letter(c0 + 1), sheet)
+    finally:
+        workbook.close()
+
     def filled(value: object) -> bool:
         return value is not None and not (isinstance(value, str) and not value.strip())
 
-    header = ["" if v is None else str(v).strip() for v in first]
-    data: list[tuple[int, list[object]]] = []
-    for number, values in enumerate(rows, header_row + 1):
-        values = list(values)
-        if any(filled(v) for v in values):
-            data.append((number, values))
+    first = grid[header_row - 1] if len(grid) >= header_row else []
+    if not any(filled(v) for v in first):
+        raise InputError(path, f"the header row {header_row} is empty", header_row, None, sheet)
+    header = [str(v).strip() if filled(v) else "" for v in first]
+    data = [(number, list(values)) for number, values in enumerate(grid[header_row:], header_row + 1)
+            if any(filled(v) for v in values)]
     width = max([len(header)] + [len(vals) for _, vals in data])
     header += [""] * (width - len(header))
     keep = []
@@ -333,7 +335,8 @@ def read_sheet(path: Path, sheet: str, header_row: int = 1) -> tuple[list[str], 
                                    f"{header_row}", first_row, get_column_letter(i + 1), sheet)
         if name != "":
             keep.append(i)  # a column with neither name nor values is an empty column: left out
-    return [header[i] for i in keep], [(n, [vals[i] if i < len(vals) else None for i in keep]) for n, vals in data]
+    return [header[i] for i in keep], [(n, [vals[i] if i < len(vals) and filled(vals[i]) else None for i in keep])
+                                       for n, vals in data]
 
 
 # ---------------------------------------------------------------- atomic output

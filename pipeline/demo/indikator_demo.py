@@ -40,6 +40,7 @@ import datetime as dt
 import io
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,7 @@ RISING = {"point": "I12.1", "logit_per_year": 0.2}
 BELOW = {"indicator": "I13", "points": ["I13.1", "I13.2"], "logit_shift": -1.9}
 WORDING = {"point": "I14.1", "year": 2020, "logit_shift": -0.9}
 SHIFT = {"point": "I09.1", "logit_joining": 1.3, "logit_leaving": -1.1}
+CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # invitation codes: no 0/O, 1/I
 FIELDED = (dt.date(2000, 9, 1), dt.date(2000, 11, 30))  # month and day of the fielding period (any year)
 
 NAMES = ["Anna Lindberg", "Karin Svensson", "Lars Johansson", "Maria Andersson", "Erik Nilsson", "Eva Karlsson",
@@ -177,13 +179,20 @@ def _free_text(rng: np.random.Generator, planted: list[str]) -> str:
     return TEXTS[rng.integers(len(TEXTS))]
 
 
-def _scale_label(rng: np.random.Generator, scale: dict, positive: bool) -> tuple[int, str]:
-    labels = scale["labels"]
-    pos = [i for i, lab in enumerate(labels) if lab in scale["positive"]]
-    neg = [i for i in range(len(labels)) if i not in pos]
-    pool = pos if positive else neg
+@lru_cache(maxsize=None)
+def _label_pool(labels: tuple[str, ...], positive_labels: tuple[str, ...], positive: bool) -> tuple[tuple[int, ...],
+                                                                                                  np.ndarray]:
+    pool = tuple(i for i, lab in enumerate(labels) if (lab in positive_labels) == positive)
     weights = np.linspace(1.0, 1.6, len(pool)) if positive else np.linspace(0.6, 1.4, len(pool))
-    i = pool[int(rng.choice(len(pool), p=weights / weights.sum()))]
+    return pool, np.cumsum(weights) / weights.sum()
+
+
+def _scale_label(rng: np.random.Generator, scale: dict, positive: bool) -> tuple[int, str]:
+    """A label of the positive (or negative) part of the scale: the upper labels of each part a little
+    more often. Returns (position 1..k, label)."""
+    labels = tuple(scale["labels"])
+    pool, cumulative = _label_pool(labels, tuple(scale["positive"]), positive)
+    i = pool[min(int(np.searchsorted(cumulative, rng.random(), side="right")), len(pool) - 1)]
     return i + 1, labels[i]
 
 
@@ -248,7 +257,7 @@ class _Year:
         if x["layout"] == "samlad":
             row.append(forbund)
         if x.get("code_column"):
-            row.append(code or "".join(rng.choice(list("ABCDEFGHJKLMNPQRSTUVWXYZ23456789"), 8)))
+            row.append(code or "".join(CODE_LETTERS[k] for k in rng.integers(len(CODE_LETTERS), size=8)))
         if x.get("date_column"):
             row.append(_date_cell(rng, _submitted(rng, self.year), x["format"]))
         empty = rng.random() < self.empty_rows
@@ -388,20 +397,22 @@ def _csv_bytes(header: list[str], rows: list[list[object]], x: dict, blank_lines
 
 def _xlsx_bytes(header: list[str], rows: list[list[object]], x: dict) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = x["sheet"]
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(x["sheet"])
     for _ in range(int(x.get("header_row", 1)) - 1):
         ws.append([])
     ws.append(header)
-    date_col = header.index(x["date_column"]) + 1 if x.get("date_column") else None
     for row in rows:
-        ws.append(row)
-        if date_col is not None and isinstance(row[date_col - 1], dt.datetime):
-            ws.cell(ws.max_row, date_col).number_format = "yyyy-mm-dd hh:mm"
-    stamp = dt.datetime(2000, 1, 1)
-    wb.properties.created = wb.properties.modified = stamp
+        cells = []
+        for value in row:
+            if isinstance(value, dt.datetime):
+                value = WriteOnlyCell(ws, value=value)
+                value.number_format = "yyyy-mm-dd hh:mm"
+            cells.append(value)
+        ws.append(cells)
+    wb.properties.created = wb.properties.modified = dt.datetime(2000, 1, 1)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

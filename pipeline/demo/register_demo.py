@@ -580,14 +580,22 @@ def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SE
 def write_demo(raw: Path, published_raw: Path, seed: int = SEED, population_scale: float = 1.0,
                years: list[int] | None = None) -> list[Path]:
     """Generate the demo exports into ``raw``/register/<year>/ (atomically per year)."""
+    register = Path(raw) / "register"
+    return write_demo_to(register / "exports.yaml", Path(raw) / "geografi", published_raw,
+                         {year: register / str(year) for year in years or YEARS}, seed, population_scale)
+
+
+def write_demo_to(exports_spec: Path, geografi_raw: Path, published_raw: Path, out_dirs: dict[int, Path],
+                  seed: int = SEED, population_scale: float = 1.0) -> list[Path]:
+    """Generate the demo exports of each year into ``out_dirs[year]`` (atomically per year)."""
     from ..sources import geografi
 
-    spec = yaml.safe_load((raw / "register" / "exports.yaml").read_text(encoding="utf-8"))
-    geography = geografi.load(raw / "geografi")
+    spec = yaml.safe_load(Path(exports_spec).read_text(encoding="utf-8"))
+    geography = geografi.load(geografi_raw)
     truth = build_truth(load_published(published_raw), seed, population_scale, geography)
     written = []
-    for year in years or YEARS:
-        with atomic_dir(raw / "register" / str(year)) as tmp:
+    for year, folder in out_dirs.items():
+        with atomic_dir(folder) as tmp:
             write_year(truth, year, tmp, spec, seed)
-        written.append(raw / "register" / str(year))
+        written.append(folder)
     return written

@@ -54,21 +54,11 @@ class Settings:
 
 
 def settings(params: dict[str, Any], source: str = "params.yaml") -> Settings:
-    """The checked ``disclosure`` section: whole numbers, threshold ≥ 3, protection ≥ 1."""
-    spec = params.get("disclosure")
-    if spec is None:
-        return Settings()
-    if not isinstance(spec, dict):
-        raise ConfigError(f"{source}: disclosure must be a mapping with min_cell_count, got {spec!r}")
-    threshold = spec.get("min_cell_count", 5)
-    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < MIN_THRESHOLD:
-        raise ConfigError(f"{source}: disclosure.min_cell_count must be a whole number of at least {MIN_THRESHOLD}, "
-                          f"got {threshold!r}")
-    protection = spec.get("protection_interval", threshold)
-    if not isinstance(protection, int) or isinstance(protection, bool) or protection < 1:
-        raise ConfigError(f"{source}: disclosure.protection_interval must be a whole number of at least 1, "
-                          f"got {protection!r}")
-    return Settings(threshold, protection)
+    """The checked ``disclosure`` section (rules and defaults: pipeline/core/config.py, DisclosureParams)."""
+    from ..core.config import disclosure_settings
+
+    spec = disclosure_settings(params.get("disclosure"), source)
+    return Settings(spec.min_cell_count, spec.protection)
 
 
 def method_sentence(s: Settings) -> str:

@@ -1,19 +1,30 @@
 """The papermill engine ``finsam-warm`` (entry point in pyproject.toml; see :mod:`.kernels`).
 
 papermill loads this module through its ``papermill.engine`` entry point *while papermill itself
-is being imported*, so it imports only papermill's own modules at the top and reaches the pool
-lazily. Import :mod:`pipeline.reports.kernels` (which imports papermill first), not this module.
+is being imported*, so it imports only papermill's own modules. It never imports the pool module:
+:mod:`pipeline.reports.kernels` imports this one and registers its process-wide pool here
+(:func:`use_default_pool`), so the two do not import each other. Import
+:mod:`pipeline.reports.kernels` (which imports papermill first), not this module.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, Callable
 
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine
 from papermill.log import logger
 from papermill.utils import merge_kwargs, remove_args
+
+_default_pool: Callable[[], Any] | None = None  # set by pipeline.reports.kernels when it is imported
+
+
+def use_default_pool(factory: Callable[[], Any]) -> None:
+    """Where the engine gets a pool when called without ``pool`` (the kernels module's own)."""
+    global _default_pool
+    _default_pool = factory
 
 
 class WarmKernelEngine(NBClientEngine):
@@ -33,9 +44,11 @@ class WarmKernelEngine(NBClientEngine):
                                  start_timeout=60, execution_timeout=None, pool=None,
                                  kernel_cwd: str | os.PathLike | None = None, save_each_cell: bool = True,
                                  **kwargs):
-        from .kernels import default_pool
-
-        pool = pool if pool is not None else default_pool()
+        if pool is None:
+            if _default_pool is None:
+                raise RuntimeError("the finsam-warm engine needs a kernel pool: import pipeline.reports.kernels "
+                                   "or pass pool=")
+            pool = _default_pool()
         cwd = str(Path(kernel_cwd).resolve()) if kernel_cwd is not None else os.getcwd()
         kwargs = remove_args(["input_path"], **kwargs)
         safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)

@@ -7,8 +7,8 @@ notebook whose executed copy is kept.
 
 A rebuild does only what changed: every report folder holds a stamp (``.stamp.json``) with a
 checksum of exactly what the report shows (its förbund's figures of that year and the nation's),
-the notebook, the code that draws it and the settings; a report whose checksum is unchanged is
-not executed again. So when one förbund's data change, DVC reruns this stage (its input file
+the stage's code dependencies as the engine computes them for DVC (no list of our own) and the
+settings; a report whose checksum is unchanged is not executed again (``force``: every report is). So when one förbund's data change, DVC reruns this stage (its input file
 changed) and the stage rebuilds that förbund's reports and the comparison pages, nothing else.
 """
 
@@ -23,7 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 
@@ -40,12 +40,6 @@ STAMP = ".stamp.json"
 INPUT_DIR = "indata"  # a förbund report's own figures, beside it
 FORBUND_DIR = "forbund"  # reports/forbund/<slug>/<year>/
 COMPARISON_DIR = "jamforelse"  # reports/jamforelse/<year>/
-# The code a report's look depends on (besides the notebook): a change rebuilds every report.
-CODE_FILES = ("forbundsbilaga.py", "charts.py", "tables.py", "render.py", "colophon.py", "templates/report.html",
-              "templates/report.css", "templates/alt-text.lua", "templates/report.typ", "templates/typst-header.typ",
-              "../core/fmt.py")
-
-
 @dataclass(eq=False)
 class Job:
     kind: str  # "forbund" or "jamforelse"
@@ -94,10 +88,14 @@ def _frame_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False, float_format="%.10g").encode()
 
 
-def code_digest(notebooks: Path, notebook: str) -> str:
-    here = Path(__file__).resolve().parent
-    files = [notebooks / notebook] + [(here / f).resolve() for f in CODE_FILES]
-    return _digest(*(f.read_bytes() if f.is_file() else f.as_posix().encode() for f in files))
+def code_digest(files: Sequence[Path]) -> str:
+    """A checksum of the code a report is made by: the files (and folders, e.g. templates) the
+    engine found as the stage's import closure and notebooks (pipeline.engine.code_deps)."""
+    parts = []
+    for f in sorted(Path(p) for p in files):
+        for one in ([f] if f.is_file() else sorted(p for p in f.rglob("*") if p.is_file() and "__pycache__" not in p.parts)):
+            parts += [one.as_posix().encode(), one.read_bytes()]
+    return _digest(*parts)
 
 
 def is_current(job: Job, formats: list[str]) -> bool:
@@ -111,22 +109,41 @@ def is_current(job: Job, formats: list[str]) -> bool:
     return recorded == job.key and all((job.final / f"{job.stem}.{k}").is_file() for k in [*formats, "ipynb"])
 
 
+def check_names(chosen: list[str], known: list[str], where: str) -> list[str]:
+    """``chosen`` if every name is a förbund of ``known``; else one line with the nearest name."""
+    import difflib
+
+    from ..core.errors import ConfigError
+
+    for name in chosen:
+        if name not in known:
+            if not known:
+                raise ConfigError(f"förbund {name!r}: the förbund figures are empty")
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+            raise ConfigError(f"förbund {name!r} is not in the förbund figures ({where}); "
+                              + (f"did you mean {close[0]!r}?" if close else f"names look like {known[0]!r}"))
+    return chosen
+
+
 def plan(figures: pd.DataFrame, figures_dir: Path, notebooks: Path, reports: Path, years: list[int],
          chosen: list[str] | None, formats: list[str], synthetic: bool, threshold: int,
-         comparison: bool = True) -> list[Job]:
-    """Every report of the batch with its checksum; ``chosen`` limits it to these förbund (no comparison pages)."""
+         comparison: bool = True, code_files: Sequence[Path] = (), settings: dict[str, Any] | None = None) -> list[Job]:
+    """Every report of the batch with its checksum; ``chosen`` limits it to these förbund (no comparison pages).
+
+    A report's checksum covers what it shows: its förbund's figures of the year and the nation's,
+    ``code_files`` (the stage's code dependencies as the engine computes them for DVC: its import
+    closure, templates and both notebooks), the formats, the synthetic flag, the threshold and
+    ``settings`` (the stage's declared settings that reach the page)."""
     from ..core.errors import ConfigError
 
     names = units(figures)
     if chosen:
-        unknown = [c for c in chosen if c not in names]
-        if unknown:
-            raise ConfigError(f"förbund {unknown[0]!r} is not in the förbund figures ({figures_dir}); names look like "
-                              f"{names[0]!r}" if names else f"förbund {unknown[0]!r}: the förbund figures are empty")
+        check_names(chosen, names, str(figures_dir))
         names = [n for n in names if n in chosen]
     folder = slugs(names)
-    settings = json.dumps({"formats": sorted(formats), "synthetic": synthetic, "threshold": threshold}).encode()
-    code = {nb: code_digest(notebooks, nb).encode() for nb in (FORBUND_NOTEBOOK, COMPARISON_NOTEBOOK)}
+    settings = json.dumps({"formats": sorted(formats), "synthetic": synthetic, "threshold": threshold,
+                           "settings": settings or {}}, sort_keys=True, default=str).encode()
+    code = {nb: code_digest([notebooks / nb, *code_files]).encode() for nb in (FORBUND_NOTEBOOK, COMPARISON_NOTEBOOK)}
     suffix = " · Syntetiska data – inte verkliga uppgifter" if synthetic else ""
     words = " (syntetiska data)" if synthetic else ""
     jobs: list[Job] = []

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from functools import partial
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 
 from . import contract
 from .contract import SURVEY
-from .forbund_build import INPUT_DIR, Job, _digest, _frame_bytes, code_digest
+from .forbund_build import INPUT_DIR, Job, _digest, _frame_bytes, check_names, code_digest
 from .forbund_figures import slugs
 from .indikatorrapport import NATIONAL, write_unit
 
@@ -51,15 +52,19 @@ def _write(folder: Path, frames: dict[str, pd.DataFrame], forbund: str, threshol
 
 
 def plan(tables: dict[str, pd.DataFrame], fritext: pd.DataFrame | None, notebooks: Path, reports: Path,
-         years: list[int], chosen: list[str] | None, formats: list[str], synthetic: bool, threshold: int) -> list[Job]:
-    """One job per förbund × year it answered (``chosen``: only these förbund)."""
+         years: list[int], chosen: list[str] | None, formats: list[str], synthetic: bool, threshold: int,
+         code_files: Sequence[Path] = ()) -> list[Job]:
+    """One job per förbund × year it answered (``chosen``: only these förbund; an unknown name stops
+    with the nearest one). A report's checksum covers its own input, the notebook and ``code_files``
+    (the stage's code dependencies as the engine computes them for DVC), the formats and settings."""
     taking = tables["forbund"]
     names = sorted(taking["forbund"].unique())
     if chosen:
+        check_names(chosen, names, "the förbund that answered the indicator surveys")
         names = [n for n in names if n in chosen]
     folder = slugs(names)
     settings = json.dumps({"formats": sorted(formats), "synthetic": synthetic, "threshold": threshold}).encode()
-    code = code_digest(notebooks, NOTEBOOK).encode()
+    code = code_digest([notebooks / NOTEBOOK, *code_files]).encode()
     suffix = " · Syntetiska data – inte verkliga uppgifter" if synthetic else ""
     words = " (syntetiska data)" if synthetic else ""
     jobs = []

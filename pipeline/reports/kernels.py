@@ -38,7 +38,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import papermill  # noqa: F401 - first: papermill loads the engine entry point while it imports
 
 from .render import RenderError, execute_notebook
-from ._papermill_engine import WarmKernelEngine
+from ._papermill_engine import WarmKernelEngine, use_default_pool
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +260,9 @@ def default_pool() -> KernelPool:
             _default = KernelPool(size=1)
             atexit.register(_default.close)
         return _default
+
+
+use_default_pool(default_pool)
 
 
 @dataclass
