@@ -445,8 +445,8 @@ def stage_indikator_tabeller(ctx: Context) -> Path:
     from .derive import indikator
     from .sources.indikator import load_indicators
 
-    names = indikator.indicator_names(load_indicators(ctx.inputs["indikator_indicators"].parent))
-    tables = indikator.build(ctx.inputs["indikator_clean[*]"], _disclosure(ctx), names, ctx.settings.indikator.demo)
+    names = indikator.indicator_names(load_indicators(ctx.inputs["indikator_spec"].parent))
+    tables = indikator.build(ctx.inputs["indikator_clean"], _disclosure(ctx), names, ctx.settings.indikator.demo)
     with atomic_dir(ctx.output) as tmp:
         indikator.save(tables, tmp)
     return ctx.output
@@ -475,7 +475,7 @@ def stage_indikatorbilagor(ctx: Context, forbund: list[str] | None = None, forma
 
     settings = ctx.settings.indikator.bilagor
     tables = load_tables(ctx.inputs["indikator_tables"])
-    fritext = indikator_build.open_answers(ctx.inputs["indikator_clean[*]"])
+    fritext = indikator_build.open_answers(ctx.inputs["indikator_clean"])
     formats = formats or list(settings.formats)
     synthetic = data_source(ctx, "indikatorbilaga", 0)[1]
     reports = ctx.output.parent

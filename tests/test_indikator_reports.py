@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from pipeline import stages
+from pipeline.core.catalogue import DATASETS
 from pipeline.core.config import Project
 from pipeline.core.fmt import SYNTHETIC
 from tests.conftest import copy_project, norm
@@ -62,7 +63,7 @@ def test_the_national_report_in_every_format_says_synthetic_and_why_small_groups
         assert heading in text
     assert "Eget svar" not in text, "open answers are for the förbund's own report only"
     # the numbers shown are the table's: the nation's share for deltagare I12 in 2021
-    a = pd.read_parquet(project.root / stages.INDIKATOR_TABLES / "andelar.parquet")
+    a = pd.read_parquet(DATASETS["indikator_tables"].path(project.root) / "andelar.parquet")
     row = a[(a["forbund"] == "Hela riket") & (a["year"] == 2021) & (a["grupp"] == "deltagare")
             & (a["indikator"] == "I12") & (a["matpunkt"] == "")].iloc[0]
     assert f"{round(row['andel'])} % ({round(row['ci_low'])}–{round(row['ci_high'])})" in text
@@ -72,7 +73,7 @@ def test_a_forbund_report_shows_its_own_open_answers_and_nobody_elses(built):
     project, _, _ = built
     folder = project.reports / "indikator" / "f03"
     years = sorted(int(p.name) for p in folder.iterdir() if p.is_dir())
-    taking = pd.read_parquet(project.root / stages.INDIKATOR_TABLES / "forbund.parquet")
+    taking = pd.read_parquet(DATASETS["indikator_tables"].path(project.root) / "forbund.parquet")
     assert years == sorted(taking.loc[taking["forbund"] == "F03", "year"])
     text = _text(folder / "2021" / "indikatorbilaga_2021.html")
     assert "Eget svar F03 2021" in text and "Eget svar F01" not in text and "Eget svar F03 2020" not in text
@@ -84,7 +85,7 @@ def test_a_forbund_report_shows_its_own_open_answers_and_nobody_elses(built):
 
 def test_the_planted_low_forbund_is_flagged_below_in_its_own_report(built):
     project, _, truth = built
-    tratt = pd.read_parquet(project.root / stages.INDIKATOR_TABLES / "tratt.parquet")
+    tratt = pd.read_parquet(DATASETS["indikator_tables"].path(project.root) / "tratt.parquet")
     row = tratt[(tratt["forbund"] == truth["low"]) & (tratt["matpunkt"] == truth["rising"])]
     assert (row["lage"] < 0).any()
 

@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 from pipeline import stages
+from pipeline.core.catalogue import DATASETS
 from pipeline.core.config import Project
 from tests.conftest import copy_project
 
@@ -46,7 +47,7 @@ def demo(tmp_path_factory):
         out.mkdir(parents=True)
         source.save_year(source.clean_year(raw / str(year), descriptions[year], known, indicators), out)
     stages.stage_indikator_tabeller(Project(root))
-    folder = root / stages.INDIKATOR_TABLES
+    folder = DATASETS["indikator_tables"].path(root)
     tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in
               ("andelar", "forandring", "trend", "tratt", "brott")}
     return root, json.loads((raw / "sanning.json").read_text(encoding="utf-8")), tables
