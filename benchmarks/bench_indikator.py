@@ -59,6 +59,7 @@ def run(root: Path, years: list[int], formats: list[str], forbund: int | None = 
         total: tuple[int, int] | None = None, echo=print) -> dict[str, float]:
     """Build the survey half in ``root`` (an empty folder) and return seconds per phase."""
     from pipeline import stages
+    from pipeline.core.catalogue import DATASETS
     from pipeline.demo.indikator_demo import write_demo
     from pipeline.derive import indikator
     from pipeline.reports.indikatorrapport import load_tables
@@ -105,10 +106,10 @@ def run(root: Path, years: list[int], formats: list[str], forbund: int | None = 
             stages.stage_indikatorrapport(project, year, formats=formats)
 
     timed("indikatorrapport", national)
-    taking = load_tables(project.root / stages.INDIKATOR_TABLES)["forbund"]
+    taking = load_tables(DATASETS["indikator_tables"].path(project.root))["forbund"]
     names = sorted(taking["forbund"].unique())[:forbund] if forbund else None
     timed("indikatorbilagor", stages.stage_indikatorbilagor, project, forbund=names)
-    reports = sum(1 for _ in (project.reports / "indikator").rglob("indikatorbilaga_*.html"))
+    reports = sum(1 for _ in DATASETS["indikatorbilaga_reports"].path(project.root).rglob("indikatorbilaga_*.html"))
     seconds["reports"] = reports
     echo(f"{'  (förbund reports)':<24} {reports:8d}")
     timed("index", stages.stage_index, project)
