@@ -38,7 +38,8 @@ def test_jobs_expand_every_year_in_pipeline_order():
                      + [f"models@{y}" for y in register] + [f"modeller@{y}" for y in register]
                      + [f"bilaga1@{y}" for y in PARAMS["years"]]
                      + (["forbundsbilagor"] if PARAMS["forbundsbilagor"]["build"] else []) + ["enkat@2016", "bilaga3@2016"]
-                     + ["malgrupp", "bilaga4", "index"])
+                     + ["malgrupp", "bilaga4", "indikator_demo"] + [f"indikator@{y}" for y in PARAMS["indikator"]["years"]]
+                     + ["index"])
     jobs = {j.name: j for j in engine.jobs(REPO, PARAMS)}
     assert jobs["bilaga1@2022"].argv == ["run", "bilaga1", "--year", "2022"]
     assert jobs["bilaga4"].outs == (f"reports/{PARAMS['bilaga4']['year']}/bilaga4",)

@@ -54,6 +54,11 @@ def column(enkat: str, qid: str) -> str:
     return q.get("column", q["text"])
 
 
+def exports(raw: Path) -> Path:
+    """The base year's export folder below the raw folder (…/indikator/2019/svar)."""
+    return raw / str(YEAR) / "svar"
+
+
 def make_base(target: Path) -> Path:
     """The clean base year below ``target``; returns the raw folder (…/indikator)."""
     from pipeline.demo.indikator_demo import write_demo
@@ -72,7 +77,7 @@ def make_base(target: Path) -> Path:
 # --------------------------------------------------------------------------- CSV mutations
 def _csv_read(folder: Path, which: str) -> tuple[list[str], list[list[str]]]:
     file, encoding, delimiter = CSV[which]
-    text = (folder / str(YEAR) / file).read_bytes().decode(encoding)
+    text = (exports(folder) / file).read_bytes().decode(encoding)
     records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
     return records[0], records[1:]
 
@@ -84,7 +89,7 @@ def _csv_write(folder: Path, which: str, header: list[str], rows: list[list[str]
     writer = csv.writer(out, delimiter=delimiter or own_delimiter, lineterminator="\r\n")
     for record in [header] + rows:
         writer.writerow(record)
-    (folder / str(YEAR) / file).write_bytes(out.getvalue().encode(encoding or own_encoding))
+    (exports(folder) / file).write_bytes(out.getvalue().encode(encoding or own_encoding))
 
 
 def csv_field(which: str, row: int, name: str, value: str) -> Callable[[Path], None]:
@@ -106,7 +111,7 @@ def csv_rows(which: str, change: Callable[[list[str], list[list[str]]], tuple[li
 
 def csv_bytes(which: str, change: Callable[[bytes], bytes]) -> Callable[[Path], None]:
     def mutate(folder: Path) -> None:
-        path = folder / str(YEAR) / CSV[which][0]
+        path = exports(folder) / CSV[which][0]
         path.write_bytes(change(path.read_bytes()))
     return mutate
 
@@ -118,7 +123,7 @@ def xlsx(which: str, change: Callable) -> Callable[[Path], None]:
         from openpyxl import load_workbook
 
         file, sheet = XLSX[which]
-        path = folder / str(YEAR) / file
+        path = exports(folder) / file
         wb = load_workbook(path)
         ws = wb[sheet]
         header = {c.value: c.column for c in ws[1] if c.value is not None}
@@ -274,12 +279,11 @@ def cases() -> list[Case]:
              Quarantine(((pagaende, 6, "fel_ar"),))))
     add(Case("xlsx_serial_number_of_another_year", xlsx_cell("pagaende", 5, "Inskickad", 43831.5),  # 2020-01-01
              Quarantine(((pagaende, 7, "fel_ar"),))))
-    add(Case("xlsx_not_a_workbook", lambda f: (f / str(YEAR) / personal).write_bytes(b"Svars-ID;Inskickad\n1;2019-10-01\n"),
+    add(Case("xlsx_not_a_workbook", lambda f: (exports(f) / personal).write_bytes(b"Svars-ID;Inskickad\n1;2019-10-01\n"),
              Error(r"not an Excel workbook \(.xlsx\) or a damaged one")))
-    add(Case("xlsx_lock_file_is_skipped", lambda f: (f / str(YEAR) / "styrelse" / "~$Samordningsförbund 12.xlsx")
+    add(Case("xlsx_lock_file_is_skipped", lambda f: (exports(f) / "styrelse" / "~$Samordningsförbund 12.xlsx")
              .write_bytes(b"\x00lock"), Quarantine(())))
-    add(Case("xlsx_file_of_no_forbund", lambda f: shutil.copy2(f / str(YEAR) / styrelse,
-                                                                f / str(YEAR) / "styrelse" / "Kopia av styrelse.xlsx"),
+    add(Case("xlsx_file_of_no_forbund", lambda f: shutil.copy2(exports(f) / styrelse, exports(f) / "styrelse" / "Kopia av styrelse.xlsx"),
              Error(r"the file name does not name a förbund of the förbund list")))
     add(Case("xlsx_unknown_forbund_in_the_forbund_column", xlsx_cell("pagaende", 7, "Samordningsförbund",
                                                                      "Samordningsförbund 99"),
@@ -321,7 +325,7 @@ def cases() -> list[Case]:
              Quarantine(((avslut, 6, "tom_rad"),))))
     add(Case("csv_quote_never_closed", csv_bytes("chefer", lambda b: b.replace(b"\r\n1", b'\r\n"1', 1)),
              Error(r"never closed")))
-    add(Case("csv_samlad_export_missing", lambda f: (f / str(YEAR) / chefer).unlink(),
+    add(Case("csv_samlad_export_missing", lambda f: (exports(f) / chefer).unlink(),
              Error(r"export of chefer not found")))
     add(Case("csv_control_character_in_a_label", csv_field("chefer", 5, ch_first, "Instämmer\x01helt"),
              Quarantine(((chefer, 7, "ogiltigt_tecken"),))))
