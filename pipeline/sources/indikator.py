@@ -982,7 +982,7 @@ def clean_year(folder: str | Path, description: Description, known_forbund: list
             for qid, text in row.texts.items():
                 clean_text, counts = scrub(text)
                 for kind, n in counts.items():
-                    removed[row.sheet.name][kind] += n
+                    removed[row.sheet.name][kind] = removed[row.sheet.name].get(kind, 0) + n
                 texts.append((year, qn.id, row.forbund, qid, clean_text))
         for sheet in sheets:
             mine = [r for r in all_rows if r.sheet is sheet]
