@@ -244,6 +244,51 @@ def stage_register_demo(ctx: Context) -> Path:
 
 
 @receives
+def stage_indikator_demo(ctx: Context) -> Path:
+    """Write the synthetic indicator survey exports of every year (data/raw/indikator/<year>/svar/)
+    and the planted truth (data/raw/indikator/sanning.json).
+
+    Refuses to write into an export folder that holds files while there is no sanning.json: real
+    exports are never overwritten, whatever params.yaml says.
+    """
+    from .demo.indikator_demo import write_demo_to
+    from .sources import geografi
+
+    spec = ctx.settings.indikator
+    if not spec.demo:
+        raise ConfigError("params.yaml: indikator.demo is false, so the indicator exports are real data; "
+                          "the synthetic demo is not written over them")
+    exports, truth = ctx.outputs["indikator_exports"], ctx.outputs["indikator_truth"]
+    for folder in exports.values():
+        if folder.is_dir() and any(p.is_file() for p in folder.rglob("*")) and not truth.is_file():
+            raise ConfigError(f"{folder}: holds exports that are not the synthetic demo (no {truth.name}); "
+                              "move them away or set indikator.demo: false in params.yaml")
+    write_demo_to(ctx.inputs["indikator_descriptions"], exports, truth, geografi.load(ctx.inputs["geografi"]).forbund,
+                  seed=spec.demo_seed)
+    log.info("indikator_demo: %d years", len(exports))
+    return truth
+
+
+@receives
+def stage_indikator(ctx: Context) -> Path:
+    """Clean one year's indicator survey exports into data/processed/indikator/<year>/ (the schema of
+    docs/data_dictionary.md, "Indikatorenkäter"). Every year's description is read: a question's
+    changes are checked against the years around it."""
+    from .sources import geografi, indikator
+
+    indicators, descriptions = indikator.load_described(ctx.inputs["indikator_spec"],
+                                                        ctx.inputs["indikator_descriptions"])
+    clean = indikator.clean_year(ctx.inputs["indikator_exports"], descriptions[ctx.year],
+                                 geografi.load(ctx.inputs["geografi"]).forbund, indicators)
+    with atomic_dir(ctx.output) as tmp:
+        indikator.save_year(clean, tmp)
+    q = clean.tables["kvalitet"]
+    log.info("indikator %s: %d rows, %d kept, %d quarantined", ctx.year, int(q["rows_in"].sum()), int(q["kept"].sum()),
+             int(q["quarantined"].sum()))
+    return ctx.output
+
+
+@receives
 def stage_register(ctx: Context) -> Path:
     """Run notebooks/register_rensning.ipynb for one year into data/processed/register/<year>/."""
     final = _run_cleaning(ctx, f"rensning_{ctx.year}",
@@ -625,6 +670,17 @@ STAGES: tuple[Stage, ...] = (
           "finsam stage bilaga4 --formats html,pdf", notebook=BILAGA4_NOTEBOOK,
           inputs=("malgrupp",), settings=("report.formats", "bilaga4", "reconciliation.rounding_slack"),
           outputs=("bilaga4_report",), options=(FORMATS,)),
+    Stage("indikator_demo", stage_indikator_demo,
+          "write the synthetic indicator survey exports into data/raw/indikator/<year>/svar/",
+          "finsam stage indikator-demo",
+          inputs=("indikator_descriptions[*]", "geografi"),
+          settings=("indikator.years", "indikator.demo", "indikator.demo_seed"),
+          when="indikator.demo", outputs=("indikator_exports[*]", "indikator_truth")),
+    Stage("indikator", stage_indikator,
+          "clean one year's indicator survey exports (CSV and Excel) into data/processed/indikator/<year>/",
+          "finsam stage indikator --year 2022", foreach="indikator.years",
+          inputs=("indikator_spec", "indikator_descriptions[*]", "indikator_exports", "geografi"),
+          settings=("indikator.years",), outputs=("indikator_clean",)),
     Stage("indikator_tabeller", stage_indikator_tabeller,
           "indicator figures of every survey year: shares, changes, trends, funnel, with disclosure control",
           "finsam stage indikator-tabeller",

@@ -249,7 +249,7 @@ def test_the_indicator_corpus_is_large_and_has_excel_s_own_cases():
 
 def _clean_indicator_year(raw):
     _, descriptions = indikator.load_descriptions(raw, [icorpus.YEAR])
-    return indikator.clean_year(raw / str(icorpus.YEAR), descriptions[icorpus.YEAR], forbund_names())
+    return indikator.clean_year(icorpus.exports(raw), descriptions[icorpus.YEAR], forbund_names())
 
 
 @pytest.fixture(scope="session")
@@ -298,7 +298,7 @@ def test_bad_indicator_export(indicator_base, tmp_path, case: Case):
         expected = set()
         for file, line, reason in case.expect.rows:
             if line == LAST:
-                line = _last_line(raw / str(icorpus.YEAR) / file) if file.endswith(".csv") else None
+                line = _last_line(icorpus.exports(raw) / file) if file.endswith(".csv") else None
             elif callable(line):
                 line = line(base)
             expected.add((file, line, reason))

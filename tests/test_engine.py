@@ -38,8 +38,8 @@ def test_jobs_expand_every_year_in_pipeline_order():
                      + [f"models@{y}" for y in register] + [f"modeller@{y}" for y in register]
                      + [f"bilaga1@{y}" for y in PARAMS["years"]]
                      + (["forbundsbilagor"] if PARAMS["forbundsbilagor"]["build"] else []) + ["enkat@2016", "bilaga3@2016"]
-                     + ["malgrupp", "bilaga4", "indikator_tabeller"]
-                     + [f"indikatorrapport@{y}" for y in PARAMS["indikator"]["years"]]
+                     + ["malgrupp", "bilaga4", "indikator_demo"] + [f"indikator@{y}" for y in PARAMS["indikator"]["years"]]
+                     + ["indikator_tabeller"] + [f"indikatorrapport@{y}" for y in PARAMS["indikator"]["years"]]
                      + (["indikatorbilagor"] if PARAMS["indikator"]["bilagor"]["build"] else []) + ["index"])
     jobs = {j.name: j for j in engine.jobs(REPO, PARAMS)}
     assert jobs["bilaga1@2022"].argv == ["run", "bilaga1", "--year", "2022"]

@@ -23,13 +23,12 @@ YEARS = indikator_demo.YEARS
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     raw = tmp_path_factory.mktemp("indikator") / "indikator"
-    shutil.copytree(REPO / "data" / "raw" / "indikator", raw,
-                    ignore=shutil.ignore_patterns("sanning.json", "*.csv", "*.xlsx"))
+    shutil.copytree(REPO / "data" / "raw" / "indikator", raw, ignore=shutil.ignore_patterns("sanning.json", "svar"))
     indikator_demo.write_demo(raw)
     truth = json.loads((raw / "sanning.json").read_text(encoding="utf-8"))
     indicators, descriptions = indikator.load_descriptions(raw, YEARS)
     names = indikator_demo.forbund_names()
-    cleaned = {y: indikator.clean_year(raw / str(y), descriptions[y], names, indicators) for y in YEARS}
+    cleaned = {y: indikator.clean_year(raw / str(y) / "svar", descriptions[y], names, indicators) for y in YEARS}
     return raw, truth, cleaned
 
 

@@ -62,6 +62,12 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     _d("survey_raw", f"{RAW}/enkat/{{year}}", "one survey year: fragor.yaml and the export it names", "enkat.years"),
     _d("survey_questions", f"{RAW}/enkat/{{year}}/fragor.yaml", "YAML: the questionnaire description", "enkat.years"),
     _d("indikator_spec", f"{RAW}/indikator/indikatorer.yaml", "YAML: the indicators and their measurement points"),
+    _d("indikator_descriptions", f"{RAW}/indikator/{{year}}/enkater.yaml",
+       "YAML: one year's indicator questionnaires (columns, questions, scales, changes)", "indikator.years"),
+    _d("indikator_exports", f"{RAW}/indikator/{{year}}/svar",
+       "CSV and .xlsx: one year's indicator survey exports (the demo's are written by indikator_demo)",
+       "indikator.years"),
+    _d("indikator_truth", f"{RAW}/indikator/sanning.json", "JSON: what the indicator demo planted (demo only)"),
     # processed data
     _d("published_tables", f"{PROCESSED}/published", "Parquet + CSV: the checked tables and reconciliation"),
     _d("register_clean", f"{PROCESSED}/register/{{year}}", "Parquet: one year's cleaned, pseudonymised register",

@@ -39,6 +39,7 @@ import csv
 import datetime as dt
 import io
 import json
+import shutil
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -46,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from ..core.catalogue import DATASETS
 from ..core.io import write_bytes_atomic, write_text_atomic
 
 SEED = 2017
@@ -423,19 +425,22 @@ def _line(x: dict, index: int) -> int:
     return int(x.get("header_row", 1)) + 1 + index
 
 
-def write_year(folder: Path, year: int, plan: dict, effects: dict, seed: int, dirt: bool = True,
+def write_year(description: Path, folder: Path, year: int, plan: dict, effects: dict, seed: int, dirt: bool = True,
                total: tuple[int, int] = TOTAL) -> dict:
-    """Write one year's exports into ``folder`` (data/raw/indikator/<year>); returns its truth.
-    ``dirt=False``: no planted dirt and no deliberately empty rows (the clean base of the tests' corpus)."""
-    spec = yaml.safe_load((folder / DESCRIPTION).read_text(encoding="utf-8"))
+    """Write the exports ``description`` (a year's enkater.yaml) names into ``folder`` (the year's
+    export folder, emptied first); returns the year's truth. ``dirt=False``: no planted dirt and no
+    deliberately empty rows (the clean base of the tests' corpus)."""
+    spec = yaml.safe_load(Path(description).read_text(encoding="utf-8"))
+    if spec.get("year") != year:
+        raise ValueError(f"{description}: describes {spec.get('year')}, not {year}")
     rng = np.random.default_rng([seed, year])
     y = _Year(year, spec, plan, effects, rng, total, EMPTY_ROWS if dirt else 0.0)
     exports = {name: y.export(name, e) for name, e in spec["enkater"].items()}
     if dirt:
         _dirt(y, exports)
-    for child in sorted(folder.rglob("*")):  # the previous demo's exports (never enkater.yaml)
-        if child.is_file() and child.name != DESCRIPTION:
-            child.unlink()
+    if folder.exists():
+        shutil.rmtree(folder)  # the previous demo's exports (the stage has checked that they are the demo's)
+    folder.mkdir(parents=True)
     written = {}
     for name, out in exports.items():
         x = out.spec["export"]
@@ -460,17 +465,31 @@ def write_year(folder: Path, year: int, plan: dict, effects: dict, seed: int, di
 
 def write_demo(raw: str | Path, names: list[str] | None = None, years: list[int] | None = None,
                seed: int = SEED, dirt: bool = True, total: tuple[int, int] = TOTAL) -> Path:
-    """Write every year's exports below ``raw`` (data/raw/indikator) and ``raw/sanning.json``.
+    """Write every year's exports with the folder layout of the catalogue below ``raw``
+    (data/raw/indikator: ``<year>/enkater.yaml`` read, ``<year>/svar/`` and ``sanning.json`` written).
     ``names``: the förbund (default: the 80 demo names); ``total``: the range the number of
     questionnaires a year is drawn from; ``dirt=False``: no planted dirt (tests' clean base)."""
     raw = Path(raw)
     years = sorted(years or YEARS)
+    exports = Path(DATASETS["indikator_exports"].pattern).name
+    write_demo_to({y: raw / str(y) / DESCRIPTION for y in years}, {y: raw / str(y) / exports for y in years},
+                  raw / TRUTH, names, seed, dirt, total)
+    return raw
+
+
+def write_demo_to(descriptions: dict[int, Path], exports: dict[int, Path], truth_file: Path,
+                  names: list[str] | None = None, seed: int = SEED, dirt: bool = True,
+                  total: tuple[int, int] = TOTAL) -> Path:
+    """Write the exports of every year in ``descriptions`` ({year: enkater.yaml}) into ``exports``
+    ({year: folder}) and the planted truth into ``truth_file``."""
+    years = sorted(descriptions)
     names = list(names or forbund_names())
     rng = np.random.default_rng(seed)
     plan = plan_participation(names, years, rng)
     plan["size"] = {f: float(np.clip(rng.lognormal(0.0, 0.35), 0.5, 2.5)) for f in names}
     effects = {(f, p): float(rng.normal(0.0, FORBUND_SD)) for f in names for p in BASE_SHARE}
-    per_year = {year: write_year(raw / str(year), year, plan, effects, seed, dirt, total) for year in years}
+    per_year = {year: write_year(descriptions[year], Path(exports[year]), year, plan, effects, seed, dirt, total)
+                for year in years}
 
     def share(point: str, forbund: str | None, year: int) -> float:
         """The planted share positive at a förbund's effect (None: a förbund with effect 0)."""
@@ -513,5 +532,5 @@ def write_demo(raw: str | Path, names: list[str] | None = None, years: list[int]
         },
         "groups": {"core": plan["core"], "joining": plan["joining"], "leaving": plan["leaving"]},
     }
-    write_text_atomic(raw / TRUTH, json.dumps(truth, ensure_ascii=False, indent=1) + "\n")
-    return raw
+    write_text_atomic(truth_file, json.dumps(truth, ensure_ascii=False, indent=1) + "\n")
+    return truth_file

@@ -480,8 +480,26 @@ def year_folder(raw: str | Path, year: int) -> Path:
 def load_descriptions(raw: str | Path, years: list[int]) -> tuple[dict[str, Indicator], dict[int, Description]]:
     """The indicators and every year's description in ``raw`` (data/raw/indikator), checked across
     years (``check_series``)."""
-    indicators = load_indicators(raw)
-    descriptions = {y: load_description(year_folder(raw, y), indicators) for y in sorted(years)}
+    raw = Path(raw)
+    return load_described(raw / INDICATORS_FILE, {y: year_folder(raw, y) / DESCRIPTION_FILE for y in years})
+
+
+def load_described(indicators_file: str | Path, description_files: dict[int, Path]
+                   ) -> tuple[dict[str, Indicator], dict[int, Description]]:
+    """As ``load_descriptions``, from the paths a stage receives: ``indikatorer.yaml`` and
+    ``{year: <year>/enkater.yaml}``."""
+    indicators_file = Path(indicators_file)
+    if indicators_file.name != INDICATORS_FILE:
+        raise ConfigError(f"{indicators_file}: the indicators are read from a file named {INDICATORS_FILE}")
+    indicators = load_indicators(indicators_file.parent)
+    descriptions = {}
+    for year in sorted(description_files):
+        path = Path(description_files[year])
+        if path.name != DESCRIPTION_FILE:
+            raise ConfigError(f"{path}: a year's questionnaires are described in a file named {DESCRIPTION_FILE}")
+        descriptions[year] = load_description(path.parent, indicators)
+        if descriptions[year].year != year:
+            raise ConfigError(f"{path}: describes {descriptions[year].year}, expected {year}")
     check_series(descriptions)
     return indicators, descriptions
 
@@ -924,7 +942,8 @@ def _check_share(sheet: Sheet, rows: list[_Row]) -> None:
 
 def clean_year(folder: str | Path, description: Description, known_forbund: list[str] | set[str],
                indicators: dict[str, Indicator] | None = None) -> CleanYear:
-    """Read and clean every export of one year (``folder`` = data/raw/indikator/<year>).
+    """Read and clean every export of one year (``folder``: the year's export folder,
+    data/raw/indikator/<year>/svar; the description's file names are relative to it).
 
     ``known_forbund``: the förbund names an export may name (data/raw/geografi). Returns the
     processed tables; nothing is written. Stops with an ``InputError`` (file, sheet, line or row,
@@ -963,7 +982,7 @@ def clean_year(folder: str | Path, description: Description, known_forbund: list
             for qid, text in row.texts.items():
                 clean_text, counts = scrub(text)
                 for kind, n in counts.items():
-                    removed[row.sheet.name][kind] += n
+                    removed[row.sheet.name][kind] = removed[row.sheet.name].get(kind, 0) + n
                 texts.append((year, qn.id, row.forbund, qid, clean_text))
         for sheet in sheets:
             mine = [r for r in all_rows if r.sheet is sheet]

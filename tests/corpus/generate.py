@@ -132,9 +132,10 @@ def edit_bytes(kind: str, change: Callable[[bytes], bytes]) -> Callable[[Path], 
     return mutate
 
 
-def edit_config(change: Callable[[dict], None]) -> Callable[[Path], None]:
+def edit_config(change: Callable[[dict], None], file: str = "exports.yaml") -> Callable[[Path], None]:
+    """``change`` the YAML ``file`` (below the case's folder) in place."""
     def mutate(folder: Path) -> None:
-        path = folder / "exports.yaml"
+        path = folder / file
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
         change(spec)
         path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")

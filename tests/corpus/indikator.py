@@ -27,7 +27,7 @@ from typing import Callable
 
 import yaml
 
-from .generate import LAST, PNR, Case, Error, Quarantine
+from .generate import LAST, PNR, Case, Error, Quarantine, _with, both, edit_config
 
 YEAR = 2019
 NAMES = ["Samordningsförbund 03", "Samordningsförbund 07", "Samordningsförbund 12"]
@@ -54,6 +54,11 @@ def column(enkat: str, qid: str) -> str:
     return q.get("column", q["text"])
 
 
+def exports(raw: Path) -> Path:
+    """The base year's export folder below the raw folder (…/indikator/2019/svar)."""
+    return raw / str(YEAR) / "svar"
+
+
 def make_base(target: Path) -> Path:
     """The clean base year below ``target``; returns the raw folder (…/indikator)."""
     from pipeline.demo.indikator_demo import write_demo
@@ -72,7 +77,7 @@ def make_base(target: Path) -> Path:
 # --------------------------------------------------------------------------- CSV mutations
 def _csv_read(folder: Path, which: str) -> tuple[list[str], list[list[str]]]:
     file, encoding, delimiter = CSV[which]
-    text = (folder / str(YEAR) / file).read_bytes().decode(encoding)
+    text = (exports(folder) / file).read_bytes().decode(encoding)
     records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
     return records[0], records[1:]
 
@@ -84,7 +89,7 @@ def _csv_write(folder: Path, which: str, header: list[str], rows: list[list[str]
     writer = csv.writer(out, delimiter=delimiter or own_delimiter, lineterminator="\r\n")
     for record in [header] + rows:
         writer.writerow(record)
-    (folder / str(YEAR) / file).write_bytes(out.getvalue().encode(encoding or own_encoding))
+    (exports(folder) / file).write_bytes(out.getvalue().encode(encoding or own_encoding))
 
 
 def csv_field(which: str, row: int, name: str, value: str) -> Callable[[Path], None]:
@@ -106,7 +111,7 @@ def csv_rows(which: str, change: Callable[[list[str], list[list[str]]], tuple[li
 
 def csv_bytes(which: str, change: Callable[[bytes], bytes]) -> Callable[[Path], None]:
     def mutate(folder: Path) -> None:
-        path = folder / str(YEAR) / CSV[which][0]
+        path = exports(folder) / CSV[which][0]
         path.write_bytes(change(path.read_bytes()))
     return mutate
 
@@ -118,7 +123,7 @@ def xlsx(which: str, change: Callable) -> Callable[[Path], None]:
         from openpyxl import load_workbook
 
         file, sheet = XLSX[which]
-        path = folder / str(YEAR) / file
+        path = exports(folder) / file
         wb = load_workbook(path)
         ws = wb[sheet]
         header = {c.value: c.column for c in ws[1] if c.value is not None}
@@ -156,20 +161,8 @@ def _as_text(value: object) -> object:
     return value
 
 
-def both(*mutations: Callable[[Path], None]) -> Callable[[Path], None]:
-    def mutate(folder: Path) -> None:
-        for m in mutations:
-            m(folder)
-    return mutate
-
-
 def edit_description(change: Callable[[dict], None]) -> Callable[[Path], None]:
-    def mutate(folder: Path) -> None:
-        path = folder / str(YEAR) / "enkater.yaml"
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-        change(spec)
-        path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return mutate
+    return edit_config(change, f"{YEAR}/enkater.yaml")
 
 
 def _replace_first(rows: list[list[str]], old: str, new: str) -> tuple[int, int]:
@@ -194,12 +187,16 @@ def _swap_vet_ej(which: str, new: str) -> Callable[[Path], None]:
     return csv_rows(which, change)
 
 
+def _scale_labels(enkat: str) -> dict[str, list[str]]:
+    """Column → the labels of its scale, for every scale question of ``enkat``."""
+    spec = _spec()
+    return {column(enkat, q["id"]): spec["scales"][q["scale"]]["labels"] for q in spec["enkater"][enkat]["questions"]
+            if q.get("kind") != "fritext"}
+
+
 def _positions(which: str, enkat: str) -> Callable[[Path], None]:
     """The scale's labels replaced by their positions in every answer (as a 'numbers' export)."""
-    spec = _spec()
-    scales = spec["scales"]
-    questions = {column(enkat, q["id"]): scales[q["scale"]]["labels"] for q in spec["enkater"][enkat]["questions"]
-                 if q.get("kind") != "fritext"}
+    questions = _scale_labels(enkat)
 
     def change(header, rows):
         for row in rows:
@@ -213,10 +210,7 @@ def _positions(which: str, enkat: str) -> Callable[[Path], None]:
 
 def _labels(which: str, enkat: str) -> Callable[[Path], None]:
     """Numbers 1..k replaced by the scale's labels (as a 'labels' export) in a workbook."""
-    spec = _spec()
-    scales = spec["scales"]
-    questions = {column(enkat, q["id"]): scales[q["scale"]]["labels"] for q in spec["enkater"][enkat]["questions"]
-                 if q.get("kind") != "fritext"}
+    questions = _scale_labels(enkat)
 
     def change(ws, h):
         for name, labels in questions.items():
@@ -274,12 +268,11 @@ def cases() -> list[Case]:
              Quarantine(((pagaende, 6, "fel_ar"),))))
     add(Case("xlsx_serial_number_of_another_year", xlsx_cell("pagaende", 5, "Inskickad", 43831.5),  # 2020-01-01
              Quarantine(((pagaende, 7, "fel_ar"),))))
-    add(Case("xlsx_not_a_workbook", lambda f: (f / str(YEAR) / personal).write_bytes(b"Svars-ID;Inskickad\n1;2019-10-01\n"),
+    add(Case("xlsx_not_a_workbook", lambda f: (exports(f) / personal).write_bytes(b"Svars-ID;Inskickad\n1;2019-10-01\n"),
              Error(r"not an Excel workbook \(.xlsx\) or a damaged one")))
-    add(Case("xlsx_lock_file_is_skipped", lambda f: (f / str(YEAR) / "styrelse" / "~$Samordningsförbund 12.xlsx")
+    add(Case("xlsx_lock_file_is_skipped", lambda f: (exports(f) / "styrelse" / "~$Samordningsförbund 12.xlsx")
              .write_bytes(b"\x00lock"), Quarantine(())))
-    add(Case("xlsx_file_of_no_forbund", lambda f: shutil.copy2(f / str(YEAR) / styrelse,
-                                                                f / str(YEAR) / "styrelse" / "Kopia av styrelse.xlsx"),
+    add(Case("xlsx_file_of_no_forbund", lambda f: shutil.copy2(exports(f) / styrelse, exports(f) / "styrelse" / "Kopia av styrelse.xlsx"),
              Error(r"the file name does not name a förbund of the förbund list")))
     add(Case("xlsx_unknown_forbund_in_the_forbund_column", xlsx_cell("pagaende", 7, "Samordningsförbund",
                                                                      "Samordningsförbund 99"),
@@ -321,7 +314,7 @@ def cases() -> list[Case]:
              Quarantine(((avslut, 6, "tom_rad"),))))
     add(Case("csv_quote_never_closed", csv_bytes("chefer", lambda b: b.replace(b"\r\n1", b'\r\n"1', 1)),
              Error(r"never closed")))
-    add(Case("csv_samlad_export_missing", lambda f: (f / str(YEAR) / chefer).unlink(),
+    add(Case("csv_samlad_export_missing", lambda f: (exports(f) / chefer).unlink(),
              Error(r"export of chefer not found")))
     add(Case("csv_control_character_in_a_label", csv_field("chefer", 5, ch_first, "Instämmer\x01helt"),
              Quarantine(((chefer, 7, "ogiltigt_tecken"),))))
@@ -334,17 +327,17 @@ def cases() -> list[Case]:
     add(Case("csv_date_missing", csv_field("remittenter", 1, "Inskickad", ""), Quarantine(((remit, 3, "saknat_varde"),))))
     # --- respondents
     add(Case("answering_twice_later_row_quarantined", csv_rows("chefer", lambda h, r: (h, r + [
-        _with(h, r[1], Inskickad="2019-11-30 23:00", **{ch_first: "Instämmer helt"}, **{"Svars-ID": "9999991"})])),
+        _with(r[1], h, Inskickad="2019-11-30 23:00", **{ch_first: "Instämmer helt"}, **{"Svars-ID": "9999991"})])),
         Quarantine(((chefer, LAST, "svarat_tva_ganger"),))))
     add(Case("answering_twice_earlier_answer_kept_wherever_it_is", csv_rows("chefer", lambda h, r: (h, [
-        _with(h, r[1], Inskickad="2019-08-30 10:00", **{"Svars-ID": "9999992"})] + r)),
+        _with(r[1], h, Inskickad="2019-08-30 10:00", **{"Svars-ID": "9999992"})] + r)),
         Quarantine(((chefer, 4, "svarat_tva_ganger"),))))
     add(Case("answering_twice_in_a_workbook", xlsx("personal", lambda ws, h: _copy_code(ws, h, 2, 3)),
              Quarantine(((personal, 5, "svarat_tva_ganger"),))))
     add(Case("exact_duplicate_row", csv_rows("remittenter", lambda h, r: (h, r + [list(r[0])])),
              Quarantine(((remit, LAST, "dubblett"),))))
     add(Case("one_response_id_two_answers", csv_rows("chefer", lambda h, r: (h, r[:5] + [
-        _with(h, r[5], **{"Svars-ID": r[4][h.index("Svars-ID")]})] + r[6:])),
+        _with(r[5], h, **{"Svars-ID": r[4][h.index("Svars-ID")]})] + r[6:])),
         Quarantine(((chefer, 6, "dubbelt_svars_id"), (chefer, 7, "dubbelt_svars_id")))))
     add(Case("personnummer_as_response_id", csv_field("chefer", 7, "Svars-ID", PNR),
              Quarantine(((chefer, 9, "personuppgift_i_fel_kolumn"),)), secret=(PNR,)))
@@ -366,16 +359,9 @@ def cases() -> list[Case]:
     add(Case("personnummer_as_a_column_name", xlsx("pagaende", lambda ws, h: ws.cell(1, len(h) + 1).__setattr__(
         "value", PNR)), Error(r"unknown column\(s\).*\(personuppgift, visas inte\)", 1), secret=(PNR,)))
     add(Case("too_much_quarantined", csv_rows("chefer", lambda h, r: (h, [
-        _with(h, row, Inskickad="2018-10-01 10:00") if k < 6 else row for k, row in enumerate(r)])),
+        _with(row, h, Inskickad="2018-10-01 10:00") if k < 6 else row for k, row in enumerate(r)])),
         Error(r"6 of 17 rows would be quarantined, more than 25 %; most often fel_ar", 2, "Inskickad")))
     return c
-
-
-def _with(header: list[str], row: list[str], **values: str) -> list[str]:
-    out = list(row)
-    for name, value in values.items():
-        out[header.index(name)] = value
-    return out
 
 
 def _copy_code(ws, h, a: int, b: int) -> None:
