@@ -44,7 +44,7 @@ def _project(root: Path, years: list[int], formats: list[str]):
     for name in ("params.yaml", "dvc.yaml"):
         shutil.copy2(REPO / name, root / name)
     shutil.copytree(REPO / "data" / "raw", root / "data" / "raw",
-                    ignore=shutil.ignore_patterns("*.xlsx", "*.csv.gz", "sanning.json"))
+                    ignore=shutil.ignore_patterns("svar", "sanning.json"))  # no earlier demo exports
     shutil.copytree(REPO / "notebooks", root / "notebooks")
     (root / "data" / "processed").mkdir(parents=True, exist_ok=True)
     (root / "reports").mkdir(exist_ok=True)
@@ -63,11 +63,9 @@ def run(root: Path, years: list[int], formats: list[str], forbund: int | None = 
     from pipeline.demo.indikator_demo import write_demo
     from pipeline.derive import indikator
     from pipeline.reports.indikatorrapport import load_tables
-    from pipeline.sources import geografi
-    from pipeline.sources import indikator as source
 
     project = _project(root, years, formats)
-    raw = project.raw / "indikator"
+    raw = DATASETS["indikator_spec"].path(project.root).parent
     seconds: dict[str, float] = {}
 
     def timed(name, fn, *args, **kwargs):
@@ -81,19 +79,16 @@ def run(root: Path, years: list[int], formats: list[str], forbund: int | None = 
     timed("demo", write_demo, raw, years=years, seed=int(project.params["indikator"].get("demo_seed", 2017)),
           **demo_args)
 
-    def clean_all():
-        indicators, descriptions = source.load_descriptions(raw, years)
-        known = geografi.load(project.raw / "geografi").forbund
+    def clean_all():  # the cleaning stage of every year
         for year in years:
-            out = project.processed / "indikator" / str(year)
-            out.mkdir(parents=True, exist_ok=True)
-            source.save_year(source.clean_year(raw / str(year), descriptions[year], known, indicators), out)
+            stages.stage_indikator(project, year)
 
     timed("cleaning", clean_all)
     # the parts of the figures, timed apart on the same data (the stage below does them all again)
     from pipeline.derive.disclosure import Settings
 
-    svar, _, _ = indikator.read_years({y: project.processed / "indikator" / str(y) for y in years})
+    clean = DATASETS["indikator_clean"]
+    svar, _, _ = indikator.read_years({y: clean.path(project.root, y) for y in years})
     counts = timed("  counting", indikator.count, svar)
     d = project.settings.disclosure
     andelar, _ = timed("  disclosure", indikator.disclose, counts, Settings(d.min_cell_count, d.protection))
