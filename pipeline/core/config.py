@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -166,9 +166,12 @@ class RegisterParams(_Section):
     area: list[str] = Field(default_factory=list)
 
 
-class ForbundsbilagorParams(_Section):
+class _ReportBatchParams(_Section):
+    """A batch of reports per förbund and year on warm kernels: whether to build it, its formats
+    (html always) and how many kernels."""
+
+    _section: ClassVar[str]
     build: bool = True
-    names: list[str] = Field(default_factory=list)
     formats: list[Literal["html", "pdf", "docx"]] = Field(default_factory=lambda: ["html"], min_length=1)
     pool_size: int = Field(2, ge=1)
 
@@ -176,27 +179,23 @@ class ForbundsbilagorParams(_Section):
     @classmethod
     def _html_always(cls, value: list[str]) -> list[str]:
         if "html" not in value:
-            raise ValueError(f"forbundsbilagor.formats must list html (and any of pdf, docx), got {value!r}")
+            raise ValueError(f"{cls._section}.formats must list html (and any of pdf, docx), got {value!r}")
         return value
+
+
+class ForbundsbilagorParams(_ReportBatchParams):
+    _section: ClassVar[str] = "forbundsbilagor"
+    names: list[str] = Field(default_factory=list)
 
 
 class EnkatParams(_Section):
     years: list[Year] = Field(default_factory=list)
 
 
-class IndikatorBilagorParams(_Section):
-    """The Indikatorbilagor (one per participating förbund and year)."""
+class IndikatorBilagorParams(_ReportBatchParams):
+    """The Indikatorbilagor (one per participating förbund and year it answered)."""
 
-    build: bool = True
-    formats: list[Literal["html", "pdf", "docx"]] = Field(default_factory=lambda: ["html"], min_length=1)
-    pool_size: int = Field(2, ge=1)
-
-    @field_validator("formats")
-    @classmethod
-    def _html_always(cls, value: list[str]) -> list[str]:
-        if "html" not in value:
-            raise ValueError(f"indikator.bilagor.formats must list html (and any of pdf, docx), got {value!r}")
-        return value
+    _section: ClassVar[str] = "indikator.bilagor"
 
 
 class IndikatorParams(_Section):
