@@ -615,7 +615,7 @@ STAGES: tuple[Stage, ...] = (
           outputs=("bilaga4_report",), options=(FORMATS,)),
     Stage("indikator_demo", stage_indikator_demo,
           "write the synthetic indicator survey exports into data/raw/indikator/<year>/svar/",
-          "finsam stage indikator-demo",
+          "finsam stage indikator_demo",
           inputs=("indikator_descriptions[*]", "geografi"),
           settings=("indikator.years", "indikator.demo", "indikator.demo_seed"),
           when="indikator.demo", outputs=("indikator_exports[*]", "indikator_truth")),
