@@ -150,6 +150,11 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             report = engine.build(project.root, project.params, jobs_at_once=args.jobs, force=args.force,
                                   dry_run=args.dry_run, only=args.only, forbund=args.forbund)
+            if args.dry_run:  # nothing ran and no log was written: say what a build would do
+                would = sum(1 for _, s, _ in report if s == "would run")
+                print(f"dry run: {would} of {len(report)} stages would run; "
+                      "nothing was run or written")
+                return 0
             ran = sum(1 for _, s, _ in report if s == "ran")
             print(f"{ran} of {len(report)} stages ran in {engine.seconds(time.perf_counter() - start)}; "
                   f"log: {project.root / '.finsam' / 'build.log'}; reports: {project.reports / 'index.html'}")

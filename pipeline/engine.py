@@ -81,7 +81,27 @@ def _imports_in(tree: ast.AST, module: str, pkg: Path = PACKAGE_DIR) -> set[str]
                 target = node.module or ""
             found.add(target)
             found.update(f"{target}.{alias.name}" for alias in node.names)  # `from pkg import module`
-    return {m for m in found if _module_file(m, pkg) is not None}
+    loaded = {m for lib, modules in _plugins().items() if lib in {f.split(".")[0] for f in found} for m in modules}
+    return {m for m in found | loaded if _module_file(m, pkg) is not None}
+
+
+# Libraries that load project modules themselves, through an entry point, when they are imported:
+# papermill imports every `papermill.engine` plugin (ours: pipeline.reports._papermill_engine) while
+# it imports, so any module importing papermill runs that module too (found by tests/test_audit.py).
+_PLUGIN_GROUPS = {"papermill.engine": "papermill"}
+
+
+@lru_cache(maxsize=None)
+def _plugins() -> dict[str, frozenset[str]]:
+    """{library: project modules it loads by itself}, from the installed entry points."""
+    from importlib.metadata import entry_points
+
+    found: dict[str, set[str]] = {}
+    for group, library in _PLUGIN_GROUPS.items():
+        for point in entry_points(group=group):
+            if point.value.split(":")[0].startswith(PACKAGE + "."):
+                found.setdefault(library, set()).add(point.value.split(":")[0])
+    return {lib: frozenset(mods) for lib, mods in found.items()}
 
 
 # Modules that dispatch to stages: only their module-level imports run for every stage; what
@@ -447,6 +467,11 @@ def record(repo, name: str) -> None:
 
 # --- the build --------------------------------------------------------------------------------
 
+def _duration(value: float) -> str:
+    """Time left in words the build prints: 40 s, 3 min."""
+    return f"{value:.0f} s" if value < 90 else f"{value / 60:.0f} min"
+
+
 def seconds(value: float) -> str:
     """Seconds with a decimal comma, as the build prints them (6,1 s)."""
     return f"{value:.1f}".replace(".", ",") + " s"
@@ -485,17 +510,47 @@ class InputsChanged(PipelineError):
     """A stage's inputs were edited while it ran: its outputs may be from the old inputs."""
 
 
+# Where a running stage's progress lines go (set by build(); None: nowhere). A stage reports each
+# finished item (pipeline/core/progress.py); the build shows it at most every PROGRESS_EVERY seconds.
+_progress: Callable[[Job, int, int, float, str], None] | None = None
+PROGRESS_EVERY = 10.0
+
+
+def _stderr_lines(stream, job: Job, kept: list[str]) -> None:
+    """Read a stage's standard error: progress lines to the build's console, the rest kept."""
+    from .core.progress import parse
+
+    shown = 0.0
+    for line in stream:
+        step = parse(line)
+        if step is None:
+            kept.append(line)
+        elif _progress is not None and (time.perf_counter() - shown >= PROGRESS_EVERY or step[0] == step[1]):
+            shown = time.perf_counter()
+            _progress(job, *step)
+
+
 def run_job(job: Job, root: Path, logfile) -> float:
+    from .core.progress import ENV
+
     before = _inputs_state(job, root)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", *job.argv], cwd=root, env=_stage_env(),
-                          capture_output=True, text=True)
+    env = _stage_env() | {ENV: "1"}
+    with subprocess.Popen([sys.executable, "-m", "pipeline.cli", *job.argv], cwd=root, env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        errors: list[str] = []
+        reader = threading.Thread(target=_stderr_lines, args=(proc.stderr, job, errors), daemon=True)
+        reader.start()
+        stdout = proc.stdout.read()
+        proc.wait()
+        reader.join()
+    stderr = "".join(errors)
     with _LOG_LOCK:
         logfile.write(f"--- {job.name}: finsam {' '.join(job.argv)} (exit {proc.returncode})\n")
-        logfile.write(_useful(proc.stdout + proc.stderr))
+        logfile.write(_useful(stdout + stderr))
         logfile.flush()
     if proc.returncode != 0:
-        detail = (proc.stderr.strip() or proc.stdout.strip())[-3000:]
+        detail = (stderr.strip() or stdout.strip())[-3000:]
         raise PipelineError(f"stage {job.name} failed:\n{detail}")
     if _inputs_state(job, root) != before:
         raise InputsChanged(f"stage {job.name}: its inputs changed while it ran, so it was not recorded in "
@@ -554,7 +609,7 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
     if force:
         todo = [dataclasses.replace(j, force=True) for j in todo]
     total = len(todo)
-    number = {job.name: i for i, job in enumerate(todo, 1)}
+    finished = 0  # the counter counts finished work: stages done (run, up to date) so far
     report: list[tuple[str, str, float]] = []
     log_path = log_path or root / ".finsam" / "build.log"
     if dry_run:
@@ -568,6 +623,12 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
     known = {} if force else changes(repo, [j.name for j in todo])  # one DVC status for the whole plan
     jobs_by = {j.name: j for j in todo}
     ran: set[str] = set()
+    global _progress
+
+    def progress(job: Job, done: int, of: int, left: float, what: str) -> None:
+        echo(f"[{finished}/{total}] {job.name} … {done} of {of} {what}, about {_duration(left)} left")
+
+    _progress = progress
     with open(log_path, "w", encoding="utf-8") as logfile, ThreadPoolExecutor(slots) as pool:
         while pending or running:
             busy = list(running.values())
@@ -585,19 +646,20 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
                     if len(running) >= slots:
                         break
                     pending.remove(job)
-                    tag = f"[{number[job.name]}/{total}] {job.name}"
                     why = "; ".join(reasons.get(job.name) or ["forced"])
                     if job.extra:  # narrowed: it checks its own reports, whatever DVC's record says
                         why = "only " + " ".join(job.extra[1:])
                     if not (job.extra or force or reasons.get(job.name)):
+                        finished += 1
                         report.append((job.name, "up to date", 0.0))
-                        echo(f"{tag} up to date")
+                        echo(f"[{finished}/{total}] {job.name} up to date")
                     elif dry_run:
+                        finished += 1
                         ran.add(job.name)
                         report.append((job.name, "would run", 0.0))
-                        echo(f"{tag} would run: {why}")
+                        echo(f"[{finished}/{total}] {job.name} would run: {why}")
                     else:
-                        echo(f"{tag} …")
+                        echo(f"[{finished}/{total}] {job.name} …")
                         with _LOG_LOCK:
                             logfile.write(f"--- {job.name}: out of date: {why}\n")
                         running[pool.submit(run_job, job, root, logfile)] = job
@@ -609,7 +671,8 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
             done, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for future in done:
                 job = running.pop(future)
-                tag = f"[{number[job.name]}/{total}] {job.name}"
+                finished += 1
+                tag = f"[{finished}/{total}] {job.name}"
                 try:
                     took = future.result()
                     if not job.extra:  # a narrowed stage built part of its outputs: not a record of the whole

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .core.catalogue import DATASETS, Context, lookup, resolve
+from .core.catalogue import DATASETS, FAMILIES, Context, lookup, resolve
 from .core.config import Project, SettingsSlice, validate_year
 from .core.errors import ConfigError, PipelineError
 from .core.io import atomic_dir
@@ -68,8 +68,8 @@ class Stage:
 
     @property
     def command(self) -> str:
-        """The CLI name: ``register_demo`` → ``register-demo``."""
-        return self.name.replace("_", "-")
+        """The CLI name: the stage's name, spelt as the build, dvc.yaml and dvc.lock spell it."""
+        return self.name
 
 
 FORBUND = Option("--forbund", "only these förbund, comma-separated (default: params.yaml forbundsbilagor.names, "
@@ -121,6 +121,8 @@ def _render_report(ctx: Context, family: str, inputs: dict[str, Path | None], so
                    out_root: Path | None, year: int | None = None) -> Path:
     """Execute the family's notebook with the contract's parameters (pipeline/reports/contract.py)
     into its report folder (atomically) and render it there."""
+    import shutil
+
     import nbformat
 
     from .reports import contract, render
@@ -136,6 +138,10 @@ def _render_report(ctx: Context, family: str, inputs: dict[str, Path | None], so
         nbformat.write(nb, executed)
         render.render_notebook(executed, formats, header_text=contract.header(family, year, synthetic),
                                use_quarto=use_quarto, root=ctx.root, params=ctx.settings.as_dict())
+        for other in set(render.SUPPORTED_FORMATS) - set(formats):  # a narrower --formats keeps the others
+            kept = final / f"{family}_{year}.{other}"
+            if kept.is_file():
+                shutil.copy2(kept, tmp / kept.name)
     log.info("%s %s: %s", family, year, final)
     return final
 
@@ -170,8 +176,7 @@ def data_source(where: Context | Project, family: str, year: int, source: str | 
     if family in ("indikatorrapport", "indikatorbilaga"):  # the indicator surveys: synthetic while the demo is on
         return "survey", bool(where.settings.indikator.demo)
     if source is None:
-        source = {"bilaga1": None, "modeller": "microdata", "bilaga3": "survey", "bilaga4": "published",
-                  "forbundsbilaga": "microdata", "jamforelse": "microdata"}[family] or where.settings.report.source
+        source = FAMILIES[family].source or where.settings.report.source
     if source == "published":
         return source, False
     if source == "microdata":
@@ -477,6 +482,8 @@ def stage_forbundsbilagor(ctx: Context, forbund: list[str] | None = None, format
                                   use_quarto=use_quarto, force=force)
     if not forbund:
         forbund_build.remove_others(reports, jobs)
+        for folder in ctx.outputs.values():  # declared outputs exist after a full run (forbundsbilagor.names
+            folder.mkdir(parents=True, exist_ok=True)  # set: no comparison pages), so DVC can record it
     log.info("forbund: %d reports built, %d up to date", len(outcome.built), len(outcome.skipped))
     print(f"förbund reports: {len(outcome.built)} built, {len(outcome.skipped)} up to date")
     return ctx.outputs["forbund_reports"]
@@ -553,13 +560,11 @@ def stage_index(ctx: Context, out_root: Path | None = None) -> Path:
     years = appendix_years(ctx)
     synthetic = {(family, y): _synthetic_or_unknown(ctx, family, y) for family, ys in years.items() for y in ys}
     forbund = slugs(forbund_names(ctx)) if ctx.settings.forbundsbilagor.build else {}
-    processed = ctx.inputs["published_tables"].parent
-    raw = ctx.inputs["published_raw"].parent
     from .reports.indikator_build import available
 
     indikator = available(ctx.inputs["indikator_tables"]) if ctx.settings.indikator.bilagor.build else {}
     return write_index(Path(out_root) if out_root else ctx.output.parent, years, _formats(ctx, None),
-                       headline_figures(processed, raw, years, synthetic), synthetic, forbund,
+                       headline_figures(ctx.inputs, years, synthetic), synthetic, forbund,
                        list(ctx.settings.register.years), data_source(ctx, "forbundsbilaga", 0)[1],
                        indikator, bool(ctx.settings.indikator.demo))
 
@@ -579,11 +584,8 @@ def stage_enkat_demo(ctx: Context, seed: int = 2016) -> Path:
     return write_demo(_questionnaire(ctx), int(seed))
 
 
-# The report notebook of each family (pipeline/reports/contract.py: APPENDICES).
-NOTEBOOKS = {"bilaga1": "bilaga1.ipynb", "modeller": "modeller.ipynb", "bilaga3": "bilaga3.ipynb",
-             "forbundsbilaga": "forbundsbilaga.ipynb", "jamforelse": "forbund_jamforelse.ipynb",
-             "bilaga4": "bilaga4.ipynb", "indikatorrapport": "indikatorrapport.ipynb",
-             "indikatorbilaga": "indikatorbilaga.ipynb"}
+# The report notebook of each family (the registry: pipeline/core/catalogue.py, FAMILIES).
+NOTEBOOKS = {family: info.notebook for family, info in FAMILIES.items()}
 BILAGA1_NOTEBOOK, MODELS_NOTEBOOK, BILAGA3_NOTEBOOK, BILAGA4_NOTEBOOK = (
     NOTEBOOKS[f] for f in ("bilaga1", "modeller", "bilaga3", "bilaga4"))
 CLEANING_NOTEBOOK = "enkat_rensning.ipynb"
@@ -607,7 +609,7 @@ STAGES: tuple[Stage, ...] = (
           inputs=("published_raw",), settings=("reconciliation",), outputs=("published_tables",)),
     Stage("register_demo", stage_register_demo,
           "write the synthetic register exports into data/raw/register/<year>/",
-          "finsam stage register-demo",
+          "finsam stage register_demo",
           inputs=("published_raw", "register_exports_spec", "geografi"),
           settings=("register.years", "register.demo", "register.demo_seed", "register.population_scale"),
           when="register.demo", outputs=("register_exports[*]",)),
@@ -619,7 +621,7 @@ STAGES: tuple[Stage, ...] = (
           outputs=("register_clean",)),
     Stage("register_tables", stage_register_tables,
           "Tabell 1–6 from the cleaned microdata, with disclosure control",
-          "finsam stage register-tables",
+          "finsam stage register_tables",
           inputs=("register_clean[*]", "geografi"),
           settings=("disclosure", "register.years", "register.area"), outputs=("register_tables",)),
     Stage("forbund", stage_forbund,
@@ -659,7 +661,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("bilaga3", stage_bilaga3,
           "execute and render Bilaga 3 (enkät) for one survey year",
           "finsam stage bilaga3 --year 2016", foreach="enkat.years", notebook=BILAGA3_NOTEBOOK,
-          inputs=("survey_questions", "survey_clean"),
+          # the whole survey folder: the report's colophon checksums its questionnaire input folder
+          inputs=("survey_raw", "survey_clean"),
           settings=("report.formats",), outputs=("bilaga3_report",), options=(FORMATS,)),
     Stage("malgrupp", stage_malgrupp,
           "Bilaga 4: check transcriptions and params.yaml, write the calculation",
@@ -672,7 +675,7 @@ STAGES: tuple[Stage, ...] = (
           outputs=("bilaga4_report",), options=(FORMATS,)),
     Stage("indikator_demo", stage_indikator_demo,
           "write the synthetic indicator survey exports into data/raw/indikator/<year>/svar/",
-          "finsam stage indikator-demo",
+          "finsam stage indikator_demo",
           inputs=("indikator_descriptions[*]", "geografi"),
           settings=("indikator.years", "indikator.demo", "indikator.demo_seed"),
           when="indikator.demo", outputs=("indikator_exports[*]", "indikator_truth")),
@@ -702,7 +705,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("index", stage_index,
           "write reports/index.html (every appendix and year)",
           "finsam stage index",
-          inputs=("published_raw", "published_tables", "malgrupp", "survey_questions[*]", "survey_clean[*]",
+          inputs=("published_tables", "malgrupp", "survey_questions[*]", "survey_clean[*]",
                   "models[*]",  # the headline figures beside the links
                   "forbund_figures",  # the förbund listed (when forbundsbilagor.build)
                   "indikator_tables"),  # the indicator reports listed, with their headline figures
@@ -713,12 +716,12 @@ STAGES: tuple[Stage, ...] = (
 
 # Commands that are not stages of the build (they write committed demo inputs, by hand).
 ENKAT_DEMO = Stage("enkat_demo", stage_enkat_demo, "write the synthetic demo export data/raw/enkat/2016/export.csv",
-                   "finsam stage enkat-demo --seed 2016", inputs=("survey_raw@2016",))
-MANUAL = {"enkat-demo": (stage_enkat_demo, ENKAT_DEMO.summary, ENKAT_DEMO.example)}
+                   "finsam stage enkat_demo --seed 2016", inputs=("survey_raw@2016",))
+MANUAL = {"enkat_demo": (stage_enkat_demo, ENKAT_DEMO.summary, ENKAT_DEMO.example)}
 
 
 def by_command(command: str) -> Stage:
     for stage in (*STAGES, ENKAT_DEMO):
-        if stage.command == command or stage.name == command:
+        if stage.name == command:
             return stage
     raise ConfigError(f"no stage named {command!r}; stages are: " + ", ".join(s.command for s in STAGES))

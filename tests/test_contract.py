@@ -27,9 +27,7 @@ from pipeline.reports.modellbilaga import Modellbilaga
 
 from .conftest import REPO
 
-FAMILIES = {"bilaga1": Bilaga1, "modeller": Modellbilaga, "bilaga3": Bilaga3, "bilaga4": Bilaga4,
-            "forbundsbilaga": Forbundsbilaga, "jamforelse": Forbundsjamforelse,
-            "indikatorrapport": Indikatorrapport, "indikatorbilaga": Indikatorbilaga}
+FAMILIES = {family: contract.family_class(family) for family in contract.APPENDICES}  # the one registry
 
 
 def _parameter_names(family: str) -> list[str]:
@@ -39,7 +37,9 @@ def _parameter_names(family: str) -> list[str]:
 
 
 def test_every_family_is_declared_once_with_a_notebook_and_a_class():
-    assert set(contract.APPENDICES) == set(FAMILIES) == set(stages.NOTEBOOKS)
+    assert FAMILIES == {"bilaga1": Bilaga1, "modeller": Modellbilaga, "bilaga3": Bilaga3, "bilaga4": Bilaga4,
+                        "forbundsbilaga": Forbundsbilaga, "jamforelse": Forbundsjamforelse}
+    assert set(contract.APPENDICES) == set(stages.NOTEBOOKS)
     for family, cls in FAMILIES.items():
         assert issubclass(cls, contract.Appendix) and cls.family == family
         assert (REPO / "notebooks" / stages.NOTEBOOKS[family]).is_file()
@@ -155,3 +155,64 @@ def test_colophon_commit_is_dirty_for_code_changes_only(tmp_path):
     assert git_state(tmp_path / "pipeline")[2] is False
     (tmp_path / "pipeline" / "x.py").write_text("a = 2\n", encoding="utf-8")
     assert git_state(tmp_path / "pipeline")[2] is True
+
+
+DUMMY_MODULE = """
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.reports.contract import Appendix
+
+
+@dataclass
+class Provbilaga(Appendix):
+    family = "provbilaga"
+    inputs_needed = ("published",)
+    sources = ("published",)
+    synthetic_explanation = ""
+    year: int
+    synthetic: bool
+    out_dir: Path
+
+    @classmethod
+    def _load(cls, year, inputs, source, synthetic, out_dir):
+        return cls(year, synthetic, out_dir)
+"""
+
+
+def test_a_family_listed_once_appears_everywhere(tmp_path, monkeypatch):
+    """One registry entry, one class, one notebook and one stage line: the family is then in the
+    contract, the kernels' preload, the index, the data-source decision, the stage table and dvc.yaml."""
+    import shutil
+
+    from pipeline import engine
+    from pipeline.core import catalogue
+    from pipeline.reports import kernels, report_index
+
+    (tmp_path / "provbilaga_module.py").write_text(DUMMY_MODULE, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(catalogue.FAMILIES, "provbilaga", catalogue.Family(
+        "Bilaga 9 Prov", "En bilaga som bara finns i testet", "provbilaga.ipynb", "published", "provbilaga_module",
+        "provbilaga_report"))
+    monkeypatch.setitem(catalogue.DATASETS, "provbilaga_report",
+                        catalogue.Dataset("provbilaga_report", "reports/{year}/provbilaga", "report folder", "years"))
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    shutil.copy2(REPO / "params.yaml", root / "params.yaml")
+    shutil.copy2(REPO / "notebooks" / "bilaga4.ipynb", root / "notebooks" / "provbilaga.ipynb")
+    line = stages.Stage("provbilaga", stages.stage_bilaga4, "render the test's appendix", "finsam stage provbilaga",
+                        foreach="years", notebook="provbilaga.ipynb", inputs=("published_tables",),
+                        settings=("report.formats",), outputs=("provbilaga_report",))
+    monkeypatch.setattr(engine, "STAGES", engine.STAGES + (line,))
+
+    assert contract.family_class("provbilaga").__name__ == "Provbilaga"
+    assert contract.APPENDICES["provbilaga"].title == "Bilaga 9 Prov"
+    assert "provbilaga_module" in kernels.report_modules()
+    rows = report_index.index_rows({"provbilaga": [2022]}, ["html"])
+    assert [(r["title"], r["files"][0][1]) for r in rows] == [("Bilaga 9 Prov", "2022/provbilaga/provbilaga_2022.html")]
+    assert stages.data_source(Project(root), "provbilaga", 2022) == ("published", False)
+    assert "| `provbilaga` (each of `years`) | render the test's appendix |" in engine.readme_table()
+    params = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
+    body = yaml.safe_load(engine.dvc_yaml(root, params))["stages"]["provbilaga"]["do"]
+    assert body["deps"][0] == "notebooks/provbilaga.ipynb" and body["outs"] == [
+        {"reports/${item}/provbilaga": {"cache": False, "persist": True}}]

@@ -175,8 +175,9 @@ def test_build_runs_records_and_reruns_exactly_the_dependents(dvc_project):
     lines: list[str] = []
     first = engine.build(root, dvc_project.params, only=["malgrupp", "index"], echo=lines.append)
     assert [s for _, s, _ in first] == ["ran", "ran"]
-    assert lines[0] in ("[1/2] malgrupp …", "[2/2] index …")
+    assert lines[0] == "[0/2] malgrupp …"  # the counter counts finished stages
     assert any(line.startswith("[1/2] malgrupp … ") and line.endswith(" s") and "," in line for line in lines)
+    assert lines[-1].startswith("[2/2] index … ")
     assert (root / "dvc.lock").is_file() and (root / ".finsam" / "build.log").is_file()
     # DVC's own command reads the same record: nothing to do
     assert "up to date" in _dvc(root, "status", "malgrupp", "index")
@@ -227,7 +228,7 @@ def test_a_failing_stage_stops_the_build_with_its_message(dvc_project):
     with pytest.raises(engine.PipelineError, match=r"sjukskrivna.share_pct must be between 0 and 100") as err:
         engine.build(root, load_params(root / "params.yaml"), only=["malgrupp", "bilaga4"], echo=lines.append)
     assert "build.log" in str(err.value)
-    assert lines == ["[1/2] malgrupp …", "[1/2] malgrupp failed"]  # bilaga4 never started
+    assert lines == ["[0/2] malgrupp …", "[1/2] malgrupp failed"]  # bilaga4 never started
     assert not (root / "data" / "processed" / "bilaga4").exists()
 
 
@@ -303,3 +304,49 @@ def test_status_in_a_fresh_clone_says_not_built_yet(dvc_project, monkeypatch, ca
     engine.build(root, dvc_project.params, only=["malgrupp"], echo=lambda _: None)
     reasons = dict(engine.status(root, dvc_project.params))
     assert reasons["malgrupp"] == [] and reasons["bilaga4"] == [engine.NOT_BUILT]
+
+
+def test_a_dry_run_says_what_it_would_do_and_names_no_log(monkeypatch, capsys):
+    monkeypatch.setattr(engine, "sync", lambda root, params, check=False: False)
+    monkeypatch.setattr(engine, "open_repo", lambda root: None)
+    monkeypatch.setattr(engine, "changes", lambda repo, names: {n: (["changed"] if n == "malgrupp" else []) for n in names})
+    monkeypatch.setattr(engine, "run_job", lambda *a: pytest.fail("a dry run ran a stage"))
+    monkeypatch.setenv("FINSAM_ROOT", str(REPO))
+    assert cli.main(["build", "--dry-run", "--only", "malgrupp", "bilaga4", "index"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0].endswith("malgrupp would run: changed")
+    assert out[-1] == "dry run: 3 of 3 stages would run; nothing was run or written"
+    assert "log" not in out[-1]
+
+
+@pytest.mark.slow
+def test_a_narrower_formats_keeps_the_other_formats(built_bilaga4, published_project):
+    from pipeline.stages import stage_bilaga4
+
+    pdf = built_bilaga4 / f"{built_bilaga4.name}_{built_bilaga4.parent.name}.pdf"
+    assert pdf.is_file()
+    before = pdf.read_bytes()
+    folder = stage_bilaga4(published_project, ["html"], use_quarto=False)
+    assert folder == built_bilaga4 and pdf.is_file() and pdf.read_bytes() == before
+    assert (folder / pdf.name.replace(".pdf", ".html")).is_file()
+
+
+def test_a_long_stage_reports_finished_items_and_the_build_shows_them(monkeypatch, capsys):
+    import io
+
+    from pipeline.core import progress
+
+    monkeypatch.setenv(progress.ENV, "1")
+    assert list(progress.track(iter("abc"), 3, "rapporter")) == ["a", "b", "c"]
+    lines = capsys.readouterr().err.splitlines()
+    assert [progress.parse(line)[:2] for line in lines] == [(1, 3), (2, 3), (3, 3)]
+    assert all(progress.parse(line)[3] == "rapporter" for line in lines)
+    # the engine: progress lines to the console (throttled, the last always), the rest to the log
+    job = engine.jobs(REPO, PARAMS)[0]
+    shown: list[tuple] = []
+    monkeypatch.setattr(engine, "_progress", lambda j, *step: shown.append((j.name, *step)))
+    kept: list[str] = []
+    stream = io.StringIO("warning: x\n" + "".join(f"{progress.PREFIX} {i} 4 {4 - i} rapporter\n" for i in (1, 2, 3, 4)))
+    engine._stderr_lines(stream, job, kept)
+    assert kept == ["warning: x\n"]
+    assert shown == [(job.name, 1, 4, 3.0, "rapporter"), (job.name, 4, 4, 0.0, "rapporter")]

@@ -27,7 +27,7 @@ def _years(project: Project, years: list[int]) -> Project:
 def test_the_demo_and_the_cleaning_stages(tmp_path, monkeypatch, capsys):
     project = _years(copy_project(tmp_path), [2020, 2021])
     monkeypatch.setenv("FINSAM_ROOT", str(project.root))
-    assert cli.main(["stage", "indikator-demo"]) == 0
+    assert cli.main(["stage", "indikator_demo"]) == 0
     truth_file = DATASETS["indikator_truth"].path(project.root)
     truth = json.loads(truth_file.read_text(encoding="utf-8"))
     assert truth["years"] == [2020, 2021] and truth["synthetic"]
@@ -59,6 +59,37 @@ def test_the_demo_never_writes_over_real_exports(tmp_path, monkeypatch, capsys):
     exports.mkdir(parents=True, exist_ok=True)
     DATASETS["indikator_truth"].path(project.root).unlink(missing_ok=True)
     (exports / "chefer.csv").write_text("real export\n", encoding="utf-8")
-    assert cli.main(["stage", "indikator-demo"]) == 2
+    assert cli.main(["stage", "indikator_demo"]) == 2
     assert "not the synthetic demo" in capsys.readouterr().err
     assert (exports / "chefer.csv").read_text(encoding="utf-8") == "real export\n"
+
+
+def test_the_indicator_stages_read_only_what_they_declare(tmp_path, monkeypatch):
+    """indikator_demo and indikator run through the build under the audit hook of tests/test_audit.py:
+    every project file they open is a declared input, a code dependency or their own output."""
+    import os
+    import shutil
+
+    from pipeline import engine
+
+    from .conftest import REPO
+    from .test_audit import SITECUSTOMIZE, _reads, undeclared_reads
+
+    root = tmp_path / "project"
+    root.mkdir()
+    project = _years(copy_project(root), [2021])
+    shutil.copytree(REPO / "pipeline", root / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(REPO / "README.md", root / "README.md")
+    hook, logs = tmp_path / "hook", tmp_path / "opens"
+    hook.mkdir()
+    logs.mkdir()
+    (hook / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hook), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    monkeypatch.setenv("FINSAM_AUDIT_LOG", str(logs))
+    params = project.params
+    report = engine.build(root, params, only=["indikator_demo", "indikator@2021"], echo=lambda _: None)
+    assert [(name, status) for name, status, _ in report] == [("indikator_demo", "ran"), ("indikator@2021", "ran")]
+    reads = _reads(logs)
+    assert set(reads) == {"indikator_demo", "indikator@2021"}
+    assert any("/svar/" in p for p in reads["indikator@2021"])  # the hook saw the exports being read
+    assert undeclared_reads(reads, engine.jobs(root, params), root) == {}

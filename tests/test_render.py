@@ -173,7 +173,10 @@ def test_index_headline_is_a_dash_where_the_data_is_not_built(tmp_path):
     from pipeline.reports.report_index import headline_figures
 
     years = {"bilaga1": [2022], "modeller": [2022], "bilaga3": [2016], "bilaga4": [2016]}
-    assert headline_figures(tmp_path / "processed", tmp_path / "raw", years) == {
+    inputs = {"published_tables": tmp_path / "processed" / "published", "malgrupp": tmp_path / "processed" / "bilaga4",
+              "models": {2022: tmp_path / "models" / "2022"}, "survey_clean": {2016: tmp_path / "enkat" / "2016"},
+              "survey_questions": {2016: tmp_path / "raw" / "enkat" / "2016" / "fragor.yaml"}}
+    assert headline_figures(inputs, years) == {
         ("bilaga1", 2022): "\u2013", ("modeller", 2022): "\u2013", ("bilaga3", 2016): "\u2013",
         ("bilaga4", 2016): "\u2013"}
 

@@ -214,3 +214,62 @@ class Context:
     def output(self) -> Path:
         """The stage's first (usually only) output."""
         return next(iter(self.outputs.values()))
+
+
+# --- report families ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Family:
+    """One report family, listed once: what the index and page header say about it (``title``,
+    ``description``: Swedish), its notebook, where its numbers come from (``source``: published,
+    microdata or survey; None: the setting ``report.source``), the module holding its
+    ``contract.Appendix`` class (warmed in the kernels) and its report folder (a dataset above,
+    None for the families the förbund stage lays out itself)."""
+
+    title: str
+    description: str
+    notebook: str
+    source: str | None
+    module: str
+    report: str | None = None
+
+
+# Every report family, in the order the index lists them; the index, the colophon's data source, the
+# kernels' preload, the stage list's notebooks and the tests read this. The description says nothing
+# about synthetic data: the index adds that from the same decision the report itself was given.
+FAMILIES: dict[str, Family] = {
+    "bilaga1": Family("Bilaga 1 Tabeller",
+                      "Deltagare och insatser i SUS, tabell 1–6, med avstämning mot publicerade uppgifter",
+                      "bilaga1.ipynb", None, "pipeline.reports.bilaga1", "bilaga1_report"),
+    "modeller": Family("Modellbilaga",
+                       "Deltagare jämförda med alla med samma ersättning: sammansättning, deltagandemodell, "
+                       "trend och utfall med propensity score-viktning",
+                       "modeller.ipynb", "microdata", "pipeline.reports.modellbilaga", "modeller_report"),
+    "bilaga3": Family("Bilaga 3 Enkätresultat",
+                      "Enkät till förbundschefer, ordförande och vice ordförande: svarsfrekvens och alla "
+                      "frågor per grupp",
+                      "bilaga3.ipynb", "survey", "pipeline.reports.bilaga3", "bilaga3_report"),
+    "bilaga4": Family("Bilaga 4 Målgruppens storlek",
+                      "Hur många som kan behöva samordnad rehabilitering: uppskattning med ändringsbara "
+                      "antaganden, känslighetsanalys och avstämning mot förstudien",
+                      "bilaga4.ipynb", "published", "pipeline.reports.bilaga4", "bilaga4_report"),
+    # Per förbund and year (reports/forbund/<förbund>/<year>/) and all förbund per year
+    # (reports/jamforelse/<year>/); the index lists them in a section of their own.
+    "forbundsbilaga": Family("Förbundsbilaga",
+                             "Deltagare, insatser, psykiatrisk diagnos och täckning i ett samordningsförbund, "
+                             "bredvid riket",
+                             "forbundsbilaga.ipynb", "microdata", "pipeline.reports.forbundsbilaga"),
+    "jamforelse": Family("Förbunden sida vid sida",
+                         "Täckning per förbund mot referensbefolkningens storlek: trattdiagram och tabell",
+                         "forbund_jamforelse.ipynb", "microdata", "pipeline.reports.forbundsbilaga"),
+    "indikatorrapport": Family("Indikatorrapport",
+                               "Indikatorenkäterna: deltagande förbund, alla indikatorer per svarsgrupp med "
+                               "intervall, trend sedan första året och tydliga förändringar",
+                               "indikatorrapport.ipynb", "survey", "pipeline.reports.indikatorrapport",
+                               "indikatorrapport_report"),
+    # Per participating förbund and year (reports/indikator/<förbund>/<year>/), listed in a section of its own.
+    "indikatorbilaga": Family("Indikatorbilaga",
+                              "Ett förbunds indikatorer bredvid riket, dess egen trend, jämförelse med andra "
+                              "förbund och dess öppna svar",
+                              "indikatorbilaga.ipynb", "survey", "pipeline.reports.indikatorrapport"),
+}

@@ -26,6 +26,7 @@ from ..core.fmt import round_half_up
 from ..core.io import atomic_dir, write_bytes_atomic, write_text_atomic
 from ..core.vocabulary import AGE_GROUPS, PSYCHIATRIC, TIME_GROUPS
 from ..core.personnummer import generate as generate_pnr
+from ..core.progress import track
 from ..sources.published import load_published
 
 YEARS = list(range(2016, 2023))
@@ -594,7 +595,7 @@ def write_demo_to(exports_spec: Path, geografi_raw: Path, published_raw: Path, o
     geography = geografi.load(geografi_raw)
     truth = build_truth(load_published(published_raw), seed, population_scale, geography)
     written = []
-    for year, folder in out_dirs.items():
+    for year, folder in track(out_dirs.items(), len(out_dirs), "år av demodata"):
         with atomic_dir(folder) as tmp:
             write_year(truth, year, tmp, spec, seed)
         written.append(folder)

@@ -15,16 +15,17 @@ wording, and knows the report's title. The stage builds the parameters with
 papermill parameters, so no module decides "synthetic" on its own.
 
 Adding a report family: a subclass with ``family``, ``inputs_needed``, ``sources``, the
-banner's explanation and ``_load``; an entry in :data:`APPENDICES`; a notebook with the
+banner's explanation and ``_load``; one entry in ``pipeline.core.catalogue.FAMILIES`` (title,
+description, notebook, source, module; :data:`APPENDICES` is that registry); a notebook with the
 parameter cell above; a stage in :mod:`pipeline.stages`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
+from ..core.catalogue import FAMILIES, Family
 from ..core.errors import ConfigError
 from ..core.fmt import SYNTHETIC
 
@@ -32,43 +33,25 @@ PUBLISHED, MICRODATA, SURVEY = "published", "microdata", "survey"
 SOURCES = (PUBLISHED, MICRODATA, SURVEY)
 
 
-@dataclass(frozen=True)
-class AppendixInfo:
-    """What the index and the page header say about a report family."""
-
-    title: str
-    description: str
+# Every report family (title, description, notebook, data source, module) is listed once, in
+# pipeline/core/catalogue.py (FAMILIES); APPENDICES is that registry under the name the reports use.
+AppendixInfo = Family
+APPENDICES: dict[str, Family] = FAMILIES
 
 
-# Every report family, in the order the index lists them. The description says nothing about
-# synthetic data: the index adds that from the same decision the report itself was given.
-APPENDICES: dict[str, AppendixInfo] = {
-    "bilaga1": AppendixInfo("Bilaga 1 Tabeller",
-                            "Deltagare och insatser i SUS, tabell 1–6, med avstämning mot publicerade uppgifter"),
-    "modeller": AppendixInfo("Modellbilaga",
-                             "Deltagare jämförda med alla med samma ersättning: sammansättning, deltagandemodell, "
-                             "trend och utfall med propensity score-viktning"),
-    "bilaga3": AppendixInfo("Bilaga 3 Enkätresultat",
-                            "Enkät till förbundschefer, ordförande och vice ordförande: svarsfrekvens och alla "
-                            "frågor per grupp"),
-    "bilaga4": AppendixInfo("Bilaga 4 Målgruppens storlek",
-                            "Hur många som kan behöva samordnad rehabilitering: uppskattning med ändringsbara "
-                            "antaganden, känslighetsanalys och avstämning mot förstudien"),
-    # Per förbund and year (reports/forbund/<förbund>/<year>/) and all förbund per year (reports/jamforelse/<year>/);
-    # the index lists them in a section of their own.
-    "forbundsbilaga": AppendixInfo("Förbundsbilaga",
-                                   "Deltagare, insatser, psykiatrisk diagnos och täckning i ett samordningsförbund, "
-                                   "bredvid riket"),
-    "jamforelse": AppendixInfo("Förbunden sida vid sida",
-                               "Täckning per förbund mot referensbefolkningens storlek: trattdiagram och tabell"),
-    "indikatorrapport": AppendixInfo("Indikatorrapport",
-                                     "Indikatorenkäterna: deltagande förbund, alla indikatorer per svarsgrupp med "
-                                     "intervall, trend sedan första året och tydliga förändringar"),
-    # Per participating förbund and year (reports/indikator/<förbund>/<year>/), listed in a section of its own.
-    "indikatorbilaga": AppendixInfo("Indikatorbilaga",
-                                    "Ett förbunds indikatorer bredvid riket, dess egen trend, jämförelse med andra "
-                                    "förbund och dess öppna svar"),
-}
+def family_class(family: str) -> type["Appendix"]:
+    """The ``Appendix`` subclass of a family, found in the module the registry names for it."""
+    import importlib
+
+    module = importlib.import_module(APPENDICES[family].module)
+    found = [c for c in vars(module).values()
+             if isinstance(c, type) and issubclass(c, Appendix) and getattr(c, "family", None) == family]
+    if len(found) != 1:
+        raise ConfigError(f"report family {family!r}: {APPENDICES[family].module} must define exactly one "
+                          f"contract.Appendix subclass with family = {family!r}, found {len(found)}")
+    return found[0]
+
+
 SYNTHETIC_NOTE = " (syntetiska demodata)"  # after a description or subtitle built from synthetic data
 
 

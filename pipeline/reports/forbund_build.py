@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence
 import pandas as pd
 
 from ..core.io import atomic_dir, write_text_atomic
+from ..core.progress import track
 from . import contract
 from .contract import MICRODATA
 from .forbund_figures import NATIONAL, slugs, units, write_unit
@@ -244,7 +245,7 @@ def build(jobs: list[Job], formats: list[str], root: Path, params: dict[str, Any
                 return job, (0.0, 0.0), f"{job.final}: {exc}"
 
         with ThreadPoolExecutor(pool.size) as workers:
-            for job, seconds, error in workers.map(one, todo):
+            for job, seconds, error in track(workers.map(one, todo), len(todo), "förbundsrapporter"):
                 if error:
                     failures.append(error)
                 else:

@@ -37,6 +37,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import papermill  # noqa: F401 - first: papermill loads the engine entry point while it imports
 
+from ..core.catalogue import FAMILIES
 from .render import RenderError, execute_notebook
 from ._papermill_engine import WarmKernelEngine, use_default_pool
 
@@ -47,11 +48,15 @@ KERNEL_STATE = "pipeline.reports.kernel_state"
 
 # Imported once per kernel. The report modules are listed too: imported at warm-up, their module
 # state is in the snapshot, so a notebook's monkeypatch of them is undone like any other.
+def report_modules() -> tuple[str, ...]:
+    """The module of every report family (pipeline/core/catalogue.py: FAMILIES), once each."""
+    return tuple(dict.fromkeys(family.module for family in FAMILIES.values()))
+
+
 DEFAULT_PRELOAD = (
     "numpy", "pandas", "pyarrow", "pyarrow.parquet", "scipy.stats", "matplotlib", "matplotlib.pyplot",
     "seaborn", "statsmodels.api", "statsmodels.formula.api", "IPython.display", "yaml",
-    "pipeline.reports.bilaga1", "pipeline.reports.bilaga3", "pipeline.reports.bilaga4",
-    "pipeline.reports.modellbilaga", "pipeline.reports.forbundsbilaga",
+    *report_modules(),
 )
 
 # Same as nbclient's default for papermill's own kernels: no history database on disk.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 import pandas as pd
 
@@ -78,42 +78,42 @@ def index_rows(appendix_years: dict[str, list[int]], formats: list[str],
 
 
 # ------------------------------------------------------------------------- headline figures
-def _bilaga1(processed: Path, year: int) -> str:
+def _bilaga1(inputs: Mapping[str, Any], year: int) -> str:
     from ..sources.published import load_processed
 
-    data = load_processed(processed / "published")
+    data = load_processed(inputs["published_tables"])
     ae, sp = data.participant_count(1, year), data.participant_count(3, year)
     return (f"Pågående deltagare: {fmt.number(ae)} med aktivitetsersättning, {fmt.number(sp)} med sjukpenning "
             f"(publicerade uppgifter)")
 
 
-def _modeller(processed: Path, year: int, synthetic: bool) -> str:
-    rates = pd.read_parquet(processed / "models" / str(year) / "rates.parquet").set_index("benefit")
+def _modeller(inputs: Mapping[str, Any], year: int, synthetic: bool) -> str:
+    rates = pd.read_parquet(inputs["models"][year] / "rates.parquet").set_index("benefit")
     return ("Andel som deltog: " + ", ".join(
         f"{fmt.percent(rates.loc[b, 'crude'], 1)} av dem med {w}" for b, w in
         (("aktivitetsersattning", "aktivitetsersättning"), ("sjukpenning", "sjukpenning")) if b in rates.index)
         + (" (syntetiska data)" if synthetic else ""))
 
 
-def _bilaga3(processed: Path, year: int, raw: Path, synthetic: bool) -> str:
-    from ..sources.enkat import load_clean, load_survey, response_rates, survey_folder
+def _bilaga3(inputs: Mapping[str, Any], year: int, synthetic: bool) -> str:
+    from ..sources.enkat import load_clean, load_survey, response_rates
 
-    survey = load_survey(survey_folder(raw, year))
-    r = response_rates(survey, load_clean(processed / "enkat" / str(year)))
+    survey = load_survey(inputs["survey_questions"][year].parent)
+    r = response_rates(survey, load_clean(inputs["survey_clean"][year]))
     total = r[r["group"] == "Totalt"].iloc[0]
     return (f"Svarsfrekvens {fmt.percent(total['rate_pct'])} ({fmt.number(total['answered'])} av "
             f"{fmt.number(total['invited'])})" + (" (syntetiska svar)" if synthetic else ""))
 
 
-def _bilaga4(processed: Path, year: int) -> str:
-    calc = pd.read_parquet(processed / "bilaga4" / "berakning.parquet")
+def _bilaga4(inputs: Mapping[str, Any], year: int) -> str:
+    calc = pd.read_parquet(inputs["malgrupp"] / "berakning.parquet")
     total = calc.loc[calc["group"] == "totalt"].iloc[0]
     return (f"Uppskattning: {fmt.number(total['estimate'])} personer kan behöva samordnad rehabilitering "
             f"(se bilagan för antaganden och känslighet)")
 
 
-def _indikatorrapport(processed: Path, year: int, synthetic: bool) -> str:
-    folder = processed / "indikator" / "tabeller"
+def _indikatorrapport(inputs: Mapping[str, Any], year: int, synthetic: bool) -> str:
+    folder = Path(inputs["indikator_tables"])
     taking = pd.read_parquet(folder / "forbund.parquet")
     answers = pd.read_parquet(folder / "deltagande.parquet")
     n = int((taking["year"] == year).sum())
@@ -123,17 +123,19 @@ def _indikatorrapport(processed: Path, year: int, synthetic: bool) -> str:
             + (" (syntetiska svar)" if synthetic else ""))
 
 
-def headline_figures(processed: Path, raw: Path, appendix_years: dict[str, list[int]],
+def headline_figures(inputs: Mapping[str, Any], appendix_years: dict[str, list[int]],
                      synthetic: dict[tuple[str, int], bool | None] | None = None) -> dict[tuple[str, int], str]:
     """(appendix, year) → a short Swedish line of headline figures; missing data gives "–".
+    ``inputs``: the index stage's resolved inputs (pipeline/core/catalogue.py: ``published_tables``,
+    ``malgrupp``, and per year ``models``, ``survey_clean``, ``survey_questions``).
     ``synthetic``: the stage's decision per (appendix, year), said beside the figures."""
     synthetic = synthetic or {}
     readers: dict[str, Callable[[int], str]] = {
-        "bilaga1": lambda y: _bilaga1(processed, y),
-        "modeller": lambda y: _modeller(processed, y, bool(synthetic.get(("modeller", y)))),
-        "bilaga3": lambda y: _bilaga3(processed, y, raw, bool(synthetic.get(("bilaga3", y)))),
-        "bilaga4": lambda y: _bilaga4(processed, y),
-        "indikatorrapport": lambda y: _indikatorrapport(processed, y, bool(synthetic.get(("indikatorrapport", y)))),
+        "bilaga1": lambda y: _bilaga1(inputs, y),
+        "modeller": lambda y: _modeller(inputs, y, bool(synthetic.get(("modeller", y)))),
+        "bilaga3": lambda y: _bilaga3(inputs, y, bool(synthetic.get(("bilaga3", y)))),
+        "bilaga4": lambda y: _bilaga4(inputs, y),
+        "indikatorrapport": lambda y: _indikatorrapport(inputs, y, bool(synthetic.get(("indikatorrapport", y)))),
     }
     out = {}
     for key, years in appendix_years.items():
