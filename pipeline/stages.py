@@ -172,6 +172,8 @@ def data_source(where: Context | Project, family: str, year: int, source: str | 
     params.yaml says ``register.demo``; a survey is synthetic when its questionnaire
     (fragor.yaml) says ``synthetic: true``.
     """
+    if family in ("indikatorrapport", "indikatorbilaga"):  # the indicator surveys: synthetic while the demo is on
+        return "survey", bool(where.settings.indikator.demo)
     if source is None:
         source = FAMILIES[family].source or where.settings.report.source
     if source == "published":
@@ -240,6 +242,51 @@ def stage_register_demo(ctx: Context) -> Path:
     write_demo_to(ctx.inputs["register_exports_spec"], ctx.inputs["geografi"], ctx.inputs["published_raw"],
                   folders, seed=spec.demo_seed, population_scale=spec.population_scale)
     return _folder(folders)
+
+
+@receives
+def stage_indikator_demo(ctx: Context) -> Path:
+    """Write the synthetic indicator survey exports of every year (data/raw/indikator/<year>/svar/)
+    and the planted truth (data/raw/indikator/sanning.json).
+
+    Refuses to write into an export folder that holds files while there is no sanning.json: real
+    exports are never overwritten, whatever params.yaml says.
+    """
+    from .demo.indikator_demo import write_demo_to
+    from .sources import geografi
+
+    spec = ctx.settings.indikator
+    if not spec.demo:
+        raise ConfigError("params.yaml: indikator.demo is false, so the indicator exports are real data; "
+                          "the synthetic demo is not written over them")
+    exports, truth = ctx.outputs["indikator_exports"], ctx.outputs["indikator_truth"]
+    for folder in exports.values():
+        if folder.is_dir() and any(p.is_file() for p in folder.rglob("*")) and not truth.is_file():
+            raise ConfigError(f"{folder}: holds exports that are not the synthetic demo (no {truth.name}); "
+                              "move them away or set indikator.demo: false in params.yaml")
+    write_demo_to(ctx.inputs["indikator_descriptions"], exports, truth, geografi.load(ctx.inputs["geografi"]).forbund,
+                  seed=spec.demo_seed)
+    log.info("indikator_demo: %d years", len(exports))
+    return truth
+
+
+@receives
+def stage_indikator(ctx: Context) -> Path:
+    """Clean one year's indicator survey exports into data/processed/indikator/<year>/ (the schema of
+    docs/data_dictionary.md, "Indikatorenkäter"). Every year's description is read: a question's
+    changes are checked against the years around it."""
+    from .sources import geografi, indikator
+
+    indicators, descriptions = indikator.load_described(ctx.inputs["indikator_spec"],
+                                                        ctx.inputs["indikator_descriptions"])
+    clean = indikator.clean_year(ctx.inputs["indikator_exports"], descriptions[ctx.year],
+                                 geografi.load(ctx.inputs["geografi"]).forbund, indicators)
+    with atomic_dir(ctx.output) as tmp:
+        indikator.save_year(clean, tmp)
+    q = clean.tables["kvalitet"]
+    log.info("indikator %s: %d rows, %d kept, %d quarantined", ctx.year, int(q["rows_in"].sum()), int(q["kept"].sum()),
+             int(q["quarantined"].sum()))
+    return ctx.output
 
 
 @receives
@@ -451,12 +498,66 @@ def stage_forbundsbilagor(ctx: Context, forbund: list[str] | None = None, format
     return ctx.outputs["forbund_reports"]
 
 
+# --- the indicator surveys (issue 19): figures, the national report, the förbund reports -------------
+@receives
+def stage_indikator_tabeller(ctx: Context) -> Path:
+    """Every year's indicator figures, changes, trends and funnel positions, through the linked
+    disclosure control (data/processed/indikator/tabeller)."""
+    from .derive import indikator
+    from .sources.indikator import load_indicators
+
+    names = indikator.indicator_names(load_indicators(ctx.inputs["indikator_spec"].parent))
+    tables = indikator.build(ctx.inputs["indikator_clean"], _disclosure(ctx), names, ctx.settings.indikator.demo)
+    with atomic_dir(ctx.output) as tmp:
+        indikator.save(tables, tmp)
+    return ctx.output
+
+
+@receives
+def stage_indikatorrapport(ctx: Context, formats: list[str] | None = None, out_root: Path | None = None,
+                           use_quarto: bool | None = None) -> Path:
+    """Execute notebooks/indikatorrapport.ipynb for one year into reports/<year>/indikatorrapport/."""
+    from .reports.contract import SYNTHETIC_NOTE
+
+    source, synthetic = data_source(ctx, "indikatorrapport", ctx.year)
+    return _render_report(ctx, "indikatorrapport", {"indikator": ctx.inputs["indikator_tables"]}, source, synthetic,
+                          f"Hela riket, {ctx.year}" + (SYNTHETIC_NOTE if synthetic else ""), _formats(ctx, formats),
+                          use_quarto, out_root)
+
+
+@receives
+def stage_indikatorbilagor(ctx: Context, forbund: list[str] | None = None, formats: list[str] | None = None,
+                           use_quarto: bool | None = None, force: bool = False) -> Path:
+    """Every participating förbund's Indikatorbilaga for every year it answered, on warm kernels;
+    reports whose input did not change are not rebuilt. ``forbund``: only these (nothing removed)."""
+    from .engine import code_deps
+    from .reports import forbund_build, indikator_build
+    from .reports.indikatorrapport import load_tables
+
+    settings = ctx.settings.indikator.bilagor
+    tables = load_tables(ctx.inputs["indikator_tables"])
+    fritext = indikator_build.open_answers(ctx.inputs["indikator_clean"])
+    formats = formats or list(settings.formats)
+    synthetic = data_source(ctx, "indikatorbilaga", 0)[1]
+    reports = ctx.output.parent
+    jobs = indikator_build.plan(tables, fritext, ctx.notebooks, reports, list(ctx.settings.indikator.years), forbund,
+                                formats, synthetic, ctx.settings.disclosure.min_cell_count,
+                                code_files=[ctx.root / f for f in code_deps(by_command(ctx.stage), ctx.root)])
+    outcome = forbund_build.build(jobs, formats, ctx.root, ctx.settings.as_dict(), settings.pool_size,
+                                  use_quarto=use_quarto, force=force)
+    if not forbund:
+        forbund_build.remove_others(reports, jobs, (indikator_build.DIR,))
+    print(f"indikatorbilagor: {len(outcome.built)} built, {len(outcome.skipped)} up to date")
+    return ctx.output
+
+
 def appendix_years(ctx: Context) -> dict[str, list[int]]:
     """The years each appendix is built for (the index lists exactly these)."""
     return {"bilaga1": list(ctx.settings.years),
             "modeller": list(ctx.settings.register.years),
             "bilaga3": list(ctx.settings.enkat.years),
-            "bilaga4": [ctx.settings.bilaga4.year]}
+            "bilaga4": [ctx.settings.bilaga4.year],
+            "indikatorrapport": list(ctx.settings.indikator.years)}
 
 
 @receives
@@ -468,9 +569,13 @@ def stage_index(ctx: Context, out_root: Path | None = None) -> Path:
     years = appendix_years(ctx)
     synthetic = {(family, y): _synthetic_or_unknown(ctx, family, y) for family, ys in years.items() for y in ys}
     forbund = slugs(forbund_names(ctx)) if ctx.settings.forbundsbilagor.build else {}
+    from .reports.indikator_build import available
+
+    indikator = available(ctx.inputs["indikator_tables"]) if ctx.settings.indikator.bilagor.build else {}
     return write_index(Path(out_root) if out_root else ctx.output.parent, years, _formats(ctx, None),
                        headline_figures(ctx.inputs, years, synthetic), synthetic, forbund,
-                       list(ctx.settings.register.years), data_source(ctx, "forbundsbilaga", 0)[1])
+                       list(ctx.settings.register.years), data_source(ctx, "forbundsbilaga", 0)[1],
+                       indikator, bool(ctx.settings.indikator.demo))
 
 
 def _synthetic_or_unknown(ctx: Context, family: str, year: int) -> bool | None:
@@ -578,14 +683,44 @@ STAGES: tuple[Stage, ...] = (
           "finsam stage bilaga4 --formats html,pdf", notebook=BILAGA4_NOTEBOOK,
           inputs=("malgrupp",), settings=("report.formats", "bilaga4", "reconciliation.rounding_slack"),
           outputs=("bilaga4_report",), options=(FORMATS,)),
+    Stage("indikator_demo", stage_indikator_demo,
+          "write the synthetic indicator survey exports into data/raw/indikator/<year>/svar/",
+          "finsam stage indikator_demo",
+          inputs=("indikator_descriptions[*]", "geografi"),
+          settings=("indikator.years", "indikator.demo", "indikator.demo_seed"),
+          when="indikator.demo", outputs=("indikator_exports[*]", "indikator_truth")),
+    Stage("indikator", stage_indikator,
+          "clean one year's indicator survey exports (CSV and Excel) into data/processed/indikator/<year>/",
+          "finsam stage indikator --year 2022", foreach="indikator.years",
+          inputs=("indikator_spec", "indikator_descriptions[*]", "indikator_exports", "geografi"),
+          settings=("indikator.years",), outputs=("indikator_clean",)),
+    Stage("indikator_tabeller", stage_indikator_tabeller,
+          "indicator figures of every survey year: shares, changes, trends, funnel, with disclosure control",
+          "finsam stage indikator-tabeller",
+          inputs=("indikator_clean[*]", "indikator_spec"), settings=("disclosure", "indikator.years", "indikator.demo"),
+          outputs=("indikator_tables",)),
+    Stage("indikatorrapport", stage_indikatorrapport,
+          "execute and render the national Indikatorrapport for one survey year",
+          "finsam stage indikatorrapport --year 2022 --formats html", foreach="indikator.years",
+          notebook=NOTEBOOKS["indikatorrapport"], inputs=("indikator_tables",),
+          settings=("report.formats", "indikator.demo", "indikator.demo_seed", "disclosure.min_cell_count"),
+          outputs=("indikatorrapport_report",), options=(FORMATS,)),
+    Stage("indikatorbilagor", stage_indikatorbilagor,
+          "every participating förbund's Indikatorbilaga for every year it answered (warm kernels)",
+          "finsam stage indikatorbilagor --forbund \"Samordningsförbund 07\"", notebook=NOTEBOOKS["indikatorbilaga"],
+          inputs=("indikator_tables", "indikator_clean[*]"), when="indikator.bilagor.build",
+          settings=("indikator.bilagor", "indikator.years", "indikator.demo", "indikator.demo_seed",
+                    "disclosure.min_cell_count"),
+          outputs=("indikatorbilaga_reports",), options=(FORMATS, FORBUND, FORCE)),
     Stage("index", stage_index,
           "write reports/index.html (every appendix and year)",
           "finsam stage index",
           inputs=("published_tables", "malgrupp", "survey_questions[*]", "survey_clean[*]",
                   "models[*]",  # the headline figures beside the links
-                  "forbund_figures"),  # the förbund listed (when forbundsbilagor.build)
+                  "forbund_figures",  # the förbund listed (when forbundsbilagor.build)
+                  "indikator_tables"),  # the indicator reports listed, with their headline figures
           settings=("years", "report", "bilaga4", "enkat.years", "register.years", "register.demo",
-                    "forbundsbilagor"),
+                    "forbundsbilagor", "indikator.years", "indikator.demo", "indikator.bilagor"),
           outputs=("index",)),
 )
 

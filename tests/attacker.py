@@ -526,3 +526,45 @@ def disagreeing_copies(copies: pd.DataFrame) -> pd.DataFrame:
     by = state.groupby("figure").agg(kinds=("text", "nunique"), copies=("where", "size"))
     bad = by.index[by["kinds"] > 1]
     return state[state["figure"].isin(bad)].sort_values(["figure", "where"])[["figure", "where", "value"]]
+
+
+# --------------------------------------------------------------------------- the indicator surveys
+def add_indikator_tables(attack: Attack, folder: Path, national: str = "Hela riket") -> None:
+    """Every published number of the indicator tables (data/processed/indikator/tabeller, and so the
+    reports, which show only these) and what a reader knows of the survey:
+
+    * answers and positive answers are counts: 0 ≤ positive ≤ answers;
+    * the nation's answers (positive answers) are the sum of the förbund's, per year, group,
+      indicator and measurement point (the nation is pooled over the förbund that answered);
+    * a measurement point's respondents are among its indicator's (per förbund and for the nation);
+    * a shown share is exact (full precision): positive = share × answers / 100; a shown interval
+      or funnel position adds nothing beyond the share and the answers it comes from;
+    * the unweighted mean over the shown förbund is a mean of shown shares (no hidden figure in it).
+
+    Every hidden number of answers is a target."""
+    a = pd.read_parquet(Path(folder) / "andelar.parquet")
+    keys = ["year", "grupp", "indikator", "matpunkt"]
+    for r in a.itertuples():
+        level = (int(r.year), r.grupp, r.indikator, r.matpunkt)
+        n, k = ("n",) + level + (r.forbund,), ("k",) + level + (r.forbund,)
+        attack.v(n)
+        attack.at_most({k: 1.0, n: -1.0})
+        if _na(r.n):
+            attack.hidden(f"{r.forbund} {level} svar", {n: 1})
+        else:
+            attack.known(n, r.n)
+        if not _na(r.positiva):
+            attack.known(k, r.positiva)
+        if not _na(r.andel):
+            attack.equal({k: 100.0, n: -float(r.andel)})
+    for level, g in a.groupby(keys):
+        level = (int(level[0]),) + tuple(level[1:])
+        areas = [f for f in g["forbund"] if f != national]
+        for kind in ("n", "k"):
+            attack.equal({(kind,) + level + (national,): 1.0} | {(kind,) + level + (f,): -1.0 for f in areas})
+    whole = a[a["matpunkt"] == ""]
+    have = set(zip(whole["year"], whole["grupp"], whole["indikator"], whole["forbund"]))
+    for r in a[a["matpunkt"] != ""].itertuples():
+        if (r.year, r.grupp, r.indikator, r.forbund) in have:
+            attack.at_most({("n", int(r.year), r.grupp, r.indikator, r.matpunkt, r.forbund): 1.0,
+                            ("n", int(r.year), r.grupp, r.indikator, "", r.forbund): -1.0})

@@ -447,3 +447,83 @@ def test_the_documented_corpus_counts_are_the_real_ones():
             stated[cells[0]] = tuple(int(c) for c in cells[2:])
     assert stated == real
     assert all(n == e + q + h for n, e, q, h in real.values())
+
+
+# --------------------------------------------------------------------------- the indicator surveys
+from pipeline.demo.indikator_demo import forbund_names  # noqa: E402
+from pipeline.sources import indikator  # noqa: E402
+
+from .corpus import indikator as icorpus  # noqa: E402
+
+INDICATOR_CASES = icorpus.cases()
+
+
+def test_the_indicator_corpus_is_large_and_has_excel_s_own_cases():
+    names = {c.name for c in INDICATOR_CASES}
+    assert len(INDICATOR_CASES) >= 30 and len(names) == len(INDICATOR_CASES)
+    for needed in ("xlsx_renamed_sheet", "xlsx_merged_header_cells", "xlsx_numbers_stored_as_text_accepted",
+                   "xlsx_dates_as_serial_numbers_accepted", "xlsx_scale_as_labels_where_numbers_declared",
+                   "csv_scale_as_numbers_where_labels_declared", "vet_ej_in_other_cases_accepted",
+                   "vet_inte_not_declared", "vet_inte_declared_accepted",
+                   "xlsx_question_column_missing_in_one_forbund_file"):
+        assert needed in names
+
+
+def _clean_indicator_year(raw):
+    _, descriptions = indikator.load_descriptions(raw, [icorpus.YEAR])
+    return indikator.clean_year(icorpus.exports(raw), descriptions[icorpus.YEAR], forbund_names())
+
+
+@pytest.fixture(scope="session")
+def indicator_base(tmp_path_factory):
+    raw = icorpus.make_base(tmp_path_factory.mktemp("indikator_corpus"))
+    clean = _clean_indicator_year(raw)
+    assert clean.tables["karantan"].empty and len(clean.tables["respondenter"]) > 100
+    return raw, clean
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(list(frame.columns), kind="stable").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("case", INDICATOR_CASES, ids=[c.name for c in INDICATOR_CASES])
+def test_bad_indicator_export(indicator_base, tmp_path, case: Case):
+    base, base_clean = indicator_base
+    raw = tmp_path / "indikator"
+    shutil.copytree(base, raw)
+    case.mutate(raw)
+    if isinstance(case.expect, Error):
+        with pytest.raises(PipelineError) as err:
+            _clean_indicator_year(raw)
+        message = str(err.value)
+        assert re.search(case.expect.words, message), message
+        assert "\n" not in message and "Traceback" not in message and all(s not in message for s in case.secret), message
+        if case.expect.line is not None:
+            assert isinstance(err.value, InputError) and err.value.line == case.expect.line, message
+            assert f"{'row' if err.value.sheet else 'line'} {case.expect.line}" in message
+        if case.expect.column is not None:
+            assert err.value.column == case.expect.column, message
+        if case.expect.sheet is not None:
+            assert err.value.sheet == case.expect.sheet and f"sheet '{case.expect.sheet}'" in message, message
+        return
+    clean = _clean_indicator_year(raw)
+    q = clean.tables["kvalitet"]
+    assert (q["rows_in"] == q["kept"] + q["quarantined"]).all()
+    assert int(q["quarantined"].sum()) == len(clean.tables["karantan"])
+    found = {(f, int(line), reason) for f, line, reason in clean.tables["karantan"][["file", "line", "reason"]]
+             .itertuples(index=False)}
+    if isinstance(case.expect, icorpus.Same):
+        assert not found
+        for table in ("svar", "fritext"):
+            pd.testing.assert_frame_equal(_sorted(clean.tables[table]), _sorted(base_clean.tables[table]))
+    else:
+        expected = set()
+        for file, line, reason in case.expect.rows:
+            if line == LAST:
+                line = _last_line(icorpus.exports(raw) / file) if file.endswith(".csv") else None
+            elif callable(line):
+                line = line(base)
+            expected.add((file, line, reason))
+        assert found == expected
+    text = "\n".join(frame.astype(str).to_csv(index=False) for frame in clean.tables.values())
+    assert all(s not in text for s in case.secret)  # personal data neither kept nor shown in the quarantine

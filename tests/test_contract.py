@@ -22,6 +22,7 @@ from pipeline.reports.bilaga4 import Bilaga4
 from pipeline.reports.colophon import DATA_SOURCE_TEXT, MICRODATA, PUBLISHED, collect
 from pipeline.reports.colophon import SYNTHETIC as SYNTHETIC_SOURCE
 from pipeline.reports.forbundsbilaga import Forbundsbilaga, Forbundsjamforelse
+from pipeline.reports.indikatorrapport import Indikatorbilaga, Indikatorrapport
 from pipeline.reports.modellbilaga import Modellbilaga
 
 from .conftest import REPO
@@ -37,7 +38,8 @@ def _parameter_names(family: str) -> list[str]:
 
 def test_every_family_is_declared_once_with_a_notebook_and_a_class():
     assert FAMILIES == {"bilaga1": Bilaga1, "modeller": Modellbilaga, "bilaga3": Bilaga3, "bilaga4": Bilaga4,
-                        "forbundsbilaga": Forbundsbilaga, "jamforelse": Forbundsjamforelse}
+                        "forbundsbilaga": Forbundsbilaga, "jamforelse": Forbundsjamforelse,
+                        "indikatorrapport": Indikatorrapport, "indikatorbilaga": Indikatorbilaga}
     assert set(contract.APPENDICES) == set(stages.NOTEBOOKS)
     for family, cls in FAMILIES.items():
         assert issubclass(cls, contract.Appendix) and cls.family == family

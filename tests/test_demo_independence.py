@@ -33,3 +33,22 @@ def test_hand_checked_groups():
     assert list(demo.age_group("sjukpenning", [18, 20, 29, 30, 49, 50, 70])) == \
         ["20-29", "20-29", "20-29", "30-49", "30-49", "50-64", "50-64"]
     assert list(demo.time_group([0, 1, 2, 3, 9])) == ["0", "1-2", "1-2", "3+", "3+"]
+
+
+def test_the_indicator_demo_shares_no_code_with_the_cleaning_or_the_estimators():
+    """pipeline/demo/indikator_demo.py reads enkater.yaml with yaml itself and imports only core modules:
+    a mistake in the cleaning or the indicator estimates cannot be reproduced by the data they are tested on."""
+    import ast
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[1] / "pipeline" / "demo" / "indikator_demo.py"
+    imported = set()
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            imported.add(node.module or "")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pipeline"):
+            imported.add(node.module)
+        elif isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names if a.name.startswith("pipeline")}
+    assert imported and all(m.startswith("core") or m.startswith("pipeline.core") or m.startswith("..core")
+                            for m in imported), imported

@@ -38,7 +38,9 @@ def test_jobs_expand_every_year_in_pipeline_order():
                      + [f"models@{y}" for y in register] + [f"modeller@{y}" for y in register]
                      + [f"bilaga1@{y}" for y in PARAMS["years"]]
                      + (["forbundsbilagor"] if PARAMS["forbundsbilagor"]["build"] else []) + ["enkat@2016", "bilaga3@2016"]
-                     + ["malgrupp", "bilaga4", "index"])
+                     + ["malgrupp", "bilaga4", "indikator_demo"] + [f"indikator@{y}" for y in PARAMS["indikator"]["years"]]
+                     + ["indikator_tabeller"] + [f"indikatorrapport@{y}" for y in PARAMS["indikator"]["years"]]
+                     + (["indikatorbilagor"] if PARAMS["indikator"]["bilagor"]["build"] else []) + ["index"])
     jobs = {j.name: j for j in engine.jobs(REPO, PARAMS)}
     assert jobs["bilaga1@2022"].argv == ["run", "bilaga1", "--year", "2022"]
     assert jobs["bilaga4"].outs == (f"reports/{PARAMS['bilaga4']['year']}/bilaga4",)
@@ -163,7 +165,7 @@ def _dvc(root: Path, *args: str) -> str:
 def _index_inputs(project) -> None:
     """The index shows headline figures from the processed data of every report; the stages not
     run in these tests leave their folders empty, as a build that has not reached them yet would."""
-    for folder in ["published", "bilaga4", "enkat/2016", "forbund"] + [f"models/{y}" for y in project.params["register"]["years"]]:
+    for folder in ["published", "bilaga4", "enkat/2016", "forbund", "indikator/tabeller"] + [f"models/{y}" for y in project.params["register"]["years"]]:
         (project.root / "data" / "processed" / folder).mkdir(parents=True, exist_ok=True)
 
 

@@ -61,6 +61,13 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     _d("geografi", f"{RAW}/geografi", "CSV: kommun codes and the förbund–kommun mapping"),
     _d("survey_raw", f"{RAW}/enkat/{{year}}", "one survey year: fragor.yaml and the export it names", "enkat.years"),
     _d("survey_questions", f"{RAW}/enkat/{{year}}/fragor.yaml", "YAML: the questionnaire description", "enkat.years"),
+    _d("indikator_spec", f"{RAW}/indikator/indikatorer.yaml", "YAML: the indicators and their measurement points"),
+    _d("indikator_descriptions", f"{RAW}/indikator/{{year}}/enkater.yaml",
+       "YAML: one year's indicator questionnaires (columns, questions, scales, changes)", "indikator.years"),
+    _d("indikator_exports", f"{RAW}/indikator/{{year}}/svar",
+       "CSV and .xlsx: one year's indicator survey exports (the demo's are written by indikator_demo)",
+       "indikator.years"),
+    _d("indikator_truth", f"{RAW}/indikator/sanning.json", "JSON: what the indicator demo planted (demo only)"),
     # processed data
     _d("published_tables", f"{PROCESSED}/published", "Parquet + CSV: the checked tables and reconciliation"),
     _d("register_clean", f"{PROCESSED}/register/{{year}}", "Parquet: one year's cleaned, pseudonymised register",
@@ -69,6 +76,11 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     _d("forbund_figures", f"{PROCESSED}/forbund", "Parquet + CSV: every förbund's figures beside the nation's"),
     _d("models", f"{PROCESSED}/models/{{year}}", "Parquet + CSV: one year's tidy model estimates", "register.years"),
     _d("survey_clean", f"{PROCESSED}/enkat/{{year}}", "Parquet + CSV: one cleaned survey year", "enkat.years"),
+    _d("indikator_clean", f"{PROCESSED}/indikator/{{year}}",
+       "Parquet + CSV: one cleaned year of the indicator surveys (svar, respondenter, fritext, karantan, …)",
+       "indikator.years"),
+    _d("indikator_tables", f"{PROCESSED}/indikator/tabeller",
+       "Parquet + CSV: indicator shares, changes, trends and funnel, every year, disclosure-controlled"),
     _d("malgrupp", f"{PROCESSED}/bilaga4", "Parquet + CSV: Bilaga 4's assumptions, calculation, sensitivity"),
     # reports
     _d("bilaga1_report", f"{REPORTS}/{{year}}/bilaga1", "report folder: HTML, PDF, DOCX, executed notebook", "years"),
@@ -78,6 +90,9 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     _d("bilaga4_report", f"{REPORTS}/{{year}}/bilaga4", "report folder: HTML, PDF, DOCX, executed notebook", "bilaga4.year"),
     _d("forbund_reports", f"{REPORTS}/forbund", "one report folder per förbund and year"),
     _d("jamforelse_reports", f"{REPORTS}/jamforelse", "one comparison page folder per year"),
+    _d("indikatorrapport_report", f"{REPORTS}/{{year}}/indikatorrapport",
+       "report folder: HTML, PDF, DOCX, executed notebook", "indikator.years"),
+    _d("indikatorbilaga_reports", f"{REPORTS}/indikator", "one Indikatorbilaga folder per förbund and year it answered"),
     _d("index", f"{REPORTS}/index.html", "HTML: every appendix and year on one page"),
 )}
 
@@ -247,4 +262,14 @@ FAMILIES: dict[str, Family] = {
     "jamforelse": Family("Förbunden sida vid sida",
                          "Täckning per förbund mot referensbefolkningens storlek: trattdiagram och tabell",
                          "forbund_jamforelse.ipynb", "microdata", "pipeline.reports.forbundsbilaga"),
+    "indikatorrapport": Family("Indikatorrapport",
+                               "Indikatorenkäterna: deltagande förbund, alla indikatorer per svarsgrupp med "
+                               "intervall, trend sedan första året och tydliga förändringar",
+                               "indikatorrapport.ipynb", "survey", "pipeline.reports.indikatorrapport",
+                               "indikatorrapport_report"),
+    # Per participating förbund and year (reports/indikator/<förbund>/<year>/), listed in a section of its own.
+    "indikatorbilaga": Family("Indikatorbilaga",
+                              "Ett förbunds indikatorer bredvid riket, dess egen trend, jämförelse med andra "
+                              "förbund och dess öppna svar",
+                              "indikatorbilaga.ipynb", "survey", "pipeline.reports.indikatorrapport"),
 }

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -166,9 +166,12 @@ class RegisterParams(_Section):
     area: list[str] = Field(default_factory=list)
 
 
-class ForbundsbilagorParams(_Section):
+class _ReportBatchParams(_Section):
+    """A batch of reports per förbund and year on warm kernels: whether to build it, its formats
+    (html always) and how many kernels."""
+
+    _section: ClassVar[str]
     build: bool = True
-    names: list[str] = Field(default_factory=list)
     formats: list[Literal["html", "pdf", "docx"]] = Field(default_factory=lambda: ["html"], min_length=1)
     pool_size: int = Field(2, ge=1)
 
@@ -176,12 +179,32 @@ class ForbundsbilagorParams(_Section):
     @classmethod
     def _html_always(cls, value: list[str]) -> list[str]:
         if "html" not in value:
-            raise ValueError(f"forbundsbilagor.formats must list html (and any of pdf, docx), got {value!r}")
+            raise ValueError(f"{cls._section}.formats must list html (and any of pdf, docx), got {value!r}")
         return value
+
+
+class ForbundsbilagorParams(_ReportBatchParams):
+    _section: ClassVar[str] = "forbundsbilagor"
+    names: list[str] = Field(default_factory=list)
 
 
 class EnkatParams(_Section):
     years: list[Year] = Field(default_factory=list)
+
+
+class IndikatorBilagorParams(_ReportBatchParams):
+    """The Indikatorbilagor (one per participating förbund and year it answered)."""
+
+    _section: ClassVar[str] = "indikator.bilagor"
+
+
+class IndikatorParams(_Section):
+    """The annual indicator questionnaires (data/raw/indikator/<year>/enkater.yaml)."""
+
+    years: list[Year] = Field(default_factory=list)
+    demo: bool = False
+    demo_seed: int = Field(2017, ge=0)
+    bilagor: IndikatorBilagorParams = Field(default_factory=IndikatorBilagorParams)
 
 
 class Bilaga4Group(_Section):
@@ -209,6 +232,7 @@ class Params(_Section):
     register_: RegisterParams = Field(default_factory=RegisterParams, alias="register")
     forbundsbilagor: ForbundsbilagorParams = Field(default_factory=ForbundsbilagorParams)
     enkat: EnkatParams = Field(default_factory=EnkatParams)
+    indikator: IndikatorParams = Field(default_factory=IndikatorParams)
     bilaga4: Bilaga4Params = Field(default_factory=Bilaga4Params)
 
     @property
@@ -274,7 +298,7 @@ def parse_settings(params: Any, path: str | Path = PARAMS_FILE) -> Params:
         raise ConfigError(f"{path}: must be a mapping of settings, got {type(params).__name__}")
     checked = _checked(Params, params, "", path)
     for name, years in (("years", checked.years), ("register.years", checked.register_.years),
-                        ("enkat.years", checked.enkat.years)):
+                        ("enkat.years", checked.enkat.years), ("indikator.years", checked.indikator.years)):
         if len(set(years)) != len(years):
             raise ConfigError(f"{path}: {name} lists a year twice: {years}")
     return checked

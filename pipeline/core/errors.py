@@ -19,16 +19,21 @@ class PipelineError(Exception):
 
 
 class InputError(PipelineError):
-    """Bad input data, located by file, line (1-based, header is line 1) and column."""
+    """Bad input data, located by file, line (1-based, header is line 1) and column; in a workbook
+    by file, sheet, row (Excel's row number) and column."""
 
-    def __init__(self, path: str | Path, message: str, line: int | None = None, column: str | None = None):
+    def __init__(self, path: str | Path, message: str, line: int | None = None, column: str | None = None,
+                 sheet: str | None = None):
         self.path = Path(path)
         self.line = line
         self.column = column
+        self.sheet = sheet
         self.message = message
         where = [str(self.path)]
+        if sheet is not None:
+            where.append(f"sheet '{sheet}'")
         if line is not None:
-            where.append(f"line {line}")
+            where.append(f"{'row' if sheet is not None else 'line'} {line}")
         if column is not None:
             where.append(f"column '{visible(column)}'")
         super().__init__(f"{', '.join(where)}: {message}")

@@ -213,7 +213,7 @@ def _locate(text: str, pos: int, delimiter: str, header: list[str] | None) -> tu
     return line, column
 
 
-def _decode(path: Path, raw: bytes, encoding: str, delimiter: str) -> str:
+def _decode(path: Path, raw: bytes, encoding: str, delimiter: str, described_in: str = "exports.yaml") -> str:
     end = raw.find(b"\n")
     header = raw[: end if end >= 0 else len(raw)].decode("latin-1").lstrip("\ufeff\xef\xbb\xbf").split(delimiter)
     header = [h.strip() for h in header]
@@ -234,7 +234,7 @@ def _decode(path: Path, raw: bytes, encoding: str, delimiter: str) -> str:
             else:
                 how = ("it starts with a UTF-8 byte-order mark, as Excel's 'CSV UTF-8' writes" if
                        raw.startswith(b"\xef\xbb\xbf") else "letters like 'ö' are two bytes")
-                raise InputError(path, f"the file is UTF-8 ({how}), but exports.yaml "
+                raise InputError(path, f"the file is UTF-8 ({how}), but {described_in} "
                                        f"declares {encoding}; export it as {encoding} or change the declaration", 1)
         c1 = re.search(rb"[\x80-\x9f]", raw)
         if c1:
@@ -300,22 +300,22 @@ def parse_records(path: Path, text: str, delimiter: str) -> tuple[list[str], lis
     return header, records, lines
 
 
-def decode_checked(path: Path, raw: bytes, encoding: str, delimiter: str) -> str:
+def decode_checked(path: Path, raw: bytes, encoding: str, delimiter: str, described_in: str = "exports.yaml") -> str:
     """``raw`` as text, strictly. Stops with file, line (as a text editor counts it) and column on:
     an empty file, NUL bytes, bytes not in ``encoding`` (for Latin-1 also the Windows-1252
     punctuation bytes 0x80–0x9F and text that is really UTF-8), and lone-CR or mixed line endings."""
     if not raw.strip():
         raise InputError(path, "the file is empty (0 bytes or only blank space)", 1)
-    text = _decode(path, raw, encoding, delimiter)
+    text = _decode(path, raw, encoding, delimiter, described_in)
     _check_line_endings(path, text)
     return text
 
 
-def read_delimited(path: Path, raw: bytes, encoding: str, delimiter: str
+def read_delimited(path: Path, raw: bytes, encoding: str, delimiter: str, described_in: str = "exports.yaml"
                    ) -> tuple[str, list[str], list[list[str]], list[int]]:
     """Decode ``raw`` strictly (``decode_checked``) and split it into records: (text, header, records
     incl. the header, the line each record starts on). A quote that is never closed stops too."""
-    text = decode_checked(path, raw, encoding, delimiter)
+    text = decode_checked(path, raw, encoding, delimiter, described_in)
     header, records, lines = parse_records(path, text, delimiter)
     return text, header, records, lines
 
@@ -357,6 +357,69 @@ def split_plain(text: str, delimiter: str) -> tuple[list[str], pd.DataFrame, np.
     body = table.slice(1).to_pandas()
     body.columns = range(width)
     return header, body, filled[1:] + 1, int(lengths.max())
+
+
+def read_sheet(path: Path, sheet: str, header_row: int = 1) -> tuple[list[str], list[tuple[int, list[object]]]]:
+    """One sheet of an Excel workbook (.xlsx, read with python-calamine): the header (the cells of
+    ``header_row``, as text) and the data rows below it, each with its Excel row number and its
+    cell values as the reader gives them (text, numbers as float, ``datetime`` for date-formatted
+    cells, booleans; None for an empty cell). Rows with no value at all are left out, as are rows
+    above the header and columns with neither a name nor a value. Stops, with file, sheet, row and
+    column, on a file that is not a workbook, a missing sheet (naming the sheets there are: a renamed
+    sheet), merged cells in or below the header, and values in a column without a name."""
+    from openpyxl.utils import get_column_letter
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    if not path.is_file():
+        raise InputError(path, "export not found")
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except (CalamineError, OSError, ValueError) as exc:
+        raise InputError(path, f"not an Excel workbook (.xlsx) or a damaged one ({type(exc).__name__}); export "
+                               "it again as .xlsx") from None
+    try:
+        if sheet not in workbook.sheet_names:
+            close = [n for n in workbook.sheet_names if n.strip().casefold() == sheet.strip().casefold()]
+            hint = f" ({close[0]!r} differs only in case or spaces)" if close else " (was it renamed?)"
+            raise InputError(path, f"sheet {sheet!r} not found{hint}; the workbook has: "
+                                   f"{', '.join(repr(n) for n in workbook.sheet_names)}")
+        try:
+            ws = workbook.get_sheet_by_name(sheet)
+            grid = ws.to_python(skip_empty_area=False)
+        except CalamineError as exc:
+            raise InputError(path, f"the sheet cannot be read ({type(exc).__name__}); export it again as .xlsx",
+                             sheet=sheet) from None
+        for (r0, c0), (r1, c1) in sorted(ws.merged_cell_ranges or []):
+            if r1 + 1 < header_row:
+                continue  # a merged title above the header is not read
+            where = "the header" if r0 + 1 <= header_row else "the data"
+            coord = f"{get_column_letter(c0 + 1)}{r0 + 1}:{get_column_letter(c1 + 1)}{r1 + 1}"
+            raise InputError(path, f"merged cells {coord} in {where}: unmerge them (one value per cell) and "
+                                   "export again", r0 + 1, get_column_letter(c0 + 1), sheet)
+    finally:
+        workbook.close()
+
+    def filled(value: object) -> bool:
+        return value is not None and not (isinstance(value, str) and not value.strip())
+
+    first = grid[header_row - 1] if len(grid) >= header_row else []
+    if not any(filled(v) for v in first):
+        raise InputError(path, f"the header row {header_row} is empty", header_row, None, sheet)
+    header = [str(v).strip() if filled(v) else "" for v in first]
+    data = [(number, list(values)) for number, values in enumerate(grid[header_row:], header_row + 1)
+            if any(filled(v) for v in values)]
+    width = max([len(header)] + [len(vals) for _, vals in data])
+    header += [""] * (width - len(header))
+    keep = []
+    for i, name in enumerate(header):
+        first_row = next((n for n, vals in data if i < len(vals) and filled(vals[i])), None)
+        if name == "" and first_row is not None:
+            raise InputError(path, f"column {get_column_letter(i + 1)} has values but no name in the header row "
+                                   f"{header_row}", first_row, get_column_letter(i + 1), sheet)
+        if name != "":
+            keep.append(i)  # a column with neither name nor values is an empty column: left out
+    return [header[i] for i in keep], [(n, [vals[i] if i < len(vals) and filled(vals[i]) else None for i in keep])
+                                       for n, vals in data]
 
 
 # ---------------------------------------------------------------- atomic output

@@ -141,6 +141,7 @@ class Linked(_Cells):
     kept: set[Key] = field(default_factory=set)  # published cells another publication shows: never hidden here
     activities: set[Key] = field(default_factory=set)  # counts of activities, not people: no primary suppression
     kept_shares: set[Key] = field(default_factory=set)  # shares another publication shows: never hidden here
+    free: set[Key] = field(default_factory=set)  # unpublished counts that need no protection of their own
 
     # ---------------------------------------------------------------- building
     def cell(self, key: Key, value: int, published: bool = True, people: bool = True) -> Key:
@@ -195,6 +196,14 @@ class Linked(_Cells):
         """Never hide this published cell: another publication shows it anyway (hiding it here would
         protect nothing), so complementary suppression must find other numbers to hide."""
         self.kept.add(key)
+
+    def no_threshold(self, key: Key) -> None:
+        """An unpublished count whose smallness reveals nobody by itself, so the threshold does not
+        apply to it: the positive answers among a number of answers (the survey's rule is on the
+        answers; a share is hidden with its denominator). It still links the cells it is part of."""
+        if key in self.published:
+            raise ValueError(f"{key!r}: a published count always has the threshold")
+        self.free.add(self._root(key))
 
     def hide_share(self, key: Key) -> None:
         """Hide a share from the start (e.g. one an earlier, narrower control already hid)."""
@@ -317,7 +326,8 @@ class _Solver:
         self.shares = {k: Share(k, r(s.num), r(s.den), s.decimals, tuple(r(p) for p in s.protect))
                        for k, s in linked.shares.items()}
         activities = {r(k) for k in linked.activities}
-        self.primary = {k for k, v in self.values.items() if v < linked.threshold and k not in activities}
+        self.primary = {k for k, v in self.values.items()
+                        if v < linked.threshold and k not in activities and k not in linked.free}
         self.structural: set[Key] = set()  # pinned by definitions alone, whatever is hidden
         self._cache: _Component | None = None  # the last component's cells, constraints and linear program
         self.spans: dict[Key, tuple[float, float]] = {}  # values seen in feasible points, when not only the true one

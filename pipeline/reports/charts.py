@@ -289,3 +289,42 @@ def svg_bars(frame: pd.DataFrame, category: str, value: str, hue: str, path: Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
     return path
+
+
+def svg_intervals(rows: list[dict], path: Path, xlabel: str) -> Path:
+    """A comparison chart (SVG written directly, like :func:`svg_bars`): one line per row with the
+    band ``low998``–``high998`` (light) and ``low95``–``high95`` (darker), a tick at ``centre`` and a
+    dot at ``value``; values in per cent on a 0–100 axis. Each row's label and value are text."""
+    from html import escape
+
+    left, width, row, top = 300, 300, 22, 30
+    x = lambda v: left + width * max(0.0, min(100.0, float(v))) / 100  # noqa: E731
+    height = top + row * len(rows) + 36
+    dot, band = matplotlib.colors.to_hex(PALETTE[0]), "#c9d3e0"
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 70}" height="{height}" '
+           f'viewBox="0 0 {left + width + 70} {height}" font-family="Arial, Helvetica, sans-serif" font-size="12">',
+           f'<rect x="{left}" y="8" width="14" height="10" fill="#e6ebf2"/><text x="{left + 18}" y="17">99,8{fmt.NBSP}%</text>'
+           f'<rect x="{left + 70}" y="8" width="14" height="10" fill="{band}"/><text x="{left + 88}" y="17">95{fmt.NBSP}%</text>'
+           f'<line x1="{left + 140}" y1="6" x2="{left + 140}" y2="20" stroke="#1d2330" stroke-width="2"/>'
+           f'<text x="{left + 146}" y="17">Riket</text>'
+           f'<circle cx="{left + 200}" cy="13" r="5" fill="{dot}"/><text x="{left + 209}" y="17">Förbundet</text>']
+    for i, r in enumerate(rows):
+        y = top + i * row
+        mid = y + row / 2
+        out.append(f'<text x="{left - 8}" y="{mid + 4:.0f}" text-anchor="end">{escape(str(r["label"]))[:48]}</text>')
+        out.append(f'<rect x="{x(r["low998"]):.1f}" y="{y + 4}" width="{x(r["high998"]) - x(r["low998"]):.1f}" '
+                   f'height="{row - 8}" fill="#e6ebf2"/>')
+        out.append(f'<rect x="{x(r["low95"]):.1f}" y="{y + 4}" width="{x(r["high95"]) - x(r["low95"]):.1f}" '
+                   f'height="{row - 8}" fill="{band}"/>')
+        out.append(f'<line x1="{x(r["centre"]):.1f}" y1="{y + 2}" x2="{x(r["centre"]):.1f}" y2="{y + row - 2}" '
+                   f'stroke="#1d2330" stroke-width="2"/>')
+        out.append(f'<circle cx="{x(r["value"]):.1f}" cy="{mid:.1f}" r="5" fill="{dot}"/>'
+                   f'<text x="{left + width + 8}" y="{mid + 4:.0f}">{fmt.percent(r["value"])}</text>')
+    base = top + row * len(rows)
+    out.append(f'<line x1="{left}" y1="{base}" x2="{left + width}" y2="{base}" stroke="#1d2330"/>')
+    for tick in range(0, 101, 20):
+        out.append(f'<text x="{x(tick):.0f}" y="{base + 14}" text-anchor="middle">{tick}</text>')
+    out.append(f'<text x="{left + width / 2:.0f}" y="{base + 30}" text-anchor="middle">{escape(xlabel)}</text></svg>')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path

@@ -55,6 +55,10 @@ REPORT_PARAMETERS: dict[str, tuple[tuple[str, str], ...]] = {
                        ("register.demo_seed", "Slumpfrö för demodata")),
     "jamforelse": (("disclosure.min_cell_count", "Minsta antal i en redovisad cell"),
                    ("register.demo_seed", "Slumpfrö för demodata")),
+    "indikatorrapport": (("disclosure.min_cell_count", "Minsta antal svar i en redovisad uppgift"),
+                         ("indikator.demo_seed", "Slumpfrö för demodata")),
+    "indikatorbilaga": (("disclosure.min_cell_count", "Minsta antal svar i en redovisad uppgift"),
+                        ("indikator.demo_seed", "Slumpfrö för demodata")),
 }
 _SOURCE_WORDS = {"published": "publicerade uppgifter", "microdata": "mikrodata"}
 
@@ -277,7 +281,7 @@ def report_parameters(report: str, params: dict[str, Any], notebook_parameters: 
     out = []
     if "year" in notebook_parameters:
         out.append(("År", str(notebook_parameters["year"])))
-    microdata = notebook_parameters.get("source") == "microdata"
+    microdata = notebook_parameters.get("source") in ("microdata", "survey")  # counted from answers too
     for dotted, label in REPORT_PARAMETERS.get(report, ()):
         if dotted.startswith("disclosure.") and not microdata:
             continue  # disclosure control applies to tables counted from microdata only

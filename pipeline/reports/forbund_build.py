@@ -23,7 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 
@@ -58,6 +58,14 @@ class Job:
     place: Place | None = None  # where it lives and what it links to (its other formats and years)
     figures: pd.DataFrame | None = None  # a förbund report's own input (its förbund and the nation, one year)
     threshold: int = 5
+    # Another family's own input: writes it into the folder given (instead of ``figures``), named
+    # ``input_name`` among the notebook's inputs.
+    write_input: Callable[[Path], Any] | None = None
+    input_name: str = "forbund"
+
+    @property
+    def own_input(self) -> bool:
+        return self.figures is not None or self.write_input is not None
 
 
 @dataclass
@@ -172,10 +180,15 @@ def _build_one(job: Job, pool, formats: list[str], provenance, use_quarto: bool 
     with atomic_dir(job.final) as tmp:
         executed = tmp / f"{job.stem}.ipynb"
         parameters = job.parameters
-        if job.figures is not None:  # the report's exact input, kept beside it (readers can check every number)
-            data = write_unit(tmp / INPUT_DIR, job.figures, job.unit, job.threshold)
-            parameters = parameters | {"inputs": {"forbund": str((job.final / INPUT_DIR).resolve())}}
-            runtime = parameters | {"inputs": {"forbund": str(data.resolve())}}
+        name = job.input_name
+        if job.own_input:  # the report's exact input, kept beside it (readers can check every number)
+            data = tmp / INPUT_DIR
+            if job.write_input is not None:
+                job.write_input(data)
+            else:
+                write_unit(data, job.figures, job.unit, job.threshold)
+            parameters = parameters | {"inputs": {name: str((job.final / INPUT_DIR).resolve())}}
+            runtime = parameters | {"inputs": {name: str(data.resolve())}}
         else:
             runtime = parameters
         render.execute_notebook(job.notebook, executed, parameters=runtime, cwd=tmp, pool=pool, save_each_cell=False)
@@ -184,12 +197,12 @@ def _build_one(job: Job, pool, formats: list[str], provenance, use_quarto: bool 
         if runtime is not parameters:  # the kept notebook names the input where it stays, not the temporary folder
             for cell in nb.cells:
                 if "injected-parameters" in cell.metadata.get("tags", []):
-                    cell.source = cell.source.replace(runtime["inputs"]["forbund"], parameters["inputs"]["forbund"])
+                    cell.source = cell.source.replace(runtime["inputs"][name], parameters["inputs"][name])
             nb.metadata["papermill"]["parameters"] = parameters
         render.set_front_matter(nb, {"subtitle": job.subtitle})
         nbformat.write(nb, executed)
-        digest, count, _ = hash_inputs([job.notebook, tmp / INPUT_DIR] if job.figures is not None
-                                       else [job.notebook, Path(job.parameters["inputs"]["forbund"])])
+        digest, count, _ = hash_inputs([job.notebook, tmp / INPUT_DIR] if job.own_input
+                                       else [job.notebook, Path(job.parameters["inputs"][name])])
         own = dataclasses.replace(provenance, index_link=job.index_link, place=job.place, inputs_sha256=digest,
                                   inputs_count=count,
                                   parameters=report_parameters(job.kind, params, parameters)
@@ -213,7 +226,7 @@ def build(jobs: list[Job], formats: list[str], root: Path, params: dict[str, Any
     outcome.skipped = [str(j.final) for j in jobs if j not in todo]
     if not todo:
         return outcome
-    base = collect("forbundsbilaga", root, params, todo[0].notebook, todo[0].parameters)  # git asked once
+    base = collect(todo[0].kind, root, params, todo[0].notebook, todo[0].parameters)  # git asked once
     start = time.perf_counter()
     failures = []
     with KernelPool(size=max(1, min(pool_size, len(todo)))) as pool:
@@ -239,11 +252,11 @@ def build(jobs: list[Job], formats: list[str], root: Path, params: dict[str, Any
     return outcome
 
 
-def remove_others(reports: Path, jobs: list[Job]) -> list[Path]:
-    """Report folders of förbund or years no longer configured (a full build only)."""
+def remove_others(reports: Path, jobs: list[Job], tops: tuple[str, ...] = (FORBUND_DIR, COMPARISON_DIR)) -> list[Path]:
+    """Report folders (under ``tops``) of förbund or years no longer configured (a full build only)."""
     keep = {j.final.resolve() for j in jobs}
     removed = []
-    for top in (reports / FORBUND_DIR, reports / COMPARISON_DIR):
+    for top in (reports / t for t in tops):
         if not top.is_dir():
             continue
         for folder in sorted(p for p in top.rglob(STAMP)):

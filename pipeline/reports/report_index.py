@@ -130,6 +130,17 @@ def _bilaga4(inputs: Mapping[str, Any], year: int) -> str:
             f"(se bilagan för antaganden och känslighet)")
 
 
+def _indikatorrapport(inputs: Mapping[str, Any], year: int, synthetic: bool) -> str:
+    folder = Path(inputs["indikator_tables"])
+    taking = pd.read_parquet(folder / "forbund.parquet")
+    answers = pd.read_parquet(folder / "deltagande.parquet")
+    n = int((taking["year"] == year).sum())
+    if not n:
+        raise LookupError(year)
+    return (f"{n} förbund svarade, {fmt.number(answers.loc[answers['year'] == year, 'svarande'].sum())} enkätsvar"
+            + (" (syntetiska svar)" if synthetic else ""))
+
+
 def headline_figures(inputs: Mapping[str, Any], appendix_years: dict[str, list[int]],
                      synthetic: dict[tuple[str, int], bool | None] | None = None) -> dict[tuple[str, int], str]:
     """(appendix, year) → a short Swedish line of headline figures; missing data gives "–".
@@ -142,6 +153,7 @@ def headline_figures(inputs: Mapping[str, Any], appendix_years: dict[str, list[i
         "modeller": lambda y: _modeller(inputs, y, bool(synthetic.get(("modeller", y)))),
         "bilaga3": lambda y: _bilaga3(inputs, y, bool(synthetic.get(("bilaga3", y)))),
         "bilaga4": lambda y: _bilaga4(inputs, y),
+        "indikatorrapport": lambda y: _indikatorrapport(inputs, y, bool(synthetic.get(("indikatorrapport", y)))),
     }
     out = {}
     for key, years in appendix_years.items():
@@ -158,27 +170,38 @@ FORBUND_INTRO = ("En Bilaga 1 ur registren för varje samordningsförbund och å
                  "tabellen.")
 
 
-def forbund_section(forbund: dict[str, str], years: list[int], synthetic: bool) -> str:
+INDIKATOR_INTRO = ("En Indikatorbilaga för varje förbund och år som förbundet svarade på indikatorenkäterna: förbundets "
+                   "indikatorer bredvid rikets, dess egen trend, jämförelsen med andra förbund och dess öppna svar.")
+
+
+def forbund_section(forbund: dict[str, str], years: list[int], synthetic: bool, *, folder: str = "forbund",
+                    stem: str = "forbundsbilaga", heading: str = "Förbundsbilagor", intro: str = FORBUND_INTRO,
+                    comparison: bool = True, available: dict[str, list[int]] | None = None,
+                    anchor: str = "forbund", heading_id: str = "forbundsbilagor") -> str:
     """The förbund reports: per year the comparison of all förbund, a list of förbund (jump links)
     and a table with one row per förbund and one link per year. Plain links only: it works offline,
-    without scripts, and a screen reader can list them by förbund."""
+    without scripts, and a screen reader can list them by förbund. ``available``: the years each
+    förbund has a report (others show "–"); default every year."""
     if not forbund:
         return ""
     years = sorted(years)
     mark = " (syntetiska data)" if synthetic else ""
     compare = " · ".join(f'<a href="jamforelse/{y}/jamforelse_{y}.html">{y}</a>' for y in years)
-    jump = "\n".join(f'<li><a href="#forbund-{html.escape(s)}">{html.escape(n)}</a></li>' for n, s in forbund.items())
+    compare = f"<p class=\"jamforelse\">Alla förbund sida vid sida (trattdiagram och tabell): {compare}</p>\n" if comparison else ""
+    jump = "\n".join(f'<li><a href="#{anchor}-{html.escape(s)}">{html.escape(n)}</a></li>' for n, s in forbund.items())
     rows = []
-    for name, folder in forbund.items():
-        links = "".join(f'<td role="cell" data-rubrik="{y}"><a href="forbund/{html.escape(folder)}/{y}/forbundsbilaga_{y}.html" '
-                        f'aria-label="{html.escape(name)} {y}">{y}</a></td>' for y in years)
-        rows.append(f'<tr role="row" id="forbund-{html.escape(folder)}"><th scope="row" role="rowheader">'
+    for name, slug in forbund.items():
+        has = set(years if available is None else available.get(name, []))
+        links = "".join(f'<td role="cell" data-rubrik="{y}"><a href="{folder}/{html.escape(slug)}/{y}/{stem}_{y}.html" '
+                        f'aria-label="{html.escape(name)} {y}">{y}</a></td>' if y in has
+                        else f'<td role="cell" data-rubrik="{y}">{fmt.NOTHING}</td>' for y in years)
+        rows.append(f'<tr role="row" id="{anchor}-{html.escape(slug)}"><th scope="row" role="rowheader">'
                     f'{html.escape(name)}</th>{links}</tr>')
     head = "".join(f'<th scope="col" role="columnheader">{y}</th>' for y in years)
-    return (f'<section aria-labelledby="forbundsbilagor">\n<h2 id="forbundsbilagor">Förbundsbilagor{mark}</h2>\n'
-            f'<p>{FORBUND_INTRO}</p>\n<p class="jamforelse">Alla förbund sida vid sida (trattdiagram och tabell): {compare}</p>\n'
-            f'<nav class="forbund" aria-label="Förbund">\n<ul>\n{jump}\n</ul>\n</nav>\n'
-            f'<table class="forbund stapla" role="table">\n<caption>Förbundsbilagor per förbund och år</caption>\n'
+    return (f'<section aria-labelledby="{heading_id}">\n<h2 id="{heading_id}">{heading}{mark}</h2>\n'
+            f"<p>{intro}</p>\n{compare}"
+            f'<nav class="forbund" aria-label="{heading}: förbund">\n<ul>\n{jump}\n</ul>\n</nav>\n'
+            f'<table class="forbund stapla" role="table">\n<caption>{heading} per förbund och år</caption>\n'
             f'<thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">Förbund</th>{head}</tr></thead>\n'
             f'<tbody role="rowgroup">\n' + "\n".join(rows) + "\n</tbody>\n</table>\n</section>")
 
@@ -186,7 +209,9 @@ def forbund_section(forbund: dict[str, str], years: list[int], synthetic: bool) 
 def write_index(reports: Path, appendix_years: dict[str, list[int]], formats: list[str],
                 headlines: dict[tuple[str, int], str] | None = None,
                 synthetic: dict[tuple[str, int], bool | None] | None = None, forbund: dict[str, str] | None = None,
-                forbund_years: list[int] | None = None, forbund_synthetic: bool = True) -> Path:
+                forbund_years: list[int] | None = None, forbund_synthetic: bool = True,
+                indikator: dict[str, list[int]] | None = None, indikator_synthetic: bool = True) -> Path:
+    """``indikator``: förbund → the years it has an Indikatorbilaga (a section of their own)."""
     body = []
     for row in index_rows(appendix_years, formats, headlines, synthetic):
         links = " · ".join(f'<a href="{html.escape(href)}">{label}</a>' for label, href in row["files"])
@@ -196,4 +221,11 @@ def write_index(reports: Path, appendix_years: dict[str, list[int]], formats: li
                     f'<td role="cell" class="nyckeltal" data-rubrik="Nyckeltal">{html.escape(row["headline"])}</td>'
                     f'<td role="cell" data-rubrik="Filer">{links}</td></tr>')
     section = forbund_section(forbund or {}, forbund_years or [], forbund_synthetic)
+    if indikator:
+        from .forbund_figures import slugs
+
+        section += "\n" + forbund_section(slugs(sorted(indikator)), sorted({y for ys in indikator.values() for y in ys}),
+                                          indikator_synthetic, folder="indikator", stem="indikatorbilaga",
+                                          heading="Indikatorbilagor", intro=INDIKATOR_INTRO, comparison=False,
+                                          available=indikator, anchor="indikator", heading_id="indikatorbilagor")
     return write_text_atomic(reports / "index.html", _PAGE.format(rows="\n".join(body), forbund=section))

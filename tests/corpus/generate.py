@@ -45,6 +45,7 @@ class Error:
     words: str  # a regular expression the message must match
     line: int | None = None
     column: str | None = None
+    sheet: str | None = None  # a workbook's sheet (tests/corpus/indikator.py)
 
 
 LAST = -1  # in a Quarantine row: the last line of the file (a row the case appended)
@@ -131,9 +132,10 @@ def edit_bytes(kind: str, change: Callable[[bytes], bytes]) -> Callable[[Path], 
     return mutate
 
 
-def edit_config(change: Callable[[dict], None]) -> Callable[[Path], None]:
+def edit_config(change: Callable[[dict], None], file: str = "exports.yaml") -> Callable[[Path], None]:
+    """``change`` the YAML ``file`` (below the case's folder) in place."""
     def mutate(folder: Path) -> None:
-        path = folder / "exports.yaml"
+        path = folder / file
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
         change(spec)
         path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
