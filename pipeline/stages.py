@@ -569,7 +569,7 @@ def stage_index(ctx: Context, out_root: Path | None = None) -> Path:
     years = appendix_years(ctx)
     synthetic = {(family, y): _synthetic_or_unknown(ctx, family, y) for family, ys in years.items() for y in ys}
     forbund = slugs(forbund_names(ctx)) if ctx.settings.forbundsbilagor.build else {}
-    from .reports.indikator_build import available
+    from .reports.forbund_figures import available
 
     indikator = available(ctx.inputs["indikator_tables"]) if ctx.settings.indikator.bilagor.build else {}
     return write_index(Path(out_root) if out_root else ctx.output.parent, years, _formats(ctx, None),

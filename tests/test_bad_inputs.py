@@ -294,7 +294,7 @@ def _tiny_builders(monkeypatch) -> None:
 FAMILIES = {
     "published": (["stage", "published"], [], "data/processed/published"),
     "malgrupp": (["stage", "malgrupp"], [], "data/processed/bilaga4"),
-    "register_tables": (["stage", "register-tables"], ["tiny"], "data/processed/register/tabeller"),
+    "register_tables": (["stage", "register_tables"], ["tiny"], "data/processed/register/tabeller"),
     "forbund": (["stage", "forbund"], ["tiny"], "data/processed/forbund"),
     "models": (["stage", "models", "--year", "2022"], ["tiny"], "data/processed/models/2022"),
     "register (notebook)": (["stage", "register", "--year", "2022"], [], "data/processed/register/2022"),
@@ -344,7 +344,7 @@ def test_a_full_disk_or_a_read_only_place_is_one_line_at_every_stage_family(tmp_
 
 MISSING = {  # family → (command line, what to remove, words of the message, the path it names)
     "published": (["stage", "published"], "data/raw/published", "file not found", "data/raw/published/b1_deltagare.csv"),
-    "register_tables": (["stage", "register-tables"], None, r"no cleaned register data for this year \(the folder "
+    "register_tables": (["stage", "register_tables"], None, r"no cleaned register data for this year \(the folder "
                         r"does not exist\); run `finsam stage register --year 2016` first", "data/processed/register/2016"),
     "forbund": (["stage", "forbund"], None, "no cleaned register data for this year", "data/processed/register/2016"),
     "models": (["stage", "models", "--year", "2022"], None, "run `finsam stage register", "data/processed/register"),

@@ -18,15 +18,14 @@ def test_bad_year_on_the_command_line(published_project, monkeypatch, capsys):
     monkeypatch.setenv("FINSAM_ROOT", str(published_project.root))
     assert cli.main(["stage", "bilaga1", "--year", "2015"]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == ("finsam: error: year '2015' is not in the published SUS tables "
-                           "(data/raw/published): available years are 2016–2022")
+    assert err.strip() == "finsam: error: year '2015' is not in the params.yaml years: available years are 2016–2022"
     assert not (published_project.reports / "2015").exists()
 
 
 def test_not_a_year_on_the_command_line(published_project, monkeypatch, capsys):
     monkeypatch.setenv("FINSAM_ROOT", str(published_project.root))
     assert cli.main(["stage", "bilaga1", "--year", "tjugo"]) == 2
-    assert "year 'tjugo' is not in the published SUS tables" in capsys.readouterr().err
+    assert "year 'tjugo' is not in the params.yaml years" in capsys.readouterr().err
 
 
 @pytest.mark.slow

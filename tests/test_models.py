@@ -133,7 +133,7 @@ def test_run_year_refuses_a_standard_year_pseudonymised_with_another_key(tmp_pat
     with pytest.raises(ConfigError, match=f"different keys.*{year}: aaaa1111.*{STANDARD_YEAR}: bbbb2222"):
         models.run_year(year, tmp_path, tmp_path / "tabeller")
     (tmp_path / str(STANDARD_YEAR) / "nyckel.json").unlink()  # output older than key fingerprints
-    with pytest.raises(InputError, match="no key fingerprint"):
+    with pytest.raises(InputError, match="nyckel.json: missing"):
         models.run_year(year, tmp_path, tmp_path / "tabeller")
 
 

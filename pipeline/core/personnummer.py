@@ -256,7 +256,11 @@ def pseudonymise(normalised: pd.Series, key: bytes) -> pd.Series:
     block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
     values = pa.table({"v": pa.array(normalised, type=pa.string(), from_pandas=True)})  # NA: null, hashed to null
     with duckdb.connect() as con:
-        con.execute("SET enable_progress_bar = false")  # a stage's log gets no progress bar
+        try:  # a stage's log gets no progress bar; inside a Jupyter kernel DuckDB refuses to touch the
+            # setting without ipywidgets (and then draws none anyway)
+            con.execute("SET enable_progress_bar = false")
+        except duckdb.InvalidInputException:
+            pass
         con.register("values_", values)
         digests = con.sql("SELECT left(sha256($2 || unhex(sha256($1 || encode(v)))), 32) AS d FROM values_",
                           params=[bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)]).to_arrow_table()

@@ -484,6 +484,10 @@ def scrub(text: str, names: bool = True, withhold: bool = False) -> tuple[str | 
     return result, counts
 
 
+def _glued_to_digit(text: str, start: int, end: int) -> bool:
+    return (start > 0 and text[start - 1].isdigit()) or (end < len(text) and text[end].isdigit())
+
+
 def has_personal_data(value: object, names: bool = True) -> bool:
     """True if ``value`` holds a personnummer, e-mail address, phone number or (optionally) a name.
     For columns that are not meant to hold personal data (codes, ids): the patterns on the
@@ -498,7 +502,10 @@ def has_personal_data(value: object, names: bool = True) -> bool:
         return True
     if names:
         swedish = _union()[0]
-        for token in _TOKEN.findall(norm):
+        for match in _TOKEN.finditer(norm):
+            token = match.group()
+            if token.isupper() and _glued_to_digit(norm, match.start(), match.end()):
+                continue  # a stretch of a generated code such as 'JX5ELSA9', not a word
             low = token.lower()
             if low not in COMMON_WORDS and _on_list(low, swedish) or _FOREIGN.search(token):
                 return True

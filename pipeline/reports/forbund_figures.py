@@ -176,3 +176,13 @@ def check_names(chosen: list[str], known: list[str], where: str) -> list[str]:
             raise ConfigError(f"förbund {name!r} is not in the förbund figures ({where}); "
                               + (f"did you mean {close[0]!r}?" if close else f"names look like {known[0]!r}"))
     return chosen
+
+
+def available(tables_dir: Path) -> dict[str, list[int]]:
+    """Indicator surveys: förbund → the years it answered (for the index, which must not import the
+    report batch and its kernels); empty when the tables are not built."""
+    path = Path(tables_dir) / "forbund.parquet"
+    if not path.is_file():
+        return {}
+    f = pd.read_parquet(path)
+    return {n: sorted(int(y) for y in g["year"]) for n, g in f.groupby("forbund")}

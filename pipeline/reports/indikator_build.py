@@ -19,7 +19,7 @@ import pandas as pd
 from . import contract
 from .contract import SURVEY
 from .forbund_build import INPUT_DIR, Job, _digest, _frame_bytes, check_names, code_digest
-from .forbund_figures import slugs
+from .forbund_figures import available, slugs
 from .indikatorrapport import NATIONAL, write_unit
 
 NOTEBOOK = "indikatorbilaga.ipynb"
@@ -82,15 +82,6 @@ def plan(tables: dict[str, pd.DataFrame], fritext: pd.DataFrame | None, notebook
                             write_input=partial(_write, frames=frames, forbund=name, threshold=threshold),
                             input_name="indikator"))
     return jobs
-
-
-def available(tables_dir: Path) -> dict[str, list[int]]:
-    """Förbund → the years it answered (for the index); empty when the tables are not built."""
-    path = Path(tables_dir) / "forbund.parquet"
-    if not path.is_file():
-        return {}
-    f = pd.read_parquet(path)
-    return {n: sorted(int(y) for y in g["year"]) for n, g in f.groupby("forbund")}
 
 
 __all__ = ["plan", "own_tables", "available", "INPUT_DIR", "DIR"]
