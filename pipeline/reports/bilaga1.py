@@ -256,6 +256,7 @@ class Bilaga1(Appendix):
                      + (f" De är {fmt.share(total, ongoing)} av alla pågående deltagare med {phrase}."
                         if ongoing is not None else ""))
         sentences = [first]
+        flagged: list[int] = []
         previous = series.get(y - 1)
         if y - 1 not in series:
             sentences.append(f"{y} är det första året i serien, så någon jämförelse med året före finns inte.")
