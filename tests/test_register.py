@@ -180,3 +180,19 @@ def test_the_code_lists_in_exports_yaml_agree_with_the_shared_vocabulary():
         for rule in export["columns"].values():
             assert rule["type"] in ("id", "personnummer", "code", "year", "birth_year", "date", "number")
             assert rule["type"] != "code" or rule["codes"]
+
+
+def test_per_value_helpers_equal_the_whole_column_operations():
+    """The cleaning's shortcuts (issue 24): work on the distinct values, or hand the lookup to Arrow,
+    and give exactly what pandas gives on the whole column, NA and empty text included."""
+    from pipeline.sources.register import _isin, _per_value, _repeats
+
+    rng = np.random.default_rng(3)
+    values = pd.Series(rng.choice(["1,0", "0,5", "", "x", None], size=2000), dtype="string")
+    for column in (values, values.astype(object), pd.Series([], dtype="string"), values.iloc[:1]):
+        assert (_repeats(column) == column.duplicated(keep=False).to_numpy()).all()
+        for convert in (lambda v: v.map({"1,0": 1.0, "": None}), lambda v: v.str.replace(",", ".", regex=False),
+                        lambda v: v.isna()):
+            pd.testing.assert_series_equal(_per_value(column, convert), convert(column))
+        for lookup in ({"x", "0,5"}, ["", None], pd.Series(["1,0"], dtype="string"), set()):
+            assert (_isin(column, lookup) == column.isin(list(lookup)).to_numpy(dtype=bool)).all()

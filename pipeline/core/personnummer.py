@@ -24,7 +24,7 @@ import pandas as pd
 
 from .errors import ConfigError
 
-_PATTERN = r"^(?P<century>\d{2})?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})(?P<sep>[-+]?)(?P<serial>\d{3})(?P<check>\d)$"
+_FORM = r"^(?:\d{2})?\d{6}[-+]?\d{4}$"  # [CC]YYMMDD[-+]NNNC, after spaces are removed
 KEY_ENV = "FINSAM_PSEUDONYM_KEY"
 KEY_FILE_ENV = "FINSAM_PSEUDONYM_KEY_FILE"
 DEFAULT_KEY_FILE = Path.home() / ".config" / "finsam" / "pseudonym.key"
@@ -52,39 +52,51 @@ def luhn_check_digit(nine_digits: np.ndarray) -> np.ndarray:
     return (10 - sums % 10) % 10
 
 
-def _fixed_width(strings, width: int) -> np.ndarray:
-    """An Arrow array of ASCII strings all ``width`` long as an (n, width) array of digit values (no
-    Python string per value: the array's own bytes)."""
+def _rows_of_bytes(array) -> tuple[np.ndarray, np.ndarray]:
+    """(start of each value, all bytes) of an Arrow string array: the values' own bytes, no Python
+    string per value."""
     import pyarrow as pa
 
-    array = strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings
+    array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
     if not len(array):
-        return np.zeros((0, width), dtype=np.uint8)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint8)
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if pa.types.is_large_string(array.type)
-                            else np.int32)[array.offset: array.offset + len(array) + 1]
-    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
-    return (data - 48).reshape(len(array), width)
+                            else np.int32)[array.offset: array.offset + len(array) + 1].astype(np.int64)
+    return offsets, np.frombuffer(array.buffers()[2], dtype=np.uint8)
 
 
 def parse(values: pd.Series, reference_year: int | pd.Series) -> pd.DataFrame:
     """Normalise personnummer: columns ``normalised`` (YYYYMMDDNNNN or NA), ``problem`` (reason or NA),
-    ``samordningsnummer`` (bool), ``birth_year``. The form is matched by pyarrow's regular expressions
-    (one pass in C++ over all values); the numbers stay in Arrow and numpy arrays throughout (no Python
-    object per value)."""
+    ``samordningsnummer`` (bool), ``birth_year``. The form is matched by one of pyarrow's regular
+    expressions (one pass in C++ over all values); a matched value's length says where its parts are
+    (10: YYMMDDNNNN, 11: with a separator, 12: with the century, 13: both), so the digits are read
+    from the array's bytes by position. No Python object per value."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     n = len(values)
     text = pa.array(values, type=pa.string(), from_pandas=True)
-    parts = pc.extract_regex(pc.utf8_trim_whitespace(pc.replace_substring(text, " ", "")), _PATTERN)
-    ok = np.asarray(parts.is_valid(), dtype=bool)  # the form matched (a struct's fields do not carry its nulls)
+    clean = pc.utf8_trim_whitespace(pc.replace_substring(text, " ", ""))
+    ok = np.asarray(pc.fill_null(pc.match_substring_regex(clean, _FORM), False), dtype=bool)
+    at = np.flatnonzero(ok)
+    offsets, data = _rows_of_bytes(pc.filter(clean, pa.array(ok)))
+    start, length = offsets[:-1], np.diff(offsets)
+    with_century, with_sep = length >= 12, (length == 11) | (length == 13)
+    base = start + np.where(with_century, 2, 0)  # where YY begins
+    # The ten digits YYMMDDNNNC of each matched value, as small integers.
+    ten = data[np.concatenate([base[:, None] + np.arange(6), (base + 6 + with_sep)[:, None] + np.arange(4)],
+                              axis=1)].astype(np.int16) - 48 if len(at) else np.zeros((0, 10), dtype=np.int16)
 
-    def number(name: str) -> np.ndarray:
-        field_ = pc.if_else(pc.equal(parts.field(name), ""), None, parts.field(name))
-        return np.asarray(pc.cast(field_, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+    def field(values_at: np.ndarray) -> np.ndarray:
+        out = np.full(n, np.nan)
+        out[at] = values_at
+        return out
 
-    mm, dd, yy, given = number("mm"), number("dd"), number("yy"), number("century")
-    plus = np.asarray(pc.fill_null(pc.equal(parts.field("sep"), "+"), False), dtype=bool)
+    yy, mm, dd = (field(ten[:, i] * 10 + ten[:, i + 1]) for i in (0, 2, 4))
+    given = field(np.where(with_century, (data[start] - 48) * 10.0 + (data[start + 1] - 48) if len(at) else 0,
+                           np.nan))
+    plus = np.zeros(n, dtype=bool)
+    plus[at] = with_sep & (data[base + 6 * with_sep] == ord("+")) if len(at) else False
     coordination = dd > 60
     day = np.where(coordination, dd - 60, dd)
     ref = (reference_year.to_numpy(dtype=float) if isinstance(reference_year, pd.Series)
@@ -95,30 +107,29 @@ def parse(values: pd.Series, reference_year: int | pd.Series) -> pd.DataFrame:
     year = np.where(~np.isnan(given), given * 100 + yy, inferred)
     leap = (np.mod(year, 4) == 0) & ((np.mod(year, 100) != 0) | (np.mod(year, 400) == 0))
     month_ok = (mm >= 1) & (mm <= 12)
-    length = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)[
+    length_of_month = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)[
         np.where(month_ok, np.nan_to_num(mm, nan=1), 1).astype(int) - 1] + (leap & (mm == 2))
-    bad_date = ok & ~(month_ok & (day >= 1) & (day <= length) & (year >= 1))
+    bad_date = ok & ~(month_ok & (day >= 1) & (day <= length_of_month) & (year >= 1))
     problem = np.full(n, None, dtype=object)
     problem[~ok] = BAD_FORMAT
     problem[bad_date] = BAD_DATE
-    valid_so_far = ok & ~bad_date
-    if valid_so_far.any():
-        keep = pa.array(valid_so_far)
-        nine = pc.binary_join_element_wise(parts.field("yy"), parts.field("mm"), parts.field("dd"),
-                                           parts.field("serial"), "")
-        digits = _fixed_width(pc.filter(nine, keep), 9)
-        check = _fixed_width(pc.filter(parts.field("check"), keep), 1)[:, 0]
-        wrong = np.zeros(n, dtype=bool)
-        wrong[np.flatnonzero(valid_so_far)] = luhn_check_digit(digits) != check
-        problem[wrong] = BAD_CHECKSUM
+    dated = ~bad_date[at]  # of the matched values, those with a real date
+    wrong = np.zeros(n, dtype=bool)
+    wrong[at[dated]] = luhn_check_digit(ten[dated, :9]) != ten[dated, 9]
+    problem[wrong] = BAD_CHECKSUM
     good = problem == None  # noqa: E711 (element-wise)
     out = pd.DataFrame(index=values.index)
     out["problem"] = pd.Series(problem, index=values.index, dtype="string")
+    normalised = np.full(n, None, dtype=object)
     if good.any():
-        whole = pc.binary_join_element_wise(pa.array(np.where(good, year, 0).astype(np.int64)).cast(pa.string()),
-                                            parts.field("mm"), parts.field("dd"), parts.field("serial"),
-                                            parts.field("check"), "")
-        normalised = pc.if_else(pa.array(good), whole, pa.scalar(None, pa.string()))
+        # YYYY (as the number's decimal digits) then MMDDNNNC: the digits' bytes, no Python string per value.
+        tail = (ten[good[at], 2:] + 48).astype(np.uint8)
+        tails = pa.Array.from_buffers(pa.string(), len(tail), [None, pa.py_buffer(
+            np.arange(0, tail.size + 1, 8, dtype=np.int32)), pa.py_buffer(np.ascontiguousarray(tail))])
+        years = pa.array(year[good].astype(np.int64)).cast(pa.string())
+        whole = pc.binary_join_element_wise(years, tails, "")
+        normalised = pc.if_else(pa.array(good), pa.chunked_array([whole]).take(
+            pa.array(np.maximum(np.cumsum(good) - 1, 0))), pa.scalar(None, pa.string()))
     else:
         normalised = pa.nulls(n, pa.string())
     out["normalised"] = pd.Series(normalised.to_pandas(), dtype="string").set_axis(values.index)

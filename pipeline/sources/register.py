@@ -341,7 +341,7 @@ def read_export(path: Path, kind: str, spec: dict[str, Any]) -> Export:
 
 # --------------------------------------------------------------------------- rules
 def _pii_mask(values: pd.Series) -> pd.Series:
-    unique = values[values.ne("")].unique()
+    unique = set(values.tolist()) - {""}  # Python strings at once (iterating Arrow text is slower)
     flagged = {v for v in unique if has_personal_data(v)}
     return values.isin(flagged) if flagged else pd.Series(False, index=values.index)
 
@@ -467,6 +467,27 @@ def _stop_on_unknown_codes(export: Export, frame: pd.DataFrame, reason: pd.Serie
                      int(frame.loc[first, "_line"]), name)
 
 
+def _per_value(values: pd.Series, convert) -> pd.Series:
+    """``convert(values)`` worked out on the distinct values and spread back over the rows (a column of
+    650 000 dates, codes or grades has a few thousand distinct values at most); same dtype, index and
+    name as converting the whole column. (Object columns are converted whole: factorising them turns
+    None into NaN.)"""
+    if values.dtype == object:
+        return convert(values)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    converted = convert(pd.Series(uniques, dtype=values.dtype, name=values.name))
+    return converted.iloc[codes].set_axis(values.index)
+
+
+def _repeats(values: pd.Series) -> np.ndarray:
+    """``values.duplicated(keep=False)`` as a boolean array (NA equal to NA, as pandas has it): one
+    factorisation and a count per code, about half the time of pandas' own on 650 000 Arrow strings."""
+    if not len(values):
+        return np.zeros(0, dtype=bool)
+    codes, _ = pd.factorize(values, use_na_sentinel=False)
+    return np.bincount(codes)[codes] > 1
+
+
 def _duplicated(frame: pd.DataFrame, columns: list[str], keep: str | bool = "first") -> np.ndarray:
     """``frame.duplicated(subset=columns, keep=keep)`` as a boolean array, worked out on the few rows that
     can be duplicates: a row equal to another in every column repeats the value of each column, so the
@@ -477,7 +498,7 @@ def _duplicated(frame: pd.DataFrame, columns: list[str], keep: str | bool = "fir
         if len(rows) < 2:
             break
         values = frame[column] if len(rows) == len(frame) else frame[column].iloc[rows]
-        rows = rows[values.duplicated(keep=False).to_numpy()]
+        rows = rows[_repeats(values)]
     out = np.zeros(len(frame), dtype=bool)
     if len(rows):
         out[rows] = frame.iloc[rows].duplicated(subset=columns, keep=keep).to_numpy()
@@ -494,6 +515,22 @@ def _person_conflicts(frame: pd.DataFrame) -> pd.Series:
     distinct = persons.drop_duplicates()["person_id"]
     conflicting = distinct[distinct.duplicated()].unique()
     return pd.Series(has & frame["person_id"].isin(conflicting).fillna(False).to_numpy(dtype=bool), index=frame.index)
+
+
+def _isin(values: pd.Series, lookup) -> np.ndarray:
+    """``values.isin(lookup)`` as a boolean array, with the lookup handed to Arrow as one array: pandas
+    turns a lookup of Arrow strings into a Python scalar per value first (a third of a second for the
+    20 000 people the cross-file rule compares)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lookup = list(lookup) if isinstance(lookup, (set, frozenset)) else lookup
+    if values.dtype == object:  # NA in object columns follows pandas' own rules there
+        return values.isin(list(lookup)).to_numpy(dtype=bool)
+    if not len(lookup):
+        return np.zeros(len(values), dtype=bool)
+    array = pa.array(values, type=pa.string(), from_pandas=True)
+    return np.asarray(pc.is_in(array, value_set=pa.array(lookup, type=pa.string(), from_pandas=True)), dtype=bool)
 
 
 def _without(frame: pd.DataFrame, drop: np.ndarray) -> pd.DataFrame:
@@ -536,7 +573,8 @@ def clean_export(export: Export, year: int, key: bytes, insats_ids: set[str] | N
         del parsed, problem, wrong_year, has_pnr, required
         frame = frame.drop(columns=pnr_column).assign(person_id=person)
         sex_codes = accepted_codes(rules["kon"])
-        frame["sex"] = (frame["kon"].str.lower() if rules["kon"].get("ignore_case") else frame["kon"]).map(sex_codes)
+        frame["sex"] = _per_value(frame["kon"], lambda v: (v.str.lower() if rules["kon"].get("ignore_case") else v)
+                                   .map(sex_codes))
         frame["birth_year"] = _integers(frame["fodelsear"])
         frame = frame.drop(columns=["kon", "fodelsear"])
     if kind == "deltagare":
@@ -549,7 +587,7 @@ def clean_export(export: Export, year: int, key: bytes, insats_ids: set[str] | N
         parts.append(_quarantine(frame[outside], kind, "utanfor_aret", "startdatum"))
         keep &= ~outside
         if insats_ids is not None:
-            orphan = keep & ~frame["insats_id"].isin(insats_ids)
+            orphan = keep & ~_isin(frame["insats_id"], insats_ids)
             parts.append(_quarantine(frame[orphan], kind, "okand_insats", "insats_id"))
             keep &= ~orphan
         frame = frame[keep].assign(start=start[keep], end=end[keep])
@@ -583,10 +621,11 @@ def clean_export(export: Export, year: int, key: bytes, insats_ids: set[str] | N
         frame = _without(frame, twice)
         frame = frame.rename(columns={"forman": "benefit", "diagnoskapitel": "diagnosis_chapter",
                                       "formansstart": "benefit_start", "formansgrad": "grade"})
-        frame["benefit_start"] = pd.to_datetime(frame["benefit_start"], format="%Y-%m-%d")
-        frame["grade"] = frame["grade"].str.replace(export.spec["decimal"], ".", regex=False).astype(float)
-        frame["work_or_study_12m"] = frame.pop("arbete_studier_12m").map(
-            {"1": True, "0": False, "": pd.NA}).astype("boolean")
+        frame["benefit_start"] = _per_value(frame["benefit_start"], lambda v: pd.to_datetime(v, format="%Y-%m-%d"))
+        frame["grade"] = _per_value(frame["grade"], lambda v: v.str.replace(export.spec["decimal"], ".",
+                                                                             regex=False).astype(float))
+        frame["work_or_study_12m"] = _per_value(frame.pop("arbete_studier_12m"), lambda v: v.map(
+            {"1": True, "0": False, "": pd.NA}).astype("boolean"))
     quarantine = pd.concat([p for p in parts if len(p)] or [_quarantine(frame.iloc[:0], kind, "", "")],
                            ignore_index=True).sort_values("line", kind="stable").reset_index(drop=True)
     frame, notes = _pad_codes(frame, rules)
@@ -603,7 +642,7 @@ def _pad_codes(frame: pd.DataFrame, rules: dict[str, dict[str, Any]]) -> tuple[p
     notes = {}
     for name, rule in rules.items():
         if rule.get("zero_pad"):
-            canonical = frame[name].map(accepted_codes(rule)).fillna(frame[name])  # an empty cell stays empty
+            canonical = _per_value(frame[name], lambda v: v.map(accepted_codes(rule)).fillna(v))  # '' stays 
             padded = int(canonical.ne(frame[name]).sum())
             if padded:
                 notes[f"{name}: kod utan inledande nolla, nollan tillagd"] = padded
@@ -658,8 +697,8 @@ def cross_file_rules(cleaned: dict[str, Cleaned], exports: dict[str, dict[str, A
         for b in kinds[n + 1:]:
             small, large = sorted((a, b), key=lambda k: len(people[k]))
             # only a person in both can conflict: the larger export narrowed to the smaller's people first
-            in_small = people[large]["person_id"].isin(people[small]["person_id"])
-            shared = {small: people[small], large: people[large][in_small.to_numpy()]}
+            in_small = _isin(people[large]["person_id"], people[small]["person_id"])
+            shared = {small: people[small], large: people[large][in_small]}
             both = shared[a].drop_duplicates(subset=attributes).merge(shared[b].drop_duplicates(subset=attributes),
                                                                       on="person_id", suffixes=("_a", "_b"))
             for raw, name in reversed(list(PERSON_ATTRIBUTES.items())):  # the first column wins
