@@ -657,7 +657,7 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
                     if len(running) >= slots:
                         break
                     pending.remove(job)
-                    why = "; ".join(reasons.get(job.name) or ["forced"])
+                    why = "; ".join(_unbuilt(job, root, reasons.get(job.name)) or ["forced"])
                     if job.extra:  # narrowed: it checks its own reports, whatever DVC's record says
                         why = "only " + " ".join(job.extra[1:])
                     if not (job.extra or force or reasons.get(job.name)):
@@ -705,6 +705,14 @@ def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool
     return report
 
 
+def _unbuilt(job, root: Path, why: list[str] | None) -> list[str] | None:
+    """``why`` a stage is out of date, or just "not built yet" when none of its outputs exist here
+    (whatever a committed record says: a fresh clone has the code's dvc.lock but no outputs)."""
+    if why and not any((root / out).exists() for out in job.outs):
+        return [NOT_BUILT]
+    return why
+
+
 def status(root: Path, params: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """Each concrete stage in pipeline order with why it is out of date ([] = up to date)."""
     stale_file = sync(root, params, check=True)
@@ -716,9 +724,7 @@ def status(root: Path, params: dict[str, Any]) -> list[tuple[str, list[str]]]:
     stale: set[str] = set()
     result = []
     for job in all_jobs:  # pipeline order: a stage after a stale one will see new inputs
-        why = reasons.get(job.name, [])
-        if why and not any((root / out).exists() for out in job.outs):
-            why = [NOT_BUILT]  # whatever a record says, there is nothing of it here
+        why = _unbuilt(job, root, reasons.get(job.name, []))
         if not why:
             before = [u.name for u in upstream(job, all_jobs) if u.name in stale]
             why = [f"after {', '.join(before)} (its inputs will be rebuilt)"] if before else []

@@ -30,11 +30,27 @@ def pdf_pages(path: Path) -> list[str]:
     return [norm(page.extract_text()) for page in PdfReader(path).pages]
 
 
+def _generated_raw() -> set[Path]:
+    """What the demo stages write under data/raw (their outs in dvc.yaml): outputs, not inputs."""
+    import yaml
+
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    outs = [next(iter(o)) if isinstance(o, dict) else o for body in stages.values() for o in body.get("outs", [])]
+    return {(REPO / o).resolve() for o in outs if str(o).startswith("data/raw/")}
+
+
 def copy_project(target: Path) -> Project:
-    """A throwaway project: the inputs and notebooks of this checkout, empty outputs."""
+    """A throwaway project: the inputs and notebooks of this checkout, empty outputs (also none of the
+    demo exports a build of the checkout may have written into data/raw: the copy is the same
+    whether the checkout was built or not)."""
     for name in ("params.yaml", "dvc.yaml"):
         shutil.copy2(REPO / name, target / name)
-    shutil.copytree(REPO / "data" / "raw", target / "data" / "raw")
+    generated = _generated_raw()
+
+    def skip(folder: str, names: list[str]) -> list[str]:
+        return [n for n in names if (Path(folder) / n).resolve() in generated]
+
+    shutil.copytree(REPO / "data" / "raw", target / "data" / "raw", ignore=skip)
     shutil.copytree(REPO / "notebooks", target / "notebooks")
     (target / "data" / "processed").mkdir(parents=True)
     (target / "reports").mkdir()

@@ -302,6 +302,8 @@ def test_status_in_a_fresh_clone_says_not_built_yet(dvc_project, monkeypatch, ca
     assert capsys.readouterr().out.strip().splitlines()[-1] == "nothing is built yet: `finsam build` builds every stage"
     # once a stage has outputs again, its record speaks
     engine.build(root, dvc_project.params, only=["malgrupp"], echo=lambda _: None)
+    log = (root / ".finsam" / "build.log").read_text(encoding="utf-8")  # the build's log says the same
+    assert "--- malgrupp: out of date: not built yet\n" in log and "modified" not in log
     reasons = dict(engine.status(root, dvc_project.params))
     assert reasons["malgrupp"] == [] and reasons["bilaga4"] == [engine.NOT_BUILT]
 
