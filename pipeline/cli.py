@@ -148,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
                       else f"{stale} stage(s) out of date" + (f", {unbuilt} of them not built yet" if unbuilt else ""))
                 return 1 if args.check and stale else 0
             start = time.perf_counter()
-            report = engine.build(project.root, project.params, jobs_at_once=args.jobs, force=args.force,
-                                  dry_run=args.dry_run, only=args.only, forbund=args.forbund)
+            report = engine.build_pipeline(project.root, project.params, jobs_at_once=args.jobs, force=args.force,
+                                           dry_run=args.dry_run, only=args.only, forbund=args.forbund)
             if args.dry_run:  # nothing ran and no log was written: say what a build would do
                 would = sum(1 for _, s, _ in report if s == "would run")
                 print(f"dry run: {would} of {len(report)} stages would run; "

@@ -1,7 +1,9 @@
 """Repository hygiene that CI checks on every change."""
 
+import ast
 import json
 import subprocess
+from collections import defaultdict
 
 from .conftest import REPO
 
@@ -36,3 +38,39 @@ def test_ci_runs_the_readme_test_command():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "make build" in readme and "make test" in readme
     assert "make test" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+# Functions two modules define on purpose under one name: the register demo groups people with its own
+# code, apart from the models', and tests/test_demo_independence.py compares the two by name.
+MIRRORED = {name: ["pipeline/demo/register_demo.py", "pipeline/derive/models.py"]
+            for name in ("age_group", "design_columns", "time_group")}
+
+
+def shared_function_names(sources: dict[str, str]) -> dict[str, list[str]]:
+    """Public top-level function names (module → source) defined in more than one module."""
+    where = defaultdict(list)
+    for module, source in sources.items():
+        for node in ast.parse(source).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_"):
+                where[node.name].append(module)
+    return {name: sorted(modules) for name, modules in where.items() if len(modules) > 1}
+
+
+def _pipeline_sources() -> dict[str, str]:
+    return {p.relative_to(REPO).as_posix(): p.read_text(encoding="utf-8")
+            for p in sorted((REPO / "pipeline").rglob("*.py"))}
+
+
+def test_no_two_pipeline_modules_define_a_function_of_the_same_name():
+    """A name says what the function does (``build_register_tables``, not ``build``): no two modules
+    of pipeline/ define the same public top-level function, except the demo's deliberate mirrors."""
+    assert shared_function_names(_pipeline_sources()) == MIRRORED
+
+
+def test_a_function_name_defined_twice_is_found():
+    # negative control: the check sees a second module defining a name (and only top-level public functions)
+    sources = _pipeline_sources() | {"pipeline/derive/extra.py": "def build_pipeline(root):\n    return root\n"}
+    assert shared_function_names(sources)["build_pipeline"] == ["pipeline/derive/extra.py", "pipeline/engine.py"]
+    assert shared_function_names({"a.py": "def load(p):\n    pass\n\n\ndef _read(p):\n    pass\n",
+                                  "b.py": "def _read(p):\n    pass\n\n\nclass Store:\n    def load(self):\n        pass\n",
+                                  "c.py": "async def load(p):\n    pass\n"}) == {"load": ["a.py", "c.py"]}

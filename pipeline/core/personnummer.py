@@ -66,7 +66,7 @@ def _fixed_width(strings, width: int) -> np.ndarray:
     return (data - 48).reshape(len(array), width)
 
 
-def parse(values: pd.Series, reference_year: int | pd.Series) -> pd.DataFrame:
+def parse_personnummer(values: pd.Series, reference_year: int | pd.Series) -> pd.DataFrame:
     """Normalise personnummer: columns ``normalised`` (YYYYMMDDNNNN or NA), ``problem`` (reason or NA),
     ``samordningsnummer`` (bool), ``birth_year``. The form is matched by pyarrow's regular expressions
     (one pass in C++ over all values); the numbers stay in Arrow and numpy arrays throughout (no Python
@@ -269,7 +269,8 @@ def pseudonymise(normalised: pd.Series, key: bytes) -> pd.Series:
     return out
 
 
-def generate(birth_years: np.ndarray, rng: np.random.Generator, coordination_share: float = 0.0) -> np.ndarray:
+def generate_personnummer(birth_years: np.ndarray, rng: np.random.Generator,
+                          coordination_share: float = 0.0) -> np.ndarray:
     """One distinct valid twelve-digit personnummer per birth year given (fictitious, random dates)."""
     n = len(birth_years)
     result = np.empty(n, dtype=object)

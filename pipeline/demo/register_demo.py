@@ -25,7 +25,7 @@ import yaml
 from ..core.fmt import round_half_up
 from ..core.io import atomic_dir, write_bytes_atomic, write_text_atomic
 from ..core.vocabulary import AGE_GROUPS, PSYCHIATRIC, TIME_GROUPS
-from ..core.personnummer import generate as generate_pnr
+from ..core.personnummer import generate_personnummer
 from ..core.progress import track
 from ..sources.published import load_published
 
@@ -342,7 +342,7 @@ def build_truth(published, seed: int = SEED, population_scale: float = 1.0, geog
             parts[(y, benefit)], others[(y, benefit)] = part, rest
     # One call for everyone, so that no two people share a personnummer.
     births = np.concatenate([p["birth_year"].to_numpy()] + [o["birth_year"].to_numpy() for o in others.values()])
-    numbers = generate_pnr(births.astype(int), rng, coordination_share=0.02)
+    numbers = generate_personnummer(births.astype(int), rng, coordination_share=0.02)
     p["personnummer"] = numbers[: len(p)]
     offset = len(p)
     for o in others.values():
@@ -518,7 +518,7 @@ def _person_with_two_sexes(seed: int, year: int, d: pd.DataFrame, f: pd.DataFram
     row["registrering_id"] = f"R{year}-{len(d):06d}"  # ids so far are R<year>-0… up to len(d) - 1
     number = None
     while number is None or number in taken:
-        number = str(generate_pnr(np.array([int(row["fodelsear"].iloc[0])]), rng)[0])
+        number = str(generate_personnummer(np.array([int(row["fodelsear"].iloc[0])]), rng)[0])
     row["personnummer"] = number[:8] + "-" + number[8:]
     other = f.iloc[[int(rng.integers(0, len(f)))]].copy()
     woman = row["kon"].iloc[0].strip() in SEX_CODES["kvinna"]
@@ -533,7 +533,7 @@ def _insert(rng: np.random.Generator, frame: pd.DataFrame, row: pd.DataFrame) ->
     return pd.concat([frame.iloc[:at], row, frame.iloc[at:]])
 
 
-def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SEED) -> dict:
+def write_register_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SEED) -> dict:
     rng = np.random.default_rng(seed * 10_000 + year)
     dirt: dict[str, dict[str, int]] = {k: dict(v) for k, v in DIRT.items()}
     p = truth.participants
@@ -644,26 +644,26 @@ def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SE
     return summary
 
 
-def write_demo(raw: Path, published_raw: Path, seed: int = SEED, population_scale: float = 1.0,
-               years: list[int] | None = None) -> list[Path]:
+def write_register_demo(raw: Path, published_raw: Path, seed: int = SEED, population_scale: float = 1.0,
+                        years: list[int] | None = None) -> list[Path]:
     """Generate the demo exports into ``raw``/register/<year>/ (atomically per year)."""
     register = Path(raw) / "register"
-    return write_demo_to(register / "exports.yaml", Path(raw) / "geografi", published_raw,
-                         {year: register / str(year) for year in years or YEARS}, seed, population_scale)
+    return write_register_demo_to(register / "exports.yaml", Path(raw) / "geografi", published_raw,
+                                  {year: register / str(year) for year in years or YEARS}, seed, population_scale)
 
 
-def write_demo_to(exports_spec: Path, geografi_raw: Path, published_raw: Path, out_dirs: dict[int, Path],
-                  seed: int = SEED, population_scale: float = 1.0) -> list[Path]:
+def write_register_demo_to(exports_spec: Path, geografi_raw: Path, published_raw: Path, out_dirs: dict[int, Path],
+                           seed: int = SEED, population_scale: float = 1.0) -> list[Path]:
     """Generate the demo exports of each year into ``out_dirs[year]`` (atomically per year)."""
     from ..sources import geografi
 
     spec = yaml.safe_load(Path(exports_spec).read_text(encoding="utf-8"))
-    geography = geografi.load(geografi_raw)
+    geography = geografi.load_geography(geografi_raw)
     years = demo_years(list(out_dirs))
     truth = build_truth(load_published(published_raw), seed, population_scale, geography, years)
     written = []
     for year, folder in track(out_dirs.items(), len(out_dirs), "år av demodata"):
         with atomic_dir(folder) as tmp:
-            write_year(truth, year, tmp, spec, seed)
+            write_register_year(truth, year, tmp, spec, seed)
         written.append(folder)
     return written

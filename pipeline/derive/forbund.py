@@ -33,7 +33,7 @@ Spiegelhalter 2005; :func:`forbund_model.overdispersion`, the same computation a
 comparison's), so that a förbund outside them differs by more than förbund usually do. A förbund's
 flag says whether its published coverage is within, above or below.
 
-Output (:func:`build` → :func:`save`, data/processed/forbund/; the schema is in
+Output (:func:`build_forbund_figures` → :func:`save_forbund_figures`, data/processed/forbund/; the schema is in
 docs/architecture.md): participants, insatser, diagnosis, coverage, funnel, standardised (the
 adjusted comparison, :mod:`forbund_model`), geografi, unit.
 """
@@ -306,7 +306,8 @@ class Publication:
 
     @classmethod
     def of(cls, national) -> "Publication":
-        """``national`` as given to :func:`build_frames`: a Publication, or (hidden, shown) counts only."""
+        """``national`` as given to :func:`forbund_figures_from_frames`: a Publication, or (hidden, shown)
+        counts only."""
         if national is None or isinstance(national, Publication):
             return national or cls()
         hidden, shown = national
@@ -631,9 +632,10 @@ def _with_unit(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
     return frame
 
 
-def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
-                 formaner: dict[int, pd.DataFrame], geography: Geography, settings: Settings | int,
-                 synthetic: bool = True, national: "Publication | None" = None) -> dict[str, pd.DataFrame]:
+def forbund_figures_from_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
+                                formaner: dict[int, pd.DataFrame], geography: Geography,
+                                settings: Settings | int, synthetic: bool = True,
+                                national: "Publication | None" = None) -> dict[str, pd.DataFrame]:
     """Every förbund's and the nation's figures for every year, through one linked disclosure control;
     ``national``: the national tables' decision to agree with (:func:`national_publication`)."""
     if isinstance(settings, int):
@@ -675,17 +677,17 @@ def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.Data
     }
 
 
-def build(years: list[int], cleaned_root: Path, geography: Geography, settings: Settings | int,
-          synthetic: bool = True, national_tables: Path | None = None) -> dict[str, pd.DataFrame]:
-    """:func:`build_frames` on the cleaned register data of ``years``; ``national_tables``: the national
+def build_forbund_figures(years: list[int], cleaned_root: Path, geography: Geography, settings: Settings | int,
+                          synthetic: bool = True, national_tables: Path | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`forbund_figures_from_frames` on the cleaned register data of ``years``; ``national_tables``: the national
     register tables (data/processed/register/tabeller) whose decision the nation's rows follow."""
     check_same_key(cleaned_root, years)
     read = lambda name, columns=None: {y: pd.read_parquet(Path(cleaned_root) / str(y) / f"{name}.parquet",  # noqa: E731
                                                           columns=columns) for y in years}
-    return build_frames(read("deltagare"), read("insatser"),
-                        read("formaner", list(forbund_model.NEEDED)), geography, settings,
-                        synthetic, national_publication(national_tables) if national_tables else None)
+    return forbund_figures_from_frames(read("deltagare"), read("insatser"),
+                                       read("formaner", list(forbund_model.NEEDED)), geography, settings,
+                                       synthetic, national_publication(national_tables) if national_tables else None)
 
 
-def save(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
+def save_forbund_figures(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
     return write_tables(tables, out_dir)

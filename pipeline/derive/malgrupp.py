@@ -132,7 +132,7 @@ class Published:
         return None if hit.empty else hit.iloc[0]
 
 
-def load_published(raw_dir: str | Path) -> Published:
+def load_transcriptions(raw_dir: str | Path) -> Published:
     """Read and check the Bilaga 4 transcriptions in ``raw_dir`` (data/raw/published)."""
     raw_dir = Path(raw_dir)
     tables = read_csv_checked(raw_dir / "b4_kalltabeller.csv", KALLTABELLER)
@@ -599,7 +599,7 @@ def checks(published: Published, slack: float = 0.5) -> list[Check]:
     return out + _table_checks(t, year)
 
 
-def reconcile(published: Published, slack: float = 0.5) -> pd.DataFrame:
+def reconcile_calculation(published: Published, slack: float = 0.5) -> pd.DataFrame:
     rows = []
     for check in checks(published, slack):
         record = asdict(check)
@@ -637,7 +637,7 @@ def save_results(published: Published, assumptions: Assumptions, out_dir: Path, 
         "kallor": published.sources,
         "berakning": calculate(assumptions, published),
         "kanslighet": sensitivity(assumptions),
-        "avstamning": reconcile(published, slack),
+        "avstamning": reconcile_calculation(published, slack),
     }
     written = []
     for name, frame in frames.items():

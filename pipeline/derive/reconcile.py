@@ -409,7 +409,7 @@ def text_checks(data: PublishedData, slack: float = 0.5, flagged: dict[tuple, st
     return apply_evidence(checks, ids)
 
 
-def reconcile(data: PublishedData, slack: float = 0.5) -> pd.DataFrame:
+def reconcile_published(data: PublishedData, slack: float = 0.5) -> pd.DataFrame:
     """All checks as a tidy table, one row per recomputed figure."""
     rows = []
     tables = table_checks(data, slack)

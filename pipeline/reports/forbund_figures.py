@@ -133,7 +133,7 @@ def from_forbund_tables(folder: str | Path) -> pd.DataFrame:
 UNIT_FILE = "unit.json"
 
 
-def write_unit(folder: Path, figures: pd.DataFrame, unit: str, threshold: int) -> Path:
+def write_forbund_input(folder: Path, figures: pd.DataFrame, unit: str, threshold: int) -> Path:
     """A förbund report's own input: its förbund's and the nation's figures of the year, and which
     förbund it is with the disclosure threshold the report states."""
     import json
@@ -146,7 +146,7 @@ def write_unit(folder: Path, figures: pd.DataFrame, unit: str, threshold: int) -
 
 
 def read_unit(folder: str | Path) -> tuple[str, int]:
-    """(förbund, threshold) of a folder written by :func:`write_unit`."""
+    """(förbund, threshold) of a folder written by :func:`write_forbund_input`."""
     import json
 
     path = Path(folder) / UNIT_FILE

@@ -99,7 +99,7 @@ def national_rate(figures: pd.DataFrame, year: int, benefit: str) -> float:
     return part / pop
 
 
-def funnel_limits(rate: float, n: np.ndarray, tau2: float = 0.0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def coverage_limits(rate: float, n: np.ndarray, tau2: float = 0.0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The plotted control limits per 1 000 for areas of size ``n``: the förbund stage's own (chance
     plus the ordinary spread ``tau2`` between förbund, :func:`pipeline.derive.forbund.control_limits`)
     at every level of ``forbund.LIMITS``."""
@@ -180,7 +180,7 @@ class _Page(Appendix):
 class Forbundsbilaga(_Page):
     """One förbund and year beside the nation. Its input folder (``inputs["forbund"]``) holds that
     förbund's and the nation's figures of the year and which förbund it is
-    (:func:`pipeline.reports.forbund_figures.write_unit`): the stage writes it next to the report,
+    (:func:`pipeline.reports.forbund_figures.write_forbund_input`): the stage writes it next to the report,
     so the report's folder says exactly which numbers it was built from."""
 
     forbund: str
@@ -404,8 +404,8 @@ class Forbundsjamforelse(_Page):
             parts.append(f"*Inget trattdiagram för {phrase}: ingen täckning kan visas för något förbund.*")
         else:
             n = np.geomspace(max(points["population"].min() * 0.8, 1), points["population"].max() * 1.2, 80)
-            path = charts.funnel(points["population"].to_numpy(), points["coverage"].to_numpy(), 1000 * p0, n,
-                                 funnel_limits(p0, n, table.attrs["tau2"]),
+            path = charts.funnel_plot(points["population"].to_numpy(), points["coverage"].to_numpy(), 1000 * p0, n,
+                                 coverage_limits(p0, n, table.attrs["tau2"]),
                                  self.out_dir / "figurer" / f"tratt_{benefit}_{self.year}.svg",
                                  "Med ersättningen i förbundets kommuner", "Deltagare per 1 000")
             outside = table[table["flag"].abs() >= 1]

@@ -293,7 +293,7 @@ class Geography:
         return dict(zip(members["kommunkod"], members["forbund"]))
 
 
-def load(geografi_raw: Path) -> Geography:
+def load_geography(geografi_raw: Path) -> Geography:
     """Both files of data/raw/geografi, checked."""
     folder = Path(geografi_raw)
     kommuner = read_kommuner(folder / KOMMUNER_FILE)

@@ -940,8 +940,8 @@ def _check_share(sheet: Sheet, rows: list[_Row]) -> None:
                          sheet.sheet or None)
 
 
-def clean_year(folder: str | Path, description: Description, known_forbund: list[str] | set[str],
-               indicators: dict[str, Indicator] | None = None) -> CleanYear:
+def clean_indikator_year(folder: str | Path, description: Description, known_forbund: list[str] | set[str],
+                         indicators: dict[str, Indicator] | None = None) -> CleanYear:
     """Read and clean every export of one year (``folder``: the year's export folder,
     data/raw/indikator/<year>/svar; the description's file names are relative to it).
 
@@ -1025,6 +1025,6 @@ def _frames(year, svar, respondents, texts, quarantine, quality) -> dict[str, pd
     return {"svar": s, "respondenter": r, "fritext": t, "karantan": k, "kvalitet": q, "deltagande": d}
 
 
-def save_year(clean: CleanYear, out_dir: str | Path) -> list[Path]:
+def save_indikator_year(clean: CleanYear, out_dir: str | Path) -> list[Path]:
     """Every table as Parquet and CSV in ``out_dir`` (the stage passes an atomic folder)."""
     return write_tables(clean.tables, out_dir)

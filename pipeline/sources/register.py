@@ -68,7 +68,7 @@ import pandas as pd
 from ..core.errors import ConfigError, InputError
 from ..core.io import (CONTROL_CHARS, decode_checked, has_control_chars, may_need_strip, parse_records, read_yaml,
                        split_plain, write_csv_atomic, write_parquet_atomic, write_text_atomic)
-from ..core.personnummer import fingerprint, load_key, parse, pseudonymise
+from ..core.personnummer import fingerprint, load_key, parse_personnummer, pseudonymise
 from ..core.privacy import HIDDEN, has_personal_data, safe_value
 
 EXPORTS_FILE = "exports.yaml"
@@ -524,7 +524,7 @@ def clean_export(export: Export, year: int, key: bytes, insats_ids: set[str] | N
         for other, accepted in (rules[pnr_column].get("required_if") or {}).items():
             required = frame[other].isin([str(a) for a in accepted])
         has_pnr &= required  # a personnummer in an anonymous registration is dropped, never used
-        parsed = parse(frame.loc[has_pnr, pnr_column], year)
+        parsed = parse_personnummer(frame.loc[has_pnr, pnr_column], year)
         problem = parsed["problem"].copy()
         wrong_year = problem.isna() & (parsed["birth_year"].astype("Int64") !=
                                        _integers(frame.loc[has_pnr, "fodelsear"]).astype("Int64"))
@@ -706,7 +706,8 @@ def _referenced_insatser(register_raw: Path, exports: dict[str, dict[str, Any]],
     return ids
 
 
-def clean_year(register_raw: Path, year: int, key: bytes | None = None, demo: bool = False) -> dict[str, Cleaned]:
+def clean_register_year(register_raw: Path, year: int, key: bytes | None = None,
+                        demo: bool = False) -> dict[str, Cleaned]:
     """Read and clean one year's exports. The key comes from ``load_key(demo)`` unless given."""
     register_raw = Path(register_raw)
     exports = load_exports(register_raw)
@@ -740,7 +741,7 @@ def quality_table(cleaned: dict[str, Cleaned], year: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def save_year(cleaned: dict[str, Cleaned], year: int, out_dir: Path) -> list[Path]:
+def save_register_year(cleaned: dict[str, Cleaned], year: int, out_dir: Path) -> list[Path]:
     written = []
     for kind, c in cleaned.items():
         written.append(write_parquet_atomic(c.kept, out_dir / f"{kind}.parquet"))
