@@ -413,7 +413,8 @@ def test_bytes_outside_the_encoding_name_the_file_line_and_the_real_byte(tmp_pat
 
 def test_the_documented_corpus_counts_are_the_real_ones():
     """docs/assumptions_caveats.md lists how many cases each corpus has and how each is handled."""
-    from . import test_forbund, test_personnummer
+    from .core import test_personnummer
+    from .derive import test_forbund
     from .corpus.free_text import ORDINARY, PLANTED
 
     def split(expects):

@@ -41,7 +41,7 @@ def test_ci_runs_the_readme_test_command():
 
 
 # Functions two modules define on purpose under one name: the register demo groups people with its own
-# code, apart from the models', and tests/test_demo_independence.py compares the two by name.
+# code, apart from the models', and tests/demo/test_demo_independence.py compares the two by name.
 MIRRORED = {name: ["pipeline/demo/register_demo.py", "pipeline/derive/models.py"]
             for name in ("age_group", "design_columns", "time_group")}
 

@@ -20,7 +20,7 @@ from scipy.stats import poisson
 from pipeline.derive import forbund, forbund_model
 from pipeline.derive.disclosure import Settings
 
-from .attacker import Attack, add_forbund_outputs
+from ..attacker import Attack, add_forbund_outputs
 from .test_forbund import KOMMUNER, _geography, _insatser, _small_build
 
 SP = "sjukpenning"
@@ -179,7 +179,7 @@ def test_o_and_e_agree_with_the_modellbilagas_own_person_level_code(tmp_path):
     of models.propensity (its logistic model fitted and predicted person by person) over them."""
     from pipeline.derive import models
 
-    from .test_forbund_reports import KOMMUN, cleaned_frames
+    from ..reports.test_forbund_reports import KOMMUN, cleaned_frames
 
     deltagare, _, formaner = cleaned_frames()
     area_of = {k: u for u, k in KOMMUN.items()}

@@ -12,7 +12,7 @@ from pipeline.sources.published import load_published
 from pipeline.core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE, OTHER_SOURCE, Check
 from pipeline.derive.reconcile import reconcile_published
 
-from .conftest import REPO
+from ..conftest import REPO
 
 
 @pytest.fixture(scope="module")

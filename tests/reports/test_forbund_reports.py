@@ -31,9 +31,9 @@ from pipeline.reports.forbund_figures import FIGURES_FILE, NATIONAL, load_figure
 from pipeline.reports.forbundsbilaga import Forbundsbilaga, Forbundsjamforelse, coverage_table
 from pipeline.reports.report_index import write_index
 
-from . import browser
-from .conftest import REPO, norm, pdf_pages
-from .test_forbund import _geography
+from .. import browser
+from ..conftest import REPO, norm, pdf_pages
+from ..derive.test_forbund import _geography
 
 BIG, TINY, EMPTY = "Samordningsförbund Stor", "Samordningsförbund Liten", "Samordningsförbund Tom"
 # two middle-sized förbund: the partners that hide cells so that Liten and Tom stay hidden beside the nation
@@ -579,7 +579,7 @@ def test_forbund_pages_pass_the_glossary_check_and_link_their_comparison(built):
     """Every förbund page and the comparison page: no English term outside its parentheses, no
     variant the glossary rules out, no code name or placeholder; an Ordlista; a förbund page links
     to the comparison page of its year."""
-    from .conftest import glossary_problems
+    from ..conftest import glossary_problems
 
     reports, _, _, _, _ = built
     pages = sorted(p for top in ("forbund", "jamforelse") for p in (reports / top).rglob("*.html"))

@@ -27,9 +27,9 @@ from pipeline.derive import forbund
 from pipeline.derive.disclosure import Settings
 from pipeline.sources import geografi
 
-from .attacker import (Attack, add_forbund_outputs, add_models, add_register_tables, disagreeing_copies,
+from ..attacker import (Attack, add_forbund_outputs, add_models, add_register_tables, disagreeing_copies,
                        published_copies)
-from .conftest import REPO, copy_project
+from ..conftest import REPO, copy_project
 
 GEO = REPO / "data" / "raw" / "geografi"
 KOMMUNER = geografi.read_kommuner(GEO / "kommuner.csv")
@@ -218,7 +218,7 @@ def test_a_rename_kept_in_the_exports_but_not_in_the_mapping_stops_and_suggests_
 
 def test_a_forbund_with_kommuner_but_no_registrations_stops_only_beside_unplaced_registrations(tmp_path):
     """Kommuner but no registrations in a year, with every registration placed: the förbund had none
-    (tests/test_forbund_reports.py reports such a förbund); beside registrations without kommuner it is
+    (tests/reports/test_forbund_reports.py reports such a förbund); beside registrations without kommuner it is
     the other half of a rename, and the stop names both."""
     geo, (d, i, f) = _two_years(tmp_path, "A,0114,,\nNord,0115,,\nSyd,0117,,\n", None, {2022: "Nord"})
     counts = forbund.count_all(d, i, f, geo)

@@ -12,7 +12,7 @@ from pipeline.demo.enkat_demo import PLANTED, generate_export
 from pipeline.core.errors import ConfigError, InputError
 from pipeline.core.privacy import find_personal_data, scrub
 
-from .conftest import REPO
+from ..conftest import REPO
 
 SURVEY_DIR = REPO / "data" / "raw" / "enkat" / "2016"
 

@@ -25,8 +25,8 @@ from pipeline.derive.disclosure import Settings, method_sentence
 from pipeline.derive.disclosure import settings as disclosure_settings
 from pipeline.core.errors import ConfigError
 
-from .attacker import Attack, add_models, add_register_tables, add_report_cells, add_report_text
-from .conftest import norm
+from ..attacker import Attack, add_models, add_register_tables, add_report_cells, add_report_text
+from ..conftest import norm
 
 pytestmark = pytest.mark.slow
 AREA = "Samordningsförbund 07"

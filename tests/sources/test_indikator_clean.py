@@ -15,7 +15,7 @@ from pipeline.core import privacy
 from pipeline.demo import indikator_demo
 from pipeline.sources import indikator
 
-from .conftest import REPO
+from ..conftest import REPO
 
 YEARS = indikator_demo.YEARS
 

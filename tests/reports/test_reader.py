@@ -4,7 +4,7 @@ it, pages that work on a phone.
 The glossary check (pipeline/reports/glossary.py over templates/ordlista.yaml) runs over the
 reader-facing text of every built format (HTML with alt texts and page title, PDF text, Word text
 with picture descriptions and header) of Bilaga 1, 3 and 4, the Modellbilaga and the index; the
-förbund pages are checked in tests/test_forbund_reports.py on its own build. The phone check opens
+förbund pages are checked in tests/reports/test_forbund_reports.py on its own build. The phone check opens
 one report of each family and the index in Debian's headless Chromium at 390 px and runs axe-core's
 WCAG 2.2 A/AA rules (tests/browser.py); it is skipped, with the reason, where Chromium or axe-core
 is missing.
@@ -20,8 +20,8 @@ import pytest
 
 from pipeline.reports.glossary import SECTION_TITLE, load_glossary
 
-from . import browser
-from .conftest import glossary_problems, html_reader_text, report_texts
+from .. import browser
+from ..conftest import glossary_problems, html_reader_text, report_texts
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from pipeline.core.privacy import scan
 from pipeline.core.personnummer import luhn_check_digit
 from pipeline.sources.register import check_same_key, clean_export, clean_register_year, load_exports, read_export, save_register_year
 
-from .conftest import REPO, TEST_KEY
+from ..conftest import REPO, TEST_KEY
 
 pytestmark = pytest.mark.slow
 YEARS = list(range(2016, 2023))

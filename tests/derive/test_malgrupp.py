@@ -15,7 +15,7 @@ from pipeline.core.config import load_params
 from pipeline.core.errors import ConfigError
 from pipeline.core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE, OTHER_SOURCE
 
-from .conftest import REPO
+from ..conftest import REPO
 
 PARAMS = load_params(REPO / "params.yaml")
 
