@@ -44,15 +44,15 @@ def _add_stage_parsers(sub, with_options: bool) -> None:
             if option.switch and (with_options or option.flag == "--force"):
                 p.add_argument(option.flag, action="store_true", help=option.help)
             elif with_options or option.flag == "--forbund":
-                p.add_argument(option.flag, default=None, choices=option.choices, help=option.help,
-                               type=_formats if option.flag == "--formats" else _names if option.flag == "--forbund" else None)
+                kind = {"--formats": _formats_option, "--forbund": _names}.get(option.flag)
+                p.add_argument(option.flag, default=None, choices=option.choices, help=option.help, type=kind)
     if with_options:
         for command, (_, summary, example) in MANUAL.items():
             p = sub.add_parser(command, help=summary, description=f"{summary}. Example: {example}")
             p.add_argument("--seed", type=int, default=2016)
 
 
-def _formats(text: str) -> list[str]:
+def _formats_option(text: str) -> list[str]:
     """``--formats html,pdf,docx``: a comma-separated choice among the renderer's formats."""
     from .reports.render import SUPPORTED_FORMATS
 

@@ -111,7 +111,7 @@ def stage_context(stage: Stage, project: Project, year: Any = None) -> Context:
 
 # --- helpers shared by the stages -------------------------------------------------------------
 
-def _formats(ctx: Context, formats: list[str] | None) -> list[str]:
+def _report_formats(ctx: Context, formats: list[str] | None) -> list[str]:
     return formats or list(ctx.settings.report.formats)
 
 
@@ -194,7 +194,7 @@ def _disclosure(ctx: Context):
     return Settings(spec.min_cell_count, spec.protection)
 
 
-def _area(ctx: Context) -> list[str] | None:
+def _register_area(ctx: Context) -> list[str] | None:
     """``register.area``: build the register tables and models for these förbund only (None: riket)."""
     return list(ctx.settings.register.area) or None
 
@@ -304,7 +304,7 @@ def stage_register_tables(ctx: Context) -> Path:
     """Tabell 1–6 from the cleaned microdata of every year, with disclosure control."""
     from .derive import register_tables
 
-    area = _area(ctx)
+    area = _register_area(ctx)
     tables = register_tables.build_register_tables(list(ctx.settings.register.years),
                                                    _folder(ctx.inputs["register_clean"]), _disclosure(ctx), area,
                                                    _geography(ctx) if area else None)
@@ -325,7 +325,7 @@ def stage_forbund(ctx: Context) -> Path:
     from .derive import forbund
 
     years = list(ctx.settings.register.years)
-    national = ctx.inputs["register_tables"] if _area(ctx) is None else None  # the same nation
+    national = ctx.inputs["register_tables"] if _register_area(ctx) is None else None  # the same nation
     tables = forbund.build_forbund_figures(years, _folder(ctx.inputs["register_clean"]), _geography(ctx),
                                            _disclosure(ctx), bool(ctx.settings.register.demo), national)
     with atomic_dir(ctx.output) as tmp:
@@ -339,7 +339,7 @@ def stage_models(ctx: Context) -> Path:
     """Descriptions and models for one year into data/processed/models/<year>/ (tidy Parquet)."""
     from .derive import models
 
-    area = _area(ctx)
+    area = _register_area(ctx)
     cleaned = ctx.inputs["register_clean"]  # every year's folder: the standard population's year is one of them
     tables = models.run_year(ctx.year, _folder(cleaned), ctx.inputs["register_tables"],
                              _disclosure(ctx).threshold, area, _geography(ctx) if area else None,
@@ -355,7 +355,7 @@ def stage_modeller(ctx: Context, formats: list[str] | None = None, out_root: Pat
     """Execute notebooks/modeller.ipynb for one year into reports/<year>/modeller/."""
     source, synthetic = data_source(ctx, "modeller", ctx.year)
     return _render_report(ctx, "modeller", {"models": ctx.inputs["models"]}, source, synthetic,
-                          f"Redovisningsår {ctx.year}", _formats(ctx, formats), use_quarto, out_root)
+                          f"Redovisningsår {ctx.year}", _report_formats(ctx, formats), use_quarto, out_root)
 
 
 @receives
@@ -374,7 +374,7 @@ def stage_bilaga1(ctx: Context, formats: list[str] | None = None, out_root: Path
         {"published": ctx.inputs["published_tables"],
          "register_tables": ctx.inputs["register_tables"] if source == "microdata" else None},
         source, synthetic, f"Redovisningsår {ctx.year}" + (" – från mikrodata" if source == "microdata" else ""),
-        _formats(ctx, formats), use_quarto, out_root)
+        _report_formats(ctx, formats), use_quarto, out_root)
 
 
 def _survey_folder(where: Context | Project, year: int) -> Path:
@@ -419,7 +419,7 @@ def stage_bilaga3(ctx: Context, formats: list[str] | None = None, out_root: Path
     return _render_report(
         ctx, "bilaga3", {"questionnaire": folder, "survey": ctx.inputs["survey_clean"]},
         source, synthetic, f"{enkat.load_survey(folder).title}, {ctx.year}" + (SYNTHETIC_NOTE if synthetic else ""),
-        _formats(ctx, formats), use_quarto, out_root)
+        _report_formats(ctx, formats), use_quarto, out_root)
 
 
 def _assumptions(ctx: Context):
@@ -449,7 +449,7 @@ def stage_bilaga4(ctx: Context, formats: list[str] | None = None, out_root: Path
     year = assumptions.year
     source, synthetic = data_source(ctx, "bilaga4", year)
     return _render_report(ctx, "bilaga4", {"malgrupp": ctx.inputs["malgrupp"]}, source, synthetic,
-                          f"{assumptions.area}, {year}", _formats(ctx, formats), use_quarto, out_root, year=year)
+                          f"{assumptions.area}, {year}", _report_formats(ctx, formats), use_quarto, out_root, year=year)
 
 
 def forbund_for_reports(ctx: Context) -> list[str]:
@@ -524,8 +524,8 @@ def stage_indikatorrapport(ctx: Context, formats: list[str] | None = None, out_r
 
     source, synthetic = data_source(ctx, "indikatorrapport", ctx.year)
     return _render_report(ctx, "indikatorrapport", {"indikator": ctx.inputs["indikator_tables"]}, source, synthetic,
-                          f"Hela riket, {ctx.year}" + (SYNTHETIC_NOTE if synthetic else ""), _formats(ctx, formats),
-                          use_quarto, out_root)
+                          f"Hela riket, {ctx.year}" + (SYNTHETIC_NOTE if synthetic else ""),
+                          _report_formats(ctx, formats), use_quarto, out_root)
 
 
 @receives
@@ -576,7 +576,7 @@ def stage_index(ctx: Context, out_root: Path | None = None) -> Path:
     from .reports.forbund_figures import available
 
     indikator = available(ctx.inputs["indikator_tables"]) if ctx.settings.indikator.bilagor.build else {}
-    return write_index(Path(out_root) if out_root else ctx.output.parent, years, _formats(ctx, None),
+    return write_index(Path(out_root) if out_root else ctx.output.parent, years, _report_formats(ctx, None),
                        headline_figures(ctx.inputs, years, synthetic), synthetic, forbund,
                        list(ctx.settings.register.years), data_source(ctx, "forbundsbilaga", 0)[1],
                        indikator, bool(ctx.settings.indikator.demo))

@@ -335,9 +335,10 @@ def build_truth(published, seed: int = SEED, population_scale: float = 1.0, geog
     for y in YEARS:
         for benefit in BENEFITS:
             part = p[(p["benefit"] == benefit) & (p["start_year"] <= y) & (p["end_year"].isna() | (p["end_year"] >= y))]
-            target = int(round(_population(published, benefit) * POPULATION_FACTOR[benefit][y] * population_scale))
+            target = int(round(_published_population(published, benefit) * POPULATION_FACTOR[benefit][y]
+                               * population_scale))
             if y == 2022 and population_scale == 1.0:
-                target = _population(published, benefit)
+                target = _published_population(published, benefit)
             rest, truth[(y, benefit)] = _reference_population(rng, part, benefit, y, max(target - len(part), 0))
             parts[(y, benefit)], others[(y, benefit)] = part, rest
     # One call for everyone, so that no two people share a personnummer.
@@ -372,7 +373,7 @@ def build_truth(published, seed: int = SEED, population_scale: float = 1.0, geog
     return Truth(p, insatser, benefits, truth)
 
 
-def _label(groups: list[tuple[str, int, int]], values) -> np.ndarray:
+def _group_label(groups: list[tuple[str, int, int]], values) -> np.ndarray:
     """The label of the group each value falls in; below the first group counts in the first,
     above the last in the last (the demo's own code: it shares nothing with the estimators)."""
     values = np.asarray(values)
@@ -382,11 +383,11 @@ def _label(groups: list[tuple[str, int, int]], values) -> np.ndarray:
 
 
 def age_group(benefit: str, age) -> np.ndarray:
-    return _label(AGE_GROUPS[benefit], age)
+    return _group_label(AGE_GROUPS[benefit], age)
 
 
 def time_group(years) -> np.ndarray:
-    return _label(TIME_GROUPS, years)
+    return _group_label(TIME_GROUPS, years)
 
 
 def design_columns(benefit: str, sex, ages, psychiatric, times) -> dict[str, np.ndarray]:
@@ -458,7 +459,7 @@ def _outcome(rng, frame: pd.DataFrame, benefit: str, year: int) -> tuple[np.ndar
 
 
 
-def _population(published, benefit: str) -> int:
+def _published_population(published, benefit: str) -> int:
     return int(published.figure("population_ae" if benefit == "aktivitetsersattning" else "population_sp", 2022))
 
 

@@ -164,8 +164,8 @@ def _diagnosis(deltagare: dict[int, pd.DataFrame], psychiatric: dict[tuple[int, 
     return out
 
 
-def _population(formaner: dict[int, pd.DataFrame], geography: Geography, units: list[str]
-                ) -> dict[str, dict[tuple[int, str], int]]:
+def _benefit_population(formaner: dict[int, pd.DataFrame], geography: Geography, units: list[str]
+                        ) -> dict[str, dict[tuple[int, str], int]]:
     """Distinct persons with each benefit per förbund (by the kommun on the reference date) and the
     remainder living in kommuner in no förbund (``REST``). A year in which every kommun is in a
     förbund has no remainder at all (not a count of zero: nobody could be in it, and a reader of the
@@ -206,7 +206,7 @@ def count_all(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFra
     participants = rt.participant_counts(deltagare, "forbund") | {NATIONAL: rt.participant_counts(deltagare)}
     by_i = _split(insatser, units) | {NATIONAL: insatser}
     diagnosis = _diagnosis(deltagare, psychiatric, units) | _diagnosis(national_d, psychiatric, [NATIONAL])
-    population = _population(formaner, geography, units)
+    population = _benefit_population(formaner, geography, units)
     population[NATIONAL] = {(y, b): int(f.loc[f["benefit"] == b, "person_id"].nunique())
                             for y, f in formaner.items() for b in BENEFITS}
     counts = {u: Counts(participants.get(u, {}), rt.insatser_counts(by_i[u], present), diagnosis[u], population[u])

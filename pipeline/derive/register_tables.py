@@ -35,7 +35,7 @@ ONGOING_TABLE = {"aktivitetsersattning": 1, "sjukpenning": 3}
 NEW_TABLE = {"aktivitetsersattning": 2, "sjukpenning": 4}
 
 
-def _pct(part, whole):
+def _whole_percent(part, whole):
     if pd.isna(part) or pd.isna(whole) or whole == 0:
         return pd.NA
     return int(round_half_up(100.0 * part / whole))
@@ -175,7 +175,7 @@ def participant_rows(decision, years) -> pd.DataFrame:
             for sex in ("kvinna", "man"):
                 count = decision.count(("T", table, year, sex))
                 rows.append({"table": table, "year": int(year), "benefit": benefit, "status": status, "sex": sex,
-                             "count": count, "published_pct": _pct(count, total),
+                             "count": count, "published_pct": _whole_percent(count, total),
                              "suppressed": pd.isna(count)})
             rows.append({"table": table, "year": int(year), "benefit": benefit, "status": status, "sex": "total",
                          "count": total, "published_pct": pd.NA, "suppressed": pd.isna(total)})
@@ -205,7 +205,7 @@ def diagnosis_rows(decision, counts) -> pd.DataFrame:
             hidden = decision.share_hidden(("D%", benefit, period))
             k, n = (decision.value(("D", benefit, period, x)) for x in ("k", "n"))
             rows.append({"table": 6, "period": period, "benefit": benefit,
-                         "published_pct": pd.NA if hidden else _pct(k, n), "suppressed": hidden})
+                         "published_pct": pd.NA if hidden else _whole_percent(k, n), "suppressed": hidden})
     return pd.DataFrame(rows).astype({"published_pct": "Int64", "suppressed": bool})
 
 

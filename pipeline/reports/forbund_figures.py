@@ -65,10 +65,10 @@ def load_figures(folder: str | Path) -> pd.DataFrame:
         return from_forbund_tables(folder)
     if not path.is_file():
         raise ConfigError(f"{path}: no förbund figures (run `finsam stage forbund` first)")
-    return _read(path, COLUMNS)
+    return _read_table(path, COLUMNS)
 
 
-def _read(path: Path, needed: tuple[str, ...]) -> pd.DataFrame:
+def _read_table(path: Path, needed: tuple[str, ...]) -> pd.DataFrame:
     frame = pd.read_parquet(path)
     missing = [c for c in needed if c not in frame.columns]
     if missing:
@@ -96,7 +96,7 @@ def from_forbund_tables(folder: str | Path) -> pd.DataFrame:
         path = Path(folder) / f"{name}.parquet"
         if not path.is_file():
             raise ConfigError(f"{path}: missing (the förbund stage writes it)")
-        frames[name] = _read(path, needed)
+        frames[name] = _read_table(path, needed)
 
     def tidy(frame: pd.DataFrame, measure: str, value: str, **columns) -> pd.DataFrame:
         out = pd.DataFrame({"unit": frame["forbund"].astype(str), "year": frame["year"].astype(int), "measure": measure})

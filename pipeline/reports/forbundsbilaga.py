@@ -80,7 +80,7 @@ def _value(figures: dict, measure: str, benefit: str = "", status: str = "", sex
     return figures.get((measure, benefit, status, sex, target_group), (math.nan, False))
 
 
-def _show(value: float, suppressed: bool, decimals: int = 0, kind: str = "number") -> str:
+def _cell_text(value: float, suppressed: bool, decimals: int = 0, kind: str = "number") -> str:
     if suppressed:
         return fmt.SUPPRESSED
     if kind == "percent":
@@ -204,7 +204,7 @@ class Forbundsbilaga(_Page):
 
     # ------------------------------------------------------------------ helpers
     def _pair(self, **where) -> tuple[str, str]:
-        return _show(*_value(self._here, **where)), _show(*_value(self._nation, **where))
+        return _cell_text(*_value(self._here, **where)), _cell_text(*_value(self._nation, **where))
 
     def _any_hidden(self) -> bool:
         return bool(self.figures["suppressed"].any())
@@ -272,7 +272,8 @@ class Forbundsbilaga(_Page):
             v, h = _value(self._here, measure="psykiatrisk_andel", benefit=benefit)
             nv, nh = _value(self._nation, measure="psykiatrisk_andel", benefit=benefit)
             rows.append({"Ersättning vid inskrivning": BENEFIT_LABELS[benefit],
-                         "Förbundet": _show(v, h, kind="percent"), NATIONAL_COLUMN: _show(nv, nh, kind="percent")})
+                         "Förbundet": _cell_text(v, h, kind="percent"),
+                         NATIONAL_COLUMN: _cell_text(nv, nh, kind="percent")})
         return markdown_table(pd.DataFrame(rows),
                               caption=f"Andel nyregistrerade deltagare med psykiatrisk diagnos (F00–F99), {self.year}",
                               label="tbl-diagnos", note=HIDDEN_NOTE + " " + NATIONAL_NOTE)
@@ -284,9 +285,10 @@ class Forbundsbilaga(_Page):
                          (("deltagare", {"status": "pagaende", "sex": "total"}), ("referensbefolkning", {})))
             cov = _value(self._here, measure="tackning", benefit=benefit)
             ncov = _value(self._nation, measure="tackning", benefit=benefit)
-            rows.append({"Ersättning": BENEFIT_LABELS[benefit], "Pågående deltagare": _show(*part),
-                         "Med ersättningen i området": _show(*pop), "Per 1 000, förbundet": _show(*cov, decimals=1),
-                         "Per 1 000, riket (ur registren)": _show(*ncov, decimals=1)})
+            rows.append({"Ersättning": BENEFIT_LABELS[benefit], "Pågående deltagare": _cell_text(*part),
+                         "Med ersättningen i området": _cell_text(*pop),
+                         "Per 1 000, förbundet": _cell_text(*cov, decimals=1),
+                         "Per 1 000, riket (ur registren)": _cell_text(*ncov, decimals=1)})
         return markdown_table(pd.DataFrame(rows),
                               caption=f"Täckning: deltagare per 1 000 med ersättningen i förbundets kommuner, {self.year}",
                               label="tbl-tackning", align="lrrrr", note=HIDDEN_NOTE + " " + NATIONAL_NOTE)
@@ -423,9 +425,10 @@ class Forbundsjamforelse(_Page):
             f"99,8{fmt.NBSP}%-gränserna." if len(placed) else ""))
         shown = pd.DataFrame({
             "Område": table["unit"],
-            "Pågående deltagare": [_show(v, h) for v, h in zip(table["participants"], table["participants_hidden"])],
-            "Med ersättningen": [_show(v, h) for v, h in zip(table["population"], table["population_hidden"])],
-            "Per 1 000": [_show(v, h, 1) for v, h in zip(table["coverage"], table["coverage_hidden"])],
+            "Pågående deltagare": [_cell_text(v, h)
+                                   for v, h in zip(table["participants"], table["participants_hidden"])],
+            "Med ersättningen": [_cell_text(v, h) for v, h in zip(table["population"], table["population_hidden"])],
+            "Per 1 000": [_cell_text(v, h, 1) for v, h in zip(table["coverage"], table["coverage_hidden"])],
             "Läge i trattdiagrammet": table["position"],
         })
         parts.append(markdown_table(shown, caption=f"Täckning per förbund, {phrase}, {self.year}",

@@ -225,7 +225,7 @@ def _shape_rejects(kind: str, rows: list[tuple[int, str, str | None]]) -> pd.Dat
                          "column": [r[2] or "(hela raden)" for r in rows], "value": ""})
 
 
-def _check_header(path: Path, header: list[str], columns: list[str], delimiter: str) -> None:
+def _check_export_header(path: Path, header: list[str], columns: list[str], delimiter: str) -> None:
     if len(header) == 1:
         other = next((d for d in (",", ";", "\t", "|") if d != delimiter and d in header[0]), None)
         if other:
@@ -268,7 +268,7 @@ def read_export(path: Path, kind: str, spec: dict[str, Any]) -> Export:
         _, records, lines = parse_records(path, text, delimiter)
         header = [h.strip() for h in records[0]]
         longest = None
-    _check_header(path, header, columns, delimiter)
+    _check_export_header(path, header, columns, delimiter)
     shape: list[tuple[int, str, str | None]] = []
     if plain is None:
         good, good_lines = [], []
@@ -594,7 +594,7 @@ def clean_export(export: Export, year: int, key: bytes, insats_ids: set[str] | N
     kept = frame.drop(columns="_line").reset_index(drop=True)
     cleaned = Cleaned(kept, quarantine, export.rows_in, fingerprint(key), export.path, lines, notes)
     _check_counts(cleaned, kind, year)
-    _check_share(export.spec, export.path, cleaned)
+    _check_quarantine_share(export.spec, export.path, cleaned)
     return cleaned
 
 
@@ -618,7 +618,7 @@ def _check_counts(cleaned: Cleaned, kind: str, year: int) -> None:
                              f"{len(cleaned.quarantine)} quarantined")
 
 
-def _check_share(spec: dict[str, Any], path: Path, cleaned: Cleaned) -> None:
+def _check_quarantine_share(spec: dict[str, Any], path: Path, cleaned: Cleaned) -> None:
     limits = spec.get("limits", DEFAULT_LIMITS)
     limit, quarantine, rows_in = float(limits["max_quarantine_share"]), cleaned.quarantine, cleaned.rows_in
     share = len(quarantine) / rows_in if rows_in else 0.0
@@ -692,7 +692,7 @@ def cross_file_rules(cleaned: dict[str, Cleaned], exports: dict[str, dict[str, A
         c.kept = c.kept[~hit].reset_index(drop=True)
         c.lines = np.asarray(c.lines)[~hit]
         _check_counts(c, kind, year)
-        _check_share(exports[kind], c.path, c)
+        _check_quarantine_share(exports[kind], c.path, c)
 
 
 def _referenced_insatser(register_raw: Path, exports: dict[str, dict[str, Any]], current: Export) -> set[str]:
