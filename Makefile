@@ -32,10 +32,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	# axe-core (npm) for the accessibility test at phone width (tests/test_reader.py); without npm
+	# axe-core (npm) for the accessibility test at phone width (tests/reports/test_reader.py); without npm
 	# that test is skipped and says why.
 	if command -v npm >/dev/null 2>&1; then npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@4; \
-	else echo "npm not found: tests/test_reader.py's browser checks will be skipped"; fi
+	else echo "npm not found: tests/reports/test_reader.py's browser checks will be skipped"; fi
 	touch $(STAMP)
 
 # For contributors: strip notebook outputs on commit.

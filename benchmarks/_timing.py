@@ -14,23 +14,23 @@ def demo_raw(tmp: Path, scale: float = 1.0) -> Path:
     """The synthetic register exports of every demo year at ``population_scale`` ``scale`` in ``tmp``/raw
     (exports.yaml and the geography of this checkout); returns that raw folder. Every year, because a
     year's participants are also in insatser of earlier years (one year alone quarantines them)."""
-    from pipeline.demo.register_demo import write_demo
+    from pipeline.demo.register_demo import write_register_demo
 
     raw = Path(tmp) / "raw"
     (raw / "register").mkdir(parents=True)
     shutil.copy2(REPO / "data/raw/register/exports.yaml", raw / "register" / "exports.yaml")
     shutil.copytree(REPO / "data/raw/geografi", raw / "geografi")
-    write_demo(raw, REPO / "data" / "raw" / "published", population_scale=scale)
+    write_register_demo(raw, REPO / "data" / "raw" / "published", population_scale=scale)
     return raw
 
 
 def demo_cleaned(tmp: Path, scale: float, years: list[int], key: bytes = b"k" * 32) -> Path:
     """``demo_raw`` cleaned as the register stage cleans it, one folder per year in ``tmp``/clean."""
-    from pipeline.sources.register import clean_year, save_year
+    from pipeline.sources.register import clean_register_year, save_register_year
 
     raw = demo_raw(tmp, scale)
     for year in years:
-        save_year(clean_year(raw / "register", year, key=key), year, Path(tmp) / "clean" / str(year))
+        save_register_year(clean_register_year(raw / "register", year, key=key), year, Path(tmp) / "clean" / str(year))
     return Path(tmp) / "clean"
 
 

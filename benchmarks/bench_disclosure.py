@@ -32,7 +32,7 @@ def main() -> None:
 
     from pipeline.derive import disclosure, register_tables
     from pipeline.sources import geografi
-    from pipeline.sources.register import clean_year, save_year
+    from pipeline.sources.register import clean_register_year, save_register_year
 
     from _timing import demo_raw, time_solves
 
@@ -40,14 +40,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         raw = demo_raw(Path(tmp), args.scale)
         start = time.perf_counter()
-        save_year(clean_year(raw / "register", 2022, key=b"k" * 32), 2022, Path(tmp) / "clean" / "2022")
+        save_register_year(clean_register_year(raw / "register", 2022, key=b"k" * 32), 2022, Path(tmp) / "clean" / "2022")
         cleaning = time.perf_counter() - start
         read = lambda name: {2022: pd.read_parquet(Path(tmp) / "clean" / "2022" / f"{name}.parquet")}  # noqa: E731
         frames = read("deltagare"), read("insatser"), read("formaner")
         settings = disclosure.Settings(5, 5)
         rows = []
         start = time.perf_counter()
-        tables = register_tables.build_frames(*frames, settings)
+        tables = register_tables.register_tables_from_frames(*frames, settings)
         total = time.perf_counter() - start
         rows.append(("Riket, 2022", total, solve_times[-1], _hidden(tables)))
         names = sorted(frames[0][2022]["forbund"].unique())
@@ -56,11 +56,11 @@ def main() -> None:
         per = []
         start = time.perf_counter()
         reference = register_tables.reference_frames(frames[2])  # once for every förbund
-        geography = geografi.load(raw / "geografi")
+        geography = geografi.load_geography(raw / "geografi")
         shared = time.perf_counter() - start
         for name in names:
             start = time.perf_counter()
-            tables = register_tables.build_frames(*frames, settings, [name], reference, geography)
+            tables = register_tables.register_tables_from_frames(*frames, settings, [name], reference, geography)
             per.append((time.perf_counter() - start, solve_times[-1], _hidden(tables)))
     totals, solves, hidden = zip(*per)
     print(f"machine: {platform.machine()}, python {platform.python_version()}; cleaning 2022 (national): "

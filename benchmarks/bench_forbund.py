@@ -7,7 +7,7 @@ population, which changes no timing):
 
 1. the charts alone, in this process: one förbund chart (SVG text written directly) against one
    Bilaga 1-style chart (seaborn, PNG at 300 dpi);
-2. a cold batch of every chosen förbund × year and the comparison pages (`forbund_build.build`, the
+2. a cold batch of every chosen förbund × year and the comparison pages (`forbund_build.render_reports`, the
    stage's own code: warm kernel pool, execution, HTML rendering), with the pool's start-up timed
    apart and the peak resident memory of the whole process tree (this process and its kernels and
    pandoc children, sampled every 0,2 s);
@@ -76,15 +76,15 @@ class PeakMemory:
 
 def make_figures(register: Path, years: list[int], count: int, out: Path) -> float:
     """Figures of the nation and ``count`` förbund from cleaned register data: the förbund stage's
-    own tables (forbund.build, every förbund in one pass) read as the reports read them."""
+    own tables (forbund.build_forbund_figures, every förbund in one pass) read as the reports read them."""
     from pipeline.derive import forbund
     from pipeline.derive.disclosure import Settings
     from pipeline.reports.forbund_figures import from_forbund_tables
     from pipeline.sources import geografi
 
     start = time.perf_counter()
-    tables = forbund.build(years, register, geografi.load(REPO / "data" / "raw" / "geografi"), Settings(5, 5))
-    forbund.save(tables, out / "tabeller")
+    tables = forbund.build_forbund_figures(years, register, geografi.load_geography(REPO / "data" / "raw" / "geografi"), Settings(5, 5))
+    forbund.save_forbund_figures(tables, out / "tabeller")
     figures = from_forbund_tables(out / "tabeller")
     names = sorted(set(figures["unit"]) - {NATIONAL})[:count]
     out.mkdir(parents=True, exist_ok=True)
@@ -114,11 +114,11 @@ def chart_seconds(repeat: int = 5) -> tuple[float, float]:
 def batch(figures: Path, reports: Path, years: list[int], chosen: list[str] | None, formats: list[str],
           params: dict, force: bool = False, comparison: bool = True):
     frame = pd.read_parquet(figures / FIGURES_FILE)
-    jobs = forbund_build.plan(frame, figures, REPO / "notebooks", reports, years, chosen, formats, True, 5,
-                              comparison=comparison)
+    jobs = forbund_build.plan_forbund_reports(frame, figures, REPO / "notebooks", reports, years, chosen, formats, True, 5,
+                                              comparison=comparison)
     start = time.perf_counter()
     with PeakMemory() as mem:
-        outcome = forbund_build.build(jobs, formats, REPO, params, pool_size=2, force=force)
+        outcome = forbund_build.render_reports(jobs, formats, REPO, params, pool_size=2, force=force)
     return time.perf_counter() - start, outcome, mem.peak
 
 

@@ -1,4 +1,4 @@
-"""Benchmark: every förbund and every year in one pass (``forbund.build``), and where the time goes.
+"""Benchmark: every förbund and every year in one pass (``forbund.build_forbund_figures``), and where the time goes.
 
 Times the per-förbund stage's work on cleaned register data: counting (participants, insatser,
 Tabell 6, reference populations for every förbund), the linked disclosure control of every unit
@@ -61,13 +61,13 @@ def main() -> None:
     model_times = _time_model(forbund)
     with tempfile.TemporaryDirectory() as tmp:
         cleaned = args.cleaned or demo_cleaned(Path(tmp), args.scale, years)
-        geo = geografi.load(REPO / "data" / "raw" / "geografi")
+        geo = geografi.load_geography(REPO / "data" / "raw" / "geografi")
         start = time.perf_counter()
-        tables = forbund.build(years, cleaned, geo, disclosure.Settings(5, 5))
+        tables = forbund.build_forbund_figures(years, cleaned, geo, disclosure.Settings(5, 5))
         total = time.perf_counter() - start
         out = Path(tmp) / "out"
         start = time.perf_counter()
-        forbund.save(tables, out)
+        forbund.save_forbund_figures(tables, out)
         writing = time.perf_counter() - start
     unit = tables["unit"].iloc[0]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -75,7 +75,7 @@ def main() -> None:
           f"{'cleaned data: ' + str(args.cleaned) if args.cleaned else f'generated demo, benefit register at scale {args.scale}'}")
     print("| what | s |")
     print("|---|---:|")
-    print(f"| `forbund.build`: {int(unit['forbund'])} förbund + riket × {len(years)} years, all | {total:.1f} |")
+    print(f"| `forbund.build_forbund_figures`: {int(unit['forbund'])} förbund + riket × {len(years)} years, all | {total:.1f} |")
     print(f"| of which linked disclosure control ({len(solve_times)} solves, incl. rounds for national sums) "
           f"| {sum(solve_times):.1f} |")
     if model_times:

@@ -60,7 +60,7 @@ def run(root: Path, years: list[int], formats: list[str], forbund: int | None = 
     """Build the survey half in ``root`` (an empty folder) and return seconds per phase."""
     from pipeline import stages
     from pipeline.core.catalogue import DATASETS
-    from pipeline.demo.indikator_demo import write_demo
+    from pipeline.demo.indikator_demo import write_indikator_demo
     from pipeline.derive import indikator
     from pipeline.reports.indikatorrapport import load_tables
 
@@ -76,7 +76,7 @@ def run(root: Path, years: list[int], formats: list[str], forbund: int | None = 
         return out
 
     demo_args = {"total": total} if total else {}
-    timed("demo", write_demo, raw, years=years, seed=int(project.params["indikator"].get("demo_seed", 2017)),
+    timed("demo", write_indikator_demo, raw, years=years, seed=int(project.params["indikator"].get("demo_seed", 2017)),
           **demo_args)
 
     def clean_all():  # the cleaning stage of every year
@@ -93,7 +93,7 @@ def run(root: Path, years: list[int], formats: list[str], forbund: int | None = 
     d = project.settings.disclosure
     andelar, _ = timed("  disclosure", indikator.disclose, counts, Settings(d.min_cell_count, d.protection))
     timed("  models", indikator.changes_and_trends, counts, {})
-    timed("  funnel", indikator.funnel, andelar)
+    timed("  funnel", indikator.funnel_positions, andelar)
     timed("tabeller", stages.stage_indikator_tabeller, project)
 
     def national():

@@ -6,7 +6,7 @@ reference population of 654 134 people: 36 552 with aktivitetsersättning, 617 5
 sjukpenning; every year, because 2022's participants are also in insatser of earlier years), then
 cleans 2022 ``--repeat`` times with each, alternating, each run in a fresh process (time and peak
 memory measured inside it, after the imports): the pipeline as `finsam stage register` does
-without the notebook (``clean_year`` + ``save_year``), DuckDB reading the same files and writing
+without the notebook (``clean_register_year`` + ``save_register_year``), DuckDB reading the same files and writing
 its kept rows and quarantine as Parquet. Before any number is printed the two must agree: rows
 kept per export, the quarantined rows as (export, line, reason), and the pseudonyms of the kept
 people. Prints Markdown tables for docs/performance.md. Needs duckdb (the ``dev`` extra).
@@ -51,10 +51,10 @@ LIBRARIES = "import duckdb, pyarrow, pyarrow.compute, pyarrow.csv, pyarrow.parqu
 PIPELINE = LIBRARIES + """
 import json, sys, time
 from pathlib import Path
-from pipeline.sources.register import clean_year, save_year
+from pipeline.sources.register import clean_register_year, save_register_year
 start = time.perf_counter()
-cleaned = clean_year(Path(sys.argv[1]), int(sys.argv[3]), key=bytes.fromhex(sys.argv[4]))
-save_year(cleaned, int(sys.argv[3]), Path(sys.argv[2]))
+cleaned = clean_register_year(Path(sys.argv[1]), int(sys.argv[3]), key=bytes.fromhex(sys.argv[4]))
+save_register_year(cleaned, int(sys.argv[3]), Path(sys.argv[2]))
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "rows": sum(c.rows_in for c in cleaned.values()),
                   "kept": {k: len(c.kept) for k, c in cleaned.items()},
@@ -136,7 +136,7 @@ def main() -> None:
     print(f"{made}{runs['pipeline'][0]['rows']} rows in {args.year}")
     print("| cleaning of one year | median s | min s | max s | peak RSS MB |")
     print("|---|---:|---:|---:|---:|")
-    for name, label in (("pipeline", "pipeline (`clean_year` + `save_year`)"),
+    for name, label in (("pipeline", "pipeline (`clean_register_year` + `save_register_year`)"),
                         ("duckdb", "DuckDB SQL, same rules (`benchmarks/register_duckdb.py`)")):
         seconds = [r["seconds"] for r in runs[name]]
         print(f"| {label} | {median[name]:.2f} | {min(seconds):.2f} | {max(seconds):.2f} | "

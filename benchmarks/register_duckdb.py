@@ -175,7 +175,7 @@ def _luhn(nine: str) -> str:
 
 def _person_ctes(spec: dict[str, Any], year: int, pads: tuple[str, str]) -> list[str]:
     """CTEs p1 … p3 over r2 (rows after the column rules): the personnummer rules, the pseudonym and
-    the person attributes (the pipeline's ``personnummer.parse`` and ``pseudonymise``)."""
+    the person attributes (the pipeline's ``personnummer.parse_personnummer`` and ``pseudonymise``)."""
     rules = spec["columns"]
     name = next(c for c, r in rules.items() if r["type"] == "personnummer")
     pattern = r"^(\d{2})?(\d{2})(\d{2})(\d{2})([-+]?)(\d{3})(\d)$"

@@ -44,15 +44,15 @@ def _add_stage_parsers(sub, with_options: bool) -> None:
             if option.switch and (with_options or option.flag == "--force"):
                 p.add_argument(option.flag, action="store_true", help=option.help)
             elif with_options or option.flag == "--forbund":
-                p.add_argument(option.flag, default=None, choices=option.choices, help=option.help,
-                               type=_formats if option.flag == "--formats" else _names if option.flag == "--forbund" else None)
+                kind = {"--formats": _formats_option, "--forbund": _names}.get(option.flag)
+                p.add_argument(option.flag, default=None, choices=option.choices, help=option.help, type=kind)
     if with_options:
         for command, (_, summary, example) in MANUAL.items():
             p = sub.add_parser(command, help=summary, description=f"{summary}. Example: {example}")
             p.add_argument("--seed", type=int, default=2016)
 
 
-def _formats(text: str) -> list[str]:
+def _formats_option(text: str) -> list[str]:
     """``--formats html,pdf,docx``: a comma-separated choice among the renderer's formats."""
     from .reports.render import SUPPORTED_FORMATS
 
@@ -148,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
                       else f"{stale} stage(s) out of date" + (f", {unbuilt} of them not built yet" if unbuilt else ""))
                 return 1 if args.check and stale else 0
             start = time.perf_counter()
-            report = engine.build(project.root, project.params, jobs_at_once=args.jobs, force=args.force,
-                                  dry_run=args.dry_run, only=args.only, forbund=args.forbund)
+            report = engine.build_pipeline(project.root, project.params, jobs_at_once=args.jobs, force=args.force,
+                                           dry_run=args.dry_run, only=args.only, forbund=args.forbund)
             if args.dry_run:  # nothing ran and no log was written: say what a build would do
                 would = sum(1 for _, s, _ in report if s == "would run")
                 print(f"dry run: {would} of {len(report)} stages would run; "

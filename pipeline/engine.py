@@ -4,7 +4,7 @@
   function and notebook, so ``dvc.yaml`` can never miss a module (complete by construction).
 - :func:`dvc_yaml` writes ``dvc.yaml`` from the declaration; ``finsam sync`` keeps it current and
   a test fails when the committed file differs.
-- :func:`build` asks DVC which stages are out of date, runs them (two at a time where the data
+- :func:`build_pipeline` asks DVC which stages are out of date, runs them (two at a time where the data
   flow allows: DVC's own ``repro`` runs one at a time), and records each finished stage in
   ``dvc.lock`` with ``dvc commit``. ``dvc repro`` reads and writes the same record, so
   ``finsam build``, ``finsam stage …`` and ``dvc repro`` always agree on what is up to date.
@@ -521,7 +521,7 @@ class InputsChanged(PipelineError):
     """A stage's inputs were edited while it ran: its outputs may be from the old inputs."""
 
 
-# Where a running stage's progress lines go (set by build(); None: nowhere). A stage reports each
+# Where a running stage's progress lines go (set by build_pipeline(); None: nowhere). A stage reports each
 # finished item (pipeline/core/progress.py); the build shows it at most every PROGRESS_EVERY seconds.
 _progress: Callable[[Job, int, int, float, str], None] | None = None
 PROGRESS_EVERY = 10.0
@@ -529,11 +529,11 @@ PROGRESS_EVERY = 10.0
 
 def _stderr_lines(stream, job: Job, kept: list[str]) -> None:
     """Read a stage's standard error: progress lines to the build's console, the rest kept."""
-    from .core.progress import parse
+    from .core.progress import parse_progress_line
 
     shown = 0.0
     for line in stream:
-        step = parse(line)
+        step = parse_progress_line(line)
         if step is None:
             kept.append(line)
         elif _progress is not None and (time.perf_counter() - shown >= PROGRESS_EVERY or step[0] == step[1]):
@@ -600,9 +600,9 @@ def for_forbund(all_jobs: list[Job], names: list[str]) -> list[Job]:
 FORBUND_STAGE = "forbundsbilagor"
 
 
-def build(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool = False, dry_run: bool = False,
-          only: list[str] | None = None, echo: Callable[[str], None] = print,
-          log_path: Path | None = None, forbund: list[str] | None = None) -> list[tuple[str, str, float]]:
+def build_pipeline(root: Path, params: dict[str, Any], jobs_at_once: int = 2, force: bool = False,
+                   dry_run: bool = False, only: list[str] | None = None, echo: Callable[[str], None] = print,
+                   log_path: Path | None = None, forbund: list[str] | None = None) -> list[tuple[str, str, float]]:
     """Run every out-of-date stage; returns (stage, 'ran'|'up to date'|'would run', seconds).
 
     A stage is started once every stage it reads from has finished in this run; finished stages

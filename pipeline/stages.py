@@ -111,7 +111,7 @@ def stage_context(stage: Stage, project: Project, year: Any = None) -> Context:
 
 # --- helpers shared by the stages -------------------------------------------------------------
 
-def _formats(ctx: Context, formats: list[str] | None) -> list[str]:
+def _report_formats(ctx: Context, formats: list[str] | None) -> list[str]:
     return formats or list(ctx.settings.report.formats)
 
 
@@ -194,7 +194,7 @@ def _disclosure(ctx: Context):
     return Settings(spec.min_cell_count, spec.protection)
 
 
-def _area(ctx: Context) -> list[str] | None:
+def _register_area(ctx: Context) -> list[str] | None:
     """``register.area``: build the register tables and models for these förbund only (None: riket)."""
     return list(ctx.settings.register.area) or None
 
@@ -205,11 +205,11 @@ def _area(ctx: Context) -> list[str] | None:
 def stage_published(ctx: Context) -> Path:
     """Check the transcribed tables, write them as Parquet and reconcile derived figures."""
     from .core.io import write_csv_atomic, write_parquet_atomic
-    from .derive.reconcile import RECONCILIATION_FILE, reconcile
+    from .derive.reconcile import RECONCILIATION_FILE, reconcile_published
     from .sources.published import load_published, save_processed
 
     data = load_published(ctx.inputs["published_raw"])
-    checks = reconcile(data, ctx.settings.reconciliation.rounding_slack)
+    checks = reconcile_published(data, ctx.settings.reconciliation.rounding_slack)
     with atomic_dir(ctx.output) as tmp:
         save_processed(data, tmp)
         write_parquet_atomic(checks, tmp / RECONCILIATION_FILE)
@@ -228,7 +228,7 @@ def stage_register_demo(ctx: Context) -> Path:
     Refuses to touch a year folder that holds anything but an earlier demo: real exports are
     never overwritten, whatever params.yaml says.
     """
-    from .demo.register_demo import write_demo_to
+    from .demo.register_demo import write_register_demo_to
 
     spec = ctx.settings.register
     if not spec.demo:
@@ -239,8 +239,8 @@ def stage_register_demo(ctx: Context) -> Path:
         if folder.is_dir() and any(folder.iterdir()) and not (folder / DEMO_MARK).is_file():
             raise ConfigError(f"{folder}: holds files that are not the synthetic demo (no {DEMO_MARK}); "
                               "move them away or set register.demo: false in params.yaml")
-    write_demo_to(ctx.inputs["register_exports_spec"], ctx.inputs["geografi"], ctx.inputs["published_raw"],
-                  folders, seed=spec.demo_seed, population_scale=spec.population_scale)
+    write_register_demo_to(ctx.inputs["register_exports_spec"], ctx.inputs["geografi"], ctx.inputs["published_raw"],
+                           folders, seed=spec.demo_seed, population_scale=spec.population_scale)
     return _folder(folders)
 
 
@@ -252,7 +252,7 @@ def stage_indikator_demo(ctx: Context) -> Path:
     Refuses to write into an export folder that holds files while there is no sanning.json: real
     exports are never overwritten, whatever params.yaml says.
     """
-    from .demo.indikator_demo import write_demo_to
+    from .demo.indikator_demo import write_indikator_demo_to
     from .sources import geografi
 
     spec = ctx.settings.indikator
@@ -264,8 +264,8 @@ def stage_indikator_demo(ctx: Context) -> Path:
         if folder.is_dir() and any(p.is_file() for p in folder.rglob("*")) and not truth.is_file():
             raise ConfigError(f"{folder}: holds exports that are not the synthetic demo (no {truth.name}); "
                               "move them away or set indikator.demo: false in params.yaml")
-    write_demo_to(ctx.inputs["indikator_descriptions"], exports, truth, geografi.load(ctx.inputs["geografi"]).forbund,
-                  seed=spec.demo_seed)
+    write_indikator_demo_to(ctx.inputs["indikator_descriptions"], exports, truth,
+                            geografi.load_geography(ctx.inputs["geografi"]).forbund, seed=spec.demo_seed)
     log.info("indikator_demo: %d years", len(exports))
     return truth
 
@@ -279,10 +279,10 @@ def stage_indikator(ctx: Context) -> Path:
 
     indicators, descriptions = indikator.load_described(ctx.inputs["indikator_spec"],
                                                         ctx.inputs["indikator_descriptions"])
-    clean = indikator.clean_year(ctx.inputs["indikator_exports"], descriptions[ctx.year],
-                                 geografi.load(ctx.inputs["geografi"]).forbund, indicators)
+    clean = indikator.clean_indikator_year(ctx.inputs["indikator_exports"], descriptions[ctx.year],
+                                           geografi.load_geography(ctx.inputs["geografi"]).forbund, indicators)
     with atomic_dir(ctx.output) as tmp:
-        indikator.save_year(clean, tmp)
+        indikator.save_indikator_year(clean, tmp)
     q = clean.tables["kvalitet"]
     log.info("indikator %s: %d rows, %d kept, %d quarantined", ctx.year, int(q["rows_in"].sum()), int(q["kept"].sum()),
              int(q["quarantined"].sum()))
@@ -304,18 +304,19 @@ def stage_register_tables(ctx: Context) -> Path:
     """Tabell 1–6 from the cleaned microdata of every year, with disclosure control."""
     from .derive import register_tables
 
-    area = _area(ctx)
-    tables = register_tables.build(list(ctx.settings.register.years), _folder(ctx.inputs["register_clean"]),
-                                   _disclosure(ctx), area, _geography(ctx) if area else None)
+    area = _register_area(ctx)
+    tables = register_tables.build_register_tables(list(ctx.settings.register.years),
+                                                   _folder(ctx.inputs["register_clean"]), _disclosure(ctx), area,
+                                                   _geography(ctx) if area else None)
     with atomic_dir(ctx.output) as tmp:
-        register_tables.save(tables, tmp)
+        register_tables.save_register_tables(tables, tmp)
     return ctx.output
 
 
 def _geography(ctx: Context):
     from .sources import geografi
 
-    return geografi.load(ctx.inputs["geografi"])
+    return geografi.load_geography(ctx.inputs["geografi"])
 
 
 @receives
@@ -324,11 +325,11 @@ def stage_forbund(ctx: Context) -> Path:
     from .derive import forbund
 
     years = list(ctx.settings.register.years)
-    national = ctx.inputs["register_tables"] if _area(ctx) is None else None  # the same nation
-    tables = forbund.build(years, _folder(ctx.inputs["register_clean"]), _geography(ctx),
-                           _disclosure(ctx), bool(ctx.settings.register.demo), national)
+    national = ctx.inputs["register_tables"] if _register_area(ctx) is None else None  # the same nation
+    tables = forbund.build_forbund_figures(years, _folder(ctx.inputs["register_clean"]), _geography(ctx),
+                                           _disclosure(ctx), bool(ctx.settings.register.demo), national)
     with atomic_dir(ctx.output) as tmp:
-        forbund.save(tables, tmp)
+        forbund.save_forbund_figures(tables, tmp)
     log.info("forbund: %d förbund, %d years", int(tables["unit"]["forbund"].iloc[0]), len(years))
     return ctx.output
 
@@ -338,13 +339,13 @@ def stage_models(ctx: Context) -> Path:
     """Descriptions and models for one year into data/processed/models/<year>/ (tidy Parquet)."""
     from .derive import models
 
-    area = _area(ctx)
+    area = _register_area(ctx)
     cleaned = ctx.inputs["register_clean"]  # every year's folder: the standard population's year is one of them
     tables = models.run_year(ctx.year, _folder(cleaned), ctx.inputs["register_tables"],
                              _disclosure(ctx).threshold, area, _geography(ctx) if area else None,
                              models.standard_year(sorted(cleaned)))
     with atomic_dir(ctx.output) as tmp:
-        models.save(tables, tmp)
+        models.save_model_tables(tables, tmp)
     return ctx.output
 
 
@@ -354,7 +355,7 @@ def stage_modeller(ctx: Context, formats: list[str] | None = None, out_root: Pat
     """Execute notebooks/modeller.ipynb for one year into reports/<year>/modeller/."""
     source, synthetic = data_source(ctx, "modeller", ctx.year)
     return _render_report(ctx, "modeller", {"models": ctx.inputs["models"]}, source, synthetic,
-                          f"Redovisningsår {ctx.year}", _formats(ctx, formats), use_quarto, out_root)
+                          f"Redovisningsår {ctx.year}", _report_formats(ctx, formats), use_quarto, out_root)
 
 
 @receives
@@ -373,7 +374,7 @@ def stage_bilaga1(ctx: Context, formats: list[str] | None = None, out_root: Path
         {"published": ctx.inputs["published_tables"],
          "register_tables": ctx.inputs["register_tables"] if source == "microdata" else None},
         source, synthetic, f"Redovisningsår {ctx.year}" + (" – från mikrodata" if source == "microdata" else ""),
-        _formats(ctx, formats), use_quarto, out_root)
+        _report_formats(ctx, formats), use_quarto, out_root)
 
 
 def _survey_folder(where: Context | Project, year: int) -> Path:
@@ -418,7 +419,7 @@ def stage_bilaga3(ctx: Context, formats: list[str] | None = None, out_root: Path
     return _render_report(
         ctx, "bilaga3", {"questionnaire": folder, "survey": ctx.inputs["survey_clean"]},
         source, synthetic, f"{enkat.load_survey(folder).title}, {ctx.year}" + (SYNTHETIC_NOTE if synthetic else ""),
-        _formats(ctx, formats), use_quarto, out_root)
+        _report_formats(ctx, formats), use_quarto, out_root)
 
 
 def _assumptions(ctx: Context):
@@ -432,7 +433,7 @@ def stage_malgrupp(ctx: Context) -> Path:
     """Check the Bilaga 4 transcriptions and params.yaml's assumptions; write the calculation."""
     from .derive import malgrupp
 
-    published = malgrupp.load_published(ctx.inputs["published_raw"])
+    published = malgrupp.load_transcriptions(ctx.inputs["published_raw"])
     assumptions = _assumptions(ctx)
     with atomic_dir(ctx.output) as tmp:
         malgrupp.save_results(published, assumptions, tmp, ctx.settings.reconciliation.rounding_slack)
@@ -448,10 +449,10 @@ def stage_bilaga4(ctx: Context, formats: list[str] | None = None, out_root: Path
     year = assumptions.year
     source, synthetic = data_source(ctx, "bilaga4", year)
     return _render_report(ctx, "bilaga4", {"malgrupp": ctx.inputs["malgrupp"]}, source, synthetic,
-                          f"{assumptions.area}, {year}", _formats(ctx, formats), use_quarto, out_root, year=year)
+                          f"{assumptions.area}, {year}", _report_formats(ctx, formats), use_quarto, out_root, year=year)
 
 
-def forbund_names(ctx: Context) -> list[str]:
+def forbund_for_reports(ctx: Context) -> list[str]:
     """The förbund the reports are built for: params.yaml forbundsbilagor.names, or every förbund in the figures."""
     from .reports.forbund_figures import check_names, load_figures, units
 
@@ -483,12 +484,13 @@ def stage_forbundsbilagor(ctx: Context, forbund: list[str] | None = None, format
     reports = ctx.outputs["forbund_reports"].parent
     shown = ctx.settings.as_dict()
     shown["forbundsbilagor"] = {k: v for k, v in shown["forbundsbilagor"].items() if k == "formats"}  # not on the page
-    jobs = forbund_build.plan(figures, figures_dir, ctx.notebooks, reports, list(ctx.settings.register.years),
-                              chosen, formats, synthetic, ctx.settings.disclosure.min_cell_count,
-                              code_files=[ctx.root / f for f in code_deps(by_command(ctx.stage), ctx.root)],
-                              settings=shown)
-    outcome = forbund_build.build(jobs, formats, ctx.root, ctx.settings.as_dict(), settings.pool_size,
-                                  use_quarto=use_quarto, force=force)
+    code_files = [ctx.root / f for f in code_deps(by_command(ctx.stage), ctx.root)]
+    jobs = forbund_build.plan_forbund_reports(figures, figures_dir, ctx.notebooks, reports,
+                                              list(ctx.settings.register.years), chosen, formats, synthetic,
+                                              ctx.settings.disclosure.min_cell_count, code_files=code_files,
+                                              settings=shown)
+    outcome = forbund_build.render_reports(jobs, formats, ctx.root, ctx.settings.as_dict(), settings.pool_size,
+                                           use_quarto=use_quarto, force=force)
     if not forbund:
         forbund_build.remove_others(reports, jobs)
         for folder in ctx.outputs.values():  # declared outputs exist after a full run (forbundsbilagor.names
@@ -507,9 +509,10 @@ def stage_indikator_tabeller(ctx: Context) -> Path:
     from .sources.indikator import load_indicators
 
     names = indikator.indicator_names(load_indicators(ctx.inputs["indikator_spec"].parent))
-    tables = indikator.build(ctx.inputs["indikator_clean"], _disclosure(ctx), names, ctx.settings.indikator.demo)
+    tables = indikator.build_indikator_tables(ctx.inputs["indikator_clean"], _disclosure(ctx), names,
+                                              ctx.settings.indikator.demo)
     with atomic_dir(ctx.output) as tmp:
-        indikator.save(tables, tmp)
+        indikator.save_indikator_tables(tables, tmp)
     return ctx.output
 
 
@@ -521,8 +524,8 @@ def stage_indikatorrapport(ctx: Context, formats: list[str] | None = None, out_r
 
     source, synthetic = data_source(ctx, "indikatorrapport", ctx.year)
     return _render_report(ctx, "indikatorrapport", {"indikator": ctx.inputs["indikator_tables"]}, source, synthetic,
-                          f"Hela riket, {ctx.year}" + (SYNTHETIC_NOTE if synthetic else ""), _formats(ctx, formats),
-                          use_quarto, out_root)
+                          f"Hela riket, {ctx.year}" + (SYNTHETIC_NOTE if synthetic else ""),
+                          _report_formats(ctx, formats), use_quarto, out_root)
 
 
 @receives
@@ -540,11 +543,12 @@ def stage_indikatorbilagor(ctx: Context, forbund: list[str] | None = None, forma
     formats = formats or list(settings.formats)
     synthetic = data_source(ctx, "indikatorbilaga", 0)[1]
     reports = ctx.output.parent
-    jobs = indikator_build.plan(tables, fritext, ctx.notebooks, reports, list(ctx.settings.indikator.years), forbund,
-                                formats, synthetic, ctx.settings.disclosure.min_cell_count,
-                                code_files=[ctx.root / f for f in code_deps(by_command(ctx.stage), ctx.root)])
-    outcome = forbund_build.build(jobs, formats, ctx.root, ctx.settings.as_dict(), settings.pool_size,
-                                  use_quarto=use_quarto, force=force)
+    code_files = [ctx.root / f for f in code_deps(by_command(ctx.stage), ctx.root)]
+    jobs = indikator_build.plan_indikator_reports(tables, fritext, ctx.notebooks, reports,
+                                                  list(ctx.settings.indikator.years), forbund, formats, synthetic,
+                                                  ctx.settings.disclosure.min_cell_count, code_files=code_files)
+    outcome = forbund_build.render_reports(jobs, formats, ctx.root, ctx.settings.as_dict(), settings.pool_size,
+                                           use_quarto=use_quarto, force=force)
     if not forbund:
         forbund_build.remove_others(reports, jobs, (indikator_build.DIR,))
     print(f"indikatorbilagor: {len(outcome.built)} built, {len(outcome.skipped)} up to date")
@@ -568,11 +572,11 @@ def stage_index(ctx: Context, out_root: Path | None = None) -> Path:
 
     years = appendix_years(ctx)
     synthetic = {(family, y): _synthetic_or_unknown(ctx, family, y) for family, ys in years.items() for y in ys}
-    forbund = slugs(forbund_names(ctx)) if ctx.settings.forbundsbilagor.build else {}
+    forbund = slugs(forbund_for_reports(ctx)) if ctx.settings.forbundsbilagor.build else {}
     from .reports.forbund_figures import available
 
     indikator = available(ctx.inputs["indikator_tables"]) if ctx.settings.indikator.bilagor.build else {}
-    return write_index(Path(out_root) if out_root else ctx.output.parent, years, _formats(ctx, None),
+    return write_index(Path(out_root) if out_root else ctx.output.parent, years, _report_formats(ctx, None),
                        headline_figures(ctx.inputs, years, synthetic), synthetic, forbund,
                        list(ctx.settings.register.years), data_source(ctx, "forbundsbilaga", 0)[1],
                        indikator, bool(ctx.settings.indikator.demo))
@@ -588,9 +592,9 @@ def _synthetic_or_unknown(ctx: Context, family: str, year: int) -> bool | None:
 @receives
 def stage_enkat_demo(ctx: Context, seed: int = 2016) -> Path:
     """Write the synthetic demo export data/raw/enkat/2016/export.csv (committed; rerun only by hand)."""
-    from .demo.enkat_demo import write_demo
+    from .demo.enkat_demo import write_enkat_demo
 
-    return write_demo(ctx.inputs["survey_raw@2016"], int(seed))
+    return write_enkat_demo(ctx.inputs["survey_raw@2016"], int(seed))
 
 
 # The report notebook of each family (the registry: pipeline/core/catalogue.py, FAMILIES).

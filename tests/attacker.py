@@ -15,7 +15,7 @@ CSV and sentences, the model tables) and knows the definitions a reader knows:
 
 It then asks a linear program (HiGHS, through highspy) for the smallest and largest value of every hidden
 count, given all of that at once. Model estimates (odds ratios, risk differences) are not linear in
-the counts and are not used; they are hidden by their own rule (see test_disclosure_linked.py).
+the counts and are not used; they are hidden by their own rule (see tests/derive/test_disclosure_linked.py).
 """
 
 from __future__ import annotations

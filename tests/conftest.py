@@ -117,7 +117,7 @@ def register_project(published_project) -> Project:
     and Tabell 1–6 counted from them."""
     import yaml
 
-    from pipeline.sources.register import clean_year, save_year
+    from pipeline.sources.register import clean_register_year, save_register_year
     from pipeline.stages import stage_register, stage_register_demo, stage_register_tables
 
     params_path = published_project.root / "params.yaml"
@@ -130,7 +130,7 @@ def register_project(published_project) -> Project:
         if year == 2022:
             stage_register(project, year)
         else:
-            save_year(clean_year(project.raw / "register", year), year, project.processed / "register" / str(year))
+            save_register_year(clean_register_year(project.raw / "register", year), year, project.processed / "register" / str(year))
     stage_register_tables(project)
     return project
 
@@ -197,8 +197,8 @@ def report_texts(folder: Path, stem: str) -> dict[str, str]:
 
 def glossary_problems(folder: Path, stem: str) -> list[tuple[str, str, str, str]]:
     """(report, format, kind, words) for everything the glossary check strikes in a built report."""
-    from pipeline.reports.glossary import load
+    from pipeline.reports.glossary import load_glossary
 
-    glossary = load()
+    glossary = load_glossary()
     return [(stem, fmt, kind, words) for fmt, text in report_texts(folder, stem).items()
             for kind, words in glossary.problems(text)]

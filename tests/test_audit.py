@@ -188,7 +188,7 @@ def test_every_stage_reads_only_what_it_declares(tmp_path, monkeypatch):
     monkeypatch.setenv("FINSAM_AUDIT_LOG", str(logs))
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     monkeypatch.delenv("FINSAM_PSEUDONYM_KEY", raising=False)  # the demo's published key, as `make build` uses
-    report = engine.build(root, params, echo=lambda _: None)
+    report = engine.build_pipeline(root, params, echo=lambda _: None)
     assert {status for _, status, _ in report} == {"ran"}
     jobs = engine.jobs(root, params)
     reads = _reads(logs)

@@ -12,7 +12,7 @@ import yaml
 
 from pipeline.sources.enkat import clean, load_survey
 from pipeline.core.errors import InputError, PipelineError
-from pipeline.sources.register import clean_year
+from pipeline.sources.register import clean_register_year
 
 from .conftest import REPO, TEST_KEY
 from .corpus.generate import LAST, YEAR, Case, Error, Quarantine, cases, make_base
@@ -29,7 +29,7 @@ def test_the_corpus_is_large_and_every_case_has_an_outcome():
 def base(tmp_path_factory):
     folder = make_base(tmp_path_factory.mktemp("corpus"), REPO / "data" / "raw" / "published",
                        REPO / "data" / "raw" / "register" / "exports.yaml", TEST_KEY)
-    result = clean_year(folder, YEAR, key=TEST_KEY)
+    result = clean_register_year(folder, YEAR, key=TEST_KEY)
     assert all(r.quarantine.empty for r in result.values())  # the base is clean
     return folder
 
@@ -52,7 +52,7 @@ def test_bad_input(base, tmp_path, case: Case):
     case.mutate(folder)
     if isinstance(case.expect, Error):
         with pytest.raises(PipelineError) as err:
-            clean_year(folder, YEAR, key=TEST_KEY)
+            clean_register_year(folder, YEAR, key=TEST_KEY)
         message = str(err.value)
         assert re.search(case.expect.words, message), message
         if case.expect.line is not None:
@@ -62,7 +62,7 @@ def test_bad_input(base, tmp_path, case: Case):
             assert err.value.column == case.expect.column, message
         assert "Traceback" not in message and all(s not in message for s in case.secret), message
         return
-    result = clean_year(folder, YEAR, key=TEST_KEY)
+    result = clean_register_year(folder, YEAR, key=TEST_KEY)
     found = set()
     for kind, r in result.items():
         assert r.rows_in == len(r.kept) + len(r.quarantine)  # nothing lost
@@ -222,7 +222,7 @@ def test_a_tiny_export_gives_results_not_a_division_by_zero(tmp_path, base):
         path = next((folder / str(YEAR)).glob(f"{name}_*.csv"))
         lines = path.read_bytes().split(b"\n")
         path.write_bytes(b"\n".join(lines[:3]) + b"\n")  # two rows
-    result = clean_year(folder, YEAR, key=TEST_KEY)
+    result = clean_register_year(folder, YEAR, key=TEST_KEY)
     assert len(result["deltagare"].kept) == 2 and len(result["formaner"].kept) == 2
     assert isinstance(result["deltagare"].kept, pd.DataFrame)
 
@@ -285,8 +285,8 @@ def _tiny_builders(monkeypatch) -> None:
     from pipeline.derive import forbund, models, register_tables
 
     tiny = lambda *a, **k: {"tabell": pd.DataFrame({"a": [1]})}  # noqa: E731
-    monkeypatch.setattr(register_tables, "build", tiny)
-    monkeypatch.setattr(forbund, "build", tiny)
+    monkeypatch.setattr(register_tables, "build_register_tables", tiny)
+    monkeypatch.setattr(forbund, "build_forbund_figures", tiny)
     monkeypatch.setattr(models, "run_year", tiny)
 
 
@@ -413,7 +413,8 @@ def test_bytes_outside_the_encoding_name_the_file_line_and_the_real_byte(tmp_pat
 
 def test_the_documented_corpus_counts_are_the_real_ones():
     """docs/assumptions_caveats.md lists how many cases each corpus has and how each is handled."""
-    from . import test_forbund, test_personnummer
+    from .core import test_personnummer
+    from .derive import test_forbund
     from .corpus.free_text import ORDINARY, PLANTED
 
     def split(expects):
@@ -450,7 +451,7 @@ def test_the_documented_corpus_counts_are_the_real_ones():
 
 
 # --------------------------------------------------------------------------- the indicator surveys
-from pipeline.demo.indikator_demo import forbund_names  # noqa: E402
+from pipeline.demo.indikator_demo import demo_forbund_names  # noqa: E402
 from pipeline.sources import indikator  # noqa: E402
 
 from .corpus import indikator as icorpus  # noqa: E402
@@ -471,7 +472,7 @@ def test_the_indicator_corpus_is_large_and_has_excel_s_own_cases():
 
 def _clean_indicator_year(raw):
     _, descriptions = indikator.load_descriptions(raw, [icorpus.YEAR])
-    return indikator.clean_year(icorpus.exports(raw), descriptions[icorpus.YEAR], forbund_names())
+    return indikator.clean_indikator_year(icorpus.exports(raw), descriptions[icorpus.YEAR], demo_forbund_names())
 
 
 @pytest.fixture(scope="session")

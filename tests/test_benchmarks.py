@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.sources.register import clean_year, save_year
+from pipeline.sources.register import clean_register_year, save_register_year
 
 from .conftest import REPO
 
@@ -61,7 +61,7 @@ def test_every_benchmark_script_has_a_test_here():
 # ------------------------------------------------------------------ the register benchmark and its reference
 def test_bench_register_runs_and_both_sides_agree(tiny_raw):
     out = _run("bench_register.py", "--raw", str(tiny_raw), "--repeat", "2", "--threads", "1")
-    assert "| pipeline (`clean_year` + `save_year`) |" in out and "pipeline / DuckDB: time (medians)" in out
+    assert "| pipeline (`clean_register_year` + `save_register_year`) |" in out and "pipeline / DuckDB: time (medians)" in out
     assert "'deltagare': {" in out and "'dubblett'" in out  # the agreed quarantine is printed
 
 
@@ -73,8 +73,8 @@ def test_bench_register_generates_its_own_exports():
 def test_duckdb_reference_gives_the_pipelines_quarantine_and_pseudonyms(tiny_raw, tmp_path):
     reference = _module("register_duckdb")
     register = tiny_raw / "register"
-    cleaned = clean_year(register, 2022, key=KEY)
-    save_year(cleaned, 2022, tmp_path / "pipeline")
+    cleaned = clean_register_year(register, 2022, key=KEY)
+    save_register_year(cleaned, 2022, tmp_path / "pipeline")
     result = reference.clean_year_sql(register, 2022, KEY, tmp_path / "duckdb", threads=1)
     for kind, c in cleaned.items():
         assert result[kind]["rows_in"] == c.rows_in and result[kind]["kept"] == len(c.kept), kind
@@ -97,7 +97,7 @@ def test_the_benchmark_refuses_to_print_when_the_sides_disagree(tiny_raw, tmp_pa
     bench = _module("bench_register")
     reference = _module("register_duckdb")
     register = tiny_raw / "register"
-    save_year(clean_year(register, 2022, key=KEY), 2022, tmp_path / "p")
+    save_register_year(clean_register_year(register, 2022, key=KEY), 2022, tmp_path / "p")
     result = reference.clean_year_sql(register, 2022, KEY, tmp_path / "d", threads=1)
     summary = {"rows": sum(r["rows_in"] for r in result.values()), "kept": {k: r["kept"] for k, r in result.items()}}
     assert bench.agree(tmp_path / "p", tmp_path / "d", summary, summary)  # agrees as computed
@@ -145,7 +145,7 @@ def test_bench_disclosure_runs():
 
 def test_bench_forbund_tables_runs():
     out = _run("bench_forbund_tables.py", "--scale", "0.01", "--years", "2021-2022")
-    assert "`forbund.build`" in out and "× 2 years" in out and "hidden cells" in out
+    assert "`forbund.build_forbund_figures`" in out and "× 2 years" in out and "hidden cells" in out
 
 
 def test_bench_forbund_runs(tmp_path):

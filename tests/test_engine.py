@@ -173,7 +173,7 @@ def test_build_runs_records_and_reruns_exactly_the_dependents(dvc_project):
     root = dvc_project.root
     _index_inputs(dvc_project)
     lines: list[str] = []
-    first = engine.build(root, dvc_project.params, only=["malgrupp", "index"], echo=lines.append)
+    first = engine.build_pipeline(root, dvc_project.params, only=["malgrupp", "index"], echo=lines.append)
     assert [s for _, s, _ in first] == ["ran", "ran"]
     assert lines[0] == "[0/2] malgrupp …"  # the counter counts finished stages
     assert any(line.startswith("[1/2] malgrupp … ") and line.endswith(" s") and "," in line for line in lines)
@@ -181,13 +181,13 @@ def test_build_runs_records_and_reruns_exactly_the_dependents(dvc_project):
     assert (root / "dvc.lock").is_file() and (root / ".finsam" / "build.log").is_file()
     # DVC's own command reads the same record: nothing to do
     assert "up to date" in _dvc(root, "status", "malgrupp", "index")
-    assert [s for _, s, _ in engine.build(root, dvc_project.params, only=["malgrupp", "index"])] == ["up to date"] * 2
+    assert [s for _, s, _ in engine.build_pipeline(root, dvc_project.params, only=["malgrupp", "index"])] == ["up to date"] * 2
 
     # a helper only the index imports: only the index reruns
     with open(root / "pipeline" / "reports" / "report_index.py", "a") as f:
         f.write("\n# changed\n")
-    plan = dict((n, s) for n, s, _ in engine.build(root, dvc_project.params, only=["malgrupp", "index"],
-                                                   dry_run=True, echo=lambda _: None))
+    plan = dict((n, s) for n, s, _ in engine.build_pipeline(root, dvc_project.params, only=["malgrupp", "index"],
+                                                            dry_run=True, echo=lambda _: None))
     assert plan == {"malgrupp": "up to date", "index": "would run"}
     # a module only the calculation imports (the index reads bilaga4.year from the typed settings):
     # the index's own code dependencies do not include it
@@ -226,7 +226,7 @@ def test_a_failing_stage_stops_the_build_with_its_message(dvc_project):
     (root / "params.yaml").write_text(params, encoding="utf-8")
     lines: list[str] = []
     with pytest.raises(engine.PipelineError, match=r"sjukskrivna.share_pct must be between 0 and 100") as err:
-        engine.build(root, load_params(root / "params.yaml"), only=["malgrupp", "bilaga4"], echo=lines.append)
+        engine.build_pipeline(root, load_params(root / "params.yaml"), only=["malgrupp", "bilaga4"], echo=lines.append)
     assert "build.log" in str(err.value)
     assert lines == ["[0/2] malgrupp …", "[1/2] malgrupp failed"]  # bilaga4 never started
     assert not (root / "data" / "processed" / "bilaga4").exists()
@@ -274,14 +274,14 @@ def test_inputs_edited_while_a_stage_runs_are_not_recorded(dvc_project, monkeypa
     monkeypatch.setattr(engine.subprocess, "Popen", EditedWhileRunning)
     lines: list[str] = []
     with pytest.raises(engine.PipelineError, match="inputs changed while it ran"):
-        engine.build(root, dvc_project.params, only=["index"], echo=lines.append)
+        engine.build_pipeline(root, dvc_project.params, only=["index"], echo=lines.append)
     assert lines[-1] == "[1/1] index not recorded: inputs changed while it ran"
     assert "index" not in engine.lock_summary(root).get("stages", {})
 
 
 def test_status_explains_params_and_downstream(dvc_project):
     root = dvc_project.root
-    engine.build(root, dvc_project.params, only=["malgrupp", "bilaga4"], echo=lambda _: None)
+    engine.build_pipeline(root, dvc_project.params, only=["malgrupp", "bilaga4"], echo=lambda _: None)
     text = (root / "params.yaml").read_text(encoding="utf-8").replace("share_pct: 25 ", "share_pct: 30 ")
     (root / "params.yaml").write_text(text, encoding="utf-8")
     reasons = dict(engine.status(root, load_params(root / "params.yaml")))
@@ -301,7 +301,7 @@ def test_status_in_a_fresh_clone_says_not_built_yet(dvc_project, monkeypatch, ca
     assert cli.main(["status"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == "nothing is built yet: `finsam build` builds every stage"
     # once a stage has outputs again, its record speaks
-    engine.build(root, dvc_project.params, only=["malgrupp"], echo=lambda _: None)
+    engine.build_pipeline(root, dvc_project.params, only=["malgrupp"], echo=lambda _: None)
     log = (root / ".finsam" / "build.log").read_text(encoding="utf-8")  # the build's log says the same
     assert "--- malgrupp: out of date: not built yet\n" in log and "modified" not in log
     reasons = dict(engine.status(root, dvc_project.params))
@@ -341,8 +341,8 @@ def test_a_long_stage_reports_finished_items_and_the_build_shows_them(monkeypatc
     monkeypatch.setenv(progress.ENV, "1")
     assert list(progress.track(iter("abc"), 3, "rapporter")) == ["a", "b", "c"]
     lines = capsys.readouterr().err.splitlines()
-    assert [progress.parse(line)[:2] for line in lines] == [(1, 3), (2, 3), (3, 3)]
-    assert all(progress.parse(line)[3] == "rapporter" for line in lines)
+    assert [progress.parse_progress_line(line)[:2] for line in lines] == [(1, 3), (2, 3), (3, 3)]
+    assert all(progress.parse_progress_line(line)[3] == "rapporter" for line in lines)
     # the engine: progress lines to the console (throttled, the last always), the rest to the log
     job = engine.jobs(REPO, PARAMS)[0]
     shown: list[tuple] = []

@@ -87,7 +87,7 @@ def test_the_indicator_stages_read_only_what_they_declare(tmp_path, monkeypatch)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(hook), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
     monkeypatch.setenv("FINSAM_AUDIT_LOG", str(logs))
     params = project.params
-    report = engine.build(root, params, only=["indikator_demo", "indikator@2021"], echo=lambda _: None)
+    report = engine.build_pipeline(root, params, only=["indikator_demo", "indikator@2021"], echo=lambda _: None)
     assert [(name, status) for name, status, _ in report] == [("indikator_demo", "ran"), ("indikator@2021", "ran")]
     reads = _reads(logs)
     assert set(reads) == {"indikator_demo", "indikator@2021"}

@@ -65,7 +65,7 @@ def _rows_of_bytes(array) -> tuple[np.ndarray, np.ndarray]:
     return offsets, np.frombuffer(array.buffers()[2], dtype=np.uint8)
 
 
-def parse(values: pd.Series, reference_year: int | pd.Series) -> pd.DataFrame:
+def parse_personnummer(values: pd.Series, reference_year: int | pd.Series) -> pd.DataFrame:
     """Normalise personnummer: columns ``normalised`` (YYYYMMDDNNNN or NA), ``problem`` (reason or NA),
     ``samordningsnummer`` (bool), ``birth_year``. The form is matched by one of pyarrow's regular
     expressions (one pass in C++ over all values); a matched value's length says where its parts are
@@ -280,7 +280,8 @@ def pseudonymise(normalised: pd.Series, key: bytes) -> pd.Series:
     return out
 
 
-def generate(birth_years: np.ndarray, rng: np.random.Generator, coordination_share: float = 0.0) -> np.ndarray:
+def generate_personnummer(birth_years: np.ndarray, rng: np.random.Generator,
+                          coordination_share: float = 0.0) -> np.ndarray:
     """One distinct valid twelve-digit personnummer per birth year given (fictitious, random dates)."""
     n = len(birth_years)
     result = np.empty(n, dtype=object)

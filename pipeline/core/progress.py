@@ -34,7 +34,7 @@ def track(items: Iterable[T], total: int, what: str) -> Iterator[T]:
     yield from tqdm(items, total=total, desc=what, unit="", disable=not sys.stderr.isatty(), leave=False)
 
 
-def parse(line: str) -> tuple[int, int, float, str] | None:
+def parse_progress_line(line: str) -> tuple[int, int, float, str] | None:
     """(done, total, seconds left, what) of a progress line, else None."""
     parts = line.rstrip("\n").split(" ", 4)
     if len(parts) < 5 or parts[0] != PREFIX:

@@ -207,7 +207,7 @@ def _assign_multi(rng: np.random.Generator, eligible: list[int], counts: dict[st
     return ticks
 
 
-def generate(survey: Survey, seed: int = SEED) -> str:
+def generate_export(survey: Survey, seed: int = SEED) -> str:
     """The demo export as CSV text (UTF-8, comma-separated, Swedish question texts as headers)."""
     rng = np.random.default_rng(seed)
     n = sum(RESPONDENTS.values())
@@ -242,6 +242,6 @@ def generate(survey: Survey, seed: int = SEED) -> str:
     return buffer.getvalue()
 
 
-def write_demo(folder: str | Path, seed: int = SEED) -> Path:
+def write_enkat_demo(folder: str | Path, seed: int = SEED) -> Path:
     survey = load_survey(folder)
-    return write_text_atomic(Path(folder) / survey.export, generate(survey, seed))
+    return write_text_atomic(Path(folder) / survey.export, generate_export(survey, seed))

@@ -129,7 +129,7 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1.0 - p)))
 
 
-def forbund_names(n: int = N_FORBUND) -> list[str]:
+def demo_forbund_names(n: int = N_FORBUND) -> list[str]:
     return [f"Samordningsförbund {i:02d}" for i in range(1, n + 1)]
 
 
@@ -425,8 +425,8 @@ def _line(x: dict, index: int) -> int:
     return int(x.get("header_row", 1)) + 1 + index
 
 
-def write_year(description: Path, folder: Path, year: int, plan: dict, effects: dict, seed: int, dirt: bool = True,
-               total: tuple[int, int] = TOTAL) -> dict:
+def write_indikator_year(description: Path, folder: Path, year: int, plan: dict, effects: dict, seed: int,
+                         dirt: bool = True, total: tuple[int, int] = TOTAL) -> dict:
     """Write the exports ``description`` (a year's enkater.yaml) names into ``folder`` (the year's
     export folder, emptied first); returns the year's truth. ``dirt=False``: no planted dirt and no
     deliberately empty rows (the clean base of the tests' corpus)."""
@@ -463,8 +463,8 @@ def write_year(description: Path, folder: Path, year: int, plan: dict, effects: 
             "personal_data": sorted(set(y.personal))}
 
 
-def write_demo(raw: str | Path, names: list[str] | None = None, years: list[int] | None = None,
-               seed: int = SEED, dirt: bool = True, total: tuple[int, int] = TOTAL) -> Path:
+def write_indikator_demo(raw: str | Path, names: list[str] | None = None, years: list[int] | None = None,
+                         seed: int = SEED, dirt: bool = True, total: tuple[int, int] = TOTAL) -> Path:
     """Write every year's exports with the folder layout of the catalogue below ``raw``
     (data/raw/indikator: ``<year>/enkater.yaml`` read, ``<year>/svar/`` and ``sanning.json`` written).
     ``names``: the förbund (default: the 80 demo names); ``total``: the range the number of
@@ -472,23 +472,24 @@ def write_demo(raw: str | Path, names: list[str] | None = None, years: list[int]
     raw = Path(raw)
     years = sorted(years or YEARS)
     exports = Path(DATASETS["indikator_exports"].pattern).name
-    write_demo_to({y: raw / str(y) / DESCRIPTION for y in years}, {y: raw / str(y) / exports for y in years},
-                  raw / TRUTH, names, seed, dirt, total)
+    write_indikator_demo_to({y: raw / str(y) / DESCRIPTION for y in years}, {y: raw / str(y) / exports for y in years},
+                            raw / TRUTH, names, seed, dirt, total)
     return raw
 
 
-def write_demo_to(descriptions: dict[int, Path], exports: dict[int, Path], truth_file: Path,
-                  names: list[str] | None = None, seed: int = SEED, dirt: bool = True,
-                  total: tuple[int, int] = TOTAL) -> Path:
+def write_indikator_demo_to(descriptions: dict[int, Path], exports: dict[int, Path], truth_file: Path,
+                            names: list[str] | None = None, seed: int = SEED, dirt: bool = True,
+                            total: tuple[int, int] = TOTAL) -> Path:
     """Write the exports of every year in ``descriptions`` ({year: enkater.yaml}) into ``exports``
     ({year: folder}) and the planted truth into ``truth_file``."""
     years = sorted(descriptions)
-    names = list(names or forbund_names())
+    names = list(names or demo_forbund_names())
     rng = np.random.default_rng(seed)
     plan = plan_participation(names, years, rng)
     plan["size"] = {f: float(np.clip(rng.lognormal(0.0, 0.35), 0.5, 2.5)) for f in names}
     effects = {(f, p): float(rng.normal(0.0, FORBUND_SD)) for f in names for p in BASE_SHARE}
-    per_year = {year: write_year(descriptions[year], Path(exports[year]), year, plan, effects, seed, dirt, total)
+    per_year = {year: write_indikator_year(descriptions[year], Path(exports[year]), year, plan, effects, seed, dirt,
+                                           total)
                 for year in years}
 
     def share(point: str, forbund: str | None, year: int) -> float:

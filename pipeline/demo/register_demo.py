@@ -25,7 +25,7 @@ import yaml
 from ..core.fmt import round_half_up
 from ..core.io import atomic_dir, write_bytes_atomic, write_text_atomic
 from ..core.vocabulary import AGE_GROUPS, PSYCHIATRIC, TIME_GROUPS
-from ..core.personnummer import generate as generate_pnr
+from ..core.personnummer import generate_personnummer
 from ..core.progress import track
 from ..sources.published import load_published
 
@@ -335,14 +335,15 @@ def build_truth(published, seed: int = SEED, population_scale: float = 1.0, geog
     for y in YEARS:
         for benefit in BENEFITS:
             part = p[(p["benefit"] == benefit) & (p["start_year"] <= y) & (p["end_year"].isna() | (p["end_year"] >= y))]
-            target = int(round(_population(published, benefit) * POPULATION_FACTOR[benefit][y] * population_scale))
+            target = int(round(_published_population(published, benefit) * POPULATION_FACTOR[benefit][y]
+                               * population_scale))
             if y == 2022 and population_scale == 1.0:
-                target = _population(published, benefit)
+                target = _published_population(published, benefit)
             rest, truth[(y, benefit)] = _reference_population(rng, part, benefit, y, max(target - len(part), 0))
             parts[(y, benefit)], others[(y, benefit)] = part, rest
     # One call for everyone, so that no two people share a personnummer.
     births = np.concatenate([p["birth_year"].to_numpy()] + [o["birth_year"].to_numpy() for o in others.values()])
-    numbers = generate_pnr(births.astype(int), rng, coordination_share=0.02)
+    numbers = generate_personnummer(births.astype(int), rng, coordination_share=0.02)
     p["personnummer"] = numbers[: len(p)]
     offset = len(p)
     for o in others.values():
@@ -372,7 +373,7 @@ def build_truth(published, seed: int = SEED, population_scale: float = 1.0, geog
     return Truth(p, insatser, benefits, truth)
 
 
-def _label(groups: list[tuple[str, int, int]], values) -> np.ndarray:
+def _group_label(groups: list[tuple[str, int, int]], values) -> np.ndarray:
     """The label of the group each value falls in; below the first group counts in the first,
     above the last in the last (the demo's own code: it shares nothing with the estimators)."""
     values = np.asarray(values)
@@ -382,11 +383,11 @@ def _label(groups: list[tuple[str, int, int]], values) -> np.ndarray:
 
 
 def age_group(benefit: str, age) -> np.ndarray:
-    return _label(AGE_GROUPS[benefit], age)
+    return _group_label(AGE_GROUPS[benefit], age)
 
 
 def time_group(years) -> np.ndarray:
-    return _label(TIME_GROUPS, years)
+    return _group_label(TIME_GROUPS, years)
 
 
 def design_columns(benefit: str, sex, ages, psychiatric, times) -> dict[str, np.ndarray]:
@@ -458,7 +459,7 @@ def _outcome(rng, frame: pd.DataFrame, benefit: str, year: int) -> tuple[np.ndar
 
 
 
-def _population(published, benefit: str) -> int:
+def _published_population(published, benefit: str) -> int:
     return int(published.figure("population_ae" if benefit == "aktivitetsersattning" else "population_sp", 2022))
 
 
@@ -518,7 +519,7 @@ def _person_with_two_sexes(seed: int, year: int, d: pd.DataFrame, f: pd.DataFram
     row["registrering_id"] = f"R{year}-{len(d):06d}"  # ids so far are R<year>-0… up to len(d) - 1
     number = None
     while number is None or number in taken:
-        number = str(generate_pnr(np.array([int(row["fodelsear"].iloc[0])]), rng)[0])
+        number = str(generate_personnummer(np.array([int(row["fodelsear"].iloc[0])]), rng)[0])
     row["personnummer"] = number[:8] + "-" + number[8:]
     other = f.iloc[[int(rng.integers(0, len(f)))]].copy()
     woman = row["kon"].iloc[0].strip() in SEX_CODES["kvinna"]
@@ -533,7 +534,7 @@ def _insert(rng: np.random.Generator, frame: pd.DataFrame, row: pd.DataFrame) ->
     return pd.concat([frame.iloc[:at], row, frame.iloc[at:]])
 
 
-def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SEED) -> dict:
+def write_register_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SEED) -> dict:
     rng = np.random.default_rng(seed * 10_000 + year)
     dirt: dict[str, dict[str, int]] = {k: dict(v) for k, v in DIRT.items()}
     p = truth.participants
@@ -644,26 +645,26 @@ def write_year(truth: Truth, year: int, folder: Path, spec: dict, seed: int = SE
     return summary
 
 
-def write_demo(raw: Path, published_raw: Path, seed: int = SEED, population_scale: float = 1.0,
-               years: list[int] | None = None) -> list[Path]:
+def write_register_demo(raw: Path, published_raw: Path, seed: int = SEED, population_scale: float = 1.0,
+                        years: list[int] | None = None) -> list[Path]:
     """Generate the demo exports into ``raw``/register/<year>/ (atomically per year)."""
     register = Path(raw) / "register"
-    return write_demo_to(register / "exports.yaml", Path(raw) / "geografi", published_raw,
-                         {year: register / str(year) for year in years or YEARS}, seed, population_scale)
+    return write_register_demo_to(register / "exports.yaml", Path(raw) / "geografi", published_raw,
+                                  {year: register / str(year) for year in years or YEARS}, seed, population_scale)
 
 
-def write_demo_to(exports_spec: Path, geografi_raw: Path, published_raw: Path, out_dirs: dict[int, Path],
-                  seed: int = SEED, population_scale: float = 1.0) -> list[Path]:
+def write_register_demo_to(exports_spec: Path, geografi_raw: Path, published_raw: Path, out_dirs: dict[int, Path],
+                           seed: int = SEED, population_scale: float = 1.0) -> list[Path]:
     """Generate the demo exports of each year into ``out_dirs[year]`` (atomically per year)."""
     from ..sources import geografi
 
     spec = yaml.safe_load(Path(exports_spec).read_text(encoding="utf-8"))
-    geography = geografi.load(geografi_raw)
+    geography = geografi.load_geography(geografi_raw)
     years = demo_years(list(out_dirs))
     truth = build_truth(load_published(published_raw), seed, population_scale, geography, years)
     written = []
     for year, folder in track(out_dirs.items(), len(out_dirs), "år av demodata"):
         with atomic_dir(folder) as tmp:
-            write_year(truth, year, tmp, spec, seed)
+            write_register_year(truth, year, tmp, spec, seed)
         written.append(folder)
     return written

@@ -33,7 +33,7 @@ Spiegelhalter 2005; :func:`forbund_model.overdispersion`, the same computation a
 comparison's), so that a förbund outside them differs by more than förbund usually do. A förbund's
 flag says whether its published coverage is within, above or below.
 
-Output (:func:`build` → :func:`save`, data/processed/forbund/; the schema is in
+Output (:func:`build_forbund_figures` → :func:`save_forbund_figures`, data/processed/forbund/; the schema is in
 docs/architecture.md): participants, insatser, diagnosis, coverage, funnel, standardised (the
 adjusted comparison, :mod:`forbund_model`), geografi, unit.
 """
@@ -164,8 +164,8 @@ def _diagnosis(deltagare: dict[int, pd.DataFrame], psychiatric: dict[tuple[int, 
     return out
 
 
-def _population(formaner: dict[int, pd.DataFrame], geography: Geography, units: list[str]
-                ) -> dict[str, dict[tuple[int, str], int]]:
+def _benefit_population(formaner: dict[int, pd.DataFrame], geography: Geography, units: list[str]
+                        ) -> dict[str, dict[tuple[int, str], int]]:
     """Distinct persons with each benefit per förbund (by the kommun on the reference date) and the
     remainder living in kommuner in no förbund (``REST``). A year in which every kommun is in a
     förbund has no remainder at all (not a count of zero: nobody could be in it, and a reader of the
@@ -206,7 +206,7 @@ def count_all(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFra
     participants = rt.participant_counts(deltagare, "forbund") | {NATIONAL: rt.participant_counts(deltagare)}
     by_i = _split(insatser, units) | {NATIONAL: insatser}
     diagnosis = _diagnosis(deltagare, psychiatric, units) | _diagnosis(national_d, psychiatric, [NATIONAL])
-    population = _population(formaner, geography, units)
+    population = _benefit_population(formaner, geography, units)
     population[NATIONAL] = {(y, b): int(f.loc[f["benefit"] == b, "person_id"].nunique())
                             for y, f in formaner.items() for b in BENEFITS}
     counts = {u: Counts(participants.get(u, {}), rt.insatser_counts(by_i[u], present), diagnosis[u], population[u])
@@ -306,7 +306,8 @@ class Publication:
 
     @classmethod
     def of(cls, national) -> "Publication":
-        """``national`` as given to :func:`build_frames`: a Publication, or (hidden, shown) counts only."""
+        """``national`` as given to :func:`forbund_figures_from_frames`: a Publication, or (hidden, shown)
+        counts only."""
         if national is None or isinstance(national, Publication):
             return national or cls()
         hidden, shown = national
@@ -631,9 +632,10 @@ def _with_unit(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
     return frame
 
 
-def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
-                 formaner: dict[int, pd.DataFrame], geography: Geography, settings: Settings | int,
-                 synthetic: bool = True, national: "Publication | None" = None) -> dict[str, pd.DataFrame]:
+def forbund_figures_from_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
+                                formaner: dict[int, pd.DataFrame], geography: Geography,
+                                settings: Settings | int, synthetic: bool = True,
+                                national: "Publication | None" = None) -> dict[str, pd.DataFrame]:
     """Every förbund's and the nation's figures for every year, through one linked disclosure control;
     ``national``: the national tables' decision to agree with (:func:`national_publication`)."""
     if isinstance(settings, int):
@@ -675,17 +677,17 @@ def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.Data
     }
 
 
-def build(years: list[int], cleaned_root: Path, geography: Geography, settings: Settings | int,
-          synthetic: bool = True, national_tables: Path | None = None) -> dict[str, pd.DataFrame]:
-    """:func:`build_frames` on the cleaned register data of ``years``; ``national_tables``: the national
+def build_forbund_figures(years: list[int], cleaned_root: Path, geography: Geography, settings: Settings | int,
+                          synthetic: bool = True, national_tables: Path | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`forbund_figures_from_frames` on the cleaned register data of ``years``; ``national_tables``: the national
     register tables (data/processed/register/tabeller) whose decision the nation's rows follow."""
     check_same_key(cleaned_root, years)
     read = lambda name, columns=None: {y: pd.read_parquet(Path(cleaned_root) / str(y) / f"{name}.parquet",  # noqa: E731
                                                           columns=columns) for y in years}
-    return build_frames(read("deltagare"), read("insatser"),
-                        read("formaner", list(forbund_model.NEEDED)), geography, settings,
-                        synthetic, national_publication(national_tables) if national_tables else None)
+    return forbund_figures_from_frames(read("deltagare"), read("insatser"),
+                                       read("formaner", list(forbund_model.NEEDED)), geography, settings,
+                                       synthetic, national_publication(national_tables) if national_tables else None)
 
 
-def save(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
+def save_forbund_figures(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
     return write_tables(tables, out_dir)

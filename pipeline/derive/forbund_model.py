@@ -78,7 +78,7 @@ def exact_interval(observed: int, level: float = LEVEL) -> tuple[float, float]:
     return float(low), float(chi2.ppf(1 - alpha / 2, 2 * observed + 2) / 2)
 
 
-def verdict(low: float, high: float) -> str:
+def ratio_verdict(low: float, high: float) -> str:
     """higher, lower or not_different: is 1 outside the ratio's interval?"""
     return "higher" if low > 1 else "lower" if high < 1 else "not_different"
 
@@ -246,7 +246,8 @@ def published(area: str, year: int, benefit: str, observed, observed_hidden: boo
                                                          ("ci_high", high / expected_value))}
     # the verdict from the interval as written, so that the sentence never contradicts its numbers;
     # :func:`with_limits` replaces it by the verdict against the limits that allow for the spread
-    row.update(shown, expected=float(round_half_up(expected_value, 1)), verdict=verdict(shown["ci_low"], shown["ci_high"]))
+    row.update(shown, expected=float(round_half_up(expected_value, 1)),
+               verdict=ratio_verdict(shown["ci_low"], shown["ci_high"]))
     return row
 
 

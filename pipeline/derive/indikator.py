@@ -1,8 +1,8 @@
 """The indicator surveys' figures: shares per förbund and nationally, changes, trends, disclosure.
 
 Input: the cleaned answers of every year (``svar.parquet``, one row per respondent × scale question;
-schema in docs/data_dictionary.md, "Indikatorenkäter"). Output (:func:`build` → :func:`save`,
-data/processed/indikator/tabeller; schema in docs/architecture.md, "Indicator figures"):
+schema in docs/data_dictionary.md, "Indikatorenkäter"). Output (:func:`build_indikator_tables` →
+:func:`save_indikator_tables`, data/processed/indikator/tabeller; schema in docs/architecture.md, "Indicator figures"):
 
 * ``andelar`` – per year × respondent group × indicator (and measurement point) × förbund, and for
   the nation ("Hela riket"): answers ``n``, positive answers ``positiva``, the share positive in per
@@ -237,7 +237,7 @@ def binomial_fit(frame: pd.DataFrame, term: str, fixed_effects: bool) -> Fit:
     return Fit(b, b - z * se, b + z * se, p_value, dispersion, pp)
 
 
-def verdict(fit: Fit, rising: str, falling: str, neither: str, unknown: str = "kan inte bedömas") -> str:
+def fit_verdict(fit: Fit, rising: str, falling: str, neither: str, unknown: str = "kan inte bedömas") -> str:
     if math.isnan(fit.p_value):
         return unknown
     if fit.ci_low > 0:
@@ -306,12 +306,14 @@ def _changes_and_trends(counts: pd.DataFrame, broken: dict[tuple[str, str, str],
             comparable = not any(before < y <= after for y in cut)
             crude = binomial_fit(pair, "efter", False) if comparable else NO_FIT
             same = binomial_fit(pair[pair["forbund"].isin(both)], "efter", True) if comparable else NO_FIT
-            row |= {"crude_p": crude.p_value, "crude_utlatande": verdict(crude, "ökning", "minskning", "ingen tydlig")}
+            row |= {"crude_p": crude.p_value,
+                    "crude_utlatande": fit_verdict(crude, "ökning", "minskning", "ingen tydlig")}
             row |= {"oddskvot": _exp(same.estimate), "ci_low": _exp(same.ci_low), "ci_high": _exp(same.ci_high), "p_value": same.p_value,
                     "skillnad_samma": same.pp, "spridning": same.dispersion, "jamforbar": comparable,
                     "tydlig": bool(not math.isnan(same.p_value) and (same.ci_low > 0 or same.ci_high < 0)),
-                    "utlatande": verdict(same, "tydlig ökning", "tydlig minskning", "ingen tydlig förändring",
-                                         "kan inte bedömas" if comparable else "inte jämförbar: frågan ändrad")}
+                    "utlatande": fit_verdict(
+                        same, "tydlig ökning", "tydlig minskning", "ingen tydlig förändring",
+                        "kan inte bedömas" if comparable else "inte jämförbar: frågan ändrad")}
             change_rows.append(row)
         for end in years:
             start = max([years[0]] + [y for y in cut if y <= end])
@@ -324,9 +326,9 @@ def _changes_and_trends(counts: pd.DataFrame, broken: dict[tuple[str, str, str],
             row |= {"oddskvot_per_ar": _exp(fe.estimate), "ci_low": _exp(fe.ci_low), "ci_high": _exp(fe.ci_high), "p_value": fe.p_value, "pp_per_ar": fe.pp,
                     "spridning": fe.dispersion,
                     "tydlig": bool(not math.isnan(fe.p_value) and (fe.ci_low > 0 or fe.ci_high < 0)),
-                    "utlatande": verdict(fe, "tydligt stigande", "tydligt sjunkande", "ingen tydlig trend"),
+                    "utlatande": fit_verdict(fe, "tydligt stigande", "tydligt sjunkande", "ingen tydlig trend"),
                     "crude_oddskvot_per_ar": _exp(crude.estimate), "crude_p": crude.p_value,
-                    "crude_utlatande": verdict(crude, "stigande", "sjunkande", "ingen tydlig")}
+                    "crude_utlatande": fit_verdict(crude, "stigande", "sjunkande", "ingen tydlig")}
             trend_rows.append(row)
         done[same_as] = (change_rows[first_change:], trend_rows[first_trend:])
     change = pd.DataFrame(change_rows)
@@ -357,7 +359,7 @@ def between_variance(shares: np.ndarray, n: np.ndarray, p0: float, winsor: float
     return max(tau2, 0.0)
 
 
-def funnel_limits(p0: float, n, tau2: float, level: str) -> tuple[np.ndarray, np.ndarray]:
+def share_limits(p0: float, n, tau2: float, level: str) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper limits (proportions, clipped to 0–1) for förbund of ``n`` answers: the national
     share ± z · √(p0(1 − p0)/n + τ²) (Spiegelhalter's additive random-effects funnel)."""
     n = np.asarray(n, dtype=float)
@@ -366,7 +368,7 @@ def funnel_limits(p0: float, n, tau2: float, level: str) -> tuple[np.ndarray, np
     return np.clip(p0 - half, 0, 1), np.clip(p0 + half, 0, 1)
 
 
-def funnel(andelar: pd.DataFrame) -> pd.DataFrame:
+def funnel_positions(andelar: pd.DataFrame) -> pd.DataFrame:
     """Per shown förbund share: the limits at its n, and its position (``lage``: −2 below 99,8 %, −1
     below 95 %, 0 within, 1 above 95 %, 2 above 99,8 %); τ² per year × group × level from the
     shown shares only."""
@@ -384,7 +386,7 @@ def funnel(andelar: pd.DataFrame) -> pd.DataFrame:
         frame["riket"], frame["tau2"] = 100 * p0, tau2
         lage = np.zeros(len(frame), dtype=int)
         for name, step in (("95", 1), ("998", 2)):
-            low, high = funnel_limits(p0, n, tau2, name)
+            low, high = share_limits(p0, n, tau2, name)
             frame[f"lower_{name}"], frame[f"upper_{name}"] = 100 * low, 100 * high
             lage = np.where(share < low, -step, np.where(share > high, step, lage))
         frame["lage"] = lage
@@ -406,8 +408,9 @@ def taking_part(respondenter: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- everything
-def build_frames(svar: pd.DataFrame, respondenter: pd.DataFrame, settings: Settings,
-                 changes: pd.DataFrame | None = None, synthetic: bool = True) -> dict[str, pd.DataFrame]:
+def indikator_tables_from_frames(svar: pd.DataFrame, respondenter: pd.DataFrame, settings: Settings,
+                                 changes: pd.DataFrame | None = None,
+                                 synthetic: bool = True) -> dict[str, pd.DataFrame]:
     """Every table of data/processed/indikator/tabeller from the answers of every year."""
     counts = count(svar)
     andelar, work = disclose(counts, settings)
@@ -428,14 +431,14 @@ def build_frames(svar: pd.DataFrame, respondenter: pd.DataFrame, settings: Setti
     brott = pd.DataFrame([{"grupp": g, "indikator": i, "matpunkt": m, "year": y, "forandring": words.get((g, i, m, y), "")}
                           for (g, i, m), ys in broken.items() for y in ys],
                          columns=["grupp", "indikator", "matpunkt", "year", "forandring"])
-    return {"andelar": andelar, "forandring": change, "trend": trend, "tratt": funnel(andelar),
+    return {"andelar": andelar, "forandring": change, "trend": trend, "tratt": funnel_positions(andelar),
             "deltagande": participating, "forbund": taking_part(respondenter), "brott": brott,
             "unit": pd.DataFrame([unit])}
 
 
-def build(cleaned: dict[int, Path], settings: Settings, names: pd.DataFrame | None = None,
-          synthetic: bool = True) -> dict[str, pd.DataFrame]:
-    """:func:`build_frames` on the cleaned years (``cleaned``: year → the cleaning's folder). The
+def build_indikator_tables(cleaned: dict[int, Path], settings: Settings, names: pd.DataFrame | None = None,
+                           synthetic: bool = True) -> dict[str, pd.DataFrame]:
+    """:func:`indikator_tables_from_frames` on the cleaned years (``cleaned``: year → the cleaning's folder). The
     declared changes that break a series come from each year's ``fragor`` table (``bruten_serie``);
     ``names``: the indicators' and measurement points' Swedish names (``id``, ``namn``), kept for the
     reports (:func:`indicator_names`)."""
@@ -443,7 +446,7 @@ def build(cleaned: dict[int, Path], settings: Settings, names: pd.DataFrame | No
     changes = None
     if fragor is not None:
         changes = fragor.loc[fragor["bruten_serie"].astype(bool), ["fraga", "year", "forandring"]]
-    tables = build_frames(svar, resp, settings, changes, synthetic)
+    tables = indikator_tables_from_frames(svar, resp, settings, changes, synthetic)
     if names is not None:
         tables["indikatorer"] = names
     return tables
@@ -474,5 +477,5 @@ def read_years(cleaned: dict[int, Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd
             pd.concat(fragor, ignore_index=True) if fragor else None)
 
 
-def save(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
+def save_indikator_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
     return write_tables(tables, out_dir)

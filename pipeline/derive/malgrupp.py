@@ -132,7 +132,7 @@ class Published:
         return None if hit.empty else hit.iloc[0]
 
 
-def load_published(raw_dir: str | Path) -> Published:
+def load_transcriptions(raw_dir: str | Path) -> Published:
     """Read and check the Bilaga 4 transcriptions in ``raw_dir`` (data/raw/published)."""
     raw_dir = Path(raw_dir)
     tables = read_csv_checked(raw_dir / "b4_kalltabeller.csv", KALLTABELLER)
@@ -427,7 +427,7 @@ DEGREE_ROWS = ("hel", "tre_fjardedelar", "halv", "en_fjardedel")
 _SEX_SV = {"total": "båda könen", "kvinna": "kvinnor", "man": "män"}
 
 
-def _label(tables: SourceTables, table: str, row: str) -> str:
+def _row_label(tables: SourceTables, table: str, row: str) -> str:
     f = tables.frame
     hit = f.loc[(f["table"] == table) & (f["row"] == row), "label"]
     return str(hit.iloc[0]) if len(hit) else row
@@ -449,7 +449,7 @@ def _table_checks(t: SourceTables, year: int) -> list[Check]:
             if "total" not in cells.index or bool(cells.loc["total", "reconstructed"]):
                 continue
             women, men, both = (t.value(table, row, c) for c in ("kvinna", "man", "total"))
-            label = _label(t, table, row)
+            label = _row_label(t, table, row)
             if women == 0 and men == 0 and both and both > 0:
                 add(f"Tabell {table}", f"{label}: båda könen = kvinnor + män", both, None,
                     "uppgiften fördelas inte på kön (tabellen visar 0 för kvinnor och män)")
@@ -465,9 +465,9 @@ def _table_checks(t: SourceTables, year: int) -> list[Check]:
     # Tabell 3: headings and their parts.
     for parent, parts in TABLE3_SUMS.items():
         for sex in SEX_COLUMNS:
-            add("Tabell 3", f"{_label(t, '3', parent)}, {_SEX_SV[sex]} = summan av delarna",
+            add("Tabell 3", f"{_row_label(t, '3', parent)}, {_SEX_SV[sex]} = summan av delarna",
                 t.value("3", parent, sex), _sum(*(t.value("3", p, sex) for p in parts)),
-                "summan av " + (" + ".join(_label(t, "3", p).lower() for p in parts) if len(parts) <= 2
+                "summan av " + (" + ".join(_row_label(t, "3", p).lower() for p in parts) if len(parts) <= 2
                                 else f"de {len(parts)} raderna under rubriken"))
     # Tabell 4 and 5: Samtliga = the four degrees of benefit.
     for table in ("4", "5"):
@@ -599,7 +599,7 @@ def checks(published: Published, slack: float = 0.5) -> list[Check]:
     return out + _table_checks(t, year)
 
 
-def reconcile(published: Published, slack: float = 0.5) -> pd.DataFrame:
+def reconcile_calculation(published: Published, slack: float = 0.5) -> pd.DataFrame:
     rows = []
     for check in checks(published, slack):
         record = asdict(check)
@@ -637,7 +637,7 @@ def save_results(published: Published, assumptions: Assumptions, out_dir: Path, 
         "kallor": published.sources,
         "berakning": calculate(assumptions, published),
         "kanslighet": sensitivity(assumptions),
-        "avstamning": reconcile(published, slack),
+        "avstamning": reconcile_calculation(published, slack),
     }
     written = []
     for name, frame in frames.items():

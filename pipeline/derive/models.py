@@ -89,7 +89,8 @@ def analysis_frame(year: int, benefit: str, cleaned_dir: Path, area: list[str] |
         from ..sources.geografi import residents
 
         if geography is None:
-            raise ValueError("an area's reference population needs the geography (pipeline.sources.geografi.load)")
+            raise ValueError("an area's reference population needs the geography "
+                             "(pipeline.sources.geografi.load_geography)")
         f = residents(f, geography, area, year)
     d = pd.read_parquet(folder / "deltagare.parquet", columns=["person_id", "support_at_start", "ongoing", "forbund"])
     return frame_from(f, in_area(d, area), year, benefit)
@@ -509,13 +510,13 @@ def _outcome_published(frame, year, benefit, threshold, few, hidden_vars) -> tup
     return effect, balance
 
 
-def save(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
+def save_model_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
     from ..core.io import write_tables
 
     return write_tables(tables, out_dir)
 
 
-def load(out_dir: Path) -> dict[str, pd.DataFrame]:
+def load_model_tables(out_dir: Path) -> dict[str, pd.DataFrame]:
     from ..core.errors import InputError
 
     names = ("estimates", "balance", "composition", "rates", "trend", "unit")

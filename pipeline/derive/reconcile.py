@@ -34,7 +34,7 @@ RECONCILIATION_FILE = "reconciliation.parquet"  # written by the published stage
 _SEX_WORD = {"kvinna": "kvinnor", "man": "män"}
 
 
-def _pct(part: float | None, whole: float | None) -> float | None:
+def _percent(part: float | None, whole: float | None) -> float | None:
     if part is None or whole in (None, 0):
         return None
     return 100.0 * part / whole
@@ -82,7 +82,7 @@ def table_checks(data: PublishedData, slack: float = 0.5) -> list[Check]:
                     Check(
                         figure=f"Andel {_SEX_WORD[sex]} {year}",
                         published=float(row["published_pct"]),
-                        recomputed=_pct(count, total),
+                        recomputed=_percent(count, total),
                         unit="percent",
                         tolerance=slack,
                         basis=f"{_SEX_WORD[sex]} / total i samma tabell",
@@ -137,7 +137,7 @@ def _text_rules() -> list[tuple[str, int, _Recompute | None, str, float | None]]
         return None if any(v is None for v in parts) else float(sum(parts))
 
     def share_targeted(d: PublishedData, y: int, total: float | None) -> float | None:
-        return _pct(targeted(d, y), total)
+        return _percent(targeted(d, y), total)
 
     def targeted_share_change(d: PublishedData) -> float | None:
         total_2022 = d.figure("insatser_totalt", 2022)
@@ -163,17 +163,19 @@ def _text_rules() -> list[tuple[str, int, _Recompute | None, str, float | None]]
         ("sp_nyreg_forandring", 2022, lambda d: _diff(t(d, 4, 2022), t(d, 4, 2021)), "tabell 4: 2022 − 2021", None),
         ("sp_pagaende_forandring_pct", 2022, lambda d: _rel_change(t(d, 3, 2022), t(d, 3, 2021)),
          "tabell 3: 2022 / 2021 − 1", None),
-        ("ae_andel_av_population", 2022, lambda d: _pct(t(d, 1, 2022), d.figure("population_ae", 2022)),
+        ("ae_andel_av_population", 2022, lambda d: _percent(t(d, 1, 2022), d.figure("population_ae", 2022)),
          "tabell 1 (2022) / 36 552 med aktivitetsersättning (avsnitt 4.1)", None),
-        ("sp_andel_av_population", 2022, lambda d: _pct(t(d, 3, 2022), d.figure("population_sp", 2022)),
+        ("sp_andel_av_population", 2022, lambda d: _percent(t(d, 3, 2022), d.figure("population_sp", 2022)),
          "tabell 3 (2022) / 617 582 med sjukpenning (avsnitt 4.2)", None),
-        ("ae_andel_av_sus_personuppgifter", 2022, lambda d: _pct(t(d, 1, 2022), d.figure("sus_personuppgifter", 2022)),
+        ("ae_andel_av_sus_personuppgifter", 2022,
+         lambda d: _percent(t(d, 1, 2022), d.figure("sus_personuppgifter", 2022)),
          "tabell 1 (2022) / 17 562 registrerade med personuppgifter", None),
-        ("sp_andel_av_sus_personuppgifter", 2022, lambda d: _pct(t(d, 3, 2022), d.figure("sus_personuppgifter", 2022)),
+        ("sp_andel_av_sus_personuppgifter", 2022,
+         lambda d: _percent(t(d, 3, 2022), d.figure("sus_personuppgifter", 2022)),
          "tabell 3 (2022) / 17 562 registrerade med personuppgifter", None),
-        ("ae_nyreg_andel_av_pagaende", 2022, lambda d: _pct(t(d, 2, 2022), t(d, 1, 2022)),
+        ("ae_nyreg_andel_av_pagaende", 2022, lambda d: _percent(t(d, 2, 2022), t(d, 1, 2022)),
          "tabell 2 / tabell 1, 2022", None),
-        ("sp_nyreg_andel_av_pagaende", 2022, lambda d: _pct(t(d, 4, 2022), t(d, 3, 2022)),
+        ("sp_nyreg_andel_av_pagaende", 2022, lambda d: _percent(t(d, 4, 2022), t(d, 3, 2022)),
          "tabell 4 / tabell 3, 2022", None),
         ("sus_personuppgifter_kvinnor_pct", 2022,
          lambda d: _diff(100.0, d.figure("sus_personuppgifter_man_pct", 2022)), "100 − andelen män", None),
@@ -207,13 +209,13 @@ def _text_rules() -> list[tuple[str, int, _Recompute | None, str, float | None]]
          "tabell 1 (002): 2017 / 2016 − 1", None),
         ("sp_pagaende_forandring_pct", 2017, lambda d: _rel_change(t(d, 3, 2017), t(d, 3, 2016)),
          "tabell 3 (002): 2017 / 2016 − 1", None),
-        ("ae_pagaende_kvinnor_pct", 2017, lambda d: _pct(t(d, 1, 2017, "kvinna"), t(d, 1, 2017)),
+        ("ae_pagaende_kvinnor_pct", 2017, lambda d: _percent(t(d, 1, 2017, "kvinna"), t(d, 1, 2017)),
          "tabell 1 (002): kvinnor / total 2017", None),
-        ("ae_pagaende_man_pct", 2017, lambda d: _pct(t(d, 1, 2017, "man"), t(d, 1, 2017)),
+        ("ae_pagaende_man_pct", 2017, lambda d: _percent(t(d, 1, 2017, "man"), t(d, 1, 2017)),
          "tabell 1 (002): män / total 2017", None),
-        ("sp_pagaende_kvinnor_pct", 2017, lambda d: _pct(t(d, 3, 2017, "kvinna"), t(d, 3, 2017)),
+        ("sp_pagaende_kvinnor_pct", 2017, lambda d: _percent(t(d, 3, 2017, "kvinna"), t(d, 3, 2017)),
          "tabell 3 (002): kvinnor / total 2017", None),
-        ("sp_pagaende_man_pct", 2017, lambda d: _pct(t(d, 3, 2017, "man"), t(d, 3, 2017)),
+        ("sp_pagaende_man_pct", 2017, lambda d: _percent(t(d, 3, 2017, "man"), t(d, 3, 2017)),
          "tabell 3 (002): män / total 2017", None),
         ("sus_personuppgifter_kvinnor_pct", 2017,
          lambda d: _diff(100.0, d.figure("sus_personuppgifter_man_pct", 2017)), "100 − andelen män", None),
@@ -370,7 +372,7 @@ def flagged_cells(table_rows: list[Check]) -> dict[tuple, str]:
     return out
 
 
-def _area(row: pd.Series) -> str:
+def _where_in_document(row: pd.Series) -> str:
     section = str(row["section"])
     where = f"fotnot {section.split('fotnot')[1].strip(' )')}" if "fotnot" in section else f"text {section.split()[0]}"
     return f"{where[0].upper()}{where[1:]} ({DOCUMENT_SHORT[str(row['document'])]})"
@@ -394,7 +396,7 @@ def text_checks(data: PublishedData, slack: float = 0.5, flagged: dict[tuple, st
         checks.append(
             Check(
                 year=year,
-                area=_area(row),
+                area=_where_in_document(row),
                 figure=_FIGURE_LABELS_SV[figure_id],
                 published=published,
                 recomputed=None if recomputed is None else float(recomputed),
@@ -409,7 +411,7 @@ def text_checks(data: PublishedData, slack: float = 0.5, flagged: dict[tuple, st
     return apply_evidence(checks, ids)
 
 
-def reconcile(data: PublishedData, slack: float = 0.5) -> pd.DataFrame:
+def reconcile_published(data: PublishedData, slack: float = 0.5) -> pd.DataFrame:
     """All checks as a tidy table, one row per recomputed figure."""
     rows = []
     tables = table_checks(data, slack)

@@ -35,7 +35,7 @@ ONGOING_TABLE = {"aktivitetsersattning": 1, "sjukpenning": 3}
 NEW_TABLE = {"aktivitetsersattning": 2, "sjukpenning": 4}
 
 
-def _pct(part, whole):
+def _whole_percent(part, whole):
     if pd.isna(part) or pd.isna(whole) or whole == 0:
         return pd.NA
     return int(round_half_up(100.0 * part / whole))
@@ -175,7 +175,7 @@ def participant_rows(decision, years) -> pd.DataFrame:
             for sex in ("kvinna", "man"):
                 count = decision.count(("T", table, year, sex))
                 rows.append({"table": table, "year": int(year), "benefit": benefit, "status": status, "sex": sex,
-                             "count": count, "published_pct": _pct(count, total),
+                             "count": count, "published_pct": _whole_percent(count, total),
                              "suppressed": pd.isna(count)})
             rows.append({"table": table, "year": int(year), "benefit": benefit, "status": status, "sex": "total",
                          "count": total, "published_pct": pd.NA, "suppressed": pd.isna(total)})
@@ -205,7 +205,7 @@ def diagnosis_rows(decision, counts) -> pd.DataFrame:
             hidden = decision.share_hidden(("D%", benefit, period))
             k, n = (decision.value(("D", benefit, period, x)) for x in ("k", "n"))
             rows.append({"table": 6, "period": period, "benefit": benefit,
-                         "published_pct": pd.NA if hidden else _pct(k, n), "suppressed": hidden})
+                         "published_pct": pd.NA if hidden else _whole_percent(k, n), "suppressed": hidden})
     return pd.DataFrame(rows).astype({"published_pct": "Int64", "suppressed": bool})
 
 
@@ -253,14 +253,14 @@ def unit_label(area: list[str] | None) -> str:
     return "Hela riket" if not area else ", ".join(area)
 
 
-def build(years: list[int], cleaned_root: Path, settings: Settings | int, area: list[str] | None = None,
-          geography: Geography | None = None) -> dict[str, pd.DataFrame]:
+def build_register_tables(years: list[int], cleaned_root: Path, settings: Settings | int, area: list[str] | None = None,
+                          geography: Geography | None = None) -> dict[str, pd.DataFrame]:
     """Every table of one unit (``area``, or the nation), through one linked disclosure control."""
     check_same_key(cleaned_root, years)  # pseudonyms link across years only under one key
     read = lambda name: {y: pd.read_parquet(cleaned_root / str(y) / f"{name}.parquet") for y in years}  # noqa: E731
     quality = pd.concat([pd.read_parquet(cleaned_root / str(y) / "kvalitet.parquet") for y in years], ignore_index=True)
-    return build_frames(read("deltagare"), read("insatser"), read("formaner"), settings, area,
-                        geography=geography) | {"quality": quality}
+    return register_tables_from_frames(read("deltagare"), read("insatser"), read("formaner"), settings, area,
+                                       geography=geography) | {"quality": quality}
 
 
 def reference_frames(formaner: dict[int, pd.DataFrame]) -> dict[tuple[int, str], pd.DataFrame]:
@@ -268,12 +268,13 @@ def reference_frames(formaner: dict[int, pd.DataFrame]) -> dict[tuple[int, str],
     return {(y, b): models.reference_frame(f, y, b) for y, f in formaner.items() for b in models.BENEFITS}
 
 
-def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
-                 formaner: dict[int, pd.DataFrame], settings: Settings | int, area: list[str] | None = None,
-                 reference: dict[tuple[int, str], pd.DataFrame] | None = None,
-                 geography: Geography | None = None) -> dict[str, pd.DataFrame]:
-    """:func:`build` on cleaned frames already read (per year). For many areas, pass ``reference``
-    (:func:`reference_frames` of the whole register) so that it is built once.
+def register_tables_from_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
+                                formaner: dict[int, pd.DataFrame], settings: Settings | int,
+                                area: list[str] | None = None,
+                                reference: dict[tuple[int, str], pd.DataFrame] | None = None,
+                                geography: Geography | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`build_register_tables` on cleaned frames already read (per year). For many areas, pass
+    ``reference`` (:func:`reference_frames` of the whole register) so that it is built once.
 
     For an ``area`` the reference population (the composition's everyone with the benefit, and the
     population figures) is the area's: the people living in its kommuner (``geography``, on the
@@ -315,7 +316,7 @@ def build_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.Data
     }
 
 
-def save(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
+def save_register_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
     return write_tables(tables, out_dir)
 
 

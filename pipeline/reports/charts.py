@@ -227,7 +227,8 @@ def _save_svg(fig, path: Path) -> Path:
     return path
 
 
-def funnel(n, rate, centre: float, n_curve, limits: dict[str, tuple], path: Path, xlabel: str, ylabel: str) -> Path:
+def funnel_plot(n, rate, centre: float, n_curve, limits: dict[str, tuple], path: Path, xlabel: str,
+                ylabel: str) -> Path:
     """A funnel plot (SVG): one point per unit (``n`` against ``rate``), the centre line and, per
     named limit, the lower and upper control limits over ``n_curve`` (log x axis)."""
     fig, ax = plt.subplots(figsize=(7.0, 4.2))

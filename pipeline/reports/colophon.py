@@ -266,7 +266,7 @@ def _lookup(params: dict[str, Any], dotted: str) -> Any:
     return value
 
 
-def _show(value: Any, dotted: str = "") -> str:
+def _setting_text(value: Any, dotted: str = "") -> str:
     if dotted.endswith("seed"):
         return str(value)
     if isinstance(value, bool):
@@ -290,7 +290,7 @@ def report_parameters(report: str, params: dict[str, Any], notebook_parameters: 
         else:
             value = _lookup(params, dotted)
         if value is not None:
-            out.append((label, _show(value, dotted)))
+            out.append((label, _setting_text(value, dotted)))
     return tuple(out)
 
 

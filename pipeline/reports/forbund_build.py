@@ -32,7 +32,7 @@ from ..core.progress import track
 from . import contract
 from .colophon import Place
 from .contract import MICRODATA
-from .forbund_figures import NATIONAL, check_names, slugs, units, write_unit
+from .forbund_figures import NATIONAL, check_names, slugs, units, write_forbund_input
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +112,10 @@ def is_current(job: Job, formats: list[str]) -> bool:
     return recorded == job.key and all((job.final / f"{job.stem}.{k}").is_file() for k in [*formats, "ipynb"])
 
 
-def plan(figures: pd.DataFrame, figures_dir: Path, notebooks: Path, reports: Path, years: list[int],
-         chosen: list[str] | None, formats: list[str], synthetic: bool, threshold: int,
-         comparison: bool = True, code_files: Sequence[Path] = (), settings: dict[str, Any] | None = None) -> list[Job]:
+def plan_forbund_reports(figures: pd.DataFrame, figures_dir: Path, notebooks: Path, reports: Path, years: list[int],
+                         chosen: list[str] | None, formats: list[str], synthetic: bool, threshold: int,
+                         comparison: bool = True, code_files: Sequence[Path] = (),
+                         settings: dict[str, Any] | None = None) -> list[Job]:
     """Every report of the batch with its checksum; ``chosen`` limits it to these förbund (no comparison pages).
 
     A report's checksum covers what it shows: its förbund's figures of the year and the nation's,
@@ -186,7 +187,7 @@ def _build_one(job: Job, pool, formats: list[str], provenance, use_quarto: bool 
             if job.write_input is not None:
                 job.write_input(data)
             else:
-                write_unit(data, job.figures, job.unit, job.threshold)
+                write_forbund_input(data, job.figures, job.unit, job.threshold)
             parameters = parameters | {"inputs": {name: str((job.final / INPUT_DIR).resolve())}}
             runtime = parameters | {"inputs": {name: str(data.resolve())}}
         else:
@@ -213,8 +214,8 @@ def _build_one(job: Job, pool, formats: list[str], provenance, use_quarto: bool 
     return executing, time.perf_counter() - start - executing
 
 
-def build(jobs: list[Job], formats: list[str], root: Path, params: dict[str, Any], pool_size: int = 2,
-          use_quarto: bool | None = None, force: bool = False) -> Outcome:
+def render_reports(jobs: list[Job], formats: list[str], root: Path, params: dict[str, Any], pool_size: int = 2,
+                   use_quarto: bool | None = None, force: bool = False) -> Outcome:
     """Run the jobs whose checksum changed (all with ``force``) on one pool of warm kernels; each
     worker executes a notebook on a kernel and then renders it (pandoc) while the other kernel works."""
     from .colophon import collect

@@ -65,10 +65,10 @@ def load_figures(folder: str | Path) -> pd.DataFrame:
         return from_forbund_tables(folder)
     if not path.is_file():
         raise ConfigError(f"{path}: no förbund figures (run `finsam stage forbund` first)")
-    return _read(path, COLUMNS)
+    return _read_table(path, COLUMNS)
 
 
-def _read(path: Path, needed: tuple[str, ...]) -> pd.DataFrame:
+def _read_table(path: Path, needed: tuple[str, ...]) -> pd.DataFrame:
     frame = pd.read_parquet(path)
     missing = [c for c in needed if c not in frame.columns]
     if missing:
@@ -96,7 +96,7 @@ def from_forbund_tables(folder: str | Path) -> pd.DataFrame:
         path = Path(folder) / f"{name}.parquet"
         if not path.is_file():
             raise ConfigError(f"{path}: missing (the förbund stage writes it)")
-        frames[name] = _read(path, needed)
+        frames[name] = _read_table(path, needed)
 
     def tidy(frame: pd.DataFrame, measure: str, value: str, **columns) -> pd.DataFrame:
         out = pd.DataFrame({"unit": frame["forbund"].astype(str), "year": frame["year"].astype(int), "measure": measure})
@@ -133,7 +133,7 @@ def from_forbund_tables(folder: str | Path) -> pd.DataFrame:
 UNIT_FILE = "unit.json"
 
 
-def write_unit(folder: Path, figures: pd.DataFrame, unit: str, threshold: int) -> Path:
+def write_forbund_input(folder: Path, figures: pd.DataFrame, unit: str, threshold: int) -> Path:
     """A förbund report's own input: its förbund's and the nation's figures of the year, and which
     förbund it is with the disclosure threshold the report states."""
     import json
@@ -146,7 +146,7 @@ def write_unit(folder: Path, figures: pd.DataFrame, unit: str, threshold: int) -
 
 
 def read_unit(folder: str | Path) -> tuple[str, int]:
-    """(förbund, threshold) of a folder written by :func:`write_unit`."""
+    """(förbund, threshold) of a folder written by :func:`write_forbund_input`."""
     import json
 
     path = Path(folder) / UNIT_FILE

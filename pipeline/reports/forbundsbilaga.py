@@ -80,7 +80,7 @@ def _value(figures: dict, measure: str, benefit: str = "", status: str = "", sex
     return figures.get((measure, benefit, status, sex, target_group), (math.nan, False))
 
 
-def _show(value: float, suppressed: bool, decimals: int = 0, kind: str = "number") -> str:
+def _cell_text(value: float, suppressed: bool, decimals: int = 0, kind: str = "number") -> str:
     if suppressed:
         return fmt.SUPPRESSED
     if kind == "percent":
@@ -99,7 +99,7 @@ def national_rate(figures: pd.DataFrame, year: int, benefit: str) -> float:
     return part / pop
 
 
-def funnel_limits(rate: float, n: np.ndarray, tau2: float = 0.0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def coverage_limits(rate: float, n: np.ndarray, tau2: float = 0.0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The plotted control limits per 1 000 for areas of size ``n``: the förbund stage's own (chance
     plus the ordinary spread ``tau2`` between förbund, :func:`pipeline.derive.forbund.control_limits`)
     at every level of ``forbund.LIMITS``."""
@@ -180,7 +180,7 @@ class _Page(Appendix):
 class Forbundsbilaga(_Page):
     """One förbund and year beside the nation. Its input folder (``inputs["forbund"]``) holds that
     förbund's and the nation's figures of the year and which förbund it is
-    (:func:`pipeline.reports.forbund_figures.write_unit`): the stage writes it next to the report,
+    (:func:`pipeline.reports.forbund_figures.write_forbund_input`): the stage writes it next to the report,
     so the report's folder says exactly which numbers it was built from."""
 
     forbund: str
@@ -204,7 +204,7 @@ class Forbundsbilaga(_Page):
 
     # ------------------------------------------------------------------ helpers
     def _pair(self, **where) -> tuple[str, str]:
-        return _show(*_value(self._here, **where)), _show(*_value(self._nation, **where))
+        return _cell_text(*_value(self._here, **where)), _cell_text(*_value(self._nation, **where))
 
     def _any_hidden(self) -> bool:
         return bool(self.figures["suppressed"].any())
@@ -272,7 +272,8 @@ class Forbundsbilaga(_Page):
             v, h = _value(self._here, measure="psykiatrisk_andel", benefit=benefit)
             nv, nh = _value(self._nation, measure="psykiatrisk_andel", benefit=benefit)
             rows.append({"Ersättning vid inskrivning": BENEFIT_LABELS[benefit],
-                         "Förbundet": _show(v, h, kind="percent"), NATIONAL_COLUMN: _show(nv, nh, kind="percent")})
+                         "Förbundet": _cell_text(v, h, kind="percent"),
+                         NATIONAL_COLUMN: _cell_text(nv, nh, kind="percent")})
         return markdown_table(pd.DataFrame(rows),
                               caption=f"Andel nyregistrerade deltagare med psykiatrisk diagnos (F00–F99), {self.year}",
                               label="tbl-diagnos", note=HIDDEN_NOTE + " " + NATIONAL_NOTE)
@@ -284,9 +285,10 @@ class Forbundsbilaga(_Page):
                          (("deltagare", {"status": "pagaende", "sex": "total"}), ("referensbefolkning", {})))
             cov = _value(self._here, measure="tackning", benefit=benefit)
             ncov = _value(self._nation, measure="tackning", benefit=benefit)
-            rows.append({"Ersättning": BENEFIT_LABELS[benefit], "Pågående deltagare": _show(*part),
-                         "Med ersättningen i området": _show(*pop), "Per 1 000, förbundet": _show(*cov, decimals=1),
-                         "Per 1 000, riket (ur registren)": _show(*ncov, decimals=1)})
+            rows.append({"Ersättning": BENEFIT_LABELS[benefit], "Pågående deltagare": _cell_text(*part),
+                         "Med ersättningen i området": _cell_text(*pop),
+                         "Per 1 000, förbundet": _cell_text(*cov, decimals=1),
+                         "Per 1 000, riket (ur registren)": _cell_text(*ncov, decimals=1)})
         return markdown_table(pd.DataFrame(rows),
                               caption=f"Täckning: deltagare per 1 000 med ersättningen i förbundets kommuner, {self.year}",
                               label="tbl-tackning", align="lrrrr", note=HIDDEN_NOTE + " " + NATIONAL_NOTE)
@@ -404,8 +406,8 @@ class Forbundsjamforelse(_Page):
             parts.append(f"*Inget trattdiagram för {phrase}: ingen täckning kan visas för något förbund.*")
         else:
             n = np.geomspace(max(points["population"].min() * 0.8, 1), points["population"].max() * 1.2, 80)
-            path = charts.funnel(points["population"].to_numpy(), points["coverage"].to_numpy(), 1000 * p0, n,
-                                 funnel_limits(p0, n, table.attrs["tau2"]),
+            path = charts.funnel_plot(points["population"].to_numpy(), points["coverage"].to_numpy(), 1000 * p0, n,
+                                 coverage_limits(p0, n, table.attrs["tau2"]),
                                  self.out_dir / "figurer" / f"tratt_{benefit}_{self.year}.svg",
                                  "Med ersättningen i förbundets kommuner", "Deltagare per 1 000")
             outside = table[table["flag"].abs() >= 1]
@@ -423,9 +425,10 @@ class Forbundsjamforelse(_Page):
             f"99,8{fmt.NBSP}%-gränserna." if len(placed) else ""))
         shown = pd.DataFrame({
             "Område": table["unit"],
-            "Pågående deltagare": [_show(v, h) for v, h in zip(table["participants"], table["participants_hidden"])],
-            "Med ersättningen": [_show(v, h) for v, h in zip(table["population"], table["population_hidden"])],
-            "Per 1 000": [_show(v, h, 1) for v, h in zip(table["coverage"], table["coverage_hidden"])],
+            "Pågående deltagare": [_cell_text(v, h)
+                                   for v, h in zip(table["participants"], table["participants_hidden"])],
+            "Med ersättningen": [_cell_text(v, h) for v, h in zip(table["population"], table["population_hidden"])],
+            "Per 1 000": [_cell_text(v, h, 1) for v, h in zip(table["coverage"], table["coverage_hidden"])],
             "Läge i trattdiagrammet": table["position"],
         })
         parts.append(markdown_table(shown, caption=f"Täckning per förbund, {phrase}, {self.year}",

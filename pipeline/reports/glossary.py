@@ -80,7 +80,7 @@ def _word(words: str, flags: int = 0) -> re.Pattern:
 
 
 @functools.lru_cache(maxsize=1)
-def load() -> Glossary:
+def load_glossary() -> Glossary:
     data = yaml.safe_load((resources.files("pipeline.reports") / "templates" / GLOSSARY_FILE).read_text(encoding="utf-8"))
     entries = []
     for raw in data["entries"]:

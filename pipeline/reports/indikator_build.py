@@ -20,7 +20,7 @@ from . import contract
 from .contract import SURVEY
 from .forbund_build import INPUT_DIR, Job, _digest, _frame_bytes, check_names, code_digest
 from .forbund_figures import available, slugs
-from .indikatorrapport import NATIONAL, write_unit
+from .indikatorrapport import NATIONAL, write_unit_file
 
 NOTEBOOK = "indikatorbilaga.ipynb"
 DIR = "indikator"  # reports/indikator/<slug>/<year>/
@@ -48,12 +48,12 @@ def _write(folder: Path, frames: dict[str, pd.DataFrame], forbund: str, threshol
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
         frame.reset_index(drop=True).to_parquet(folder / f"{name}.parquet", index=False)
-    write_unit(folder, forbund, threshold)
+    write_unit_file(folder, forbund, threshold)
 
 
-def plan(tables: dict[str, pd.DataFrame], fritext: pd.DataFrame | None, notebooks: Path, reports: Path,
-         years: list[int], chosen: list[str] | None, formats: list[str], synthetic: bool, threshold: int,
-         code_files: Sequence[Path] = ()) -> list[Job]:
+def plan_indikator_reports(tables: dict[str, pd.DataFrame], fritext: pd.DataFrame | None, notebooks: Path,
+                           reports: Path, years: list[int], chosen: list[str] | None, formats: list[str],
+                           synthetic: bool, threshold: int, code_files: Sequence[Path] = ()) -> list[Job]:
     """One job per förbund × year it answered (``chosen``: only these förbund; an unknown name stops
     with the nearest one). A report's checksum covers its own input, the notebook and ``code_files``
     (the stage's code dependencies as the engine computes them for DVC), the formats and settings."""
@@ -84,7 +84,7 @@ def plan(tables: dict[str, pd.DataFrame], fritext: pd.DataFrame | None, notebook
     return jobs
 
 
-__all__ = ["plan", "own_tables", "available", "INPUT_DIR", "DIR"]
+__all__ = ["plan_indikator_reports", "own_tables", "available", "INPUT_DIR", "DIR"]
 
 
 def open_answers(cleaned: dict[int, Path]) -> pd.DataFrame | None:

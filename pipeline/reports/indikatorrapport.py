@@ -287,7 +287,7 @@ class Indikatorrapport(_Survey):
 
 
 # --------------------------------------------------------------------------- the förbund report
-def write_unit(folder: Path, forbund: str, threshold: int) -> None:
+def write_unit_file(folder: Path, forbund: str, threshold: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / UNIT_FILE).write_text(json.dumps({"forbund": forbund, "min_cell_count": int(threshold)},
                                                ensure_ascii=False) + "\n", encoding="utf-8")

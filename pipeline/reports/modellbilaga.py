@@ -15,7 +15,7 @@ import pandas as pd
 from . import charts
 from ..core import fmt
 from ..core.vocabulary import AGE_GROUP_LABELS, BENEFIT_LABELS, BENEFITS
-from ..derive.models import STANDARD_YEAR, TERM_LABELS, VARIABLES, load
+from ..derive.models import STANDARD_YEAR, TERM_LABELS, VARIABLES, load_model_tables
 from .contract import MICRODATA, Appendix
 from .tables import markdown_table
 
@@ -69,7 +69,7 @@ class Modellbilaga(Appendix):
     @classmethod
     def _load(cls, year, inputs: dict[str, Path], source: str, synthetic: bool, out_dir: Path) -> "Modellbilaga":
         """``models``: what ``finsam stage models`` wrote for the year (data/processed/models/<year>)."""
-        return cls(int(year), load(inputs["models"]), out_dir, synthetic)
+        return cls(int(year), load_model_tables(inputs["models"]), out_dir, synthetic)
 
     def _estimates(self, model: str, benefit: str | None = None) -> pd.DataFrame:
         e = self.tables["estimates"]

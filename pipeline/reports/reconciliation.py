@@ -25,11 +25,12 @@ def reconciliation_markdown(rows: pd.DataFrame, scope: str, caption_suffix: str,
                             after: str = "") -> str:
     """The *Avstämning* section of a report: a lead sentence, the deviations, then every check.
 
-    ``rows`` is a slice of a :func:`reconcile`-style table (published, recomputed, unit,
-    difference, status, figure, area, basis). A difference between two percentages is shown
-    in percentage points. ``listed`` (a boolean mask over ``rows``) limits the full table to
-    some rows, under ``listed_caption``; ``after`` is Markdown placed after it (e.g. a summary
-    of the rows left out). Every deviation is always shown.
+    ``rows`` is a slice of a table of :func:`pipeline.derive.reconcile.reconcile_published` or
+    :func:`pipeline.derive.malgrupp.reconcile_calculation` (published, recomputed, unit, difference,
+    status, figure, area, basis). A difference between two percentages is shown in percentage
+    points. ``listed`` (a boolean mask over ``rows``) limits the full table to some rows, under
+    ``listed_caption``; ``after`` is Markdown placed after it (e.g. a summary of the rows left
+    out). Every deviation is always shown.
     """
     counts = rows["status"].value_counts()
     parts = [f"{fmt.number(counts.get(AGREES, 0))} stämmer", f"{fmt.number(counts.get(DIFFERS, 0))} avviker"]

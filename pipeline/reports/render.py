@@ -186,10 +186,10 @@ def reader_text(nb: nbformat.NotebookNode) -> str:
 
 def add_glossary(nb: nbformat.NotebookNode) -> None:
     """Append (or replace) the Ordlista: the entries of the glossary (``ordlista.yaml``) the report uses."""
-    from .glossary import load
+    from .glossary import load_glossary
 
     nb.cells = [c for c in nb.cells if GLOSSARY_TAG not in c.get("metadata", {}).get("tags", [])]
-    text = load().markdown(reader_text(nb))
+    text = load_glossary().markdown(reader_text(nb))
     if text:
         cell = nbformat.v4.new_markdown_cell(text)
         cell.metadata["tags"] = [GLOSSARY_TAG]

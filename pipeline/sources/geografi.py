@@ -77,7 +77,7 @@ def normalise_code(value: str) -> str | None:
     return None
 
 
-def _rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def _csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header and data rows of a small CSV file with ``#`` comment lines, each row with its line
     (as a text editor counts it). Comma or semicolon, decided by the header."""
     path = Path(path)
@@ -104,7 +104,7 @@ def _rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 def code_column(path: Path, column: str) -> list[str]:
     """The distinct values of one column of a geography file, in file order (a code list for
     exports.yaml: ``codes_file``/``codes_column``)."""
-    header, rows = _rows(path)
+    header, rows = _csv_rows(path)
     if column not in header:
         raise InputError(path, f"missing column {column!r}", 1, column)
     index = header.index(column)
@@ -117,7 +117,7 @@ def code_column(path: Path, column: str) -> list[str]:
 
 def read_kommuner(path: Path) -> pd.DataFrame:
     """``kommuner.csv``: kommunkod (four digits, unique), kommun, lan."""
-    header, rows = _rows(path)
+    header, rows = _csv_rows(path)
     for column in ("kommunkod", "kommun"):
         if column not in header:
             raise InputError(path, f"missing column {column!r}", 1, column)
@@ -133,7 +133,7 @@ def read_kommuner(path: Path) -> pd.DataFrame:
     return frame.drop(columns="line").reset_index(drop=True)
 
 
-def _year(path: Path, line: int, column: str, text: str) -> int | None:
+def _year_cell(path: Path, line: int, column: str, text: str) -> int | None:
     if text == "":
         return None
     if not re.fullmatch(r"\d{4}", text) or not FIRST_YEAR <= int(text) <= LAST_YEAR:
@@ -143,8 +143,8 @@ def _year(path: Path, line: int, column: str, text: str) -> int | None:
 
 def _rows_with_columns(path: Path, required: tuple[str, ...], known: tuple[str, ...]
                        ) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """``_rows`` of a file whose header must have the ``required`` columns and no other than ``known``."""
-    header, rows = _rows(path)
+    """``_csv_rows`` of a file whose header must have the ``required`` columns and no other than ``known``."""
+    header, rows = _csv_rows(path)
     for column in required:
         if column not in header:
             raise InputError(path, f"missing column {column!r} (columns: {', '.join(known)})", 1, column)
@@ -177,8 +177,8 @@ def read_mapping(path: Path, kommuner: pd.DataFrame) -> pd.DataFrame:
         if given and given.casefold() != names[code].casefold():
             raise InputError(path, f"kommun code {code} is {names[code]}, but the row names {given!r}: is the code or "
                                    "the name wrong?", line, "kommun")
-        first = _year(path, line, "fran_ar", row.get("fran_ar", ""))
-        last = _year(path, line, "till_ar", row.get("till_ar", ""))
+        first = _year_cell(path, line, "fran_ar", row.get("fran_ar", ""))
+        last = _year_cell(path, line, "till_ar", row.get("till_ar", ""))
         if first is not None and last is not None and first > last:
             raise InputError(path, f"fran_ar {first} is after till_ar {last}", line, "till_ar")
         out.append({"forbund": row["forbund"], "kommunkod": code, "kommun": names[code], "fran_ar": first,
@@ -212,7 +212,7 @@ def read_renames(path: Path) -> pd.DataFrame:
             if not row[column]:
                 raise InputError(path, "empty förbund name", line, column)
         check_name(path, line, "till_namn", row["till_namn"])
-        year = _year(path, line, "fran_ar", row["fran_ar"])
+        year = _year_cell(path, line, "fran_ar", row["fran_ar"])
         if year is None:
             raise InputError(path, "the year of the rename is missing", line, "fran_ar")
         if row["fran_namn"] == row["till_namn"]:
@@ -293,7 +293,7 @@ class Geography:
         return dict(zip(members["kommunkod"], members["forbund"]))
 
 
-def load(geografi_raw: Path) -> Geography:
+def load_geography(geografi_raw: Path) -> Geography:
     """Both files of data/raw/geografi, checked."""
     folder = Path(geografi_raw)
     kommuner = read_kommuner(folder / KOMMUNER_FILE)

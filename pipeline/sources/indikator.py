@@ -100,7 +100,7 @@ def _keys(entry: Any, where: str, required: tuple[str, ...], optional: tuple[str
     return entry
 
 
-def _year(value: Any, where: str) -> int:
+def _checked_year(value: Any, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 2000 <= value <= 2100:
         raise ConfigError(f"{where}: must be a year (2000–2100), got {value!r}")
     return value
@@ -148,7 +148,7 @@ def load_indicators(folder: str | Path) -> dict[str, Indicator]:
             points_seen.add(pid)
             points.append(Point(pid, _text(p["name"], f"{pw}.name"), iid))
         indicators[iid] = Indicator(iid, _text(e["name"], f"{where}.name"), e["level"], e["kind"],
-                                    _year(e["from_year"], f"{where}.from_year"), tuple(points))
+                                    _checked_year(e["from_year"], f"{where}.from_year"), tuple(points))
     return indicators
 
 
@@ -388,13 +388,13 @@ def _question(q: Any, where: str, year: int, scales: dict[str, Scale], points: d
     for k, c in enumerate(changed):
         cw = f"{where}.changed[{k}]"
         c = _keys(c, cw, ("year", "what"))
-        cy = _year(c["year"], f"{cw}.year")
+        cy = _checked_year(c["year"], f"{cw}.year")
         if cy > year:
             raise ConfigError(f"{cw}.year: {cy} is after the description's year {year}")
         changes.append(Change(cy, _text(c["what"], f"{cw}.what")))
     added = q.get("added")
     if added is not None:
-        added = _year(added, f"{where}.added")
+        added = _checked_year(added, f"{where}.added")
         if added > year:
             raise ConfigError(f"{where}.added: {added} is after the description's year {year}")
     return Question(qid, kind, column, text, indicator, point, scale, tuple(sorted(changes, key=lambda c: c.year)),
@@ -406,7 +406,7 @@ def load_description(folder: str | Path, indicators: dict[str, Indicator]) -> De
     folder = Path(folder)
     path = folder / DESCRIPTION_FILE
     spec = _keys(_yaml(path), str(path), ("year", "enkater", "scales"), ("synthetic",))
-    year = _year(spec["year"], f"{path}: year")
+    year = _checked_year(spec["year"], f"{path}: year")
     if folder.name.isdigit() and int(folder.name) != year:
         raise ConfigError(f"{path}: year is {year}, but the file is in the folder of {folder.name}")
     synthetic = spec.get("synthetic", False)
@@ -459,7 +459,7 @@ def load_description(folder: str | Path, indicators: dict[str, Indicator]) -> De
         for k, d in enumerate(e.get("dropped") or []):
             dw = f"{where}.dropped[{k}]"
             d = _keys(d, dw, ("id", "year"), ("what",))
-            dy = _year(d["year"], f"{dw}.year")
+            dy = _checked_year(d["year"], f"{dw}.year")
             if dy > year:
                 raise ConfigError(f"{dw}.year: {dy} is after the description's year {year}")
             dropped.append(Dropped(str(d["id"]), dy, str(d.get("what", "borttagen"))))
@@ -642,7 +642,7 @@ def export_files(folder: Path, qn: Questionnaire, known: set[str]) -> list[tuple
     return found
 
 
-def _read(path: Path, folder: Path, qn: Questionnaire, forbund: str) -> Sheet:
+def _read_export_file(path: Path, folder: Path, qn: Questionnaire, forbund: str) -> Sheet:
     e = qn.export
     name = path.relative_to(folder).as_posix()
     if e.format == "xlsx":
@@ -659,7 +659,7 @@ def _read(path: Path, folder: Path, qn: Questionnaire, forbund: str) -> Sheet:
     return Sheet(path, name, "", forbund, header, list(zip(lines[1:], records[1:])))
 
 
-def _check_header(sheet: Sheet, qn: Questionnaire) -> None:
+def _check_sheet_header(sheet: Sheet, qn: Questionnaire) -> None:
     """The header holds the declared columns, each once, and nothing else."""
     where = dict(path=sheet.path, line=qn.export.header_row if sheet.sheet else 1, sheet=sheet.sheet or None)
     seen: set[str] = set()
@@ -855,7 +855,7 @@ def _check_row(row: _Row, qn: Questionnaire, scales: dict[str, Scale], year: int
     return True
 
 
-def _rows(sheet: Sheet, qn: Questionnaire, scales: dict[str, Scale], year: int, known: set[str]) -> list[_Row]:
+def _checked_rows(sheet: Sheet, qn: Questionnaire, scales: dict[str, Scale], year: int, known: set[str]) -> list[_Row]:
     """Every row of a file, checked one by one (shape first)."""
     out = []
     header = sheet.header
@@ -928,7 +928,7 @@ SVAR_COLUMNS = ["year", "enkat", "grupp", "forbund", "respondent", "fraga", "ind
                 "vet_ej", "positiv"]
 
 
-def _check_share(sheet: Sheet, rows: list[_Row]) -> None:
+def _check_sheet_quarantine_share(sheet: Sheet, rows: list[_Row]) -> None:
     bad = [r for r in rows if r.reason]
     if len(rows) >= MIN_ROWS_FOR_SHARE and len(bad) > MAX_QUARANTINE_SHARE * len(rows):
         reasons = pd.Series([r.reason for r in bad]).value_counts()
@@ -940,8 +940,8 @@ def _check_share(sheet: Sheet, rows: list[_Row]) -> None:
                          sheet.sheet or None)
 
 
-def clean_year(folder: str | Path, description: Description, known_forbund: list[str] | set[str],
-               indicators: dict[str, Indicator] | None = None) -> CleanYear:
+def clean_indikator_year(folder: str | Path, description: Description, known_forbund: list[str] | set[str],
+                         indicators: dict[str, Indicator] | None = None) -> CleanYear:
     """Read and clean every export of one year (``folder``: the year's export folder,
     data/raw/indikator/<year>/svar; the description's file names are relative to it).
 
@@ -958,15 +958,15 @@ def clean_year(folder: str | Path, description: Description, known_forbund: list
     quarantine: list[tuple] = []
     quality: list[dict] = []
     for qn in description.questionnaires.values():
-        sheets = [_read(path, folder, qn, forbund) for path, forbund in export_files(folder, qn, known)]
+        sheets = [_read_export_file(path, folder, qn, forbund) for path, forbund in export_files(folder, qn, known)]
         all_rows: list[_Row] = []
         for sheet in sheets:
-            _check_header(sheet, qn)
+            _check_sheet_header(sheet, qn)
             _check_answer_form(sheet, qn, description.scales)
-            all_rows.extend(_rows(sheet, qn, description.scales, year, known))
+            all_rows.extend(_checked_rows(sheet, qn, description.scales, year, known))
         _across_rows(all_rows, qn)
         for sheet in sheets:
-            _check_share(sheet, [r for r in all_rows if r.sheet is sheet])
+            _check_sheet_quarantine_share(sheet, [r for r in all_rows if r.sheet is sheet])
         positive = {q.id: description.scales[q.scale].positive_positions for q in qn.scale_questions}
         removed = {s.name: dict.fromkeys(("personnummer", "e-post", "telefon", "namn"), 0) for s in sheets}
         for row in all_rows:
@@ -1025,6 +1025,6 @@ def _frames(year, svar, respondents, texts, quarantine, quality) -> dict[str, pd
     return {"svar": s, "respondenter": r, "fritext": t, "karantan": k, "kvalitet": q, "deltagande": d}
 
 
-def save_year(clean: CleanYear, out_dir: str | Path) -> list[Path]:
+def save_indikator_year(clean: CleanYear, out_dir: str | Path) -> list[Path]:
     """Every table as Parquet and CSV in ``out_dir`` (the stage passes an atomic folder)."""
     return write_tables(clean.tables, out_dir)

@@ -68,7 +68,7 @@ import pandas as pd
 from ..core.errors import ConfigError, InputError
 from ..core.io import (CONTROL_CHARS, decode_checked, has_control_chars, may_need_strip, parse_records, read_yaml,
                        split_plain, write_csv_atomic, write_parquet_atomic, write_text_atomic)
-from ..core.personnummer import fingerprint, load_key, parse, pseudonymise
+from ..core.personnummer import fingerprint, load_key, parse_personnummer, pseudonymise
 from ..core.privacy import HIDDEN, has_personal_data, safe_value
 
 EXPORTS_FILE = "exports.yaml"
@@ -225,7 +225,7 @@ def _shape_rejects(kind: str, rows: list[tuple[int, str, str | None]]) -> pd.Dat
                          "column": [r[2] or "(hela raden)" for r in rows], "value": ""})
 
 
-def _check_header(path: Path, header: list[str], columns: list[str], delimiter: str) -> None:
+def _check_export_header(path: Path, header: list[str], columns: list[str], delimiter: str) -> None:
     if len(header) == 1:
         other = next((d for d in (",", ";", "\t", "|") if d != delimiter and d in header[0]), None)
         if other:
@@ -268,7 +268,7 @@ def read_export(path: Path, kind: str, spec: dict[str, Any]) -> Export:
         _, records, lines = parse_records(path, text, delimiter)
         header = [h.strip() for h in records[0]]
         longest = None
-    _check_header(path, header, columns, delimiter)
+    _check_export_header(path, header, columns, delimiter)
     shape: list[tuple[int, str, str | None]] = []
     if plain is None:
         good, good_lines = [], []
@@ -561,7 +561,7 @@ def clean_export(export: Export, year: int, key: bytes, insats_ids: set[str] | N
         for other, accepted in (rules[pnr_column].get("required_if") or {}).items():
             required = frame[other].isin([str(a) for a in accepted])
         has_pnr &= required  # a personnummer in an anonymous registration is dropped, never used
-        parsed = parse(frame.loc[has_pnr, pnr_column], year)
+        parsed = parse_personnummer(frame.loc[has_pnr, pnr_column], year)
         problem = parsed["problem"].copy()
         wrong_year = problem.isna() & (parsed["birth_year"].astype("Int64") !=
                                        _integers(frame.loc[has_pnr, "fodelsear"]).astype("Int64"))
@@ -633,7 +633,7 @@ def clean_export(export: Export, year: int, key: bytes, insats_ids: set[str] | N
     kept = frame.drop(columns="_line").reset_index(drop=True)
     cleaned = Cleaned(kept, quarantine, export.rows_in, fingerprint(key), export.path, lines, notes)
     _check_counts(cleaned, kind, year)
-    _check_share(export.spec, export.path, cleaned)
+    _check_quarantine_share(export.spec, export.path, cleaned)
     return cleaned
 
 
@@ -657,7 +657,7 @@ def _check_counts(cleaned: Cleaned, kind: str, year: int) -> None:
                              f"{len(cleaned.quarantine)} quarantined")
 
 
-def _check_share(spec: dict[str, Any], path: Path, cleaned: Cleaned) -> None:
+def _check_quarantine_share(spec: dict[str, Any], path: Path, cleaned: Cleaned) -> None:
     limits = spec.get("limits", DEFAULT_LIMITS)
     limit, quarantine, rows_in = float(limits["max_quarantine_share"]), cleaned.quarantine, cleaned.rows_in
     share = len(quarantine) / rows_in if rows_in else 0.0
@@ -731,7 +731,7 @@ def cross_file_rules(cleaned: dict[str, Cleaned], exports: dict[str, dict[str, A
         c.kept = c.kept[~hit].reset_index(drop=True)
         c.lines = np.asarray(c.lines)[~hit]
         _check_counts(c, kind, year)
-        _check_share(exports[kind], c.path, c)
+        _check_quarantine_share(exports[kind], c.path, c)
 
 
 def _referenced_insatser(register_raw: Path, exports: dict[str, dict[str, Any]], current: Export) -> set[str]:
@@ -745,7 +745,8 @@ def _referenced_insatser(register_raw: Path, exports: dict[str, dict[str, Any]],
     return ids
 
 
-def clean_year(register_raw: Path, year: int, key: bytes | None = None, demo: bool = False) -> dict[str, Cleaned]:
+def clean_register_year(register_raw: Path, year: int, key: bytes | None = None,
+                        demo: bool = False) -> dict[str, Cleaned]:
     """Read and clean one year's exports. The key comes from ``load_key(demo)`` unless given."""
     register_raw = Path(register_raw)
     exports = load_exports(register_raw)
@@ -779,7 +780,7 @@ def quality_table(cleaned: dict[str, Cleaned], year: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def save_year(cleaned: dict[str, Cleaned], year: int, out_dir: Path) -> list[Path]:
+def save_register_year(cleaned: dict[str, Cleaned], year: int, out_dir: Path) -> list[Path]:
     written = []
     for kind, c in cleaned.items():
         written.append(write_parquet_atomic(c.kept, out_dir / f"{kind}.parquet"))

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from pipeline.core.config import load_params
-from pipeline.derive.malgrupp import calculate, load_published, parse_assumptions
+from pipeline.derive.malgrupp import calculate, load_transcriptions, parse_assumptions
 
 from ..conftest import GROUND_TRUTH, REPO, SHARED_SEEDS
 
@@ -78,7 +78,7 @@ def truth():
 
 @pytest.fixture(scope="module")
 def transcribed():
-    return load_published(REPO / "data" / "raw" / "published").tables.frame
+    return load_transcriptions(REPO / "data" / "raw" / "published").tables.frame
 
 
 def _csv_rows(frame: pd.DataFrame, table: str, columns: list[str], skip_reconstructed: bool = False) -> list[list[float]]:

@@ -61,13 +61,13 @@ def exports(raw: Path) -> Path:
 
 def make_base(target: Path) -> Path:
     """The clean base year below ``target``; returns the raw folder (…/indikator)."""
-    from pipeline.demo.indikator_demo import write_demo
+    from pipeline.demo.indikator_demo import write_indikator_demo
 
     raw = target / "indikator"
     (raw / str(YEAR)).mkdir(parents=True)
     shutil.copy2(REPO / "data" / "raw" / "indikator" / "indikatorer.yaml", raw / "indikatorer.yaml")
     shutil.copy2(REPO / "data" / "raw" / "indikator" / str(YEAR) / "enkater.yaml", raw / str(YEAR) / "enkater.yaml")
-    write_demo(raw, names=NAMES, years=[YEAR], dirt=False, total=(150, 150))
+    write_indikator_demo(raw, names=NAMES, years=[YEAR], dirt=False, total=(150, 150))
     truth = json.loads((raw / "sanning.json").read_text(encoding="utf-8"))
     assert truth["quarantine"][str(YEAR)] == []  # the base is clean
     (raw / "sanning.json").unlink()

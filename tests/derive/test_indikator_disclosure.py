@@ -13,8 +13,8 @@ from tests.indikator_fixture import answers, respondents, survey
 
 
 def _attack(tmp_path, svar, settings: Settings):
-    tables = indikator.build_frames(svar, respondents(svar), settings)
-    indikator.save(tables, tmp_path)
+    tables = indikator.indikator_tables_from_frames(svar, respondents(svar), settings)
+    indikator.save_indikator_tables(tables, tmp_path)
     attack = Attack()
     add_indikator_tables(attack, tmp_path)
     return tables, attack.bounds(enough=settings.protection)

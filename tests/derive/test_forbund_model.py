@@ -1,4 +1,4 @@
-"""The adjusted comparison per förbund (pipeline/derive/forbund_model.py through forbund.build_frames):
+"""The adjusted comparison per förbund (pipeline/derive/forbund_model.py through forbund.forbund_figures_from_frames):
 observed and expected participants by indirect standardisation from one national logistic model.
 
 * a hand-built nation of two förbund where only sex varies, so the model is saturated and the
@@ -20,7 +20,7 @@ from scipy.stats import poisson
 from pipeline.derive import forbund, forbund_model
 from pipeline.derive.disclosure import Settings
 
-from .attacker import Attack, add_forbund_outputs
+from ..attacker import Attack, add_forbund_outputs
 from .test_forbund import KOMMUNER, _geography, _insatser, _small_build
 
 SP = "sjukpenning"
@@ -58,8 +58,8 @@ def _hand_built(tmp_path: Path):
                     ("a", "0114", "man", 100, 30, "A"),
                     ("b", "0115", "kvinna", 400, 20, "B"), ("b", "0115", "man", 200, 30, "B")])
     assert (f["kommun"] == "0114").sum() == 200 and len(d[d["kommun"] == "0114"]) == 80
-    return forbund.build_frames({2022: d.astype({"ongoing": bool, "new": bool})}, {2022: _insatser(["A", "B"])},
-                                {2022: f}, geo, Settings(5, 5))
+    return forbund.forbund_figures_from_frames({2022: d.astype({"ongoing": bool, "new": bool})}, {2022: _insatser(["A", "B"])},
+                                               {2022: f}, geo, Settings(5, 5))
 
 
 def test_observed_expected_and_the_ratio_match_the_hand_computation(tmp_path):
@@ -123,8 +123,8 @@ def test_a_register_without_the_covariates_is_a_clear_error(tmp_path):
     geo = _geography(tmp_path, "A,0114,,\n")
     d, f = _nation([("a", "0114", "kvinna", 30, 25, "A")])
     with pytest.raises(ConfigError, match="of 2022 has no birth_year, benefit_start"):
-        forbund.build_frames({2022: d}, {2022: _insatser(["A"])}, {2022: f.drop(columns=["birth_year", "benefit_start"])},
-                             geo, Settings(5, 5))
+        forbund.forbund_figures_from_frames({2022: d}, {2022: _insatser(["A"])}, {2022: f.drop(columns=["birth_year", "benefit_start"])},
+                                            geo, Settings(5, 5))
 
 
 def test_the_attacker_cannot_narrow_hidden_cells_with_the_residents_taking_part(tmp_path):
@@ -132,7 +132,7 @@ def test_the_attacker_cannot_narrow_hidden_cells_with_the_residents_taking_part(
     sum over the förbund (every kommun of _small_build is in a förbund). The attacker gets all of it."""
     tables, _ = _small_build(tmp_path)
     folder = tmp_path / "out"
-    forbund.save(tables, folder)
+    forbund.save_forbund_figures(tables, folder)
     attack = Attack()
     add_forbund_outputs(attack, folder)
     bounds = attack.bounds()
@@ -152,7 +152,7 @@ def test_the_attacker_would_pin_an_o_shown_by_every_other_forbund(tmp_path):
     for unit, value in truth.items():
         s.loc[row & (s["forbund"] == unit), "observed"] = value
     folder = tmp_path / "out"
-    forbund.save(tables | {"standardised": s}, folder)
+    forbund.save_forbund_figures(tables | {"standardised": s}, folder)
     attack = Attack()
     add_forbund_outputs(attack, folder)
     low, high = attack.bounds()[f"C: deltagare bland de boende 2022 {SP}"]
@@ -179,7 +179,7 @@ def test_o_and_e_agree_with_the_modellbilagas_own_person_level_code(tmp_path):
     of models.propensity (its logistic model fitted and predicted person by person) over them."""
     from pipeline.derive import models
 
-    from .test_forbund_reports import KOMMUN, cleaned_frames
+    from ..reports.test_forbund_reports import KOMMUN, cleaned_frames
 
     deltagare, _, formaner = cleaned_frames()
     area_of = {k: u for u, k in KOMMUN.items()}
@@ -215,15 +215,15 @@ def test_o_is_hidden_beside_a_hidden_total_when_protection_exceeds_the_threshold
         rows += [(f"c{year}{i}", "C" if i < 4 else None, SP, "0117", False) for i in range(6)]  # N = 6 < 8
         rows += [(f"d{year}{i}", "D" if i < 12 else None, SP, "0120", False) for i in range(40)]
         frames[year] = _people(rows, year)
-    tables = forbund.build_frames({y: f[0] for y, f in frames.items()}, {y: _insatser(["A", "C", "D"]) for y in frames},
-                                  {y: f[1] for y, f in frames.items()}, geo, Settings(3, 8))
+    tables = forbund.forbund_figures_from_frames({y: f[0] for y, f in frames.items()}, {y: _insatser(["A", "C", "D"]) for y in frames},
+                                                 {y: f[1] for y, f in frames.items()}, geo, Settings(3, 8))
     c = tables["coverage"].set_index(["forbund", "year", "benefit"])
     s = tables["standardised"].set_index(["forbund", "year", "benefit"])
     hidden_total = c["participants"].isna() & (c.index.get_level_values("benefit") == SP)
     assert hidden_total.any()
     assert s.loc[hidden_total[hidden_total].index, "observed"].isna().all()
     folder = tmp_path / "out8"
-    forbund.save(tables, folder)
+    forbund.save_forbund_figures(tables, folder)
     attack = Attack()
     add_forbund_outputs(attack, folder)
     narrow = {k: v for k, v in attack.bounds().items() if "deltagare bland de boende" in k and v[1] - v[0] < 8 - 1e-6}

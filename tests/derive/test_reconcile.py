@@ -10,14 +10,14 @@ import pytest
 
 from pipeline.sources.published import load_published
 from pipeline.core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE, OTHER_SOURCE, Check
-from pipeline.derive.reconcile import reconcile
+from pipeline.derive.reconcile import reconcile_published
 
-from .conftest import REPO
+from ..conftest import REPO
 
 
 @pytest.fixture(scope="module")
 def checks():
-    return reconcile(load_published(REPO / "data" / "raw" / "published"))
+    return reconcile_published(load_published(REPO / "data" / "raw" / "published"))
 
 
 def _one(checks, year, figure, area_prefix=""):

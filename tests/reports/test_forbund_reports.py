@@ -3,7 +3,7 @@ with no participants in a year, the synthetic mark on every page, the navigation
 `--forbund`, and that a rebuild after one förbund's figures change rebuilds only its reports.
 
 The figures are made here from small cleaned frames through the real linked disclosure control
-(register_tables.build_frames), three förbund and one or two years, so the module stays cheap: one
+(register_tables.register_tables_from_frames), three förbund and one or two years, so the module stays cheap: one
 pool of one warm kernel builds a handful of reports once.
 """
 
@@ -27,13 +27,13 @@ from pipeline.core.errors import ConfigError
 from pipeline.derive import forbund, register_tables
 from pipeline.derive.disclosure import Settings
 from pipeline.reports import forbund_build
-from pipeline.reports.forbund_figures import FIGURES_FILE, NATIONAL, load_figures, slug, slugs, units, write_unit
+from pipeline.reports.forbund_figures import FIGURES_FILE, NATIONAL, load_figures, slug, slugs, units, write_forbund_input
 from pipeline.reports.forbundsbilaga import Forbundsbilaga, Forbundsjamforelse, coverage_table
 from pipeline.reports.report_index import write_index
 
-from . import browser
-from .conftest import REPO, norm, pdf_pages
-from .test_forbund import _geography
+from .. import browser
+from ..conftest import REPO, norm, pdf_pages
+from ..derive.test_forbund import _geography
 
 BIG, TINY, EMPTY = "Samordningsförbund Stor", "Samordningsförbund Liten", "Samordningsförbund Tom"
 # two middle-sized förbund: the partners that hide cells so that Liten and Tom stay hidden beside the nation
@@ -88,19 +88,19 @@ def cleaned_frames():
 
 @pytest.fixture(scope="module")
 def stage_tables(tmp_path_factory) -> dict[str, pd.DataFrame]:
-    """The förbund stage's tables (forbund.build_frames: every unit through the linked disclosure
+    """The förbund stage's tables (forbund.forbund_figures_from_frames: every unit through the linked disclosure
     control, coverage with its funnel flag, the adjusted comparison) for the three förbund."""
     deltagare, insatser, formaner = cleaned_frames()
     geography = _geography(tmp_path_factory.mktemp("geografi"),
                            "".join(f"{unit},{code},,\n" for unit, code in KOMMUN.items()))
-    return forbund.build_frames(deltagare, insatser, formaner, geography, Settings(5, 5))
+    return forbund.forbund_figures_from_frames(deltagare, insatser, formaner, geography, Settings(5, 5))
 
 
 @pytest.fixture(scope="module")
 def figures_dir(stage_tables, tmp_path_factory) -> Path:
     """The figures the reports read, as the forbundsbilagor stage gives them."""
     folder = tmp_path_factory.mktemp("forbund")
-    forbund.save(stage_tables, folder / "tabeller")
+    forbund.save_forbund_figures(stage_tables, folder / "tabeller")
     load_figures(folder / "tabeller").to_parquet(folder / FIGURES_FILE)
     return folder
 
@@ -109,7 +109,7 @@ def report(figures_dir, unit, year=2022, tmp=None) -> Forbundsbilaga:
     """The report as the stage gives it its input: the förbund's and the nation's figures of the year."""
     figures = pd.read_parquet(Path(figures_dir) / FIGURES_FILE)
     folder = Path(tempfile.mkdtemp(dir=tmp or figures_dir))
-    write_unit(folder, figures[figures["unit"].isin([unit, NATIONAL]) & (figures["year"] == year)], unit, 5)
+    write_forbund_input(folder, figures[figures["unit"].isin([unit, NATIONAL]) & (figures["year"] == year)], unit, 5)
     return Forbundsbilaga.from_parameters(year, {"forbund": str(folder)}, "microdata", True, out_dir=folder)
 
 
@@ -274,7 +274,7 @@ def test_unknown_forbund_or_year_is_a_clear_error(figures_dir):
 def test_funnel_table_position_and_plotted_limits_agree(figures_dir, stage_tables, year):
     """The table's position is the förbund stage's flag; the plotted curves, evaluated at each
     förbund's reference population, are the stage's limits for it and place it the same way."""
-    from pipeline.reports.forbundsbilaga import funnel_limits
+    from pipeline.reports.forbundsbilaga import coverage_limits
 
     table = coverage_table(pd.read_parquet(figures_dir / FIGURES_FILE), year, "sjukpenning").set_index("unit")
     p0 = table.attrs["p0"]
@@ -284,7 +284,7 @@ def test_funnel_table_position_and_plotted_limits_agree(figures_dir, stage_table
     placed = table[table["coverage"].notna() & (table.index != NATIONAL)]
     assert len(placed) >= 1
     for unit, row in placed.iterrows():
-        limits = funnel_limits(p0, np.array([row["population"]]), table.attrs["tau2"])
+        limits = coverage_limits(p0, np.array([row["population"]]), table.attrs["tau2"])
         (low95, high95), (low998, high998) = limits["95\u00a0%"], limits["99,8\u00a0%"]
         on = stage.loc[(unit, year, "sjukpenning")]
         assert (low95[0], high95[0], low998[0], high998[0]) == pytest.approx(
@@ -359,9 +359,9 @@ def built(figures_dir, tmp_path_factory):
     params = {"disclosure": {"min_cell_count": 5}, "register": {"demo_seed": 2022}}
 
     def run(figures=figures_dir, chosen=None):
-        jobs = forbund_build.plan(pd.read_parquet(figures / FIGURES_FILE), figures, REPO / "notebooks", reports,
-                                  [2022], chosen, ["html"], True, 5)
-        return jobs, forbund_build.build(jobs, ["html"], REPO, params, pool_size=1)
+        jobs = forbund_build.plan_forbund_reports(pd.read_parquet(figures / FIGURES_FILE), figures, REPO / "notebooks", reports,
+                                                  [2022], chosen, ["html"], True, 5)
+        return jobs, forbund_build.render_reports(jobs, ["html"], REPO, params, pool_size=1)
 
     jobs, first = run()
     _, again = run()
@@ -404,12 +404,12 @@ def test_rebuild_reruns_only_what_changed(built, figures_dir, tmp_path):
 
 def test_only_one_forbund(built, figures_dir):
     reports, _, _, _, _ = built
-    jobs = forbund_build.plan(pd.read_parquet(figures_dir / FIGURES_FILE), figures_dir, REPO / "notebooks", reports,
-                              [2022], [TINY], ["html"], True, 5)
+    jobs = forbund_build.plan_forbund_reports(pd.read_parquet(figures_dir / FIGURES_FILE), figures_dir, REPO / "notebooks", reports,
+                                              [2022], [TINY], ["html"], True, 5)
     assert [j.final.relative_to(reports).as_posix() for j in jobs] == [f"forbund/{slug(TINY)}/2022"]
     with pytest.raises(ConfigError, match="'Samordningsförbund 99' is not in the förbund figures"):
-        forbund_build.plan(pd.read_parquet(figures_dir / FIGURES_FILE), figures_dir, REPO / "notebooks", reports,
-                           [2022], ["Samordningsförbund 99"], ["html"], True, 5)
+        forbund_build.plan_forbund_reports(pd.read_parquet(figures_dir / FIGURES_FILE), figures_dir, REPO / "notebooks", reports,
+                                           [2022], ["Samordningsförbund 99"], ["html"], True, 5)
 
 
 def test_build_forbund_option_narrows_the_plan():
@@ -443,11 +443,11 @@ def test_build_forbund_runs_the_narrowed_stage_whatever_the_record_says(monkeypa
     monkeypatch.setattr(engine, "run_job", lambda job, root, logfile: started.append(job.argv) or 0.5)
     monkeypatch.setattr(engine, "record", lambda repo, name: pytest.fail(f"a narrowed stage was recorded ({name})"))
     lines: list[str] = []
-    report = engine.build(REPO, params, forbund=["Samordningsförbund 07"], echo=lines.append,
-                          log_path=Path(os.devnull))
+    report = engine.build_pipeline(REPO, params, forbund=["Samordningsförbund 07"], echo=lines.append,
+                                   log_path=Path(os.devnull))
     assert started == [["run", "forbundsbilagor", "--forbund", "Samordningsförbund 07"]]
     assert ("forbundsbilagor", "ran", 0.5) in report and all(s == "up to date" for n, s, _ in report if n != "forbundsbilagor")
-    dry = engine.build(REPO, params, forbund=["Samordningsförbund 07"], echo=lines.append, dry_run=True)
+    dry = engine.build_pipeline(REPO, params, forbund=["Samordningsförbund 07"], echo=lines.append, dry_run=True)
     assert ("forbundsbilagor", "would run", 0.0) in dry
 
 
@@ -506,8 +506,8 @@ def _keys(figures_dir: Path, root: Path, figures: pd.DataFrame | None = None) ->
 
     code = [root / f for f in engine.code_deps(by_command("forbundsbilagor"), root)]
     figures = pd.read_parquet(figures_dir / FIGURES_FILE) if figures is None else figures
-    jobs = forbund_build.plan(figures, figures_dir, root / "notebooks", root / "reports", [2021, 2022], None, ["html"],
-                              True, 5, code_files=code, settings={"register": {"demo_seed": 2022}})
+    jobs = forbund_build.plan_forbund_reports(figures, figures_dir, root / "notebooks", root / "reports", [2021, 2022], None, ["html"],
+                                              True, 5, code_files=code, settings={"register": {"demo_seed": 2022}})
     return {j.final.relative_to(root / "reports").as_posix(): j.key for j in jobs}
 
 
@@ -550,8 +550,8 @@ def test_build_force_reaches_the_report_stages_own_cache(monkeypatch):
     monkeypatch.setattr(engine, "record", lambda repo, name: None)
     started: list[list[str]] = []
     monkeypatch.setattr(engine, "run_job", lambda job, root, logfile: started.append(job.argv) or 0.1)
-    engine.build(REPO, params, force=True, only=["forbundsbilagor", "index"], echo=lambda _: None,
-                 log_path=Path(os.devnull))
+    engine.build_pipeline(REPO, params, force=True, only=["forbundsbilagor", "index"], echo=lambda _: None,
+                          log_path=Path(os.devnull))
     assert started == [["run", "forbundsbilagor", "--force"], ["run", "index"]]
     assert _parser().parse_args(started[0]).force is True  # the command the build runs takes it
 
@@ -559,7 +559,7 @@ def test_build_force_reaches_the_report_stages_own_cache(monkeypatch):
 def test_force_rebuilds_reports_that_are_current(built, figures_dir):
     reports, jobs, _, again, run = built
     assert again.built == []  # current: skipped
-    forced = forbund_build.build(jobs, ["html"], REPO, {"disclosure": {"min_cell_count": 5}}, pool_size=1, force=True)
+    forced = forbund_build.render_reports(jobs, ["html"], REPO, {"disclosure": {"min_cell_count": 5}}, pool_size=1, force=True)
     assert sorted(forced.built) == sorted(str(j.final) for j in jobs) and forced.skipped == []
 
 
@@ -579,7 +579,7 @@ def test_forbund_pages_pass_the_glossary_check_and_link_their_comparison(built):
     """Every förbund page and the comparison page: no English term outside its parentheses, no
     variant the glossary rules out, no code name or placeholder; an Ordlista; a förbund page links
     to the comparison page of its year."""
-    from .conftest import glossary_problems
+    from ..conftest import glossary_problems
 
     reports, _, _, _, _ = built
     pages = sorted(p for top in ("forbund", "jamforelse") for p in (reports / top).rglob("*.html"))

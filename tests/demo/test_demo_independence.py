@@ -41,7 +41,7 @@ def test_the_indicator_demo_shares_no_code_with_the_cleaning_or_the_estimators()
     import ast
     from pathlib import Path
 
-    source = Path(__file__).resolve().parents[1] / "pipeline" / "demo" / "indikator_demo.py"
+    source = Path(__file__).resolve().parents[2] / "pipeline" / "demo" / "indikator_demo.py"
     imported = set()
     for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.level:

@@ -27,9 +27,9 @@ from pipeline.derive import forbund
 from pipeline.derive.disclosure import Settings
 from pipeline.sources import geografi
 
-from .attacker import (Attack, add_forbund_outputs, add_models, add_register_tables, disagreeing_copies,
+from ..attacker import (Attack, add_forbund_outputs, add_models, add_register_tables, disagreeing_copies,
                        published_copies)
-from .conftest import REPO, copy_project
+from ..conftest import REPO, copy_project
 
 GEO = REPO / "data" / "raw" / "geografi"
 KOMMUNER = geografi.read_kommuner(GEO / "kommuner.csv")
@@ -116,7 +116,7 @@ def test_the_demo_mapping_is_synthetic_and_says_so_and_is_what_the_generator_wri
 
     text = (GEO / "forbund_kommuner.csv").read_text(encoding="utf-8")
     assert text.startswith("# SYNTETISK DEMO") and text == mapping_text(demo_mapping(KOMMUNER))
-    geo = geografi.load(GEO)
+    geo = geografi.load_geography(GEO)
     assert len(geo.forbund) == 80
     assert geo.forbund_of(2019)["0181"] != geo.forbund_of(2020)["0181"]  # a kommun that changes förbund
     assert 0 < 290 - len(geo.forbund_of(2022)) < 30  # some kommuner in no förbund
@@ -128,7 +128,7 @@ def _geography(tmp_path: Path, rows: str) -> geografi.Geography:
     (tmp_path / "geografi" / "kommuner.csv").write_text((GEO / "kommuner.csv").read_text(encoding="utf-8"),
                                                         encoding="utf-8")
     _mapping(tmp_path / "geografi", "forbund,kommunkod,fran_ar,till_ar\n" + rows)
-    return geografi.load(tmp_path / "geografi")
+    return geografi.load_geography(tmp_path / "geografi")
 
 
 def _people(rows: list[tuple], year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -218,7 +218,7 @@ def test_a_rename_kept_in_the_exports_but_not_in_the_mapping_stops_and_suggests_
 
 def test_a_forbund_with_kommuner_but_no_registrations_stops_only_beside_unplaced_registrations(tmp_path):
     """Kommuner but no registrations in a year, with every registration placed: the förbund had none
-    (tests/test_forbund_reports.py reports such a förbund); beside registrations without kommuner it is
+    (tests/reports/test_forbund_reports.py reports such a förbund); beside registrations without kommuner it is
     the other half of a rename, and the stop names both."""
     geo, (d, i, f) = _two_years(tmp_path, "A,0114,,\nNord,0115,,\nSyd,0117,,\n", None, {2022: "Nord"})
     counts = forbund.count_all(d, i, f, geo)
@@ -241,7 +241,7 @@ RENAMES_HANDLED = [
 def test_a_declared_rename_makes_one_unit_under_the_new_name_in_every_table(tmp_path, mapping_rows, names):
     geo, (d, i, f) = _two_years(tmp_path, mapping_rows, "fran_namn,till_namn,fran_ar\nNorr,Nord,2022\n", names)
     assert geo.forbund == ["A", "Nord"] and geo.renames == {"Norr": "Nord"}
-    tables = forbund.build_frames(d, i, f, geo, Settings(3, 3))
+    tables = forbund.forbund_figures_from_frames(d, i, f, geo, Settings(3, 3))
     for name, table in tables.items():
         if "forbund" in table.columns:
             assert "Norr" not in set(table["forbund"]), name
@@ -277,8 +277,8 @@ def _small_build(tmp_path, threshold=5, overlap: bool = False, national=None):
         d = deltagare[2022]
         deltagare[2022] = pd.concat([d, d[d["forbund"] == "A"].head(3).assign(forbund="D")], ignore_index=True)
     insatser = {y: _insatser(["A", "A", "B", "C", "D", "E", "F"]) for y in frames}
-    return forbund.build_frames(deltagare, insatser, formaner, geo, Settings(threshold, threshold),
-                                national=national), geo
+    return forbund.forbund_figures_from_frames(deltagare, insatser, formaner, geo, Settings(threshold, threshold),
+                                               national=national), geo
 
 
 def test_a_forbund_with_no_participants_and_a_forbund_below_the_threshold(tmp_path):
@@ -303,7 +303,7 @@ def test_a_forbund_with_no_participants_and_a_forbund_below_the_threshold(tmp_pa
 
 def _attack(tables: dict[str, pd.DataFrame], tmp_path: Path, additive: bool = True) -> Attack:
     folder = tmp_path / "out"
-    forbund.save(tables, folder)
+    forbund.save_forbund_figures(tables, folder)
     attack = Attack()
     add_forbund_outputs(attack, folder, additive=additive)
     return attack
@@ -410,7 +410,7 @@ def test_random_forbund_resist_the_attacker_beside_the_nation(tmp_path_factory, 
     units, codes, deltagare, insatser, formaner = area
     tmp = tmp_path_factory.mktemp("random")
     geo = _geography(tmp, "".join(f"{u},{c},,\n" for u, c in zip(units, codes)))
-    tables = forbund.build_frames(deltagare, insatser, formaner, geo, Settings(threshold, threshold))
+    tables = forbund.forbund_figures_from_frames(deltagare, insatser, formaner, geo, Settings(threshold, threshold))
     for label, (low, high) in _attack(tables, tmp).bounds().items():
         assert high - low >= threshold - 1e-6, (label, low, high)
 
@@ -445,7 +445,7 @@ def test_forbund_figures_add_up_to_the_national_tables_where_nothing_is_hidden(r
     # the reference populations: the förbund's plus the residents of kommuner in no förbund = the nation's
     population = pd.read_parquet(national / "population.parquet").set_index(["figure_id", "year"])["value"]
     c = pd.read_parquet(forbund_build / "coverage.parquet")
-    geo = geografi.load(register_project.raw / "geografi")
+    geo = geografi.load_geography(register_project.raw / "geografi")
     for year in sorted(set(c["year"])):
         f = pd.read_parquet(register_project.processed / "register" / str(year) / "formaner.parquet")
         outside = f[~f["kommun"].isin(set(geo.forbund_of(year)))]
@@ -497,7 +497,7 @@ def small_build(request, tmp_path_factory):
     import yaml
 
     from pipeline.core.config import Project
-    from pipeline.sources.register import clean_year, save_year
+    from pipeline.sources.register import clean_register_year, save_register_year
     from pipeline.stages import (stage_bilaga1, stage_forbund, stage_models, stage_published, stage_register_demo,
                                  stage_register_tables)
 
@@ -510,7 +510,7 @@ def small_build(request, tmp_path_factory):
     project = Project(project.root)
     stage_register_demo(project)
     for year in years:
-        save_year(clean_year(project.raw / "register", year), year, project.processed / "register" / str(year))
+        save_register_year(clean_register_year(project.raw / "register", year), year, project.processed / "register" / str(year))
     stage_register_tables(project)
     stage_forbund(project)
     for year in years:
@@ -623,7 +623,7 @@ def test_the_attacker_pins_hidden_populations_when_the_residents_taking_part_are
     cleaned data) beside the nation's shown N and O, and the attacker pins the hidden populations."""
     project, years = small_build
     year = years[0]
-    geo = geografi.load(project.raw / "geografi")
+    geo = geografi.load_geography(project.raw / "geografi")
     folder = project.processed / "register" / str(year)
     f = pd.read_parquet(folder / "formaner.parquet", columns=["person_id", "benefit", "kommun"])
     d = pd.read_parquet(folder / "deltagare.parquet", columns=["person_id", "support_at_start", "ongoing"])

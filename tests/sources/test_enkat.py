@@ -8,11 +8,11 @@ import shutil
 import pytest
 
 from pipeline.sources.enkat import ALL, clean, compare_groups, load_survey, scale_distribution
-from pipeline.demo.enkat_demo import PLANTED, generate
+from pipeline.demo.enkat_demo import PLANTED, generate_export
 from pipeline.core.errors import ConfigError, InputError
 from pipeline.core.privacy import find_personal_data, scrub
 
-from .conftest import REPO
+from ..conftest import REPO
 
 SURVEY_DIR = REPO / "data" / "raw" / "enkat" / "2016"
 
@@ -38,7 +38,7 @@ def _edit_export(folder, old: str, new: str, count: int = 1) -> None:
 
 
 def test_demo_export_is_the_generators_output_byte_for_byte():
-    assert generate(load_survey(SURVEY_DIR)) == (SURVEY_DIR / "export.csv").read_text(encoding="utf-8")
+    assert generate_export(load_survey(SURVEY_DIR)) == (SURVEY_DIR / "export.csv").read_text(encoding="utf-8")
 
 
 def test_demo_carries_planted_personal_data_in_free_text():

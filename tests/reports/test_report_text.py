@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from .conftest import html_reader_text, leftover_identifiers, norm, pdf_pages
+from ..conftest import html_reader_text, leftover_identifiers, norm, pdf_pages
 
 pytestmark = pytest.mark.slow
 

@@ -44,7 +44,7 @@ def _spec(year, shares: dict[str, tuple[int, int]], grupp="deltagare", ind="I01"
 
 def test_nation_is_the_pooled_sum_and_the_mean_is_unweighted():
     svar = answers(_spec(2020, {"A": (40, 30), "B": (10, 2), "C": (50, 25)}))
-    t = indikator.build_frames(svar, respondents(svar), S)["andelar"]
+    t = indikator.indikator_tables_from_frames(svar, respondents(svar), S)["andelar"]
     nat = t[(t["forbund"] == indikator.NATIONAL) & (t["matpunkt"] == "I01.1")].iloc[0]
     assert nat["n"] == 100 and nat["positiva"] == 57 and nat["andel"] == pytest.approx(57.0)
     assert nat["medel_forbund"] == pytest.approx((75 + 20 + 50) / 3)
@@ -57,7 +57,7 @@ def test_nation_is_the_pooled_sum_and_the_mean_is_unweighted():
 
 def test_a_small_forbund_is_hidden_and_cannot_be_recovered_from_the_national_sum():
     svar = answers(_spec(2020, {"A": (40, 30), "B": (3, 3), "C": (50, 25), "D": (30, 10)}, grupp="styrelse"))
-    t = indikator.build_frames(svar, respondents(svar), S)["andelar"]
+    t = indikator.indikator_tables_from_frames(svar, respondents(svar), S)["andelar"]
     t = t[t["matpunkt"] == "I01.1"].set_index("forbund")
     assert pd.isna(t.loc["B", "n"]) and pd.isna(t.loc["B", "andel"]) and pd.isna(t.loc["B", "positiva"])
     hidden = [f for f in "ACD" if pd.isna(t.loc[f, "n"])]
@@ -71,21 +71,21 @@ def test_composition_change_is_not_a_real_change_but_a_rise_within_forbund_is():
     # year 1: A and B (both 80 %); year 2: A and B unchanged, C joins at 30 %: the crude share falls
     same = {"A": (200, 160), "B": (200, 160)}
     svar = answers(_spec(2019, same) + _spec(2020, same | {"C": (400, 120)}))
-    change = indikator.build_frames(svar, respondents(svar), S)["forandring"]
+    change = indikator.indikator_tables_from_frames(svar, respondents(svar), S)["forandring"]
     row = change[change["matpunkt"] == "I01.1"].iloc[0]
     assert row["crude_utlatande"] == "minskning" and row["skillnad"] < -20
     assert row["utlatande"] == "ingen tydlig förändring" and not row["tydlig"]
     assert row["skillnad_samma"] == pytest.approx(0.0, abs=1e-6) and row["forbund_bada"] == 2
     # a real rise: every förbund from 40 % to 60 %
     svar = answers(_spec(2019, {"A": (200, 80), "B": (200, 80)}) + _spec(2020, {"A": (200, 120), "B": (200, 120)}))
-    row = indikator.build_frames(svar, respondents(svar), S)["forandring"].iloc[0]
+    row = indikator.indikator_tables_from_frames(svar, respondents(svar), S)["forandring"].iloc[0]
     assert row["utlatande"] == "tydlig ökning" and row["tydlig"]
     assert row["skillnad_samma"] == pytest.approx(20.0, abs=0.5) and row["oddskvot"] == pytest.approx(2.25, rel=1e-6)
 
 
 def test_a_small_difference_is_not_clear():
     svar = answers(_spec(2019, {"A": (30, 15), "B": (30, 15)}) + _spec(2020, {"A": (30, 17), "B": (30, 16)}))
-    row = indikator.build_frames(svar, respondents(svar), S)["forandring"].iloc[0]
+    row = indikator.indikator_tables_from_frames(svar, respondents(svar), S)["forandring"].iloc[0]
     assert row["utlatande"] == "ingen tydlig förändring"
 
 
@@ -95,13 +95,13 @@ def test_trend_over_years_and_a_declared_wording_change_breaks_it():
         k = 80 + 12 * i  # 40 % rising by 6 points a year
         spec += _spec(year, {"A": (200, k), "B": (200, k)})
     svar = answers(spec)
-    tables = indikator.build_frames(svar, respondents(svar), S)
+    tables = indikator.indikator_tables_from_frames(svar, respondents(svar), S)
     trend = tables["trend"].set_index(["matpunkt", "year"])
     assert trend.loc[("I01.1", 2022), "utlatande"] == "tydligt stigande"
     assert trend.loc[("I01.1", 2022), "fran"] == 2017 and pd.isna(trend.loc[("I01.1", 2022), "brott"])
     assert trend.loc[("I01.1", 2017), "utlatande"] == "kan inte bedömas"  # one year: no trend
     changed = pd.DataFrame({"fraga": ["I01.1.q"], "year": [2020]})
-    tables = indikator.build_frames(svar, respondents(svar), S, changed)
+    tables = indikator.indikator_tables_from_frames(svar, respondents(svar), S, changed)
     trend = tables["trend"].set_index(["matpunkt", "year"])
     assert trend.loc[("I01.1", 2022), "fran"] == 2020 and trend.loc[("I01.1", 2022), "brott"] == 2020
     assert trend.loc[("", 2022), "brott"] == 2020  # the indicator as a whole breaks too
@@ -116,7 +116,7 @@ def test_trend_over_years_and_a_declared_wording_change_breaks_it():
 def test_funnel_flags_a_forbund_clearly_below_and_allows_for_real_variation():
     shares = {f"F{i:02d}": (100, 55 + (i % 5) * 6) for i in range(20)} | {"LOW": (100, 20)}
     svar = answers(_spec(2020, shares))
-    t = indikator.build_frames(svar, respondents(svar), S)["tratt"]
+    t = indikator.indikator_tables_from_frames(svar, respondents(svar), S)["tratt"]
     t = t[t["matpunkt"] == "I01.1"].set_index("forbund")
     assert t.loc["LOW", "lage"] == -2
     assert (t.drop(index="LOW")["lage"] == 0).all()

@@ -10,20 +10,20 @@ from pipeline.core.errors import ConfigError
 
 def test_forms_of_the_same_number_normalise_alike():
     forms = pd.Series(["811218-9876", "8112189876", "19811218-9876", "198112189876", " 811218-9876 "])
-    parsed = p.parse(forms, 2022)
+    parsed = p.parse_personnummer(forms, 2022)
     assert parsed["problem"].isna().all()
     assert set(parsed["normalised"]) == {"198112189876"}
 
 
 def test_century_from_reference_year_and_plus_sign():
-    parsed = p.parse(pd.Series(["121212-1212", "121212+1212", "19121212-1212"]), 2022)
+    parsed = p.parse_personnummer(pd.Series(["121212-1212", "121212+1212", "19121212-1212"]), 2022)
     assert parsed["normalised"].tolist() == ["201212121212", "191212121212", "191212121212"]
 
 
 def test_samordningsnummer_is_valid_and_flagged():
     nine = np.array([[8, 1, 1, 2, 7, 8, 9, 8, 7]])  # 811278-987?: day 18 + 60
     check = int(p.luhn_check_digit(nine)[0])
-    parsed = p.parse(pd.Series([f"811278-987{check}"]), 2022)
+    parsed = p.parse_personnummer(pd.Series([f"811278-987{check}"]), 2022)
     assert parsed["problem"].isna().all() and parsed["samordningsnummer"].all()
 
 
@@ -32,13 +32,13 @@ def test_samordningsnummer_is_valid_and_flagged():
     ("81121-89876", p.BAD_FORMAT), ("", p.BAD_FORMAT), ("abcdefghij", p.BAD_FORMAT),
 ])
 def test_problems_are_named(value, problem):
-    assert p.parse(pd.Series([value]), 2022)["problem"].iloc[0] == problem
+    assert p.parse_personnummer(pd.Series([value]), 2022)["problem"].iloc[0] == problem
 
 
 def test_generated_numbers_are_valid_and_distinct():
     rng = np.random.default_rng(1)
-    numbers = p.generate(np.repeat(np.arange(1960, 1965), 2000), rng, coordination_share=0.1)
-    parsed = p.parse(pd.Series(numbers), 2022)
+    numbers = p.generate_personnummer(np.repeat(np.arange(1960, 1965), 2000), rng, coordination_share=0.1)
+    parsed = p.parse_personnummer(pd.Series(numbers), 2022)
     assert parsed["problem"].isna().all() and len(set(numbers)) == len(numbers)
     assert 0.05 < parsed["samordningsnummer"].mean() < 0.15
 
@@ -143,7 +143,7 @@ def test_pseudonyms_are_hmac_sha256_of_the_normalised_number():
     import hmac
 
     rng = np.random.default_rng(7)
-    numbers = p.generate(rng.integers(1930, 2010, 5000), rng)
+    numbers = p.generate_personnummer(rng.integers(1930, 2010, 5000), rng)
     values = pd.Series(list(numbers) + [pd.NA], dtype="string", index=np.arange(5001) * 3 + 1)
     for key in (bytes(range(32)), bytes(range(100))):  # a key longer than SHA-256's block is hashed first
         got = p.pseudonymise(values, key)

@@ -11,7 +11,7 @@ from pipeline.reports import bilaga3 as bilaga3_module
 from pipeline.reports.bilaga3 import Bilaga3
 from pipeline.sources.enkat import ALL, clean, load_survey
 
-from .conftest import REPO
+from ..conftest import REPO
 
 NB = "\u00a0"
 SURVEY_DIR = REPO / "data" / "raw" / "enkat" / "2016"

@@ -16,7 +16,7 @@ from pipeline.core.config import Params, SettingsSlice, parse_settings
 from pipeline.core.errors import ConfigError, PipelineError
 from pipeline.stages import STAGES, stage_context
 
-from .conftest import REPO
+from ..conftest import REPO
 
 RAW = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
 

@@ -6,8 +6,8 @@ import pytest
 
 from pipeline.derive.malgrupp import TABLE_TITLES
 
-from .conftest import NB, pdf_pages
-from .conftest import norm as _norm
+from ..conftest import NB, pdf_pages
+from ..conftest import norm as _norm
 
 pytestmark = pytest.mark.slow
 

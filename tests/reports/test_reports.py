@@ -7,8 +7,8 @@ import pytest
 
 from pipeline.sources.published import TABLE_TITLES
 
-from .conftest import NB, pdf_pages
-from .conftest import norm as _norm
+from ..conftest import NB, pdf_pages
+from ..conftest import norm as _norm
 
 pytestmark = pytest.mark.slow
 

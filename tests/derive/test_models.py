@@ -117,7 +117,7 @@ def test_model_appendix_renders(register_project, fitted):
     html = (folder / "modeller_2022.html").read_text(encoding="utf-8")
     assert SYNTHETIC in html and "Logistisk regression av deltagande" in html and "Begränsningar" in html
     assert html.count('alt="Skogsdiagram') == 2
-    from .conftest import html_reader_text, leftover_identifiers
+    from ..conftest import html_reader_text, leftover_identifiers
 
     assert leftover_identifiers(html_reader_text(html)) == []
 

@@ -25,8 +25,8 @@ from pipeline.derive.disclosure import Settings, method_sentence
 from pipeline.derive.disclosure import settings as disclosure_settings
 from pipeline.core.errors import ConfigError
 
-from .attacker import Attack, add_models, add_register_tables, add_report_cells, add_report_text
-from .conftest import norm
+from ..attacker import Attack, add_models, add_register_tables, add_report_cells, add_report_text
+from ..conftest import norm
 
 pytestmark = pytest.mark.slow
 AREA = "Samordningsförbund 07"
@@ -159,7 +159,7 @@ def test_model_estimates_on_few_people_are_hidden(small_area):
         est = pd.read_parquet(small_area.processed / "models" / str(year) / "estimates.parquet")
         for benefit in models.BENEFITS:
             frame = models.analysis_frame(year, benefit, small_area.processed / "register", [AREA],
-                                          geografi.load(small_area.raw / "geografi"))
+                                          geografi.load_geography(small_area.raw / "geografi"))
             logit = est[(est["model"] == "deltagande_logit") & (est["benefit"] == benefit) & est["estimate"].notna()]
             for term in logit["term"]:
                 if term == "const":
@@ -207,7 +207,7 @@ def test_a_bad_threshold_stops_the_stage_with_one_line(register_project, tmp_pat
 
 def test_an_unknown_forbund_in_the_area_is_a_clear_error(register_project):
     with pytest.raises(ConfigError, match="register.area names 'Samordningsförbund 99x', which is in no register export"):
-        register_tables.build([2022], register_project.processed / "register", Settings(), ["Samordningsförbund 99x"])
+        register_tables.build_register_tables([2022], register_project.processed / "register", Settings(), ["Samordningsförbund 99x"])
 
 
 # --------------------------------------------------------------------------- random small areas
@@ -250,7 +250,7 @@ def small_areas(draw):
 @given(area=small_areas(), threshold=st.integers(3, 6))
 def test_random_small_areas_resist_the_attacker(area, threshold):
     deltagare, insatser, formaner = area
-    tables = register_tables.build_frames(deltagare, insatser, formaner, Settings(threshold, threshold))
+    tables = register_tables.register_tables_from_frames(deltagare, insatser, formaner, Settings(threshold, threshold))
     attack = Attack()
     add_register_tables(attack, tables)
     for label, (low, high) in attack.bounds().items():

@@ -66,8 +66,8 @@ def test_pdf_dates_are_the_build_date_not_1970(pdf):
 
 def test_a_pdf_that_is_not_accessible_stops_the_build(tmp_path):
     """An image without alt text (written as raw Typst, past the filter) is not PDF/UA-1."""
-    (tmp_path / "fig.png").write_bytes((Path(__file__).parent / "data" / "pixel.png").read_bytes()
-                                       if (Path(__file__).parent / "data" / "pixel.png").is_file() else _png())
+    (tmp_path / "fig.png").write_bytes((Path(__file__).parents[1] / "data" / "pixel.png").read_bytes()
+                                       if (Path(__file__).parents[1] / "data" / "pixel.png").is_file() else _png())
     md = tmp_path / "r.md"
     md.write_text('---\ntitle: T\nlang: sv\n---\n\n## A\n\n```{=typst}\n#image("fig.png")\n```\n', encoding="utf-8")
     with pytest.raises(RenderError, match="PDF/UA-1.*alt text"):
@@ -139,7 +139,7 @@ def test_reference_docx_is_reproducible_and_swedish(tmp_path):
 
 
 def test_every_report_format_carries_the_colophon(built_2022, pdf):
-    from .conftest import norm
+    from ..conftest import norm
 
     html = norm(re.sub(r"<[^>]+>", "", (built_2022 / f"{NAME}.html").read_text(encoding="utf-8")))
     # Typst's hyphen glyph comes back from text extraction as a soft hyphen
@@ -247,7 +247,7 @@ def test_word_file_printed_by_libreoffice_shows_header_page_numbers_and_contents
 
     from pypdf import PdfReader
 
-    from .conftest import norm
+    from ..conftest import norm
 
     profile = tmp_path / "lo-profile"
     subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
@@ -280,7 +280,7 @@ def test_build_date_is_the_day_of_the_build_and_the_version_has_its_own_date(bui
     built = re.search(r"Byggd:</strong> (\d{4}-\d{2}-\d{2})", html).group(1)
     today = dt.datetime.now(dt.timezone.utc).date()
     assert dt.date.fromisoformat(built) in (today, today - dt.timedelta(days=1))  # a session may cross midnight
-    commit, epoch, _ = git_state(Path(__file__).resolve().parents[1])
+    commit, epoch, _ = git_state(Path(__file__).resolve().parents[2])
     if commit:
         version_day = dt.datetime.fromtimestamp(epoch, dt.timezone.utc).date().isoformat()
         assert f"incheckning {commit} från {version_day}" in html
@@ -332,7 +332,7 @@ def test_built_pdf_has_no_relative_links(built_2022, pdf):
     and carries no link that would break once the file is sent on."""
     from pipeline.reports.colophon import NO_ADDRESS
 
-    from .conftest import norm
+    from ..conftest import norm
 
     text = norm(" ".join(p.extract_text() for p in pdf.pages[-2:])).replace("\u00ad", "-")
     assert norm(NO_ADDRESS) in text

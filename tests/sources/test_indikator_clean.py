@@ -15,7 +15,7 @@ from pipeline.core import privacy
 from pipeline.demo import indikator_demo
 from pipeline.sources import indikator
 
-from .conftest import REPO
+from ..conftest import REPO
 
 YEARS = indikator_demo.YEARS
 
@@ -24,11 +24,11 @@ YEARS = indikator_demo.YEARS
 def demo(tmp_path_factory):
     raw = tmp_path_factory.mktemp("indikator") / "indikator"
     shutil.copytree(REPO / "data" / "raw" / "indikator", raw, ignore=shutil.ignore_patterns("sanning.json", "svar"))
-    indikator_demo.write_demo(raw)
+    indikator_demo.write_indikator_demo(raw)
     truth = json.loads((raw / "sanning.json").read_text(encoding="utf-8"))
     indicators, descriptions = indikator.load_descriptions(raw, YEARS)
-    names = indikator_demo.forbund_names()
-    cleaned = {y: indikator.clean_year(raw / str(y) / "svar", descriptions[y], names, indicators) for y in YEARS}
+    names = indikator_demo.demo_forbund_names()
+    cleaned = {y: indikator.clean_indikator_year(raw / str(y) / "svar", descriptions[y], names, indicators) for y in YEARS}
     return raw, truth, cleaned
 
 
@@ -108,7 +108,7 @@ def test_no_planted_personal_data_reaches_the_tables(demo, tmp_path):
     assert len(planted) >= 10
     for year, clean in cleaned.items():
         out = tmp_path / str(year)
-        indikator.save_year(clean, out)
+        indikator.save_indikator_year(clean, out)
         text = "\n".join(p.read_text(encoding="utf-8") for p in out.glob("*.csv"))
         assert not [p for p in planted if p in text], year
         assert privacy.scan([out], kinds=("personnummer", "e-post", "telefon")) == []

@@ -12,7 +12,7 @@ import yaml
 from pipeline.core.errors import ConfigError
 from pipeline.sources import indikator
 
-from .conftest import REPO
+from ..conftest import REPO
 
 RAW = REPO / "data" / "raw" / "indikator"
 YEARS = list(range(2017, 2023))

@@ -4,7 +4,7 @@ it, pages that work on a phone.
 The glossary check (pipeline/reports/glossary.py over templates/ordlista.yaml) runs over the
 reader-facing text of every built format (HTML with alt texts and page title, PDF text, Word text
 with picture descriptions and header) of Bilaga 1, 3 and 4, the Modellbilaga and the index; the
-förbund pages are checked in tests/test_forbund_reports.py on its own build. The phone check opens
+förbund pages are checked in tests/reports/test_forbund_reports.py on its own build. The phone check opens
 one report of each family and the index in Debian's headless Chromium at 390 px and runs axe-core's
 WCAG 2.2 A/AA rules (tests/browser.py); it is skipped, with the reason, where Chromium or axe-core
 is missing.
@@ -18,10 +18,10 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from pipeline.reports.glossary import SECTION_TITLE, load
+from pipeline.reports.glossary import SECTION_TITLE, load_glossary
 
-from . import browser
-from .conftest import glossary_problems, html_reader_text, report_texts
+from .. import browser
+from ..conftest import glossary_problems, html_reader_text, report_texts
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,7 @@ def national(built_2022, built_bilaga3, built_bilaga4, built_modeller, built_ind
 
 # ----------------------------------------------------------------------------- the glossary
 def test_glossary_entries_are_swedish_with_english_once_in_parentheses():
-    glossary = load()
+    glossary = load_glossary()
     assert len(glossary.entries) >= 25
     terms = {e.term for e in glossary.entries}
     for entry in glossary.entries:
@@ -57,7 +57,7 @@ def test_glossary_entries_are_swedish_with_english_once_in_parentheses():
 
 
 def test_the_check_strikes_what_a_swedish_editor_would():
-    problems = load().problems(
+    problems = load_glossary().problems(
         "Viktad med propensity score (ATT), robusta standardfel (HC1); ett “citat”; Forest plot; Kvinna Total; "
         "det väntade antalet; deltagare_x; {year}; benägenhetspoäng (propensity score) och oddskvot (odds ratio).")
     kinds = sorted({(k, w) for k, w in problems})
@@ -66,7 +66,7 @@ def test_the_check_strikes_what_a_swedish_editor_would():
                             ("ej ordlistans form", "Kvinna"), ("ej ordlistans form", "Total"),
                             ("ej ordlistans form", "väntade antalet"), ("engelskt citattecken", "“"),
                             ("kodnamn", "deltagare_x"), ("platshållare", "{year}")})
-    assert load().problems("Andelen var 54 % (+3,5 p.e.); ”citat”; oddskvot (odds ratio); Kvinnor, Män, Totalt.") == []
+    assert load_glossary().problems("Andelen var 54 % (+3,5 p.e.); ”citat”; oddskvot (odds ratio); Kvinnor, Män, Totalt.") == []
 
 
 def test_every_national_report_and_the_index_pass_the_glossary_check(national):

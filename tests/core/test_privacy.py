@@ -143,9 +143,9 @@ import unicodedata  # noqa: E402
 
 from pipeline.core.privacy import WITHHELD, normalise  # noqa: E402
 
-from .corpus.free_text import ORDINARY, PLANTED  # noqa: E402
+from ..corpus.free_text import ORDINARY, PLANTED  # noqa: E402
 
-REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
+REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
 _SPELLING = {"at", "dot", "punkt", "snabel", "se", "nu", "org"}  # e-mail spelling words, also ordinary words
 
 

@@ -9,8 +9,8 @@ from pipeline.demo.enkat_demo import PLANTED
 from pipeline.core.fmt import SYNTHETIC
 from pipeline.core.privacy import scan
 
-from .conftest import NB, REPO, pdf_pages
-from .conftest import norm as _norm
+from ..conftest import NB, REPO, pdf_pages
+from ..conftest import norm as _norm
 
 pytestmark = pytest.mark.slow
 SURVEY = load_survey(REPO / "data" / "raw" / "enkat" / "2016")

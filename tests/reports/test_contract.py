@@ -25,7 +25,7 @@ from pipeline.reports.forbundsbilaga import Forbundsbilaga, Forbundsjamforelse
 from pipeline.reports.indikatorrapport import Indikatorbilaga, Indikatorrapport
 from pipeline.reports.modellbilaga import Modellbilaga
 
-from .conftest import REPO
+from ..conftest import REPO
 
 FAMILIES = {family: contract.family_class(family) for family in contract.APPENDICES}  # the one registry
 

@@ -15,14 +15,14 @@ from pipeline.core.config import load_params
 from pipeline.core.errors import ConfigError
 from pipeline.core.checks import AGREES, DIFFERS, NOT_RECOMPUTABLE, OTHER_SOURCE
 
-from .conftest import REPO
+from ..conftest import REPO
 
 PARAMS = load_params(REPO / "params.yaml")
 
 
 @pytest.fixture(scope="module")
 def published():
-    return m.load_published(REPO / "data" / "raw" / "published")
+    return m.load_transcriptions(REPO / "data" / "raw" / "published")
 
 
 def _with(group: str, **changes) -> dict:
@@ -126,7 +126,7 @@ def test_rounding_tolerance_of_printed_counts(value, tolerance):
 
 
 def test_reconciliation_finds_the_documents_disagreements(published):
-    r = m.reconcile(published)
+    r = m.reconcile_calculation(published)
     differ = r[r["status"] == DIFFERS]
     found = {(a, f) for a, f in zip(differ["area"], differ["figure"])}
     # Worked out by hand from the document (see docs/assumptions_caveats.md):
@@ -162,7 +162,7 @@ def test_a_product_of_rounded_figures_agrees_when_it_rounds_to_the_printed_share
     """208 000 people are "80 %" of the 258 827 adult recipients in Tabell 2: 208 000 / 258 827 =
     80,36 %, which rounds to the printed 80 %. The old rule (80 % × 258 827 = 207 062, more than
     500 from 208 000) read the rounded share as a disagreement."""
-    r = m.reconcile(published)
+    r = m.reconcile_calculation(published)
     row = r[r["figure"] == "Ekonomiskt bistånd (100%): antal = använd andel × källtabellens underlag"].iloc[0]
     assert row["recomputed"] == pytest.approx(207_061.6)
     assert row["tolerance"] == pytest.approx(0.005 * 258_827)  # the share to whole per cent: ± 1 294
@@ -175,7 +175,7 @@ def test_reconciliation_catches_a_wrong_summary_row(tmp_project):
     path = tmp_project.published_raw / "b4_sammanstallning.csv"
     path.write_text(path.read_text(encoding="utf-8").replace("3,arbetslosa,Arbetslösa (25%),25,93000",
                                                              "3,arbetslosa,Arbetslösa (25%),25,95000"), encoding="utf-8")
-    r = m.reconcile(m.load_published(tmp_project.published_raw))
+    r = m.reconcile_calculation(m.load_transcriptions(tmp_project.published_raw))
     bad = set(r.loc[r["status"] == DIFFERS, "figure"])
     assert "Totalt = summan av raderna" in bad
     assert "Arbetslösa (25%): antal = andelen i etiketten × underlaget i texten" in bad
@@ -187,7 +187,7 @@ def test_unknown_group_in_the_summary_names_file_line_and_column(tmp_project):
     path = tmp_project.published_raw / "b4_sammanstallning.csv"
     path.write_text(path.read_text(encoding="utf-8").replace(",neet,", ",unga,"), encoding="utf-8")
     with pytest.raises(InputError) as err:
-        m.load_published(tmp_project.published_raw)
+        m.load_transcriptions(tmp_project.published_raw)
     assert "b4_sammanstallning.csv, line 2, column 'group': unknown group 'unga'" in str(err.value)
 
 
@@ -195,7 +195,7 @@ def test_every_other_source_row_says_where_the_document_shows_it(published):
     """Issue 21's rule for Bilaga 4 too: "annan källa/tidpunkt" only with the place in the document."""
     from pipeline.core.checks import OTHER_SOURCE
 
-    r = m.reconcile(published)
+    r = m.reconcile_calculation(published)
     other = r[r["status"] == OTHER_SOURCE]
     assert len(other) >= 1
     for basis in other["basis"]:
