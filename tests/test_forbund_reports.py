@@ -86,6 +86,9 @@ def cleaned_frames():
     return deltagare, insatser, formaner
 
 
+STEPS: list[int] = []  # the progress steps the stage's computation reported (stage_tables)
+
+
 @pytest.fixture(scope="module")
 def stage_tables(tmp_path_factory) -> dict[str, pd.DataFrame]:
     """The förbund stage's tables (forbund.build_frames: every unit through the linked disclosure
@@ -93,7 +96,19 @@ def stage_tables(tmp_path_factory) -> dict[str, pd.DataFrame]:
     deltagare, insatser, formaner = cleaned_frames()
     geography = _geography(tmp_path_factory.mktemp("geografi"),
                            "".join(f"{unit},{code},,\n" for unit, code in KOMMUN.items()))
-    return forbund.build_frames(deltagare, insatser, formaner, geography, Settings(5, 5))
+    STEPS.clear()
+    return forbund.build_frames(deltagare, insatser, formaner, geography, Settings(5, 5),
+                                steps=type("Recorder", (), {"step": staticmethod(lambda n=1: STEPS.append(n))})())
+
+
+def test_the_stage_counts_its_work_as_it_goes(stage_tables):
+    """Live progress (pipeline/core/progress.py): the steps build_frames reports add up to the total
+    the stage announces, less the reading that build() counts itself, and each is finished work."""
+    unit = stage_tables["unit"].iloc[0]
+    years = int(unit["last_year"]) - int(unit["first_year"]) + 1
+    assert sum(STEPS) == forbund.progress_total(years, int(unit["forbund"])) - years * forbund.READ_STEPS
+    assert all(n >= 1 for n in STEPS) and STEPS[-2:] == [forbund.PROGRAM_STEPS, forbund.ROWS_STEPS]
+    assert len(STEPS) == 1 + years * 2 + 1 + int(unit["forbund"]) + 2  # counting, models, units alone, program, rows
 
 
 @pytest.fixture(scope="module")
