@@ -36,7 +36,7 @@ from ..sources.register import check_same_key
 
 TIDY_COLUMNS = ["year", "benefit", "model", "term", "estimate", "ci_low", "ci_high", "p_value", "n"]
 TERM_LABELS = {
-    "man": "Man (mot kvinna)", "psykiatrisk_diagnos": "Psykiatrisk diagnos F00–F99 (mot annan)",
+    "man": "Man (mot kvinna)", "psykiatrisk_diagnos": "Psykiatrisk diagnos F00–F99 (mot ingen)",
     "tid_1-2": "1–2 år med ersättningen (mot under 1 år)", "tid_3+": "3 år eller mer med ersättningen (mot under 1 år)",
     "alder_25-29": "25 år eller äldre (mot 24 år eller yngre)", "alder_30-49": "30–49 år (mot 29 år eller yngre)",
     "alder_50-64": "50 år eller äldre (mot 29 år eller yngre)",
