@@ -414,14 +414,14 @@ class Forbundsjamforelse(_Page):
             alt = (f"Trattdiagram: täckning per 1 000 med {phrase} mot antalet med ersättningen i området för "
                    f"{len(points)} förbund, med rikets nivå {fmt.number(1000 * p0, 1)} per 1 000 och kontrollgränser "
                    f"för 95 % och 99,8 % som tar hänsyn till slumpen och den vanliga variationen mellan förbund. "
-                   f"{len(outside)} förbund ligger utanför 95 %-gränserna; tabellen nedan har samma siffror.")
+                   f"Utanför 95 %-gränserna ligger {len(outside)} förbund; tabellen nedan har samma siffror.")
             parts.append(charts.figure_markdown(path, self.out_dir, f"Täckning mot referensbefolkningens storlek, "
                                                 f"{phrase}, {self.year}", alt, f"fig-tratt-{benefit}"))
         outside = table[table["flag"].abs() >= 1]
         placed = table[(table["unit"] != NATIONAL) & table["flag"].notna()]
         parts.insert(0, spread_sentence(table.attrs["beyond_chance"], f"täckningen med {phrase}") + (
-            f" {fmt.number(len(outside))} av {fmt.number(len(placed))} förbund som kan visas ligger utanför "
-            f"95{fmt.NBSP}%-gränserna, och {fmt.number(int((table['flag'].abs() >= 2).sum()))} utanför "
+            f" Av de {fmt.number(len(placed))} förbund som kan visas ligger {fmt.number(len(outside))} utanför "
+            f"95{fmt.NBSP}%-gränserna och {fmt.number(int((table['flag'].abs() >= 2).sum()))} utanför "
             f"99,8{fmt.NBSP}%-gränserna." if len(placed) else ""))
         shown = pd.DataFrame({
             "Område": table["unit"],

@@ -120,7 +120,7 @@ def _bilaga3(inputs: Mapping[str, Any], year: int, synthetic: bool) -> str:
     r = response_rates(survey, load_clean(inputs["survey_clean"][year]))
     total = r[r["group"] == "Totalt"].iloc[0]
     return (f"Svarsfrekvens {fmt.percent(total['rate_pct'])} ({fmt.number(total['answered'])} av "
-            f"{fmt.number(total['invited'])})" + (" (syntetiska svar)" if synthetic else ""))
+            f"{fmt.number(total['invited'])}" + ("; syntetiska svar)" if synthetic else ")"))
 
 
 def _bilaga4(inputs: Mapping[str, Any], year: int) -> str:
