@@ -81,7 +81,7 @@ def test_combined_shares_in_sentences_agree_with_rounded_cells_or_say_why(built_
     checked = 0
     for section in sections:
         section = re.sub(r"[ \t\r\n]+", " ", section)
-        lead = re.search(r"svarade (\d+)\u00a0% ([a-zåäö ]+?), (\d+)\u00a0% ([a-zåäö ]+?)(?:,|\.)", section)
+        lead = re.search(r"svarade (\d+)\u00a0% ([a-zåäö ]+?), (\d+)\u00a0% ([a-zåäö ]+?)(?:,| och |\.)", section)
         if not lead or "<table" not in section:
             continue
         header = re.findall(r"<th[^>]*>(.*?)</th>", section)
