@@ -333,6 +333,21 @@ def test_a_narrower_formats_keeps_the_other_formats(built_bilaga4, published_pro
     assert (folder / pdf.name.replace(".pdf", ".html")).is_file()
 
 
+def test_steps_of_unequal_size_count_finished_work_and_the_time_left(monkeypatch, capsys):
+    from pipeline.core import progress
+
+    monkeypatch.setenv(progress.ENV, "1")
+    with progress.counting(10, "steg") as counter:
+        counter.step(2)
+        counter.step()
+        counter.step(7)
+    steps = [progress.parse_progress_line(line) for line in capsys.readouterr().err.splitlines()]
+    assert [s[:2] for s in steps] == [(2, 10), (3, 10), (10, 10)] and steps[-1][2] == 0.0
+    assert all(s[3] == "steg" for s in steps)
+    progress.SILENT.step(3)  # outside a stage: nothing shown
+    assert capsys.readouterr().err == ""
+
+
 def test_a_long_stage_reports_finished_items_and_the_build_shows_them(monkeypatch, capsys):
     import io
 

@@ -257,7 +257,7 @@ FAMILIES: dict[str, Family] = {
     # (reports/jamforelse/<year>/); the index lists them in a section of their own.
     "forbundsbilaga": Family("Förbundsbilaga",
                              "Deltagare, insatser, psykiatrisk diagnos och täckning i ett samordningsförbund, "
-                             "bredvid riket",
+                             "jämförda med riket",
                              "forbundsbilaga.ipynb", "microdata", "pipeline.reports.forbundsbilaga"),
     "jamforelse": Family("Förbunden sida vid sida",
                          "Täckning per förbund mot referensbefolkningens storlek: trattdiagram och tabell",
@@ -269,7 +269,7 @@ FAMILIES: dict[str, Family] = {
                                "indikatorrapport_report"),
     # Per participating förbund and year (reports/indikator/<förbund>/<year>/), listed in a section of its own.
     "indikatorbilaga": Family("Indikatorbilaga",
-                              "Ett förbunds indikatorer bredvid riket, dess egen trend, jämförelse med andra "
-                              "förbund och dess öppna svar",
+                              "Ett förbunds indikatorer jämförda med rikets, förbundets egen trend, jämförelsen "
+                              "med andra förbund och förbundets öppna svar",
                               "indikatorbilaga.ipynb", "survey", "pipeline.reports.indikatorrapport"),
 }

@@ -74,8 +74,14 @@ def year_span(first: int, last: int) -> str:
     return str(first) if first == last else f"{first}\u2013{last}"
 
 
+def listing(items, sep: str = ", ", last: str = " och ") -> str:
+    """``['a', 'b', 'c']`` → ``a, b och c`` (one item alone, none empty)."""
+    items = [str(i) for i in items]
+    return last.join([sep.join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+
+
 def change_words(difference: float, unit_singular: str, unit_plural: str | None = None) -> str:
-    """``+96, 'individ', 'individer'`` → ``en ökning med 96 individer``."""
+    """``+96, 'person', 'personer'`` → ``en ökning med 96 personer``."""
     unit_plural = unit_plural or unit_singular
     if _is_missing(difference):
         return NOTHING

@@ -51,6 +51,7 @@ from . import forbund_model
 from . import register_tables as rt
 from ..core.fmt import round_half_up
 from ..core.io import write_tables
+from ..core.progress import SILENT, counting
 from ..core.vocabulary import BENEFITS, PSYCHIATRIC
 from ..sources.geografi import Geography, check_registrations
 from ..sources.register import check_same_key
@@ -60,6 +61,10 @@ NATIONAL = "Hela riket"
 REST = "(kommuner utan förbund)"  # the remainder of the reference population: never published
 OVERLAP = "(i flera förbund)"  # where a person counts in two förbund: the sum over förbund and the excess
 LIMITS = {"95": 0.95, "998": 0.998}
+# Progress (:func:`forbund_progress_total`) in steps of about one unit's own solve, from the parts' times at
+# national scale (docs/performance.md): reading a year, counting every unit, one year and benefit's
+# model of the adjusted comparison, the one program over every unit, the published rows.
+READ_STEPS, COUNT_STEPS, MODEL_STEPS, PROGRAM_STEPS, ROWS_STEPS = 3, 70, 10, 150, 40
 FUNNEL_LIMITS = ("95 % och 99,8 %: slumpen (Poisson) och den vanliga spridningen mellan förbund (additiv "
                  "slumpeffekt, Spiegelhalter 2005)")
 REFERENCE_RULE = ("folkbokföringskommun den 31 december (referensdag); den som flyttat under året räknas helt i "
@@ -430,8 +435,8 @@ def link_all(units: dict[str, Counts], settings: Settings, keys: list[tuple]) ->
     return linked
 
 
-def protect_sums(units: dict[str, Counts], settings: Settings, national: Publication | tuple[set, dict] | None = None
-                 ) -> tuple[Any, dict[str, set], dict[str, int]]:
+def protect_sums(units: dict[str, Counts], settings: Settings, national: Publication | tuple[set, dict] | None = None,
+                 steps=SILENT) -> tuple[Any, dict[str, set], dict[str, int]]:
     """Every unit's figures, safe to publish together: the proof is one linear program over all of them.
 
     1. Each unit alone (:func:`_solve`): primary and complementary suppression within its tables.
@@ -452,7 +457,9 @@ def protect_sums(units: dict[str, Counts], settings: Settings, national: Publica
     every förbund's N − O is 0 too, which the one program knows). Checked after the solve.
 
     Returns the one decision (keys carry the unit first; :class:`_Scope` reads one unit), the cells
-    the rule forced per unit, and counts of the work (rounds, cells and shares the check added)."""
+    the rule forced per unit, and counts of the work (rounds, cells and shares the check added).
+    ``steps``: a progress counter (:mod:`pipeline.core.progress`): one step per unit solved alone,
+    :data:`PROGRAM_STEPS` for the one program."""
     publication = Publication.of(national)
     nat_hidden, nat_shown = publication.hidden, publication.shown
     if national:  # before any solve: a count that differs could otherwise surface as a cell both kept and hidden
@@ -464,8 +471,11 @@ def protect_sums(units: dict[str, Counts], settings: Settings, national: Publica
                                "(rebuild both: `finsam build`)")
     forced: dict[str, set] = {u: set() for u in units if u != REST}
     forced[NATIONAL] = set(nat_hidden)
-    solved = {u: _solve(u, c, settings, forced[u], publication if u == NATIONAL else None) for u, c in units.items()
-              if u != REST}
+    solved = {}
+    for u, c in units.items():
+        if u != REST:
+            solved[u] = _solve(u, c, settings, forced[u], publication if u == NATIONAL else None)
+            steps.step()
     areas = [u for u in solved if u != NATIONAL]
     national = solved[NATIONAL][0]
     rest = units[REST].population
@@ -511,6 +521,7 @@ def protect_sums(units: dict[str, Counts], settings: Settings, national: Publica
         if not extra:
             break
         hidden, hidden_shares = set(decision.hidden_cells) | extra, set(decision.hidden_shares)
+    steps.step(PROGRAM_STEPS)
     _check_follows(linked, decision, publication)
     work = {"rounds": rounds, "cells_added_by_check": len(decision.hidden_cells - first),
             "shares_added_by_check": len(decision.hidden_shares - first_shares),
@@ -632,21 +643,31 @@ def _with_unit(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
     return frame
 
 
+def forbund_progress_total(years: int, forbund: int) -> int:
+    """How many progress steps :func:`build_forbund_figures` counts for ``years`` years and ``forbund`` förbund: each
+    year read, the counting, each year and benefit's model, each unit solved alone (the nation, every
+    förbund), the one program and the published rows, weighted by the constants above."""
+    return (years * (READ_STEPS + len(BENEFITS) * MODEL_STEPS) + COUNT_STEPS + 1 + forbund + PROGRAM_STEPS
+            + ROWS_STEPS)
+
+
 def forbund_figures_from_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
-                                formaner: dict[int, pd.DataFrame], geography: Geography,
-                                settings: Settings | int, synthetic: bool = True,
-                                national: "Publication | None" = None) -> dict[str, pd.DataFrame]:
+                 formaner: dict[int, pd.DataFrame], geography: Geography, settings: Settings | int,
+                 synthetic: bool = True, national: "Publication | None" = None, steps=SILENT) -> dict[str, pd.DataFrame]:
     """Every förbund's and the nation's figures for every year, through one linked disclosure control;
-    ``national``: the national tables' decision to agree with (:func:`national_publication`)."""
+    ``national``: the national tables' decision to agree with (:func:`national_publication`); ``steps``:
+    a progress counter (:func:`forbund_progress_total` less the reading)."""
     if isinstance(settings, int):
         settings = Settings(settings, settings)
     years = sorted(deltagare)
     counts = count_all(deltagare, insatser, formaner, geography)
+    steps.step(COUNT_STEPS)
     deltagare = {y: d.assign(forbund=geography.unit(d["forbund"])) for y, d in deltagare.items()}  # renames
-    model = forbund_model.expected(deltagare, formaner, {y: geography.forbund_of(y) for y in years}, NATIONAL, REST)
+    model = forbund_model.expected(deltagare, formaner, {y: geography.forbund_of(y) for y in years}, NATIONAL, REST,
+                                   steps, MODEL_STEPS)
     attach_residents(counts, model)
     units = [NATIONAL, *geography.forbund]
-    decision, forced, work = protect_sums(counts, settings, national)
+    decision, forced, work = protect_sums(counts, settings, national, steps)
     decisions = dict.fromkeys(units, decision)
     participants, ins, diagnosis = [], [], []
     for unit in units:
@@ -657,13 +678,15 @@ def forbund_figures_from_frames(deltagare: dict[int, pd.DataFrame], insatser: di
     coverage = coverage_rows(decisions, units, years)
     members = pd.concat([geography.members(y).assign(year=y) for y in years], ignore_index=True)
     members = members.merge(geography.kommuner[["kommunkod", "kommun"]], on="kommunkod")
+    funnel, standardised = funnel_curves(coverage), standardised_rows(decisions, model, units, years)
+    steps.step(ROWS_STEPS)
     return {
         "participants": pd.concat(participants, ignore_index=True),
         "insatser": pd.concat(ins, ignore_index=True),
         "diagnosis": pd.concat(diagnosis, ignore_index=True),
         "coverage": coverage.drop(columns="rate"),
-        "funnel": funnel_curves(coverage),
-        "standardised": standardised_rows(decisions, model, units, years),
+        "funnel": funnel,
+        "standardised": standardised,
         "geografi": members[["year", "forbund", "kommunkod", "kommun"]],
         "unit": pd.DataFrame([{"units": len(units), "forbund": len(geography.forbund), "first_year": years[0],
                                "last_year": years[-1], "min_cell_count": settings.threshold,
@@ -682,11 +705,16 @@ def build_forbund_figures(years: list[int], cleaned_root: Path, geography: Geogr
     """:func:`forbund_figures_from_frames` on the cleaned register data of ``years``; ``national_tables``: the national
     register tables (data/processed/register/tabeller) whose decision the nation's rows follow."""
     check_same_key(cleaned_root, years)
-    read = lambda name, columns=None: {y: pd.read_parquet(Path(cleaned_root) / str(y) / f"{name}.parquet",  # noqa: E731
-                                                          columns=columns) for y in years}
-    return forbund_figures_from_frames(read("deltagare"), read("insatser"),
-                                       read("formaner", list(forbund_model.NEEDED)), geography, settings,
-                                       synthetic, national_publication(national_tables) if national_tables else None)
+    read = lambda name, year, columns=None: pd.read_parquet(Path(cleaned_root) / str(year) / f"{name}.parquet",  # noqa: E731
+                                                            columns=columns)
+    with counting(forbund_progress_total(len(years), len(geography.forbund)), "steg: förbundens tabeller") as steps:
+        deltagare, insatser, formaner = {}, {}, {}
+        for y in years:
+            deltagare[y], insatser[y] = read("deltagare", y), read("insatser", y)
+            formaner[y] = read("formaner", y, list(forbund_model.NEEDED))
+            steps.step(READ_STEPS)
+        return forbund_figures_from_frames(deltagare, insatser, formaner, geography, settings, synthetic,
+                            national_publication(national_tables) if national_tables else None, steps)
 
 
 def save_forbund_figures(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:

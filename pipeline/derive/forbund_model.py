@@ -55,6 +55,7 @@ import pandas as pd
 
 from ..core.errors import ConfigError
 from ..core.fmt import round_half_up
+from ..core.progress import SILENT
 from ..core.vocabulary import BENEFITS
 from . import models
 
@@ -198,12 +199,14 @@ def fit(patterns: pd.DataFrame, benefit: str) -> tuple[np.ndarray | None, list[s
 
 
 def expected(deltagare: dict[int, pd.DataFrame], formaner: dict[int, pd.DataFrame],
-             area_of: dict[int, dict[str, str]], national: str, rest: str) -> pd.DataFrame:
+             area_of: dict[int, dict[str, str]], national: str, rest: str, steps=SILENT, step_size: int = 1
+             ) -> pd.DataFrame:
     """Observed and expected participants per area, year and benefit, before disclosure control.
 
     ``area_of``: per year, kommun code → förbund (kommuner in no förbund are ``rest``). Columns:
     area (each förbund, ``rest`` and ``national``), year, benefit, population (N), observed (O),
-    expected (E), model_ok (bool), terms (the covariates fitted, comma-separated)."""
+    expected (E), model_ok (bool), terms (the covariates fitted, comma-separated). ``steps``: a
+    progress counter (:mod:`pipeline.core.progress`), ``step_size`` steps per year and benefit."""
     rows = []
     for year in sorted(formaner):
         f = formaner[year]
@@ -224,6 +227,7 @@ def expected(deltagare: dict[int, pd.DataFrame], formaner: dict[int, pd.DataFram
                 rows.append({"area": area, "year": int(year), "benefit": benefit, "population": int(r["trials"]),
                              "observed": int(r["events"]), "expected": float(r["expected"]) if p is not None else np.nan,
                              "model_ok": p is not None, "terms": ",".join(terms)})
+            steps.step(step_size)
     return pd.DataFrame(rows, columns=["area", "year", "benefit", "population", "observed", "expected", "model_ok",
                                        "terms"])
 

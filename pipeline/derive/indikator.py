@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.io import write_tables
+from ..core.progress import SILENT, counting, each
 from .disclosure import Linked, Settings
 
 NATIONAL = "Hela riket"
@@ -270,23 +271,24 @@ def breaks(changes: pd.DataFrame | None, svar: pd.DataFrame) -> dict[tuple[str, 
     return {k: sorted(v) for k, v in out.items()}
 
 
-def changes_and_trends(counts: pd.DataFrame, broken: dict[tuple[str, str, str], list[int]]
+def changes_and_trends(counts: pd.DataFrame, broken: dict[tuple[str, str, str], list[int]], steps=SILENT
                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``forandring`` (each year against the one before) and ``trend`` (from the first comparable
     year up to each year) per group × indicator × measurement point. The hundreds of small fits run
     with one BLAS thread: several threads on tiny matrices only wait for each other (ten times slower
-    on the two loaded cores measured, docs/performance.md)."""
+    on the two loaded cores measured, docs/performance.md). ``steps``: a progress counter, one step per
+    series (:mod:`pipeline.core.progress`)."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
-        return _changes_and_trends(counts, broken)
+        return _changes_and_trends(counts, broken, steps)
 
 
-def _changes_and_trends(counts: pd.DataFrame, broken: dict[tuple[str, str, str], list[int]]
+def _changes_and_trends(counts: pd.DataFrame, broken: dict[tuple[str, str, str], list[int]], steps=SILENT
                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
     change_rows, trend_rows = [], []
     done: dict[bytes, tuple[list[dict], list[dict]]] = {}  # an indicator with one point: the same series, fitted once
-    for (grupp, ind, mp), series in counts.groupby(["grupp", "indikator", "matpunkt"], sort=True):
+    for (grupp, ind, mp), series in each(counts.groupby(["grupp", "indikator", "matpunkt"], sort=True), steps):
         years = sorted(series["year"].unique())
         cut = broken.get((grupp, ind, mp), [])
         same_as = series[["year", "forbund", "n", "k"]].to_csv(index=False).encode() + repr(cut).encode()
@@ -408,14 +410,27 @@ def taking_part(respondenter: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- everything
+def indikator_progress_total(series: int) -> int:
+    """The progress steps of :func:`indikator_tables_from_frames` for ``series`` group × indicator × point series: one per
+    series' changes and trend, and the disclosure control and the funnel weighted as measured at the
+    demo's scale (about half and two fifths of the time the series take)."""
+    return series + math.ceil(series / 2) + math.ceil(series * 2 / 5)
+
+
 def indikator_tables_from_frames(svar: pd.DataFrame, respondenter: pd.DataFrame, settings: Settings,
-                                 changes: pd.DataFrame | None = None,
-                                 synthetic: bool = True) -> dict[str, pd.DataFrame]:
+                 changes: pd.DataFrame | None = None, synthetic: bool = True) -> dict[str, pd.DataFrame]:
     """Every table of data/processed/indikator/tabeller from the answers of every year."""
     counts = count(svar)
+    series = counts.groupby(["grupp", "indikator", "matpunkt"]).ngroups
+    with counting(indikator_progress_total(series), "steg: indikatorernas tabeller") as steps:
+        return _indikator_tables(svar, respondenter, settings, changes, synthetic, counts, series, steps)
+
+
+def _indikator_tables(svar, respondenter, settings, changes, synthetic, counts, series, steps) -> dict[str, pd.DataFrame]:
     andelar, work = disclose(counts, settings)
+    steps.step(math.ceil(series / 2))
     broken = breaks(changes, svar)
-    change, trend = changes_and_trends(counts, broken)
+    change, trend = changes_and_trends(counts, broken, steps)
     participating = participation(respondenter)
     too_few = participating["svarande"] < settings.threshold
     participating["svarande"] = participating["svarande"].astype("Int64").mask(too_few)
@@ -431,7 +446,9 @@ def indikator_tables_from_frames(svar: pd.DataFrame, respondenter: pd.DataFrame,
     brott = pd.DataFrame([{"grupp": g, "indikator": i, "matpunkt": m, "year": y, "forandring": words.get((g, i, m, y), "")}
                           for (g, i, m), ys in broken.items() for y in ys],
                          columns=["grupp", "indikator", "matpunkt", "year", "forandring"])
-    return {"andelar": andelar, "forandring": change, "trend": trend, "tratt": funnel_positions(andelar),
+    tratt = funnel_positions(andelar)
+    steps.step(math.ceil(series * 2 / 5))
+    return {"andelar": andelar, "forandring": change, "trend": trend, "tratt": tratt,
             "deltagande": participating, "forbund": taking_part(respondenter), "brott": brott,
             "unit": pd.DataFrame([unit])}
 

@@ -30,12 +30,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.progress import counting
 from ..core.vocabulary import AGE_GROUPS, BENEFITS, PSYCHIATRIC, STANDARD_YEAR, TIME_GROUPS
 from ..sources.register import check_same_key
 
 TIDY_COLUMNS = ["year", "benefit", "model", "term", "estimate", "ci_low", "ci_high", "p_value", "n"]
 TERM_LABELS = {
-    "man": "Man (mot kvinna)", "psykiatrisk_diagnos": "Psykiatrisk diagnos F00–F99 (mot annan)",
+    "man": "Man (mot kvinna)", "psykiatrisk_diagnos": "Psykiatrisk diagnos F00–F99 (mot ingen)",
     "tid_1-2": "1–2 år med ersättningen (mot under 1 år)", "tid_3+": "3 år eller mer med ersättningen (mot under 1 år)",
     "alder_25-29": "25 år eller äldre (mot 24 år eller yngre)", "alder_30-49": "30–49 år (mot 29 år eller yngre)",
     "alder_50-64": "50 år eller äldre (mot 29 år eller yngre)",
@@ -427,6 +428,11 @@ def _safe(fit, *args, **kwargs):
             return None
 
 
+# Progress of :func:`run_year` per benefit: the analysis frame (read and joined: about half the time),
+# the participation model, the outcome comparison with the standardised rates.
+YEAR_STEPS = 4
+
+
 def run_year(year: int, cleaned_dir: Path, tables_dir: Path, threshold: int = 5,
              area: list[str] | None = None, geography=None, standard: int = STANDARD_YEAR) -> dict[str, pd.DataFrame]:
     """Every description and model for ``year``, as the tables written to data/processed/models/<year>/.
@@ -436,11 +442,18 @@ def run_year(year: int, cleaned_dir: Path, tables_dir: Path, threshold: int = 5,
     population's year (``standard``, :func:`standard_year`) must have been pseudonymised with one key
     (else a ConfigError says so)."""
     check_same_key(cleaned_dir, sorted({year, standard}))
+    with counting(len(BENEFITS) * YEAR_STEPS, f"steg: modeller {year}") as steps:
+        return _run_year(year, cleaned_dir, tables_dir, threshold, area, geography, standard, steps)
+
+
+def _run_year(year, cleaned_dir, tables_dir, threshold, area, geography, standard, steps) -> dict[str, pd.DataFrame]:
+    """:func:`run_year`'s work, each piece counted on ``steps`` (:data:`YEAR_STEPS` per benefit)."""
     compositions = pd.read_parquet(Path(tables_dir) / "composition.parquet")
     totals = pd.read_parquet(Path(tables_dir) / "model_totals.parquet")
     estimates, effects, balances, comps, rates = [], [], [], [], []
     for benefit in BENEFITS:
         frame = analysis_frame(year, benefit, cleaned_dir, area, geography)
+        steps.step(2)
         comp = compositions[(compositions["year"] == year) & (compositions["benefit"] == benefit)]
         total = totals[(totals["year"] == year) & (totals["benefit"] == benefit)].iloc[0]
         n_part, n_pop = total["n_participants"], total["n_population"]
@@ -451,6 +464,7 @@ def run_year(year: int, cleaned_dir: Path, tables_dir: Path, threshold: int = 5,
         if fitted is None:
             fitted = _empty_fit(year, benefit)
         estimates.append(publish_estimates(fitted, hidden_vars, few, n_pop))
+        steps.step()
         effect, balance = _outcome_published(frame, year, benefit, threshold, few, hidden_vars)
         effects.append(effect.assign(n=effect["n"] if pd.notna(n_pop) else np.nan))
         balances.append(balance)
@@ -466,6 +480,7 @@ def run_year(year: int, cleaned_dir: Path, tables_dir: Path, threshold: int = 5,
                                         "n_participants": n_part, "suppressed": bool(few),
                                         "standardised_suppressed": bool(few or small_cell
                                                                         or hidden_vars & {"sex", "age_group"})}]))
+        steps.step()
     trends = [trend(series, label) for label, series in trend_counts(tables_dir, year).items()
               if series.dropna().size >= 3]
     trend_frame = pd.concat(trends, ignore_index=True) if trends else pd.DataFrame()

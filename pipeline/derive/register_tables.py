@@ -21,6 +21,7 @@ from . import models
 from ..core.errors import ConfigError
 from ..core.fmt import round_half_up
 from ..core.io import write_tables
+from ..core.progress import SILENT, counting
 from ..sources.published import PARTICIPANT_TABLES, PublishedData
 from ..sources.geografi import Geography, residents
 from ..sources.register import check_same_key
@@ -33,6 +34,9 @@ TARGET_FLAGS = {
 }
 ONGOING_TABLE = {"aktivitetsersattning": 1, "sjukpenning": 3}
 NEW_TABLE = {"aktivitetsersattning": 2, "sjukpenning": 4}
+# Progress: the counting after the reference populations (Tabell 6, the compositions, the one linked
+# solve, the rows), in steps of about one year read or one reference population built.
+COUNTING_STEPS = 4
 
 
 def _whole_percent(part, whole):
@@ -257,29 +261,46 @@ def build_register_tables(years: list[int], cleaned_root: Path, settings: Settin
                           geography: Geography | None = None) -> dict[str, pd.DataFrame]:
     """Every table of one unit (``area``, or the nation), through one linked disclosure control."""
     check_same_key(cleaned_root, years)  # pseudonyms link across years only under one key
-    read = lambda name: {y: pd.read_parquet(cleaned_root / str(y) / f"{name}.parquet") for y in years}  # noqa: E731
-    quality = pd.concat([pd.read_parquet(cleaned_root / str(y) / "kvalitet.parquet") for y in years], ignore_index=True)
-    return register_tables_from_frames(read("deltagare"), read("insatser"), read("formaner"), settings, area,
-                                       geography=geography) | {"quality": quality}
+    read = lambda name, y: pd.read_parquet(cleaned_root / str(y) / f"{name}.parquet")  # noqa: E731
+    with counting(register_progress_total(len(years), bool(area)), "steg: registrets tabeller") as steps:
+        deltagare, insatser, formaner = {}, {}, {}
+        for y in years:
+            deltagare[y], insatser[y], formaner[y] = read("deltagare", y), read("insatser", y), read("formaner", y)
+            steps.step()
+        quality = pd.concat([read("kvalitet", y) for y in years], ignore_index=True)
+        return register_tables_from_frames(deltagare, insatser, formaner, settings, area, geography=geography,
+                            steps=steps) | {"quality": quality}
 
 
-def reference_frames(formaner: dict[int, pd.DataFrame]) -> dict[tuple[int, str], pd.DataFrame]:
-    """The Modellbilaga's reference populations per year and benefit (of the register given)."""
-    return {(y, b): models.reference_frame(f, y, b) for y, f in formaner.items() for b in models.BENEFITS}
+def register_progress_total(years: int, area: bool = False) -> int:
+    """The progress steps of :func:`build_register_tables`: each year read, each year and benefit's reference population
+    (twice for an area: the nation's for Tabell 6, the area's for the rest), the counting after."""
+    return years * (1 + len(models.BENEFITS) * (2 if area else 1)) + COUNTING_STEPS
+
+
+def reference_frames(formaner: dict[int, pd.DataFrame], steps=SILENT) -> dict[tuple[int, str], pd.DataFrame]:
+    """The Modellbilaga's reference populations per year and benefit (of the register given);
+    ``steps``: a progress counter (:mod:`pipeline.core.progress`), one step each."""
+    out = {}
+    for y, f in formaner.items():
+        for b in models.BENEFITS:
+            out[(y, b)] = models.reference_frame(f, y, b)
+            steps.step()
+    return out
 
 
 def register_tables_from_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
-                                formaner: dict[int, pd.DataFrame], settings: Settings | int,
-                                area: list[str] | None = None,
-                                reference: dict[tuple[int, str], pd.DataFrame] | None = None,
-                                geography: Geography | None = None) -> dict[str, pd.DataFrame]:
-    """:func:`build_register_tables` on cleaned frames already read (per year). For many areas, pass
-    ``reference`` (:func:`reference_frames` of the whole register) so that it is built once.
+                 formaner: dict[int, pd.DataFrame], settings: Settings | int, area: list[str] | None = None,
+                 reference: dict[tuple[int, str], pd.DataFrame] | None = None,
+                 geography: Geography | None = None, steps=SILENT) -> dict[str, pd.DataFrame]:
+    """:func:`build_register_tables` on cleaned frames already read (per year). For many areas, pass ``reference``
+    (:func:`reference_frames` of the whole register) so that it is built once.
 
     For an ``area`` the reference population (the composition's everyone with the benefit, and the
     population figures) is the area's: the people living in its kommuner (``geography``, on the
     reference date). Tabell 6 looks new participants up in the whole register (a diagnosis belongs
-    to the person, wherever they live)."""
+    to the person, wherever they live). ``steps``: a progress counter (:func:`register_progress_total` less the
+    reading)."""
     if isinstance(settings, int):
         settings = Settings(settings, settings)
     years = sorted(deltagare)
@@ -291,19 +312,20 @@ def register_tables_from_frames(deltagare: dict[int, pd.DataFrame], insatser: di
     add_participants(linked, deltagare)
     ins_counts = insatser_counts(insatser, present)
     add_insatser(linked, ins_counts)
-    reference = reference or reference_frames(formaner)
+    reference = reference or reference_frames(formaner, steps)
     diag_counts = diagnosis_counts(deltagare, reference)
     add_diagnosis(linked, diag_counts)
     if area:
         if geography is None:
             raise ConfigError("register.area needs the förbund–kommun mapping (data/raw/geografi) for the area's "
                               "reference population")
-        reference = reference_frames({y: residents(f, geography, area, y) for y, f in formaner.items()})
+        reference = reference_frames({y: residents(f, geography, area, y) for y, f in formaner.items()}, steps)
     compositions = {(y, b): models.composition_counts(models.mark_participants(reference[(y, b)], deltagare[y], b), b)
                     for y in years for b in models.BENEFITS}
     add_models(linked, compositions)
     decision = linked.solve()
     composition, model_totals = model_rows(decision, compositions)
+    steps.step(COUNTING_STEPS)
     return {
         "participants": participant_rows(decision, sorted(deltagare)),
         "insatser": insatser_rows(decision, ins_counts),

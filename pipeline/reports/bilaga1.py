@@ -40,6 +40,11 @@ _POPULATION_FIGURE = {"aktivitetsersattning": "population_ae", "sjukpenning": "p
 _STATUS_WORD = {"pagaende": "pågående", "nyregistrerad": "nyregistrerade"}
 
 
+def _lower_first(text: str) -> str:
+    """A title after a colon: its first letter in lower case ("Pågående …" → "pågående …")."""
+    return text[:1].lower() + text[1:]
+
+
 @dataclass
 class Bilaga1(Appendix):
     year: int
@@ -242,16 +247,16 @@ class Bilaga1(Appendix):
         series = {yr: self.data.participant_count(table, yr) for yr in self.years}
         by_sex = women is not None and men is not None
         if total is None:
-            what = "i en pågående insats" if status == "pagaende" else "som började en insats"
-            first = f"Antalet individer med {phrase} {what} under {y} visas inte av sekretesskäl."
+            what = "som deltog i en insats" if status == "pagaende" else "som började en insats"
+            first = f"Antalet personer med {phrase} {what} under {y} visas inte av sekretesskäl."
         elif status == "pagaende":
-            first = (f"Under {y} deltog {fmt.number(total)} individer med {phrase} i en pågående insats "
-                     f"som finansierats av samordningsförbund"
+            first = (f"Under {y} deltog {fmt.number(total)} personer med {phrase} i insatser som "
+                     f"samordningsförbunden finansierar"
                      + (f", {fmt.number(women)} kvinnor och {fmt.number(men)} män." if by_sex else
                         "; fördelningen på kvinnor och män visas inte av sekretesskäl."))
         else:
             ongoing = self.data.participant_count(table - 1, y)
-            first = (f"Under {y} började {fmt.number(total)} individer med {phrase} en insats"
+            first = (f"Under {y} började {fmt.number(total)} personer med {phrase} en insats"
                      + (f" ({fmt.number(women)} kvinnor och {fmt.number(men)} män)." if by_sex else ".")
                      + (f" De är {fmt.share(total, ongoing)} av alla pågående deltagare med {phrase}."
                         if ongoing is not None else ""))
@@ -263,14 +268,14 @@ class Bilaga1(Appendix):
         elif total is not None and previous is not None:
             change = total - previous
             sentences.append(
-                f"Jämfört med {y - 1} är det {fmt.change_words(change, 'individ', 'individer')} "
+                f"Jämfört med {y - 1} är det {fmt.change_words(change, 'person', 'personer')} "
                 f"({fmt.percent(100 * change / previous, 1, sign=True)})."
             )
             if None not in series.values():  # a record is only claimed against years that are all shown
                 if total == max(series.values()) and len(series) > 2:
-                    sentences.append(f"Så många har inte deltagit något år sedan {self.first_year}.")
+                    sentences.append(f"Det är det högsta antalet sedan serien började {self.first_year}.")
                 elif total == min(series.values()) and len(series) > 2:
-                    sentences.append(f"Så få har inte deltagit något år sedan {self.first_year}.")
+                    sentences.append(f"Det är det lägsta antalet sedan serien började {self.first_year}.")
             flagged = self.flagged_totals(table, (y - 1, y))
         else:
             sentences.append(f"{y} är det första året i serien, så någon jämförelse med året före finns inte.")
@@ -279,7 +284,7 @@ class Bilaga1(Appendix):
         if status == "pagaende" and population and total is not None:
             sentences.append(
                 f"Deltagarna var {fmt.percent(100 * total / population, 1)} av de {fmt.number(population)} "
-                f"individer som hade {phrase} under {y}."
+                f"personer som hade {phrase} under {y}."
             )
         if flagged:  # last: a note on the source, which no later sentence should lean on
             years = " och ".join(map(str, flagged))
@@ -294,7 +299,7 @@ class Bilaga1(Appendix):
         texts = {code: self._insatser_text(y, code) for code in TARGET_GROUP_LABELS}
         ae, sp, uf = (texts[c] for c in TARGET_GROUP_LABELS)
         uf_missing = uf == fmt.NOTHING
-        parts = [f"{ae} insatser som prioriterade unga med aktivitetsersättning", f"{sp} för sjukskrivna"]
+        parts = [f"{ae} insatser för unga med aktivitetsersättning", f"{sp} för sjukskrivna"]
         if not uf_missing:
             parts.append(f"{uf} för unga med funktionsnedsättning")
         sentences = [f"Under {y} finansierade samordningsförbunden {', '.join(parts[:-1])} och {parts[-1]}."]
@@ -358,7 +363,7 @@ class Bilaga1(Appendix):
         )
         title = TABLE_TITLES[table]
         figure = self._figure(
-            f"tabell{table}", f"Diagram till {title.split(' ', 2)[0].lower()} {table}: {title.split(' ', 2)[2]}, "
+            f"tabell{table}", f"Diagram till tabell {table}: {_lower_first(title.split(' ', 2)[2])}, "
             f"{self.period}", alt, f"fig-tabell{table}",
             lambda path: charts.grouped_bars(frame, "År", "Antal", "Kön", path, "Antal deltagare",
                                              hue_order=[SEX_DISPLAY["kvinna"], SEX_DISPLAY["man"]]),

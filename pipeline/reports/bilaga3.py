@@ -51,6 +51,17 @@ def redaction_only(text: str) -> bool:
     return not any(ch.isalnum() for ch in rest)
 
 
+def answer_list(texts: pd.Series) -> tuple[list[str], str]:
+    """Open answers as Markdown bullets, identical answers once with their count, and the sentence
+    that says how many were left out because nothing but removal marks was left ("" if none)."""
+    only_removed = texts.map(redaction_only)
+    n = int(only_removed.sum())
+    left_out = ("" if not n else " Ett svar bestod bara av sådana uppgifter och visas inte." if n == 1 else
+                f" Av svaren bestod {fmt.number(n)} bara av sådana uppgifter och visas inte.")
+    return ([f"- {t}" + (f" ({fmt.number(k)} svar)" if k > 1 else "")
+             for t, k in texts[~only_removed].value_counts(sort=False).items()], left_out)
+
+
 @dataclass
 class Bilaga3(Appendix):
     survey: Survey
@@ -85,10 +96,10 @@ class Bilaga3(Appendix):
     def about_markdown(self) -> str:
         s = self.survey
         invited = sum(s.invited.values())
-        roles = ", ".join(r.lower() for r in s.role_question.options)
-        return (f"{s.title} skickades till {fmt.number(invited)} personer ({roles}) i alla samordningsförbund "
-                f"och besvarades {s.fielded}. Bilagan redovisar varje fråga för alla svarande och uppdelat på "
-                f"{' och '.join(g.lower() for g in s.groups)}. Andelarna räknas på dem som besvarat frågan; "
+        roles = fmt.listing([r.lower() for r in s.role_question.options])
+        return (f"*{s.title}* skickades till {fmt.number(invited)} personer i alla samordningsförbund – "
+                f"{roles} – och besvarades i {s.fielded}. Bilagan redovisar varje fråga för alla svarande och uppdelat på "
+                f"{fmt.listing(g.lower() for g in s.groups)}. Andelarna räknas på dem som besvarat frågan; "
                 f"svaret *Vet ej* redovisas för sig, vid sidan av skalan. Öppna svar återges under sin fråga, "
                 f"rensade från personnummer, e-postadresser, telefonnummer och namn.\n")
 
@@ -96,9 +107,18 @@ class Bilaga3(Appendix):
         r = response_rates(self.survey, self.data)
         total = r[r["group"] == "Totalt"].iloc[0]
         lead = (f"Av {fmt.number(total['invited'])} utskickade enkäter besvarades {fmt.number(total['answered'])}, "
-                f"en svarsfrekvens på {fmt.percent(total['rate_pct'])}. "
-                + " ".join(f"{row.group}: {fmt.number(row.answered)} av {fmt.number(row.invited)} "
-                           f"({fmt.percent(row.rate_pct)})." for row in r.itertuples() if row.group != "Totalt"))
+                f"vilket ger en svarsfrekvens på {fmt.percent(total['rate_pct'])}.")
+        roles = set(self.survey.role_question.options)
+
+        def of(row) -> str:
+            return f"({fmt.number(row.answered)} av {fmt.number(row.invited)})"
+
+        by_role = [f"{fmt.percent(row.rate_pct)} för {row.group.lower()} {of(row)}" for row in r.itertuples()
+                   if row.group in roles]
+        by_group = [f"{row.group.lower()} sammantaget {fmt.percent(row.rate_pct)} {of(row)}" for row in r.itertuples()
+                    if row.group not in roles and row.group != "Totalt"]
+        lead += (" Svarsfrekvensen var " + fmt.listing(by_role) + ("; för " + fmt.listing(by_group) if by_group else "")
+                 + ".")
         table = pd.DataFrame({
             "Grupp": r["group"], "Utskickade": [fmt.number(v) for v in r["invited"]],
             "Besvarade": [fmt.number(v) for v in r["answered"]], "Svarsfrekvens": [fmt.percent(v) for v in r["rate_pct"]],
@@ -133,14 +153,15 @@ class Bilaga3(Appendix):
         dist = scale_distribution(self.survey, self.data, q.id)
         neg, pos, dk = scale.negative, scale.positive, scale.dont_know
         word_pos = " eller ".join(l.lower() for l in pos) if len(pos) > 1 else pos[0].lower()
-        word_neg = " eller ".join(l.lower() for l in neg) if len(neg) > 1 else neg[0].lower()
+        # the negative side from the middle outwards, as the positive side is read ("ganska dåligt eller mycket dåligt")
+        word_neg = " eller ".join(l.lower() for l in reversed(neg)) if len(neg) > 1 else neg[0].lower()
 
         def summary(group: str) -> str:
-            text = (f"{fmt.percent(self._scale_shares(dist, group, pos))} {word_pos}, "
-                    f"{fmt.percent(self._scale_shares(dist, group, neg))} {word_neg}")
+            parts = [f"{fmt.percent(self._scale_shares(dist, group, pos))} {word_pos}",
+                     f"{fmt.percent(self._scale_shares(dist, group, tuple(reversed(neg))))} {word_neg}"]
             if dk:
-                text += f", {fmt.percent(self._scale_shares(dist, group, (dk,)))} {dk.lower()}"
-            return text
+                parts.append(f"{fmt.percent(self._scale_shares(dist, group, (dk,)))} {dk.lower()}")
+            return fmt.listing(parts)
 
         n_all = int(dist.loc[dist["group"] == ALL, "n"].iloc[0])
         alt = (f"Divergerande stapeldiagram: {q.title}. " + "; ".join(f"{g}: {summary(g)}" for g in self.groups)
@@ -161,8 +182,8 @@ class Bilaga3(Appendix):
                         "procentenhet från summan av tabellens avrundade andelar.")
         table = markdown_table(pd.DataFrame(rows), caption=f"{q.title}, andel per svarsalternativ, {self.year}",
                                label=f"tbl-{q.id.replace('_', '-')}",
-                               note=f"Frågan: {q.header} Andelar av dem som besvarat frågan"
-                                    f"{' (Vet ej inräknat)' if dk else ''}.{rounding}")
+                               note=f"Frågan: {q.header} Andelarna är räknade på alla som besvarat frågan"
+                                    f"{', Vet ej inräknat' if dk else ''}.{rounding}")
         lead = f"Av de {fmt.number(n_all)} som besvarade frågan svarade {summary(ALL)}."
         return "\n".join([lead, "", figure, table, self.test_sentence(q)])
 
@@ -174,9 +195,9 @@ class Bilaga3(Appendix):
         verdict = ("Skillnaden mellan grupperna är statistiskt säkerställd" if t.p_value < SIGNIFICANCE else
                    "Skillnaden mellan grupperna är inte statistiskt säkerställd")
         method = t.test if t.test.startswith("Fisher") else t.test[0].lower() + t.test[1:]  # a name keeps its capital
-        return (f"*Jämförelse mellan grupperna med {method}: {t.statistic} är "
-                f"{fmt.number(t.estimate, 2)}, p = {_p(t.p_value)} ({first.lower()} n = {fmt.number(t.n_first)}, "
-                f"{second.lower()} n = {fmt.number(t.n_second)}; Vet ej ingår inte). {verdict} på "
+        return (f"*Grupperna är jämförda med {method}. {t.statistic[:1].upper()}{t.statistic[1:]} är "
+                f"{fmt.number(t.estimate, 2)} (p = {_p(t.p_value)}; {first.lower()} n = {fmt.number(t.n_first)}, "
+                f"{second.lower()} n = {fmt.number(t.n_second)}; Vet ej räknas inte med). {verdict} på "
                 f"5-procentsnivån.*\n")
 
     def multi_section(self, q: Question) -> str:
@@ -184,14 +205,15 @@ class Bilaga3(Appendix):
         everyone = counts[counts["group"] == ALL]
         n = int(everyone["n"].iloc[0])
         first, second = everyone.iloc[0], everyone.iloc[min(1, len(everyone) - 1)]
+        # the options quoted as written: an option may be a phrase ("Stärka utsatta grupper") that no sentence takes in
         if len(everyone) == 1:
-            top_two = f"{first['option'].lower()} ({fmt.number(first['count'])})"
+            top_two = f"”{first['option']}” ({fmt.number(first['count'])})"
         elif first["count"] == second["count"]:  # a tie is not "followed by"
-            top_two = (f"{first['option'].lower()} och {second['option'].lower()} "
+            top_two = (f"”{first['option']}” och ”{second['option']}” "
                        f"({fmt.number(first['count'])} vardera)")
         else:
-            top_two = (f"{first['option'].lower()} ({fmt.number(first['count'])}), följt av "
-                       f"{second['option'].lower()} ({fmt.number(second['count'])})")
+            top_two = (f"”{first['option']}” ({fmt.number(first['count'])}), följt av "
+                       f"”{second['option']}” ({fmt.number(second['count'])})")
         alt = (f"Liggande stapeldiagram sorterat efter antal: {q.title}. Av {fmt.number(n)} som besvarade frågan "
                f"valde flest {top_two}. Samma siffror finns i tabellen under diagrammet.")
         figure = self._figure(q, f"{q.title}, antal svarande som valt varje alternativ, {self.year}", alt,
@@ -209,7 +231,8 @@ class Bilaga3(Appendix):
         table = markdown_table(pd.DataFrame(rows), caption=f"{q.title}, antal per alternativ och grupp, {self.year}",
                                label=f"tbl-{q.id.replace('_', '-')}",
                                note=f"Frågan: {q.header} Flera svar möjliga. Antal som besvarat frågan: {n_by_group}.")
-        lead = f"{fmt.number(n)} svarande besvarade frågan och kunde välja flera alternativ. Vanligast var {top_two}."
+        lead = (f"Frågan besvarades av {fmt.number(n)} personer, som kunde välja flera alternativ. Flest valde "
+                f"{top_two}.")
         return "\n".join([lead, "", figure, table])
 
     def single_section(self, q: Question) -> str:
@@ -222,7 +245,7 @@ class Bilaga3(Appendix):
                 row[group] = f"{fmt.number(hit['count'])} ({fmt.percent(hit['pct'])})" if hit["n"] else fmt.NOTHING
             rows.append(row)
         asked_to = [a.lower() for a in q.asked]
-        asked = (f" Frågan ställdes till {' och '.join([', '.join(asked_to[:-1]), asked_to[-1]] if len(asked_to) > 1 else asked_to)}."
+        asked = (f" Frågan ställdes till {fmt.listing(asked_to)}."
                  if q.asked else "")
         return markdown_table(pd.DataFrame(rows), caption=f"{q.title}, antal (andel), {self.year}",
                               label=f"tbl-{q.id.replace('_', '-')}", note=f"Frågan: {q.header}{asked}")
@@ -231,17 +254,10 @@ class Bilaga3(Appendix):
         texts = self.data.texts[self.data.texts["question"] == q.id]["text"]
         if texts.empty:
             return "Inga öppna svar.\n"
-        only_removed = texts.map(redaction_only)
-        shown = texts[~only_removed]
-        lines = [f"{fmt.number(len(texts))} svarande skrev ett öppet svar. Personnummer, e-postadresser, "
-                 f"telefonnummer och namn är borttagna. Likalydande svar visas en gång med antalet inom parentes."]
-        if only_removed.any():
-            n = int(only_removed.sum())
-            lines[0] += f" {fmt.number(n)} svar bestod bara av sådana uppgifter och visas inte."
-        lines.append("")
-        lines += [f"- {t}" + (f" ({fmt.number(n)} svar)" if n > 1 else "")
-                  for t, n in shown.value_counts(sort=False).items()]
-        return "\n".join(lines) + "\n"
+        bullets, left_out = answer_list(texts)
+        return "\n".join([f"Ett öppet svar skrevs av {fmt.number(len(texts))} svarande. Personnummer, e-postadresser, "
+                          f"telefonnummer och namn är borttagna. Likalydande svar visas en gång med antalet inom "
+                          f"parentes.{left_out}", "", *bullets]) + "\n"
 
     def question_sections(self) -> list[str]:
         """Markdown for every question after the role, in questionnaire order, each under its heading."""
@@ -273,7 +289,7 @@ class Bilaga3(Appendix):
     @staticmethod
     def _bild(q: Question) -> str:
         numbers = [str(b) for b in q.bild]
-        return " och ".join([", ".join(numbers[:-1]), numbers[-1]] if len(numbers) > 1 else numbers)
+        return fmt.listing(numbers)
 
     def n_check(self, q: Question) -> tuple[str, str]:
         """(published n as shown, verdict) for one question, in Swedish."""
@@ -293,12 +309,12 @@ class Bilaga3(Appendix):
         where = f"{self.survey.appendix}, bild {self._bild(q)}"
         published, verdict = self.n_check(q)
         if q.published_n_state == "printed":
-            text += f" Publicerat n ({where}): {published}, {verdict}." + (
+            text += f" I {where}, anges n = {published}, vilket {verdict}." + (
                 f" {q.published_n_note}" if q.published_n_note else "")
         elif q.published_n_state == "unreadable":
-            text += f" Publicerat n ({where}) går inte att läsa i källtexten och kan inte stämmas av."
+            text += f" Det n som anges i {where}, går inte att läsa i källtexten och kan inte stämmas av."
         else:
-            text += f" Bilden ({where}) anger inget n."
+            text += f" I {where}, anges inget n."
         return f"*{text}*\n"
 
     def reconciliation_markdown(self) -> str:

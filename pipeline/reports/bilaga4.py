@@ -188,9 +188,9 @@ class Bilaga4(Appendix):
     def reconciliation_sentences(self) -> list[str]:
         counts = self.reconciliation["status"].value_counts()
         other = counts.get(OTHER_SOURCE, 0)
-        out = [f"Avstämningen av förstudiens egna uppgifter hittar {fmt.number(counts.get(DIFFERS, 0))} avvikelser"
-               + (f" och {fmt.number(other)} skillnader mellan uppgifter från olika källor eller tidpunkter."
-                  if other else ".")]
+        out = [f"Avstämningen av förstudiens egna uppgifter visar {fmt.number(counts.get(DIFFERS, 0))} avvikelser"
+               + (f" och {fmt.number(other)} skillnader som beror på att uppgifterna kommer från olika källor eller "
+                  "tidpunkter." if other else ".")]
         for short, label_share, text_share in self.label_mismatches():
             out.append(
                 f"För {short.lower()} anger sammanställningens etikett {fmt.percent(label_share)}, men texten och "
@@ -221,7 +221,7 @@ class Bilaga4(Appendix):
         note = (f"Underlag och andel enligt bilagans antaganden (projektets parameterfil). Beräknat antal = "
                 f"underlag × andel, avrundat som i förstudien ({roundings})." if roundings else
                 "Underlag och andel enligt bilagans antaganden (projektets parameterfil).")
-        note += " Förstudien = sammanställningens antal."
+        note += " Kolumnen Förstudien visar antalet i förstudiens sammanställning."
         lead = " ".join([
             f"Summan {fmt.number(self.total)} motsvarar {fmt.percent(self.pct_of_population, 1)} av "
             f"{a.population_label}, {fmt.number(a.population)} personer.",
@@ -340,7 +340,7 @@ class Bilaga4(Appendix):
                 })
         return markdown_table(pd.DataFrame(rows), caption=TABLE_TITLES["sjukfall"], label="tbl-kallasjukfall",
                               align="llrr", note="Källan redovisar förmånerna i två tabeller med omfattningen som "
-                                                 "kolumner; här visas de samlade, med samma värden.")
+                                                 "kolumner; här är de samlade i en tabell med samma värden.")
 
     def published_summary_markdown(self) -> str:
         rows = [{"Andel av målgrupp": r.label, "Antal": fmt.number(r.count)}

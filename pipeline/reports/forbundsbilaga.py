@@ -48,7 +48,8 @@ assert set(POSITION) == set(FUNNEL_CODES.values())
 ADJUSTED = "med hänsyn till ålder, kön, diagnos och tid med ersättningen"
 VERDICTS = {"higher": f"över gränserna: deltagandet är högre än förväntat {ADJUSTED}",
             "lower": f"under gränserna: deltagandet är lägre än förväntat {ADJUSTED}",
-            "not_different": "inom gränserna: skillnaden mot det förväntade är inte större än förbund brukar ha"}
+            "not_different": "inom gränserna: skillnaden mot det förväntade är inte större än skillnaderna mellan "
+                             "förbund brukar vara"}
 # The förbund pages' national column: counted from the same register data as the förbund, not the
 # published national figures (issue 21: the two differ a little and must not sit unmarked side by side).
 NATIONAL_COLUMN = "Riket (ur registren)"
@@ -149,7 +150,7 @@ def spread_sentence(beyond_chance: float, what: str) -> str:
                 "förbunden är i år inte större än slumpen ensam skulle ge.")
     return (f"Gränserna för {what} visar hur mycket förbunden skiljer sig åt av en slump och av den vanliga "
             f"variationen mellan förbund; ungefär {fmt.percent(100 * beyond_chance, 0)} av spridningen mellan "
-            "förbunden är mer än slumpen ensam skulle ge.")
+            "förbunden går utöver vad slumpen ensam skulle ge.")
 
 
 def _figures_of(year, folder: Path) -> tuple[int, pd.DataFrame]:
@@ -220,11 +221,11 @@ class Forbundsbilaga(_Page):
 
     # ------------------------------------------------------------------ sections
     def intro_markdown(self) -> str:
-        lines = [f"Bilagan visar deltagare och insatser i {self.forbund} {self.year}, räknade ur registren, "
-                 f"bredvid samma uppgifter för hela riket. Alla antal har gått igenom samma röjandekontroll: "
-                 f"antal under {self.threshold} personer, och uppgifter som skulle avslöja dem, visas som \"..\"."]
+        lines = [f"Bilagan redovisar deltagare och insatser i {self.forbund} under {self.year}, räknade ur registren, "
+                 f"tillsammans med samma uppgifter för hela riket. Alla antal har gått igenom samma röjandekontroll: "
+                 f"antal under {self.threshold} personer visas som \"..\", liksom uppgifter som skulle avslöja dem."]
         if self.no_participants():
-            lines.append(f"\n**{self.forbund} hade inga deltagare registrerade {self.year}.** Där finns därför "
+            lines.append(f"\n**{self.forbund} hade inga deltagare registrerade {self.year}.** Därför finns "
                          "inget att redovisa (\"–\"), och ingen jämförelse med riket går att göra.")
         elif self._any_hidden():
             lines.append("\n" + self.hidden_sentence())
@@ -241,7 +242,7 @@ class Forbundsbilaga(_Page):
                "till exempel genom att räknas fram ur en summa, en andel eller rikets siffror.")
         if len(participants) and participants["suppressed"].all():
             return f"Förbundet har få deltagare: alla deltagarantal är dolda (\"..\"). {why}"
-        return (f"{fmt.number(hidden)} av förbundets {fmt.number(len(shown))} uppgifter i tabellerna nedan är dolda "
+        return (f"Av förbundets {fmt.number(len(shown))} uppgifter i tabellerna nedan är {fmt.number(hidden)} dolda "
                 f"(\"..\"); övriga visas. {why}")
 
     def participants_markdown(self) -> str:
@@ -323,12 +324,12 @@ class Forbundsbilaga(_Page):
 
 
 COMPARISON_METHOD = (
-    "*Så görs jämförelsen.* Jämförelsen är en indirekt standardisering. För varje ersättning och år skattas en "
+    "*Så görs jämförelsen.* Jämförelsen bygger på indirekt standardisering. För varje ersättning och år skattas en "
     "logistisk regressionsmodell på alla i riket med ersättningen: sannolikheten att delta i något "
     "samordningsförbund givet kön, åldersgrupp, psykiatrisk diagnos (F00–F99) och tid med ersättningen. "
     "Summan av de skattade sannolikheterna för dem som var folkbokförda i förbundets kommuner den 31 december "
-    "är det förväntade antalet deltagare. Det faktiska antalet är de av dem som deltog, i förbundet eller i "
-    "ett annat förbund; det kan därför skilja sig från förbundets egna deltagare i tabellerna ovan, som räknas "
+    "är det förväntade antalet deltagare. Det faktiska antalet är de av dem som deltog, oavsett i vilket "
+    "förbund; det kan därför skilja sig från förbundets egna deltagare i tabellerna ovan, som räknas "
     "var de än bor. En kvot över 1 betyder fler deltagare än rikets mönster ger för en befolkning med samma "
     "sammansättning. Förbund skiljer sig åt mer än slumpen förklarar, till exempel genom lokala arbetssätt och "
     "arbetsmarknaden. Gränserna tar därför hänsyn både till slumpen och till den vanliga variationen mellan "
@@ -371,12 +372,13 @@ def comparison_sentence(figures: dict, benefit: str, year: int, threshold: int) 
                                 for m in ("standardkvot", "standardkvot_grans_nedre", "standardkvot_grans_ovre",
                                           "standardkvot_utover_slump"))
     verdict = forbund_model.limits_verdict(ratio, low, high)
-    return head + (f"{fmt.number(o)} av de {fmt.number(n)} med {phrase} som var folkbokförda i förbundets kommuner "
-                   f"deltog. Om de hade deltagit som personer av samma kön, ålder, diagnos och tid med ersättningen "
-                   f"gjorde i hela riket, hade {fmt.number(e, 1)} förväntats. Kvoten mellan faktiskt och förväntat "
-                   f"antal är {fmt.number(ratio, 2)}. Ett förbund med lika många förväntade deltagare hamnar i 95 fall "
-                   f"av 100 mellan {fmt.number(low, 2)} och {fmt.number(high, 2)} om det bara skiljer sig från andra "
-                   f"förbund av en slump och som förbund brukar göra. Förbundet ligger {VERDICTS[verdict]}. "
+    return head + (f"I förbundets kommuner var {fmt.number(n)} personer med {phrase} folkbokförda, och "
+                   f"{fmt.number(o)} av dem deltog. Om de hade deltagit i samma utsträckning som personer i hela riket "
+                   f"med samma kön, ålder, diagnos och tid med ersättningen, hade {fmt.number(e, 1)} deltagare "
+                   f"förväntats. Kvoten mellan det faktiska och det förväntade antalet är {fmt.number(ratio, 2)}. Ett "
+                   f"förbund med lika många förväntade deltagare hamnar i 95 fall av 100 mellan {fmt.number(low, 2)} "
+                   f"och {fmt.number(high, 2)}, om det skiljer sig från andra förbund bara genom slumpen och den "
+                   f"vanliga variationen mellan förbund. Förbundet ligger {VERDICTS[verdict]}. "
                    + spread_sentence(beyond, f"kvoten med {phrase} {year}"))
 
 
@@ -414,14 +416,14 @@ class Forbundsjamforelse(_Page):
             alt = (f"Trattdiagram: täckning per 1 000 med {phrase} mot antalet med ersättningen i området för "
                    f"{len(points)} förbund, med rikets nivå {fmt.number(1000 * p0, 1)} per 1 000 och kontrollgränser "
                    f"för 95 % och 99,8 % som tar hänsyn till slumpen och den vanliga variationen mellan förbund. "
-                   f"{len(outside)} förbund ligger utanför 95 %-gränserna; tabellen nedan har samma siffror.")
+                   f"Utanför 95 %-gränserna ligger {len(outside)} förbund; tabellen nedan har samma siffror.")
             parts.append(charts.figure_markdown(path, self.out_dir, f"Täckning mot referensbefolkningens storlek, "
                                                 f"{phrase}, {self.year}", alt, f"fig-tratt-{benefit}"))
         outside = table[table["flag"].abs() >= 1]
         placed = table[(table["unit"] != NATIONAL) & table["flag"].notna()]
         parts.insert(0, spread_sentence(table.attrs["beyond_chance"], f"täckningen med {phrase}") + (
-            f" {fmt.number(len(outside))} av {fmt.number(len(placed))} förbund som kan visas ligger utanför "
-            f"95{fmt.NBSP}%-gränserna, och {fmt.number(int((table['flag'].abs() >= 2).sum()))} utanför "
+            f" Av de {fmt.number(len(placed))} förbund som kan visas ligger {fmt.number(len(outside))} utanför "
+            f"95{fmt.NBSP}%-gränserna och {fmt.number(int((table['flag'].abs() >= 2).sum()))} utanför "
             f"99,8{fmt.NBSP}%-gränserna." if len(placed) else ""))
         shown = pd.DataFrame({
             "Område": table["unit"],

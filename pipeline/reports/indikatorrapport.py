@@ -148,12 +148,16 @@ class Indikatorrapport(_Survey):
         people = self.tables.get("deltagande")
         answers = fmt.NOTHING if people is None else fmt.number(
             people.loc[people["year"] == self.year, "svarande"].sum())
-        return (f"Rapporten redovisar indikatorenkäterna för finansiell samordning {self.year}: {n_forbund} förbund "
-                f"svarade, med sammanlagt {answers} besvarade enkäter. För varje svarsgrupp och indikator visas "
-                "andelen positiva svar i hela riket med ett 95-procentigt konfidensintervall, trenden sedan "
-                f"{self.first_year()} och vilka förändringar som är statistiskt tydliga. Riket är alla svar från de "
-                "förbund som deltog, sammanslagna. " + hidden_sentence(self.threshold)
-                + "\n")
+        first = self.first_year()
+        since = (f", trenden sedan {first} och vilka förändringar mot året före som är statistiskt tydliga."
+                 if first < self.year else
+                 ". Enkäterna gjordes första gången detta år, så det finns ännu ingen trend eller förändring att "
+                 "redovisa.")
+        return (f"Rapporten redovisar indikatorenkäterna för finansiell samordning {self.year}. Det året deltog "
+                f"{n_forbund} förbund, och sammanlagt besvarades {answers} enkäter. För varje svarsgrupp och indikator "
+                f"visas andelen positiva svar i hela riket med ett 95-procentigt konfidensintervall{since} "
+                "Siffrorna för riket bygger på alla svar från de förbund som deltog, sammanslagna. "
+                + hidden_sentence(self.threshold) + "\n")
 
     def participation_markdown(self) -> str:
         people = self.tables.get("deltagande")
@@ -180,12 +184,13 @@ class Indikatorrapport(_Survey):
                          "Andel positiva (95 % KI)".replace(" %", f"{fmt.NBSP}%"):
                              share_text(r.andel, r.ci_low, r.ci_high, bool(r.suppressed)),
                          "Medel över förbund": share_text(r.medel_forbund),
-                         "Förbund": fmt.number(r.forbund_svarande)})
+                         "Antal förbund": fmt.number(r.forbund_svarande)})
         if not rows:
             return "*Inga svar i gruppen.*\n"
         return markdown_table(pd.DataFrame(rows), caption=f"{GRUPPER.get(grupp, grupp)}: andel positiva svar per "
                               f"indikator, hela riket {self.year}", label=f"tbl-andel-{grupp}", align="lrrrr",
-                              note="Medel över förbund: ovägt medelvärde av de förbund vars andel visas. " + HIDDEN_NOTE)
+                              note="Medel över förbund: ovägt medelvärde av andelarna i de förbund vars andel visas. "
+                                   + HIDDEN_NOTE)
 
     def trend_frame(self, grupp: str) -> pd.DataFrame:
         """The national share per indicator and year up to this year (the indicators only)."""
@@ -225,8 +230,9 @@ class Indikatorrapport(_Survey):
         frame["Trend"] = [verdicts.get(i, fmt.NOTHING) for i in wide.index]
         parts.append(markdown_table(frame, caption=f"{GRUPPER.get(grupp, grupp)}: andel positiva per år och trend, "
                                     "hela riket", label=f"tbl-trend-{grupp}", align="l" + "r" * len(years) + "l",
-                                    note="Trend: förändringen per år inom de förbund som svarade (förbundseffekter), "
-                                         "prövad med 95-procentiga intervall. " + HIDDEN_NOTE))
+                                    note="Trend: den genomsnittliga förändringen per år inom de förbund som svarade "
+                                         "(med fixa effekter för förbunden), prövad med 95-procentiga "
+                                         "konfidensintervall. " + HIDDEN_NOTE))
         return "\n\n".join(parts)
 
     def changes_markdown(self) -> str:
@@ -238,19 +244,28 @@ class Indikatorrapport(_Survey):
             c = change[(change["year"] == self.year)]
             for r in c[c["tydlig"]].sort_values(["grupp", "indikator", "matpunkt"]).itertuples():
                 lines.append(f"- {GRUPPER.get(r.grupp, r.grupp)}, {self.name(r.indikator, r.matpunkt)}: "
-                             f"{r.utlatande} jämfört med {r.fore} bland de {r.forbund_bada} förbund som svarade båda "
+                             f"{r.utlatande} bland de {r.forbund_bada} förbund som svarade båda "
                              f"åren ({fmt.percentage_points(r.skillnad_samma, 1)}, oddskvot "
                              f"{fmt.number(r.oddskvot, 2)}, 95 % KI {fmt.number(r.ci_low, 2)}–{fmt.number(r.ci_high, 2)});"
-                             f" för alla svarande förbund {fmt.percent(r.andel_fore)} → {fmt.percent(r.andel)}.")
+                             f" för alla svarande förbund från {fmt.percent(r.andel_fore)} till {fmt.percent(r.andel)}.")
             unclear = int((~c["tydlig"]).sum())
             crude_only = c[~c["tydlig"] & c["crude_utlatande"].isin(["ökning", "minskning"])]
         else:
             unclear, crude_only = 0, pd.DataFrame()
-        head = (f"Tydliga förändringar {self.year} jämfört med året före (inom samma förbund):\n\n" if lines else
-                f"Ingen förändring {self.year} jämfört med året före är statistiskt tydlig inom de förbund som "
+        if change is None or (not lines and not unclear):
+            return (f"Enkäterna gjordes första gången {self.year}, så det finns inget tidigare år att jämföra med.\n"
+                    if self.first_year() == self.year else
+                    f"Det finns inga jämförelser med året före att redovisa för {self.year}.\n")
+        head = (f"Följande förändringar mellan {self.year - 1} och {self.year} är statistiskt tydliga inom de förbund "
+                "som svarade båda åren:\n\n" if lines else
+                f"Ingen förändring mellan {self.year - 1} och {self.year} är statistiskt tydlig inom de förbund som "
                 "svarade båda åren.\n")
         out = head + "\n".join(lines) + "\n"
-        out += f"\nÖvriga {unclear} jämförelser visar ingen tydlig förändring eller kan inte göras.\n"
+        if lines and unclear:
+            out += (f"\nDe övriga {unclear} jämförelserna visar ingen tydlig förändring eller går inte att göra "
+                    "(för få svar).\n")
+        elif unclear:
+            out += f"\nSammanlagt gjordes {unclear} jämförelser.\n"
         if len(crude_only):
             out += (f"\nI {len(crude_only)} av dem ändrades andelen för alla svarande förbund tydligt, men inte inom de "
                     "förbund som svarade båda åren: där beror skillnaden på vilka förbund som deltog, inte på en "
@@ -259,9 +274,9 @@ class Indikatorrapport(_Survey):
         if trend is not None:
             t = trend[(trend["year"] == self.year) & trend["tydlig"] & (trend["matpunkt"] == "")]
             if len(t):
-                out += f"\nTydliga trender fram till {self.year}:\n\n" + "\n".join(
+                out += f"\nFöljande trender fram till {self.year} är statistiskt tydliga:\n\n" + "\n".join(
                     f"- {GRUPPER.get(r.grupp, r.grupp)}, {self.name(r.indikator)}: {r.utlatande} sedan {r.fran} "
-                    f"({fmt.percentage_points(r.pp_per_ar, 1)} per år)" for r in t.itertuples()) + "\n"
+                    f"({fmt.percentage_points(r.pp_per_ar, 1)} per år)." for r in t.itertuples()) + "\n"
         return out
 
     def breaks_markdown(self) -> str:
@@ -275,15 +290,17 @@ class Indikatorrapport(_Survey):
         return "\n".join(lines) + "\n"
 
     def method_markdown(self) -> str:
-        return ("Varje svarande räknas en gång per indikator: som positiv om minst hälften av de frågor om "
-                "indikatorn som hen besvarade fick ett positivt svar (\"vet ej\" och obesvarade räknas inte). "
-                "Intervallen är Wilsons 95-procentiga intervall, som håller även när antalet svar är litet. Rikets "
-                "andel är alla svar sammanslagna; medelvärdet över förbund väger alla förbund lika och visas som "
-                "kontroll. En förändring eller trend prövas med en binomial regressionsmodell med ett eget värde för "
-                "varje förbund (fixa effekter), så att bara förändringar inom förbunden räknas: när andra förbund "
-                "svarar ett år ändras rikets andel utan att något förbund har ändrats. Variationen mellan svar i "
-                "samma förbund får vara större än slumpen (kvasibinomial skattning). En förändring kallas tydlig när "
-                "95-procentsintervallet inte innehåller noll. " + hidden_sentence(self.threshold) + "\n")
+        return ("Varje svarande räknas en gång per indikator, som positiv om minst hälften av de frågor om "
+                "indikatorn som den svarande besvarade fick ett positivt svar (\"vet ej\" och obesvarade frågor "
+                "räknas inte). Konfidensintervallen är Wilsons 95-procentiga intervall, som håller även när antalet "
+                "svar är litet. Rikets andel bygger på alla svar sammanslagna; medelvärdet över förbund väger alla "
+                "förbund lika och visas som kontroll. En förändring eller trend prövas med en binomial "
+                "regressionsmodell med ett eget värde för varje förbund (fixa effekter), så att bara förändringar "
+                "inom förbunden räknas. Rikets andel kan nämligen ändras utan att något förbund har förändrats, om "
+                "andra förbund svarar ett visst år. Variationen mellan svar i samma förbund får vara större än "
+                "slumpen ger (kvasibinomial skattning). En förändring kallas tydlig när det 95-procentiga "
+                "konfidensintervallet för oddskvoten inte innehåller 1; för en trend gäller detsamma för oddskvoten "
+                "per år. " + hidden_sentence(self.threshold) + "\n")
 
 
 # --------------------------------------------------------------------------- the förbund report
@@ -324,10 +341,10 @@ class Indikatorbilaga(_Survey):
 
     def intro_markdown(self) -> str:
         years = sorted(self._level(self.forbund)["year"].unique())
-        return (f"Bilagan visar indikatorenkäterna för {self.forbund} {self.year} bredvid hela riket, förbundets egen "
-                f"utveckling de år det svarat ({', '.join(str(y) for y in years)}) och var förbundet ligger bland de "
-                "andra förbunden. De öppna svaren längst ned är bara för förbundets eget bruk. "
-                + hidden_sentence(self.threshold) + "\n")
+        return (f"Bilagan redovisar svaren från {self.forbund} på indikatorenkäterna {self.year} jämfört med hela "
+                f"riket, förbundets egen utveckling de år det har deltagit ({fmt.listing(years)}) och hur förbundet "
+                "ligger till jämfört med andra förbund. De öppna svaren sist i bilagan är avsedda bara för förbundets "
+                "eget arbete. " + hidden_sentence(self.threshold) + "\n")
 
     def indicators_markdown(self, grupp: str) -> str:
         here = self._level(self.forbund, self.year, grupp).set_index(["indikator", "matpunkt"])
@@ -369,9 +386,10 @@ class Indikatorbilaga(_Survey):
         path = charts.svg_intervals(rows, self.out_dir / "figurer" / f"jamforelse_{grupp}_{self.year}.svg",
                                     "Andel positiva (%)")
         below = [r["label"] for r, x in zip(rows, t["lage"]) if x < 0]
-        alt = (f"Diagram: {self.forbund}s andel positiva per indikator för {GRUPPER.get(grupp, grupp).lower()}, med "
-               f"rikets andel och gränserna för 95 % och 99,8 % av förbunden; {len(below)} indikatorer under "
-               "gränserna. Tabellen under har samma siffror.")
+        alt = (f"Diagram: andel positiva per indikator för {GRUPPER.get(grupp, grupp).lower()} i {self.forbund}, med "
+               f"rikets andel och gränserna för 95 % och 99,8 % av förbunden; "
+               + (f"{len(below)} av {len(rows)} indikatorer ligger under gränserna" if below else
+                  "ingen indikator ligger under gränserna") + ". Tabellen under har samma siffror.")
         out = charts.figure_markdown(path, self.out_dir, f"{GRUPPER.get(grupp, grupp)}: {self.forbund} bland förbunden, "
                                      f"{self.year}", alt, f"fig-jamforelse-{grupp}")
         frame = pd.DataFrame({"Indikator": [r["label"] for r in rows],
@@ -396,8 +414,8 @@ class Indikatorbilaga(_Survey):
         frame = wide.reset_index()
         frame.columns = ["Indikator"] + [str(y) for y in years]
         frame["Indikator"] = [self.name(i) for i in frame["Indikator"]]
-        return markdown_table(frame, caption=f"{GRUPPER.get(grupp, grupp)}: {self.forbund}s andel positiva de år "
-                              "förbundet svarade", label=f"tbl-egen-trend-{grupp}", align="l" + "r" * len(years),
+        return markdown_table(frame, caption=f"{GRUPPER.get(grupp, grupp)}: andel positiva i {self.forbund} de år "
+                              "förbundet deltog", label=f"tbl-egen-trend-{grupp}", align="l" + "r" * len(years),
                               note=HIDDEN_NOTE)
 
     def open_answers_markdown(self) -> str:
@@ -406,19 +424,28 @@ class Indikatorbilaga(_Survey):
             return "*Inga öppna svar.*\n"
         own = fritext[(fritext["forbund"] == self.forbund) & (fritext["year"] == self.year)]
         if own.empty:
-            return "*Inga öppna svar i år.*\n"
+            return f"*Förbundet fick inga öppna svar {self.year}.*\n"
+        from .bilaga3 import answer_list
+
+        own = own.assign(text=own["text"].map(lambda t: " ".join(str(t).split())))
         parts = []
+        question = "fragetext" in own.columns
         for (enkat, fraga), g in own.groupby(["enkat", "fraga"], sort=True):
-            parts.append(f"**{ENKATER.get(enkat, enkat)}** ({fraga}):\n\n" + "\n".join(
-                f"- {' '.join(str(t).split())}" for t in g["text"]))
-        return ("Svaren är rensade från namn, personnummer, e-postadresser och telefonnummer.\n\n"
-                + "\n\n".join(parts) + "\n")
+            bullets, _ = answer_list(g["text"])
+            # the question's wording where the cleaning kept it, never its code name
+            asked = f" – {g['fragetext'].iloc[0]}" if question and g["fragetext"].iloc[0] else ""
+            if bullets:
+                parts.append(f"**{ENKATER.get(enkat, enkat)}{asked}**\n\n" + "\n".join(bullets))
+        _, left_out = answer_list(own["text"])
+        lead = ("Namn, personnummer, e-postadresser och telefonnummer är borttagna ur svaren. Likalydande svar visas "
+                "en gång med antalet inom parentes." + left_out)
+        return lead + "\n\n" + "\n\n".join(parts) + "\n"
 
     def method_markdown(self) -> str:
-        return ("Jämförelsen med andra förbund: den mittersta linjen är rikets andel, och gränserna visar var 95 % "
-                "respektive 99,8 % av förbunden med lika många svar skulle hamna om de bara skilde sig från riket av "
-                "slump och av den verkliga variation som finns mellan förbunden (additiva slumpeffekter enligt "
-                "Spiegelhalter, skattade ur de visade förbundens andelar; de 10 % mest avvikande förbunden i varje "
-                "riktning dras in mot de övriga i skattningen, så att ett avvikande förbund inte vidgar sina egna "
-                "gränser). Ett förbund under gränserna ligger alltså lägre än "
-                "vad skillnaderna mellan förbund brukar vara. " + hidden_sentence(self.threshold) + "\n")
+        return ("I jämförelsen med andra förbund är mittlinjen rikets andel. Gränserna visar var 95 % respektive "
+                "99,8 % av förbund med lika många svar skulle hamna om de skilde sig från riket bara genom slumpen "
+                "och den variation som normalt finns mellan förbund (additiva slumpeffekter enligt Spiegelhalter, "
+                "skattade ur de visade förbundens andelar). I skattningen dras de 10 % mest avvikande förbunden i "
+                "varje riktning in mot de övriga, så att ett avvikande förbund inte vidgar sina egna gränser. Ett "
+                "förbund under gränserna ligger alltså lägre än vad de vanliga skillnaderna mellan förbund kan "
+                "förklara. " + hidden_sentence(self.threshold) + "\n")

@@ -22,6 +22,19 @@ from .tables import markdown_table
 _PHRASE = {"aktivitetsersattning": "aktivitetsersättning", "sjukpenning": "sjukpenning"}
 _CATEGORY = {"kvinna": "Kvinnor", "man": "Män", "True": "Ja", "False": "Nej", "0": "Under 1 år", "1-2": "1–2 år",
              "3+": "3 år eller mer"}
+# The model's terms in sentences: (as subject, after a preposition, the reference group after a preposition).
+_GROUPS = {
+    "man": ("Män", "män", "kvinnor"),
+    "psykiatrisk_diagnos": ("De som hade en psykiatrisk diagnos (F00–F99)", "dem som hade en psykiatrisk diagnos "
+                            "(F00–F99)", "dem utan psykiatrisk diagnos"),
+    "tid_1-2": ("De som hade haft ersättningen i 1–2 år", "dem som hade haft ersättningen i 1–2 år",
+                "dem som hade haft den kortare än 1 år"),
+    "tid_3+": ("De som hade haft ersättningen i 3 år eller mer", "dem som hade haft ersättningen i 3 år eller mer",
+               "dem som hade haft den kortare än 1 år"),
+    "alder_25-29": ("De som var 25 år eller äldre", "dem som var 25 år eller äldre", "dem som var 24 år eller yngre"),
+    "alder_30-49": ("De som var 30–49 år", "dem som var 30–49 år", "dem som var 29 år eller yngre"),
+    "alder_50-64": ("De som var 50 år eller äldre", "dem som var 50 år eller äldre", "dem som var 29 år eller yngre"),
+}
 SERIES_LABELS = {
     "deltagare_aktivitetsersattning": "Pågående deltagare med aktivitetsersättning",
     "deltagare_sjukpenning": "Pågående deltagare med sjukpenning",
@@ -87,14 +100,16 @@ class Modellbilaga(Appendix):
         sentences, rows = [], []
         for row in r.itertuples():
             phrase = _PHRASE[row.benefit]
-            if pd.isna(row.n_participants) or pd.isna(row.crude):
-                sentences.append(f"Av sekretesskäl visas inte hur många av de "
-                                 f"{_shown(row.n_population, fmt.number(row.n_population))} med {phrase} under "
-                                 f"{self.year} som deltog.")
+            if pd.isna(row.n_population):
+                sentences.append(f"Av sekretesskäl visas varken hur många som hade {phrase} under {self.year} eller "
+                                 "hur många av dem som deltog i en insats.")
+            elif pd.isna(row.n_participants) or pd.isna(row.crude):
+                sentences.append(f"Under {self.year} hade {fmt.number(row.n_population)} personer {phrase}; hur många "
+                                 "av dem som deltog i en insats visas inte av sekretesskäl.")
             else:
                 sentences.append(
-                    f"Av de {fmt.number(row.n_population)} som hade {phrase} under {self.year} deltog "
-                    f"{fmt.number(row.n_participants)} i en insats, det vill säga {fmt.percent(row.crude, 1)}.")
+                    f"Under {self.year} hade {fmt.number(row.n_population)} personer {phrase}, och "
+                    f"{fmt.number(row.n_participants)} av dem ({fmt.percent(row.crude, 1)}) deltog i en insats.")
             hidden_std = bool(getattr(row, "standardised_suppressed", False))
             rows.append({"Ersättning": BENEFIT_LABELS[row.benefit],
                          "Alla med ersättningen": _shown(row.n_population, fmt.number(row.n_population)),
@@ -180,8 +195,8 @@ class Modellbilaga(Appendix):
                  "95 % KI": _ci(r.ci_low, r.ci_high),
                  "p-värde": fmt.SUPPRESSED if pd.isna(r.p_value) else
                  "< 0,001" if r.p_value < 0.001 else fmt.number(r.p_value, 3)} for r in terms.itertuples()]
-        note = ("Alla faktorer skattade samtidigt. Referens: kvinna, yngsta åldersgruppen, ingen psykiatrisk diagnos, "
-                "under 1 år med ersättningen.")
+        note = ("Alla faktorer är skattade samtidigt. Jämförelsegrupperna är kvinnor, den yngsta åldersgruppen, de "
+                "utan psykiatrisk diagnos och de som hade haft ersättningen kortare än 1 år.")
         if len(shown) < len(terms):
             note += " Skattningar på färre än gränsen (i någon kategori) visas inte. " + HIDDEN_NOTE
         table = markdown_table(pd.DataFrame(rows), caption=f"Logistisk regression av deltagande, {_PHRASE[benefit]}, "
@@ -194,18 +209,18 @@ class Modellbilaga(Appendix):
 
     @staticmethod
     def _or_sentence(r) -> str:
+        """One estimate as a whole sentence: who had higher or lower odds than whom, or no clear difference."""
         label = TERM_LABELS.get(r.term, r.term)
         subject, _, reference = label.partition(" (mot ")
-        reference = reference.rstrip(")")
+        who, whom, other = _GROUPS.get(r.term, (subject, subject.lower(), reference.rstrip(")")))
+        odds = fmt.number(r.estimate, 2)
         ci = f"95 % KI {_ci(r.ci_low, r.ci_high)}"
         if r.ci_low > 1:
-            verdict = f"{fmt.number(r.estimate, 2)} gånger så höga skattade odds att delta ({ci})"
-        elif r.ci_high < 1:
-            verdict = f"lägre skattade odds att delta, oddskvot {fmt.number(r.estimate, 2)} ({ci})"
-        else:
-            verdict = (f"ingen statistiskt säkerställd skillnad i odds att delta (oddskvot "
-                       f"{fmt.number(r.estimate, 2)}, {ci})")
-        return f"{subject} jämfört med {reference}: {verdict}."
+            return f"{who} hade {odds} gånger så höga skattade odds att delta som {other} ({ci})."
+        if r.ci_high < 1:
+            return f"{who} hade lägre skattade odds att delta än {other} (oddskvot {odds}, {ci})."
+        return (f"Mellan {whom} och {other} finns ingen statistiskt säkerställd skillnad i oddsen att delta "
+                f"(oddskvot {odds}, {ci}).")
 
     # ------------------------------------------------------------------ trend
     def trend_markdown(self) -> str:
@@ -221,10 +236,12 @@ class Modellbilaga(Appendix):
                          "Metod": r.method})
             significant = r.ci_low > 1 or r.ci_high < 1
             direction = "ökade" if change > 0 else "minskade"
-            sentences.append(f"{label} {direction} enligt den skattade trenden med i genomsnitt "
-                             f"{fmt.percent(abs(change), 1)} per år {fmt.year_span(r.first_year, r.last_year)}" +
-                             ("." if significant else "; förändringen är inte statistiskt säkerställd."))
-        note = ("Poisson-regression av antalet per år på år; kvoten är den skattade förändringen per år (1 = "
+            sentences.append(f"Antalet {label[:1].lower()}{label[1:]} {direction} enligt den skattade trenden med i "
+                             f"genomsnitt {fmt.percent(abs(change), 1)} per år "
+                             f"{fmt.year_span(r.first_year, r.last_year)}" +
+                             ("." if significant else ", men förändringen är inte statistiskt säkerställd."))
+        note = ("Poisson-regression av antalet per år med året som förklarande variabel; kvoten är den skattade "
+                "förändringen per år (1 = "
                 "oförändrat). Vid överspridning (Pearson χ² per frihetsgrad över 1) skalas standardfelen "
                 "(kvasi-Poisson). Antalen är räknade ur mikrodata.")
         return "\n".join([" ".join(sentences), "", markdown_table(pd.DataFrame(rows), caption=f"Trend i antal "
@@ -265,14 +282,14 @@ class Modellbilaga(Appendix):
             return "\n".join([f"Jämförelsen av utfallet visas inte för {_PHRASE[benefit]}: för få deltagare eller "
                               f"övriga med och utan arbete eller studier efter 12 månader.", "", balance, effect])
         significant = weighted.ci_low > 0 or weighted.ci_high < 0
-        lead = (f"Efter viktning skattas andelen i arbete eller studier 12 månader senare vara "
+        lead = (f"Efter viktningen var den skattade andelen i arbete eller studier 12 månader senare "
                 f"{fmt.number(100 * abs(weighted.estimate), 1)} procentenheter {'högre' if weighted.estimate > 0 else 'lägre'} "
                 f"bland deltagarna med {_PHRASE[benefit]} än bland jämförbara övriga (95 % KI "
                 f"{_ci(100 * weighted.ci_low, 100 * weighted.ci_high, 1)})"
                 + ("" if significant else ", en skillnad som inte är statistiskt säkerställd") +
                 f". Utan justering är den skattade skillnaden {fmt.number(100 * naive.estimate, 1, sign=True)} procentenheter. "
-                + (f"Största kvarvarande obalans efter viktning: {fmt.number(worst_after, 3)} "
-                   f"({'under' if worst_after < 0.1 else 'inte under'} målet 0,1)." if b["smd_after"].notna().all() else
+                + (f"Den största kvarvarande obalansen efter viktningen är {fmt.number(worst_after, 3)}, "
+                   f"{'under' if worst_after < 0.1 else 'inte under'} målet 0,1." if b["smd_after"].notna().all() else
                    "Obalansen efter viktning visas bara för faktorer som inte är dolda."))
         return "\n".join([lead, "", balance, effect])
 

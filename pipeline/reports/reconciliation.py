@@ -35,8 +35,8 @@ def reconciliation_markdown(rows: pd.DataFrame, scope: str, caption_suffix: str,
     counts = rows["status"].value_counts()
     parts = [f"{fmt.number(counts.get(AGREES, 0))} stämmer", f"{fmt.number(counts.get(DIFFERS, 0))} avviker"]
     if counts.get(OTHER_SOURCE, 0):
-        parts.append(f"{fmt.number(counts.get(OTHER_SOURCE, 0))} skiljer sig men jämför uppgifter från olika "
-                     f"källor eller tidpunkter (annan källa/tidpunkt)")
+        parts.append(f"{fmt.number(counts.get(OTHER_SOURCE, 0))} skiljer sig åt eftersom de jämför uppgifter från "
+                     f"olika källor eller tidpunkter (annan källa/tidpunkt)")
     lead = (
         f"{scope} har {fmt.number(len(rows))} publicerade uppgifter räknats om från tabellerna och "
         f"texten: {', '.join(parts)} och {fmt.number(counts.get(NOT_RECOMPUTABLE, 0))} kan inte räknas om med de "

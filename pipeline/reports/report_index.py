@@ -120,7 +120,7 @@ def _bilaga3(inputs: Mapping[str, Any], year: int, synthetic: bool) -> str:
     r = response_rates(survey, load_clean(inputs["survey_clean"][year]))
     total = r[r["group"] == "Totalt"].iloc[0]
     return (f"Svarsfrekvens {fmt.percent(total['rate_pct'])} ({fmt.number(total['answered'])} av "
-            f"{fmt.number(total['invited'])})" + (" (syntetiska svar)" if synthetic else ""))
+            f"{fmt.number(total['invited'])}" + ("; syntetiska svar)" if synthetic else ")"))
 
 
 def _bilaga4(inputs: Mapping[str, Any], year: int) -> str:
@@ -137,7 +137,7 @@ def _indikatorrapport(inputs: Mapping[str, Any], year: int, synthetic: bool) -> 
     n = int((taking["year"] == year).sum())
     if not n:
         raise LookupError(year)
-    return (f"{n} förbund svarade, {fmt.number(answers.loc[answers['year'] == year, 'svarande'].sum())} enkätsvar"
+    return (f"{n} förbund deltog, {fmt.number(answers.loc[answers['year'] == year, 'svarande'].sum())} besvarade enkäter"
             + (" (syntetiska svar)" if synthetic else ""))
 
 
@@ -166,12 +166,13 @@ def headline_figures(inputs: Mapping[str, Any], appendix_years: dict[str, list[i
 
 
 FORBUND_INTRO = ("En Bilaga 1 ur registren för varje samordningsförbund och år, med förbundets deltagare, insatser, "
-                 "andel med psykiatrisk diagnos och täckning bredvid rikets. Välj förbund i listan och sedan år i "
-                 "tabellen.")
+                 "andel med psykiatrisk diagnos och täckning jämförda med rikets. Välj förbund i listan och sedan år "
+                 "i tabellen.")
 
 
-INDIKATOR_INTRO = ("En Indikatorbilaga för varje förbund och år som förbundet svarade på indikatorenkäterna: förbundets "
-                   "indikatorer bredvid rikets, dess egen trend, jämförelsen med andra förbund och dess öppna svar.")
+INDIKATOR_INTRO = ("En Indikatorbilaga för varje förbund och varje år då förbundet deltog i indikatorenkäterna, med "
+                   "förbundets indikatorer jämförda med rikets, förbundets egen trend, jämförelsen med andra förbund "
+                   "och förbundets öppna svar.")
 
 
 def forbund_section(forbund: dict[str, str], years: list[int], synthetic: bool, *, folder: str = "forbund",

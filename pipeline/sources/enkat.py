@@ -417,8 +417,8 @@ def compare_groups(survey: Survey, data: CleanSurvey, qid: str) -> GroupTest:
         table = [[int(((a["group"] == g) & (a["answer"] == positive)).sum()),
                   int(((a["group"] == g) & (a["answer"] != positive)).sum())] for g in (second, first)]
         odds, p = fisher_exact(table)
-        return GroupTest(qid, "Fishers exakta test", f"oddskvot för {positive.lower()}, {second.lower()} mot "
-                         f"{first.lower()}", float(odds), float(p), n1, n2)
+        return GroupTest(qid, "Fishers exakta test", f"oddskvoten för {positive.lower()} bland {second.lower()} "
+                         f"jämfört med {first.lower()}", float(odds), float(p), n1, n2)
     from statsmodels.miscmodels.ordinal_model import OrderedModel
 
     used = sorted(int(x) for x in a["position"].unique())
@@ -428,8 +428,8 @@ def compare_groups(survey: Survey, data: CleanSurvey, qid: str) -> GroupTest:
     exog = pd.DataFrame({"styrelse": (a["group"] == second).astype(float).to_numpy()})
     result = OrderedModel(endog, exog, distr="logit").fit(method="bfgs", disp=False, maxiter=200)
     coef = float(result.params["styrelse"])
-    return GroupTest(qid, "Ordinal logistisk regression", f"oddskvot för ett mer positivt svar, {second.lower()} mot "
-                     f"{first.lower()}", math.exp(coef), float(result.pvalues["styrelse"]), n1, n2)
+    return GroupTest(qid, "Ordinal logistisk regression", f"oddskvoten för ett mer positivt svar bland "
+                     f"{second.lower()} jämfört med {first.lower()}", math.exp(coef), float(result.pvalues["styrelse"]), n1, n2)
 
 
 def survey_folder(raw: Path, year: int) -> Path:

@@ -968,6 +968,7 @@ def clean_indikator_year(folder: str | Path, description: Description, known_for
         for sheet in sheets:
             _check_sheet_quarantine_share(sheet, [r for r in all_rows if r.sheet is sheet])
         positive = {q.id: description.scales[q.scale].positive_positions for q in qn.scale_questions}
+        wording = {q.id: q.text for q in qn.text_questions}  # shown above the answers in the förbund's report
         removed = {s.name: dict.fromkeys(("personnummer", "e-post", "telefon", "namn"), 0) for s in sheets}
         for row in all_rows:
             if row.reason:
@@ -983,7 +984,7 @@ def clean_indikator_year(folder: str | Path, description: Description, known_for
                 clean_text, counts = scrub(text)
                 for kind, n in counts.items():
                     removed[row.sheet.name][kind] = removed[row.sheet.name].get(kind, 0) + n
-                texts.append((year, qn.id, row.forbund, qid, clean_text))
+                texts.append((year, qn.id, row.forbund, qid, wording.get(qid, ""), clean_text))
         for sheet in sheets:
             mine = [r for r in all_rows if r.sheet is sheet]
             bad = sum(1 for r in mine if r.reason)
@@ -1010,7 +1011,7 @@ def _frames(year, svar, respondents, texts, quarantine, quality) -> dict[str, pd
                   "vet_ej": "bool", "positiv": "boolean"})
     r = pd.DataFrame(respondents, columns=["year", "enkat", "grupp", "forbund", "respondent"]).astype(
         {"year": "int64"})
-    t = pd.DataFrame(texts, columns=["year", "enkat", "forbund", "fraga", "text"]).astype({"year": "int64"})
+    t = pd.DataFrame(texts, columns=["year", "enkat", "forbund", "fraga", "fragetext", "text"]).astype({"year": "int64"})
     k = pd.DataFrame(quarantine, columns=["file", "sheet", "line", "column", "reason"]).astype({"line": "int64"})
     k["reason_text"] = k["reason"].map(REASONS)
     k = k.sort_values(["file", "sheet", "line"], kind="stable").reset_index(drop=True)

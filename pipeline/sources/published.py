@@ -31,14 +31,14 @@ PARTICIPANT_TABLES = {
     3: ("sjukpenning", "pagaende"),
     4: ("sjukpenning", "nyregistrerad"),
 }
-# The tables' titles as the document names them (labels, used to trace a table to its source).
+# The tables' titles: the document's numbers (which trace a table to its source), our own wording.
 TABLE_TITLES = {
-    1: "Tabell 1 Totalt antal pågående deltagare aktivitetsersättning",
-    2: "Tabell 2 Deltagare som är nyregistrerade under året aktivitetsersättning",
-    3: "Tabell 3 Totalt antal pågående deltagare sjukpenning",
-    4: "Tabell 4 Deltagare som är nyregistrerade under året sjukpenning",
-    5: "Tabell 5 Antal insatser över tid",
-    6: "Tabell 6 Andel individer med psykiatrisk diagnos som tagit del av insats finansierad av samordningsförbund",
+    1: "Tabell 1 Pågående deltagare med aktivitetsersättning",
+    2: "Tabell 2 Nyregistrerade deltagare med aktivitetsersättning",
+    3: "Tabell 3 Pågående deltagare med sjukpenning",
+    4: "Tabell 4 Nyregistrerade deltagare med sjukpenning",
+    5: "Tabell 5 Insatser per prioriterad målgrupp",
+    6: "Tabell 6 Andel med psykiatrisk diagnos bland deltagarna i insatser som samordningsförbunden finansierar",
 }
 
 DOCUMENTS = {

@@ -40,7 +40,7 @@ def test_percent_and_share():
 
 
 def test_change_words():
-    assert fmt.change_words(96, "individ", "individer") == "en ökning med 96 individer"
+    assert fmt.change_words(96, "person", "personer") == "en ökning med 96 personer"
     assert fmt.change_words(-1, "insats", "insatser") == "en minskning med 1 insats"
     assert fmt.change_words(0, "insats", "insatser") == "oförändrat"
 

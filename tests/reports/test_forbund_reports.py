@@ -86,6 +86,9 @@ def cleaned_frames():
     return deltagare, insatser, formaner
 
 
+STEPS: list[int] = []  # the progress steps the stage's computation reported (stage_tables)
+
+
 @pytest.fixture(scope="module")
 def stage_tables(tmp_path_factory) -> dict[str, pd.DataFrame]:
     """The förbund stage's tables (forbund.forbund_figures_from_frames: every unit through the linked disclosure
@@ -93,7 +96,19 @@ def stage_tables(tmp_path_factory) -> dict[str, pd.DataFrame]:
     deltagare, insatser, formaner = cleaned_frames()
     geography = _geography(tmp_path_factory.mktemp("geografi"),
                            "".join(f"{unit},{code},,\n" for unit, code in KOMMUN.items()))
-    return forbund.forbund_figures_from_frames(deltagare, insatser, formaner, geography, Settings(5, 5))
+    STEPS.clear()
+    return forbund.forbund_figures_from_frames(deltagare, insatser, formaner, geography, Settings(5, 5),
+                                steps=type("Recorder", (), {"step": staticmethod(lambda n=1: STEPS.append(n))})())
+
+
+def test_the_stage_counts_its_work_as_it_goes(stage_tables):
+    """Live progress (pipeline/core/progress.py): the steps forbund_figures_from_frames reports add up to the total
+    the stage announces, less the reading that build_forbund_figures() counts itself, and each is finished work."""
+    unit = stage_tables["unit"].iloc[0]
+    years = int(unit["last_year"]) - int(unit["first_year"]) + 1
+    assert sum(STEPS) == forbund.forbund_progress_total(years, int(unit["forbund"])) - years * forbund.READ_STEPS
+    assert all(n >= 1 for n in STEPS) and STEPS[-2:] == [forbund.PROGRAM_STEPS, forbund.ROWS_STEPS]
+    assert len(STEPS) == 1 + years * 2 + 1 + int(unit["forbund"]) + 2  # counting, models, units alone, program, rows
 
 
 @pytest.fixture(scope="module")
@@ -148,17 +163,18 @@ def test_big_forbund_is_compared_with_the_nation(figures_dir, stage_tables):
     assert s["observed"] == 110 and s["verdict"] == "higher" and s["ratio"] > s["limit_high"]
     n = s["population"]
     sv = lambda x, d: f"{x:.{d}f}".replace(".", ",")  # noqa: E731  Swedish decimal comma, typed here
-    assert (f"110 av de {n} med sjukpenning som var folkbokförda i förbundets kommuner deltog. Om de hade deltagit "
-            "som personer av samma kön, ålder, diagnos och tid med ersättningen gjorde i hela riket, hade "
-            f"{sv(s['expected'], 1)} förväntats. Kvoten mellan faktiskt och förväntat antal är {sv(s['ratio'], 2)}. "
-            "Ett förbund med lika många förväntade deltagare hamnar i 95 fall av 100 mellan "
-            f"{sv(s['limit_low'], 2)} och {sv(s['limit_high'], 2)} om det bara skiljer sig från andra förbund av en "
-            "slump och som förbund brukar göra. Förbundet ligger över gränserna: deltagandet är högre än förväntat "
+    n_text = f"{n:,}".replace(",", "\u00a0")
+    assert (f"I förbundets kommuner var {n_text} personer med sjukpenning folkbokförda, och 110 av dem deltog. Om de "
+            "hade deltagit i samma utsträckning som personer i hela riket med samma kön, ålder, diagnos och tid med "
+            f"ersättningen, hade {sv(s['expected'], 1)} deltagare förväntats. Kvoten mellan det faktiska och det "
+            f"förväntade antalet är {sv(s['ratio'], 2)}. Ett förbund med lika många förväntade deltagare hamnar i 95 "
+            f"fall av 100 mellan {sv(s['limit_low'], 2)} och {sv(s['limit_high'], 2)}, om det skiljer sig från andra "
+            "förbund bara genom slumpen och den vanliga variationen mellan förbund. Förbundet ligger över gränserna: deltagandet är högre än förväntat "
             "med hänsyn till ålder, kön, diagnos och tid med ersättningen. Gränserna för kvoten med sjukpenning 2022 "
             "visar bara slumpens spridning: förbunden är för få") in text  # five förbund: no spread estimated
     # Stor hides some cells but is not called small
     assert "Förbundet är litet" not in text and "få deltagare" not in text
-    assert re.search(r"\d+ av förbundets \d+ uppgifter i tabellerna nedan är dolda \(\"\.\.\"\); övriga visas\. "
+    assert re.search(r"Av förbundets \d+ uppgifter i tabellerna nedan är \d+ dolda \(\"\.\.\"\); övriga visas\. "
                      r"Dolt är antal under 5 personer", text)
     cov = r.figures[(r.figures["measure"] == "tackning") & (r.figures["benefit"] == "sjukpenning")]
     assert cov["value"].iloc[0] == pytest.approx(round(1000 * 110 / n, 1))
@@ -215,14 +231,15 @@ _COMPARED = {"boende_deltagare": 1234, "referensbefolkning": 56789, "standardkvo
     ({**_COMPARED, "forvantade_deltagare": 1100.5, "standardkvot": 1.12, "standardkvot_nedre": 1.06,
       "standardkvot_ovre": 1.19, "standardkvot_grans_nedre": 0.74, "standardkvot_grans_ovre": 1.31,
       "standardkvot_utover_slump": 0.83},
-     "1\u00a0234 av de 56\u00a0789 med sjukpenning som var folkbokförda i förbundets kommuner deltog. Om de hade "
-     "deltagit som personer av samma kön, ålder, diagnos och tid med ersättningen gjorde i hela riket, hade "
-     "1\u00a0100,5 förväntats. Kvoten mellan faktiskt och förväntat antal är 1,12. Ett förbund med lika många "
-     "förväntade deltagare hamnar i 95 fall av 100 mellan 0,74 och 1,31 om det bara skiljer sig från andra förbund "
-     "av en slump och som förbund brukar göra. Förbundet ligger inom gränserna: skillnaden mot det förväntade är "
-     "inte större än förbund brukar ha. Gränserna för kvoten med sjukpenning 2022 visar hur mycket förbunden "
-     "skiljer sig åt av en slump och av den vanliga variationen mellan förbund; ungefär 83\u00a0% av spridningen "
-     "mellan förbunden är mer än slumpen ensam skulle ge."),
+     "I förbundets kommuner var 56\u00a0789 personer med sjukpenning folkbokförda, och 1\u00a0234 av dem deltog. Om "
+     "de hade deltagit i samma utsträckning som personer i hela riket med samma kön, ålder, diagnos och tid med "
+     "ersättningen, hade 1\u00a0100,5 deltagare förväntats. Kvoten mellan det faktiska och det förväntade antalet är "
+     "1,12. Ett förbund med lika många förväntade deltagare hamnar i 95 fall av 100 mellan 0,74 och 1,31, om det "
+     "skiljer sig från andra förbund bara genom slumpen och den vanliga variationen mellan förbund. Förbundet ligger "
+     "inom gränserna: skillnaden mot det förväntade är inte större än skillnaderna mellan förbund brukar vara. "
+     "Gränserna för kvoten med sjukpenning 2022 visar hur mycket förbunden skiljer sig åt av en slump och av den "
+     "vanliga variationen mellan förbund; ungefär 83\u00a0% av spridningen mellan förbunden går utöver vad slumpen "
+     "ensam skulle ge."),
     ({**_COMPARED, "forvantade_deltagare": 800.0, "standardkvot": 1.54, "standardkvot_grans_nedre": 0.72,
       "standardkvot_grans_ovre": 1.33, "standardkvot_utover_slump": 0.0},
      "Förbundet ligger över gränserna: deltagandet är högre än förväntat med hänsyn till ålder, kön, diagnos och tid "

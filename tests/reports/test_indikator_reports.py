@@ -42,8 +42,10 @@ def built(tmp_path_factory):
         g.to_parquet(folder / "svar.parquet")
         respondents(g).to_parquet(folder / "respondenter.parquet")
         names = sorted(g["forbund"].unique())
-        pd.DataFrame({"year": year, "enkat": "deltagare_avslut", "forbund": names, "fraga": "da_kommentar",
-                      "text": [f"Eget svar {f} {year}" for f in names]}).to_parquet(folder / "fritext.parquet")
+        texts = pd.DataFrame({"year": year, "enkat": "deltagare_avslut", "forbund": names, "fraga": "da_kommentar",
+                              "fragetext": "Har du något mer att säga?", "text": [f"Eget svar {f} {year}" for f in names]})
+        left_out = texts[texts["forbund"] == "F03"].assign(text="[namn borttaget] [telefonnummer borttaget].")
+        pd.concat([texts, left_out]).to_parquet(folder / "fritext.parquet")
     stages.stage_indikator_tabeller(project)
     national = stages.stage_indikatorrapport(project, 2021, formats=["html", "pdf", "docx"])
     stages.stage_indikatorbilagor(project, forbund=["F03", "F01"])
@@ -77,6 +79,9 @@ def test_a_forbund_report_shows_its_own_open_answers_and_nobody_elses(built):
     assert years == sorted(taking.loc[taking["forbund"] == "F03", "year"])
     text = _text(folder / "2021" / "indikatorbilaga_2021.html")
     assert "Eget svar F03 2021" in text and "Eget svar F01" not in text and "Eget svar F03 2020" not in text
+    # under the question's wording, never its code name; an answer of removal marks only is counted, not listed
+    assert "Deltagare vid avslutad insats – Har du något mer att säga?" in text and "da_kommentar" not in text
+    assert "Ett svar bestod bara av sådana uppgifter och visas inte." in text and "[namn borttaget]" not in text
     assert SYNTHETIC in text and "Jämförelse med andra förbund" in text
     own = pd.read_parquet(folder / "2021" / "indata" / "andelar.parquet")
     assert set(own["forbund"]) == {"F03", "Hela riket"}

@@ -92,12 +92,12 @@ def test_every_report_carries_the_ordlista_of_the_terms_it_uses(national):
 # ----------------------------------------------------------------------------- Swedish as an editor signs it
 def test_bilaga1_sentences_read_as_plain_swedish(built_2022):
     text = html_reader_text((built_2022 / "bilaga1_2022.html").read_text(encoding="utf-8"))
-    assert "Under 2022 började 808 individer med aktivitetsersättning en insats (417 kvinnor och 391 män)." in text
+    assert "Under 2022 började 808 personer med aktivitetsersättning en insats (417 kvinnor och 391 män)." in text
     assert "Av dem som hade" not in text and "Av deltagarna som tog del av" not in text
     assert "Bland deltagarna 2022 hade 79 % av dem med sjukpenning" in text
     # the share follows the count it is a share of, and the note on the source comes last
-    assert ("Jämfört med 2021 är det en ökning med 96 individer (+6,5 %). Deltagarna var 4,3 % av de 36 552 "
-            "individer som hade aktivitetsersättning under 2022. Förändringen är räknad på källans total") in text
+    assert ("Jämfört med 2021 är det en ökning med 96 personer (+6,5 %). Deltagarna var 4,3 % av de 36 552 "
+            "personer som hade aktivitetsersättning under 2022. Förändringen är räknad på källans total") in text
 
 
 def test_open_answers_made_only_of_removal_marks_are_left_out_with_a_count():
@@ -106,7 +106,7 @@ def test_open_answers_made_only_of_removal_marks_are_left_out_with_a_count():
     texts = pd.DataFrame({"question": "q", "text": ["[namn borttaget]", "[namn borttaget] [telefonnummer borttaget].",
                                                     "Bra möten med [namn borttaget].", "Mer tid."]})
     section = Bilaga3.text_section(SimpleNamespace(data=SimpleNamespace(texts=texts)), SimpleNamespace(id="q"))
-    assert "4 svarande skrev ett öppet svar." in section and "2 svar bestod bara av sådana uppgifter" in section
+    assert "Ett öppet svar skrevs av 4 svarande." in section and "Av svaren bestod 2 bara av sådana uppgifter" in section
     assert "- Bra möten med [namn borttaget]." in section and "- Mer tid." in section
     assert "- [namn borttaget]" not in section
     assert redaction_only("(personuppgift, visas inte)") and not redaction_only("Ring [namn borttaget]")

@@ -81,7 +81,7 @@ def test_combined_shares_in_sentences_agree_with_rounded_cells_or_say_why(built_
     checked = 0
     for section in sections:
         section = re.sub(r"[ \t\r\n]+", " ", section)
-        lead = re.search(r"svarade (\d+)\u00a0% ([a-zåäö ]+?), (\d+)\u00a0% ([a-zåäö ]+?)(?:,|\.)", section)
+        lead = re.search(r"svarade (\d+)\u00a0% ([a-zåäö ]+?), (\d+)\u00a0% ([a-zåäö ]+?)(?:,| och |\.)", section)
         if not lead or "<table" not in section:
             continue
         header = re.findall(r"<th[^>]*>(.*?)</th>", section)
@@ -95,3 +95,22 @@ def test_combined_shares_in_sentences_agree_with_rounded_cells_or_say_why(built_
                 checked += 1
                 assert int(share) == sum(value[p] for p in parts) or explained, (words, share, value)
     assert checked >= 16  # two combined shares for each of the scale questions
+
+
+def test_every_model_term_reads_as_a_whole_sentence():
+    """The Modellbilaga's odds ratios as sentences a Swedish editor signs: no "X jämfört med Y: …"
+    fragment, the groups named in the plural, the reference after "som"/"än"/"och"."""
+    from types import SimpleNamespace
+
+    from pipeline.derive.models import TERM_LABELS
+    from pipeline.reports.modellbilaga import _GROUPS, Modellbilaga
+
+    assert set(_GROUPS) == set(TERM_LABELS)
+    row = lambda est, low, high: SimpleNamespace(term="man", estimate=est, ci_low=low, ci_high=high)  # noqa: E731
+    assert Modellbilaga._or_sentence(row(1.23, 1.1, 1.4)).startswith("Män hade 1,23 gånger så höga skattade odds att "
+                                                                      "delta som kvinnor (95")
+    assert Modellbilaga._or_sentence(row(0.8, 0.7, 0.9)).startswith("Män hade lägre skattade odds att delta än kvinnor")
+    assert Modellbilaga._or_sentence(row(1.0, 0.9, 1.1)).startswith("Mellan män och kvinnor finns ingen statistiskt")
+    for term in TERM_LABELS:
+        text = Modellbilaga._or_sentence(SimpleNamespace(term=term, estimate=2.0, ci_low=1.5, ci_high=2.5))
+        assert ":" not in text and text.endswith(").") and text[0].isupper(), text
