@@ -121,13 +121,13 @@ class _Survey(Appendix):
 
 def _rows_of(frame: pd.DataFrame) -> pd.DataFrame:
     """Indicators first, each followed by its measurement points when it has more than one."""
-    frame = frame.sort_values(["indikator", "matpunkt"])
+    ind, mp = frame["indikator"].tolist(), frame["matpunkt"].tolist()
     points: dict[str, set[str]] = {}
-    for ind, mp in zip(frame["indikator"], frame["matpunkt"]):
-        if mp != "":
-            points.setdefault(ind, set()).add(mp)
-    keep = [mp == "" or len(points.get(ind, ())) > 1 for ind, mp in zip(frame["indikator"], frame["matpunkt"])]
-    return frame[np.array(keep, dtype=bool)]
+    for i, m in zip(ind, mp):
+        if m != "":
+            points.setdefault(i, set()).add(m)
+    order = sorted(range(len(ind)), key=lambda k: (ind[k], mp[k]))
+    return frame.iloc[[k for k in order if mp[k] == "" or len(points.get(ind[k], ())) > 1]]
 
 
 def _columns(frame: pd.DataFrame, *names: str):
