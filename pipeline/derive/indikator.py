@@ -425,8 +425,9 @@ def taking_part(respondenter: pd.DataFrame) -> pd.DataFrame:
 def indikator_progress_total(series: int) -> int:
     """The progress steps of :func:`indikator_tables_from_frames` for ``series`` group × indicator × point series: one per
     series' changes and trend, and the disclosure control and the funnel weighted as measured at the
-    demo's scale (about half and two fifths of the time the series take)."""
-    return series + math.ceil(series / 2) + math.ceil(series * 2 / 5)
+    demo's scale (about half and a twentieth of the time the series take; the funnel's share since it
+    works on arrays, docs/performance.md)."""
+    return series + math.ceil(series / 2) + math.ceil(series / 20)
 
 
 def indikator_tables_from_frames(svar: pd.DataFrame, respondenter: pd.DataFrame, settings: Settings,
@@ -459,7 +460,7 @@ def _indikator_tables(svar, respondenter, settings, changes, synthetic, counts, 
                           for (g, i, m), ys in broken.items() for y in ys],
                          columns=["grupp", "indikator", "matpunkt", "year", "forandring"])
     tratt = funnel_positions(andelar)
-    steps.step(math.ceil(series * 2 / 5))
+    steps.step(math.ceil(series / 20))
     return {"andelar": andelar, "forandring": change, "trend": trend, "tratt": tratt,
             "deltagande": participating, "forbund": taking_part(respondenter), "brott": brott,
             "unit": pd.DataFrame([unit])}
