@@ -17,7 +17,8 @@ Phases, each timed with the stage's own code, in the order the build runs them:
 
 ``--forbund N`` builds the förbund reports for the first N participating förbund only (default all);
 ``--total`` is the demo's range of questionnaires a year. The test suite runs :func:`run` at a tiny scale
-(tests/test_bench_indikator.py); the numbers are in docs/performance.md.
+(tests/test_bench_indikator.py); the numbers are in docs/performance.md. Each phase prints its wall time and
+its CPU time (user + system of this process and the kernels and renderers it started and waited for).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -55,6 +57,13 @@ def _project(root: Path, years: list[int], formats: list[str]):
     return Project(root)
 
 
+def _cpu() -> float:
+    """User + system seconds of this process and of its children that have ended (the kernels, pandoc,
+    Typst): comparable between runs on a shared machine, where wall time depends on the others' load."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def run(root: Path, years: list[int], formats: list[str], forbund: int | None = None,
         total: tuple[int, int] | None = None, echo=print) -> dict[str, float]:
     """Build the survey half in ``root`` (an empty folder) and return seconds per phase."""
@@ -67,12 +76,13 @@ def run(root: Path, years: list[int], formats: list[str], forbund: int | None = 
     project = _project(root, years, formats)
     raw = DATASETS["indikator_spec"].path(project.root).parent
     seconds: dict[str, float] = {}
+    cpu: dict[str, float] = {}
 
     def timed(name, fn, *args, **kwargs):
-        start = time.perf_counter()
+        start, used = time.perf_counter(), _cpu()
         out = fn(*args, **kwargs)
-        seconds[name] = time.perf_counter() - start
-        echo(f"{name:<24} {seconds[name]:8.1f} s")
+        seconds[name], cpu[name] = time.perf_counter() - start, _cpu() - used
+        echo(f"{name:<24} {seconds[name]:8.1f} s  cpu {cpu[name]:8.1f} s")
         return out
 
     demo_args = {"total": total} if total else {}
@@ -108,8 +118,11 @@ def run(root: Path, years: list[int], formats: list[str], forbund: int | None = 
     seconds["reports"] = reports
     echo(f"{'  (förbund reports)':<24} {reports:8d}")
     timed("index", stages.stage_index, project)
-    seconds["total"] = sum(v for k, v in seconds.items() if not k.startswith("  ") and k not in ("reports",))
-    echo(f"{'total (cold)':<24} {seconds['total']:8.1f} s")
+    phases = [k for k in seconds if not k.startswith("  ") and k != "reports"]
+    seconds["total"] = sum(seconds[k] for k in phases)
+    cpu["total"] = sum(cpu[k] for k in phases)
+    echo(f"{'total (cold)':<24} {seconds['total']:8.1f} s  cpu {cpu['total']:8.1f} s")
+    seconds |= {f"cpu {k}": v for k, v in cpu.items()}
     return seconds
 
 

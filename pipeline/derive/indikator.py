@@ -361,9 +361,10 @@ def between_variance(shares: np.ndarray, n: np.ndarray, p0: float, winsor: float
     return max(tau2, 0.0)
 
 
-def share_limits(p0: float, n, tau2: float, level: str) -> tuple[np.ndarray, np.ndarray]:
+def share_limits(p0, n, tau2, level: str) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper limits (proportions, clipped to 0–1) for förbund of ``n`` answers: the national
-    share ± z · √(p0(1 − p0)/n + τ²) (Spiegelhalter's additive random-effects funnel)."""
+    share ± z · √(p0(1 − p0)/n + τ²) (Spiegelhalter's additive random-effects funnel); ``p0`` and
+    ``tau2`` a number or one per förbund."""
     n = np.asarray(n, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         half = Z[level] * np.sqrt(p0 * (1 - p0) / n + tau2)
@@ -373,27 +374,38 @@ def share_limits(p0: float, n, tau2: float, level: str) -> tuple[np.ndarray, np.
 def funnel_positions(andelar: pd.DataFrame) -> pd.DataFrame:
     """Per shown förbund share: the limits at its n, and its position (``lage``: −2 below 99,8 %, −1
     below 95 %, 0 within, 1 above 95 %, 2 above 99,8 %); τ² per year × group × level from the
-    shown shares only."""
-    rows = []
-    for level, g in andelar.groupby(LEVEL_KEYS, sort=True):
-        nation = g[g["forbund"] == NATIONAL]
-        areas = g[(g["forbund"] != NATIONAL) & ~g["suppressed"]]
-        if nation.empty or nation["suppressed"].iloc[0] or areas.empty:
+    shown shares only. The levels are found once and worked on as arrays (a pandas frame per level
+    cost 3 s for the six demo years, docs/performance.md)."""
+    unit = andelar["forbund"].to_numpy(object)
+    hidden = andelar["suppressed"].to_numpy(bool)
+    andel = andelar["andel"].to_numpy(float)
+    share_all = andel / 100
+    n_all = andelar["n"].astype(float).to_numpy()
+    levels = andelar.groupby(LEVEL_KEYS, sort=True).indices  # level → its rows, in the table's order
+    rows, centre, spread = [], [], []
+    for level in sorted(levels):
+        pos = levels[level]
+        national = pos[unit[pos] == NATIONAL]
+        areas = pos[(unit[pos] != NATIONAL) & ~hidden[pos]]
+        if not len(national) or hidden[national[0]] or not len(areas):
             continue
-        p0 = float(nation["andel"].iloc[0]) / 100
-        n = areas["n"].astype(float).to_numpy()
-        share = areas["andel"].to_numpy(float) / 100
-        tau2 = between_variance(share, n, p0)
-        frame = areas[LEVEL_KEYS + ["forbund", "n", "andel"]].copy()
-        frame["riket"], frame["tau2"] = 100 * p0, tau2
-        lage = np.zeros(len(frame), dtype=int)
-        for name, step in (("95", 1), ("998", 2)):
-            low, high = share_limits(p0, n, tau2, name)
-            frame[f"lower_{name}"], frame[f"upper_{name}"] = 100 * low, 100 * high
-            lage = np.where(share < low, -step, np.where(share > high, step, lage))
-        frame["lage"] = lage
-        rows.append(frame)
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+        p0 = float(andel[national[0]]) / 100
+        rows.append(areas)
+        centre.append(np.full(len(areas), p0))
+        spread.append(np.full(len(areas), between_variance(share_all[areas], n_all[areas], p0)))
+    if not rows:
+        return pd.DataFrame()
+    rows = np.concatenate(rows)
+    p0, tau2, n, share = np.concatenate(centre), np.concatenate(spread), n_all[rows], share_all[rows]
+    frame = andelar.iloc[rows][LEVEL_KEYS + ["forbund", "n", "andel"]].reset_index(drop=True)
+    frame["riket"], frame["tau2"] = 100 * p0, tau2
+    lage = np.zeros(len(frame), dtype=int)
+    for name, step in (("95", 1), ("998", 2)):
+        low, high = share_limits(p0, n, tau2, name)
+        frame[f"lower_{name}"], frame[f"upper_{name}"] = 100 * low, 100 * high
+        lage = np.where(share < low, -step, np.where(share > high, step, lage))
+    frame["lage"] = lage
+    return frame
 
 
 # --------------------------------------------------------------------------- taking part
@@ -413,8 +425,9 @@ def taking_part(respondenter: pd.DataFrame) -> pd.DataFrame:
 def indikator_progress_total(series: int) -> int:
     """The progress steps of :func:`indikator_tables_from_frames` for ``series`` group × indicator × point series: one per
     series' changes and trend, and the disclosure control and the funnel weighted as measured at the
-    demo's scale (about half and two fifths of the time the series take)."""
-    return series + math.ceil(series / 2) + math.ceil(series * 2 / 5)
+    demo's scale (about half and a twentieth of the time the series take; the funnel's share since it
+    works on arrays, docs/performance.md)."""
+    return series + math.ceil(series / 2) + math.ceil(series / 20)
 
 
 def indikator_tables_from_frames(svar: pd.DataFrame, respondenter: pd.DataFrame, settings: Settings,
@@ -447,7 +460,7 @@ def _indikator_tables(svar, respondenter, settings, changes, synthetic, counts, 
                           for (g, i, m), ys in broken.items() for y in ys],
                          columns=["grupp", "indikator", "matpunkt", "year", "forandring"])
     tratt = funnel_positions(andelar)
-    steps.step(math.ceil(series * 2 / 5))
+    steps.step(math.ceil(series / 20))
     return {"andelar": andelar, "forandring": change, "trend": trend, "tratt": tratt,
             "deltagande": participating, "forbund": taking_part(respondenter), "brott": brott,
             "unit": pd.DataFrame([unit])}

@@ -201,7 +201,6 @@ def _build_one(job: Job, pool, formats: list[str], provenance, use_quarto: bool 
                     cell.source = cell.source.replace(runtime["inputs"][name], parameters["inputs"][name])
             nb.metadata["papermill"]["parameters"] = parameters
         render.set_front_matter(nb, {"subtitle": job.subtitle})
-        nbformat.write(nb, executed)
         digest, count, _ = hash_inputs([job.notebook, tmp / INPUT_DIR] if job.own_input
                                        else [job.notebook, Path(job.parameters["inputs"][name])])
         own = dataclasses.replace(provenance, index_link=job.index_link, place=job.place, inputs_sha256=digest,
@@ -209,7 +208,7 @@ def _build_one(job: Job, pool, formats: list[str], provenance, use_quarto: bool 
                                   parameters=report_parameters(job.kind, params, parameters)
                                   + ((("Förbund", job.unit),) if job.unit else ()))
         render.render_notebook(executed, formats, header_text=job.header, use_quarto=use_quarto, root=root,
-                               provenance=own)
+                               provenance=own, nb=nb)  # written there, once
         write_text_atomic(tmp / STAMP, json.dumps({"key": job.key, "year": job.year, "unit": job.unit}) + "\n")
     return executing, time.perf_counter() - start - executing
 

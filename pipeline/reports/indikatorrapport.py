@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -93,11 +94,18 @@ class _Survey(Appendix):
     def __post_init__(self) -> None:
         self.name = _Names(self.tables)
         self.andelar = self.tables["andelar"]
+        # Each unit × year × group's rows, in the table's order, found once: a report asks for the same
+        # slices again and again, and a boolean mask over the table per question cost most of a förbund
+        # report's time (docs/performance.md, "The survey half").
+        self._slices = {(f, int(y), g): rows for (f, y, g), rows in
+                        self.andelar.groupby(["forbund", "year", "grupp"], sort=False, observed=True)}
 
     def hidden_markdown(self) -> str:
         return hidden_sentence(self.threshold) + "\n"
 
     def _level(self, unit: str, year: int | None = None, grupp: str | None = None) -> pd.DataFrame:
+        if year is not None and grupp is not None:
+            return self._slices.get((unit, int(year), grupp), self.andelar.iloc[:0])
         a = self.andelar
         a = a[a["forbund"] == unit]
         if year is not None:
@@ -107,16 +115,35 @@ class _Survey(Appendix):
         return a
 
     def groups(self, unit: str = NATIONAL) -> list[str]:
-        present = set(self._level(unit, self.year)["grupp"])
+        present = {g for f, y, g in self._slices if f == unit and y == self.year}
         return [g for g in GRUPPER if g in present] + sorted(present - set(GRUPPER))
 
 
 def _rows_of(frame: pd.DataFrame) -> pd.DataFrame:
     """Indicators first, each followed by its measurement points when it has more than one."""
-    frame = frame.sort_values(["indikator", "matpunkt"])
-    points = frame[frame["matpunkt"] != ""].groupby("indikator")["matpunkt"].nunique()
-    keep = (frame["matpunkt"] == "") | frame["indikator"].map(points).gt(1)
-    return frame[keep]
+    ind, mp = frame["indikator"].tolist(), frame["matpunkt"].tolist()
+    points: dict[str, set[str]] = {}
+    for i, m in zip(ind, mp):
+        if m != "":
+            points.setdefault(i, set()).add(m)
+    order = sorted(range(len(ind)), key=lambda k: (ind[k], mp[k]))
+    return frame.iloc[[k for k in order if mp[k] == "" or len(points.get(ind[k], ())) > 1]]
+
+
+def _columns(frame: pd.DataFrame, *names: str):
+    """The rows of some columns as tuples (the values ``itertuples`` gives, without building a tuple of
+    every column)."""
+    return zip(*(frame[c] for c in names))
+
+
+def _by_year(frame: pd.DataFrame, years: list, name) -> pd.DataFrame:
+    """One row per indicator (sorted, named by ``name``), one column per year: the share as text ("–"
+    where the indicator has no figure that year); the frame's rows: ``indikator``, ``year``, ``andel``,
+    ``suppressed`` (one per indicator and year)."""
+    cells = {(i, int(y)): share_text(v, hidden=bool(h)) for i, y, v, h in
+             zip(frame["indikator"], frame["year"], frame["andel"], frame["suppressed"])}
+    rows = [[name(i), *(cells.get((i, int(y)), fmt.NOTHING) for y in years)] for i in sorted(set(frame["indikator"]))]
+    return pd.DataFrame(rows, columns=["Indikator"] + [str(y) for y in years])
 
 
 # --------------------------------------------------------------------------- the national report
@@ -178,13 +205,15 @@ class Indikatorrapport(_Survey):
 
     def indicators_markdown(self, grupp: str) -> str:
         rows = []
-        for r in _rows_of(self._level(NATIONAL, self.year, grupp)).itertuples(index=False):
-            rows.append({"Indikator": self.name(r.indikator, r.matpunkt) if r.matpunkt else self.name(r.indikator),
-                         "Svar": _count(r.n),
+        for ind, mp, n, andel, low, high, hidden, mean, forbund in _columns(
+                _rows_of(self._level(NATIONAL, self.year, grupp)), "indikator", "matpunkt", "n", "andel", "ci_low",
+                "ci_high", "suppressed", "medel_forbund", "forbund_svarande"):
+            rows.append({"Indikator": self.name(ind, mp) if mp else self.name(ind),
+                         "Svar": _count(n),
                          "Andel positiva (95 % KI)".replace(" %", f"{fmt.NBSP}%"):
-                             share_text(r.andel, r.ci_low, r.ci_high, bool(r.suppressed)),
-                         "Medel över förbund": share_text(r.medel_forbund),
-                         "Antal förbund": fmt.number(r.forbund_svarande)})
+                             share_text(andel, low, high, bool(hidden)),
+                         "Medel över förbund": share_text(mean),
+                         "Antal förbund": fmt.number(forbund)})
         if not rows:
             return "*Inga svar i gruppen.*\n"
         return markdown_table(pd.DataFrame(rows), caption=f"{GRUPPER.get(grupp, grupp)}: andel positiva svar per "
@@ -216,18 +245,14 @@ class Indikatorrapport(_Survey):
             parts.append(charts.figure_markdown(path, self.out_dir, f"{GRUPPER.get(grupp, grupp)}: andel positiva "
                                                 f"per indikator {fmt.year_span(years[0], years[-1])}", alt,
                                                 f"fig-trend-{grupp}"))
-        wide = t.assign(text=[share_text(v, hidden=h) for v, h in zip(t["andel"], t["suppressed"])]).pivot(
-            index="indikator", columns="year", values="text").reindex(columns=years).fillna(fmt.NOTHING)
+        frame = _by_year(t, years, self.name)
         trend = self.tables.get("trend")
         verdicts = {}
         if trend is not None:
             tr = trend[(trend["grupp"] == grupp) & (trend["matpunkt"] == "") & (trend["year"] == self.year)]
             verdicts = {r.indikator: r.utlatande + (f" (från {r.fran})" if r.fran != years[0] else "")
                         for r in tr.itertuples()}
-        frame = wide.reset_index()
-        frame.columns = ["Indikator"] + [str(y) for y in years]
-        frame["Indikator"] = [self.name(i) for i in frame["Indikator"]]
-        frame["Trend"] = [verdicts.get(i, fmt.NOTHING) for i in wide.index]
+        frame["Trend"] = [verdicts.get(i, fmt.NOTHING) for i in sorted(set(t["indikator"]))]
         parts.append(markdown_table(frame, caption=f"{GRUPPER.get(grupp, grupp)}: andel positiva per år och trend, "
                                     "hela riket", label=f"tbl-trend-{grupp}", align="l" + "r" * len(years) + "l",
                                     note="Trend: den genomsnittliga förändringen per år inom de förbund som svarade "
@@ -339,6 +364,18 @@ class Indikatorbilaga(_Survey):
     def heading(self) -> str:
         return f"{self.forbund} – {self.year}"
 
+    @cached_property
+    def _funnel_by_group(self) -> dict[str, pd.DataFrame]:
+        tratt = self.tables.get("tratt")
+        if tratt is None or tratt.empty:
+            return {}
+        mine = tratt[(tratt["forbund"] == self.forbund) & (tratt["year"] == self.year)]
+        return {g: rows for g, rows in mine.groupby("grupp", sort=False, observed=True)}
+
+    def _funnel(self, grupp: str) -> pd.DataFrame:
+        """The förbund's funnel rows of the year for one group (none without a funnel table)."""
+        return self._funnel_by_group.get(grupp, pd.DataFrame(columns=["indikator", "matpunkt", "lage"]))
+
     def intro_markdown(self) -> str:
         years = sorted(self._level(self.forbund)["year"].unique())
         return (f"Bilagan redovisar svaren från {self.forbund} på indikatorenkäterna {self.year} jämfört med hela "
@@ -347,22 +384,20 @@ class Indikatorbilaga(_Survey):
                 "eget arbete. " + hidden_sentence(self.threshold) + "\n")
 
     def indicators_markdown(self, grupp: str) -> str:
-        here = self._level(self.forbund, self.year, grupp).set_index(["indikator", "matpunkt"])
-        nation = self._level(NATIONAL, self.year, grupp).set_index(["indikator", "matpunkt"])
-        tratt = self.tables.get("tratt")
-        lage = {}
-        if tratt is not None and not tratt.empty:
-            t = tratt[(tratt["forbund"] == self.forbund) & (tratt["year"] == self.year) & (tratt["grupp"] == grupp)]
-            lage = {(r.indikator, r.matpunkt): LAGE[int(r.lage)] for r in t.itertuples()}
+        here = self._level(self.forbund, self.year, grupp)
+        nat = self._level(NATIONAL, self.year, grupp)
+        nation = {(i, m): (v, bool(h)) for i, m, v, h in
+                  zip(nat["indikator"], nat["matpunkt"], nat["andel"], nat["suppressed"])}
+        t = self._funnel(grupp)
+        lage = {(i, m): LAGE[int(x)] for i, m, x in zip(t["indikator"], t["matpunkt"], t["lage"])}
         rows = []
-        for r in _rows_of(here.reset_index()).itertuples(index=False):
-            n = nation.loc[(r.indikator, r.matpunkt)]
-            rows.append({"Indikator": self.name(r.indikator, r.matpunkt), "Svar": _count(r.n),
-                         "Förbundet (95 % KI)".replace(" %", f"{fmt.NBSP}%"):
-                             share_text(r.andel, r.ci_low, r.ci_high, bool(r.suppressed)),
-                         "Riket": share_text(n["andel"], hidden=bool(n["suppressed"])),
-                         "Jämfört med andra förbund": fmt.SUPPRESSED if r.suppressed
-                         else lage.get((r.indikator, r.matpunkt), fmt.NOTHING)})
+        for ind, mp, n, andel, low, high, hidden in _columns(_rows_of(here), "indikator", "matpunkt", "n", "andel",
+                                                             "ci_low", "ci_high", "suppressed"):
+            n_andel, n_hidden = nation[(ind, mp)]
+            rows.append({"Indikator": self.name(ind, mp), "Svar": _count(n),
+                         "Förbundet (95 % KI)".replace(" %", f"{fmt.NBSP}%"): share_text(andel, low, high, bool(hidden)),
+                         "Riket": share_text(n_andel, hidden=n_hidden),
+                         "Jämfört med andra förbund": fmt.SUPPRESSED if hidden else lage.get((ind, mp), fmt.NOTHING)})
         if not rows:
             return "*Förbundet har inga svar i gruppen.*\n"
         return markdown_table(pd.DataFrame(rows), caption=f"{GRUPPER.get(grupp, grupp)}: andel positiva, {self.forbund} "
@@ -376,13 +411,14 @@ class Indikatorbilaga(_Survey):
         tratt = self.tables.get("tratt")
         if tratt is None or tratt.empty:
             return ""
-        t = tratt[(tratt["forbund"] == self.forbund) & (tratt["year"] == self.year) & (tratt["grupp"] == grupp)
-                  & (tratt["matpunkt"] == "")].sort_values("indikator")
+        t = self._funnel(grupp)
+        t = t[t["matpunkt"] == ""].sort_values("indikator")
         if t.empty:
             return (f"*Ingen jämförelse för {GRUPPER.get(grupp, grupp).lower()}: förbundets andelar är dolda av "
                     "sekretesskäl.*\n")
-        rows = [{"label": self.name(r.indikator), "value": r.andel, "centre": r.riket, "low95": r.lower_95,
-                 "high95": r.upper_95, "low998": r.lower_998, "high998": r.upper_998} for r in t.itertuples()]
+        rows = [{"label": self.name(ind), "value": v, "centre": c, "low95": l95, "high95": h95, "low998": l998,
+                 "high998": h998} for ind, v, c, l95, h95, l998, h998 in
+                _columns(t, "indikator", "andel", "riket", "lower_95", "upper_95", "lower_998", "upper_998")]
         path = charts.svg_intervals(rows, self.out_dir / "figurer" / f"jamforelse_{grupp}_{self.year}.svg",
                                     "Andel positiva (%)")
         below = [r["label"] for r, x in zip(rows, t["lage"]) if x < 0]
@@ -404,19 +440,15 @@ class Indikatorbilaga(_Survey):
                                            f"gränserna, {self.year}", label=f"tbl-jamforelse-{grupp}", align="lrrrrl")
 
     def trend_markdown(self, grupp: str) -> str:
-        a = self.andelar
-        mine = a[(a["forbund"] == self.forbund) & (a["grupp"] == grupp) & (a["matpunkt"] == "") & (a["year"] <= self.year)]
+        own = [rows for (f, y, g), rows in self._slices.items() if f == self.forbund and g == grupp and y <= self.year]
+        mine = pd.concat(own) if own else self.andelar.iloc[:0]
+        mine = mine[mine["matpunkt"] == ""]
         if mine.empty:
             return ""
         years = sorted(mine["year"].unique())
-        text = mine.assign(text=[share_text(v, hidden=h) for v, h in zip(mine["andel"], mine["suppressed"])])
-        wide = text.pivot(index="indikator", columns="year", values="text").reindex(columns=years).fillna(fmt.NOTHING)
-        frame = wide.reset_index()
-        frame.columns = ["Indikator"] + [str(y) for y in years]
-        frame["Indikator"] = [self.name(i) for i in frame["Indikator"]]
-        return markdown_table(frame, caption=f"{GRUPPER.get(grupp, grupp)}: andel positiva i {self.forbund} de år "
-                              "förbundet deltog", label=f"tbl-egen-trend-{grupp}", align="l" + "r" * len(years),
-                              note=HIDDEN_NOTE)
+        return markdown_table(_by_year(mine, years, self.name), caption=f"{GRUPPER.get(grupp, grupp)}: andel positiva i "
+                              f"{self.forbund} de år förbundet deltog", label=f"tbl-egen-trend-{grupp}",
+                              align="l" + "r" * len(years), note=HIDDEN_NOTE)
 
     def open_answers_markdown(self) -> str:
         fritext = self.tables.get("fritext")

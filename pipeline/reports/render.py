@@ -508,20 +508,22 @@ def provenance_for(nb: nbformat.NotebookNode, executed: Path, root: Path, params
 
 def render_notebook(executed: Path, formats: list[str], header_text: str = "", use_quarto: bool | None = None,
                     root: Path | None = None, params: dict[str, Any] | None = None,
-                    provenance: Provenance | None = None) -> list[Path]:
+                    provenance: Provenance | None = None, nb: nbformat.NotebookNode | None = None) -> list[Path]:
     """Render an executed notebook next to itself; returns the files written.
 
     With ``root`` (the project root) and ``params`` (params.yaml) the colophon is added to the
     notebook first, so every output format (and the kept notebook) carries it. A batch of many
     reports from the same inputs passes its ``provenance`` (computed once) instead of having it
-    collected again for each report (git and the input checksum are then asked once).
+    collected again for each report (git and the input checksum are then asked once), and may pass
+    the executed notebook it has already read (``nb``; it is written to ``executed`` here).
     """
     unknown = set(formats) - set(SUPPORTED_FORMATS)
     if unknown:
         raise RenderError(f"unknown output format(s) {sorted(unknown)}; supported: {', '.join(SUPPORTED_FORMATS)}")
     if use_quarto is None:
         use_quarto = quarto_available()
-    nb = nbformat.read(executed, as_version=4)
+    if nb is None:
+        nb = nbformat.read(executed, as_version=4)
     if provenance is None and root is not None:
         provenance = provenance_for(nb, executed, root, params or {})
     add_glossary(nb)

@@ -30,16 +30,17 @@ def markdown_table(
         raise ValueError(f"align has {len(align)} letters for {len(columns)} columns")
     # Pandoc sizes the columns of a wide pipe table by the dashes under the header, so each
     # column gets dashes in proportion to its longest cell (long labels get room to breathe).
+    values = [list(frame.iloc[:, i]) for i in range(len(columns))]  # each column read once (as itertuples reads it)
     widths = []
-    for i, name in enumerate(columns):
-        longest = max([len(_cell(name))] + [len(_cell(v)) for v in frame.iloc[:, i]])
+    for name, column in zip(columns, values):
+        longest = max([len(_cell(name))] + [len(_cell(v)) for v in column])
         widths.append(min(max(longest, 9), 28) + 2)
     rule = {"l": lambda n: ":" + "-" * n, "r": lambda n: "-" * n + ":", "c": lambda n: ":" + "-" * n + ":"}
     lines = [
         "| " + " | ".join(_cell(c) for c in columns) + " |",
         "|" + "|".join(rule[a](w) for a, w in zip(align, widths)) + "|",
     ]
-    for row in frame.itertuples(index=False):
+    for row in zip(*values):
         lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
     text = "\n".join(lines)
     if caption:

@@ -77,11 +77,17 @@ def _yaml(path: Path) -> Any:
     if not path.is_file():
         raise ConfigError(f"{path}: the file is missing")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
+    try:  # libyaml's parser when PyYAML has it (every stage reads every year's description: 6 × 6 files)
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        pass
+    try:  # the message as the pure-Python parser words it
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
 
 
 def _keys(entry: Any, where: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:

@@ -101,3 +101,31 @@ def test_the_index_lists_the_indicator_reports(built):
     assert "2021/indikatorrapport/indikatorrapport_2021.html" in html
     assert 'href="indikator/f03/2021/indikatorbilaga_2021.html"' in html
     assert "Indikatorbilagor" in html
+
+
+def test_a_report_checksum_from_the_whole_table_is_the_one_of_its_own_rows():
+    """indikator_build._Canonical gives, for any subset of a table's rows, exactly the bytes that
+    forbund_build._frame_bytes gives for that subset (ties, shuffled rows, missing values), and takes
+    the slow way for text with line breaks."""
+    import numpy as np
+
+    from pipeline.reports.forbund_build import _frame_bytes
+    from pipeline.reports.indikator_build import _Canonical
+
+    rng = np.random.default_rng(3)
+    n = 400
+    table = pd.DataFrame({"year": rng.integers(2017, 2020, n), "grupp": rng.choice(["deltagare", "styrelse"], n),
+                          "indikator": rng.choice(["I01", "I12"], n), "matpunkt": "", "forbund": rng.choice(list("ABC"), n),
+                          "n": pd.array(rng.integers(0, 50, n), dtype="Int64"), "x": rng.integers(0, 2, n),
+                          "andel": rng.random(n) * 100})
+    table.loc[::7, "n"] = pd.NA
+    table.loc[::11, "andel"] = np.nan
+    canonical = _Canonical(table)
+    assert canonical.lines is not None
+    for mask in (table["forbund"] == "A", (table["year"] <= 2018) & (table["grupp"] == "styrelse"), table["n"].isna()):
+        subset = table[mask]
+        assert canonical.bytes(subset) == _frame_bytes(subset)
+    assert canonical.bytes(table.iloc[:0]) == _frame_bytes(table.iloc[:0])
+    text = pd.DataFrame({"year": [2020, 2020, 2021], "forbund": ["A", "B", "A"], "text": ["två\nrader", "en", "en"]})
+    slow = _Canonical(text)
+    assert slow.lines is None and slow.bytes(text[text["forbund"] == "A"]) == _frame_bytes(text[text["forbund"] == "A"])
