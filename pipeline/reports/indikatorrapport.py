@@ -418,7 +418,8 @@ class Indikatorbilaga(_Survey):
         return ("Jämförelsen med andra förbund: den mittersta linjen är rikets andel, och gränserna visar var 95 % "
                 "respektive 99,8 % av förbunden med lika många svar skulle hamna om de bara skilde sig från riket av "
                 "slump och av den verkliga variation som finns mellan förbunden (additiva slumpeffekter enligt "
-                "Spiegelhalter, skattade ur de visade förbundens andelar; de 10 % mest avvikande förbunden i varje "
-                "riktning dras in mot de övriga i skattningen, så att ett avvikande förbund inte vidgar sina egna "
-                "gränser). Ett förbund under gränserna ligger alltså lägre än "
-                "vad skillnaderna mellan förbund brukar vara. " + hidden_sentence(self.threshold) + "\n")
+                "Spiegelhalter, skattade ur de visade förbundens andelar med samma beräkning som "
+                "trattdiagrammen för förbundens täckning; förbund som ligger utanför 99,8 %-gränserna "
+                "räknas inte in i skattningen, så att ett avvikande förbund inte vidgar sina egna gränser). "
+                "Ett förbund under gränserna ligger alltså lägre än vad skillnaderna mellan förbund brukar vara. "
+                + hidden_sentence(self.threshold) + "\n")
