@@ -294,6 +294,8 @@ def stage_register(ctx: Context) -> Path:
     """Run notebooks/register_rensning.ipynb for one year into data/processed/register/<year>/."""
     final = _run_cleaning(ctx, f"rensning_{ctx.year}",
                           {"year": ctx.year, "register_dir": str(ctx.inputs["register_exports_spec"].parent),
+                           # the declared years only: an insats is looked up in their insats exports
+                           "years": sorted(int(y) for y in ctx.inputs["register_exports"]),
                            "demo": bool(ctx.settings.register.demo)})
     log.info("register %s: %s", ctx.year, final)
     return final
