@@ -8,6 +8,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# The years demo_raw writes (the demo's): a year's participants may be in any of their insatser, so the
+# cleaning is told to read them all (clean_year's ``years``).
+DEMO_YEARS = list(range(2016, 2023))
 
 
 def demo_raw(tmp: Path, scale: float = 1.0) -> Path:
@@ -20,7 +23,7 @@ def demo_raw(tmp: Path, scale: float = 1.0) -> Path:
     (raw / "register").mkdir(parents=True)
     shutil.copy2(REPO / "data/raw/register/exports.yaml", raw / "register" / "exports.yaml")
     shutil.copytree(REPO / "data/raw/geografi", raw / "geografi")
-    write_register_demo(raw, REPO / "data" / "raw" / "published", population_scale=scale)
+    write_register_demo(raw, REPO / "data" / "raw" / "published", population_scale=scale, years=DEMO_YEARS)
     return raw
 
 
@@ -30,7 +33,7 @@ def demo_cleaned(tmp: Path, scale: float, years: list[int], key: bytes = b"k" * 
 
     raw = demo_raw(tmp, scale)
     for year in years:
-        save_register_year(clean_register_year(raw / "register", year, key=key), year, Path(tmp) / "clean" / str(year))
+        save_register_year(clean_register_year(raw / "register", year, key=key, years=DEMO_YEARS), year, Path(tmp) / "clean" / str(year))
     return Path(tmp) / "clean"
 
 

@@ -52,8 +52,10 @@ PIPELINE = LIBRARIES + """
 import json, sys, time
 from pathlib import Path
 from pipeline.sources.register import clean_register_year, save_register_year
+# every year folder of the exports, as the DuckDB reference reads them (a participant's insats may be in any)
+years = [int(p.name) for p in Path(sys.argv[1]).iterdir() if p.is_dir() and p.name.isdigit()]
 start = time.perf_counter()
-cleaned = clean_register_year(Path(sys.argv[1]), int(sys.argv[3]), key=bytes.fromhex(sys.argv[4]))
+cleaned = clean_register_year(Path(sys.argv[1]), int(sys.argv[3]), key=bytes.fromhex(sys.argv[4]), years=years)
 save_register_year(cleaned, int(sys.argv[3]), Path(sys.argv[2]))
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "rows": sum(c.rows_in for c in cleaned.values()),

@@ -294,6 +294,8 @@ def stage_register(ctx: Context) -> Path:
     """Run notebooks/register_rensning.ipynb for one year into data/processed/register/<year>/."""
     final = _run_cleaning(ctx, f"rensning_{ctx.year}",
                           {"year": ctx.year, "register_dir": str(ctx.inputs["register_exports_spec"].parent),
+                           # the declared years only: an insats is looked up in their insats exports
+                           "years": sorted(int(y) for y in ctx.inputs["register_exports"]),
                            "demo": bool(ctx.settings.register.demo)})
     log.info("register %s: %s", ctx.year, final)
     return final
@@ -606,9 +608,16 @@ REGISTER_NOTEBOOK = "register_rensning.ipynb"
 FORBUND_NOTEBOOK = NOTEBOOKS["forbundsbilaga"]  # and NOTEBOOKS["jamforelse"] (pipeline/reports/forbund_build.py)
 FORBUND_FIGURES = DATASETS["forbund_figures"].pattern
 
-# What the colophon shows (pipeline/reports/colophon.py: REPORT_PARAMETERS) is read from the
-# report stage's settings, so those settings are declared with it.
-_COLOPHON_MICRO = ("disclosure.min_cell_count", "register.demo_seed")
+
+def _with_colophon(settings: tuple[str, ...], *families: str) -> tuple[str, ...]:
+    """A report stage's settings and those its colophon prints (FAMILIES[family].colophon: the colophon
+    reads them from the stage's settings, so they are declared with it), each once."""
+    out = list(settings)
+    for family in families:
+        for dotted in FAMILIES[family].colophon:
+            if not any(dotted == d or dotted.startswith(d + ".") for d in out):
+                out.append(dotted)
+    return tuple(out)
 
 
 # --- the declaration --------------------------------------------------------------------------
@@ -651,13 +660,14 @@ STAGES: tuple[Stage, ...] = (
     Stage("modeller", stage_modeller,
           "execute and render the model appendix for one year",
           "finsam stage modeller --year 2022 --formats html", foreach="register.years", notebook=MODELS_NOTEBOOK,
-          inputs=("models",), settings=("report.formats", "register.demo", "register.years", *_COLOPHON_MICRO),
+          inputs=("models",),
+          settings=_with_colophon(("report.formats", "register.demo", "register.years"), "modeller"),
           outputs=("modeller_report",), options=(FORMATS,)),
     Stage("bilaga1", stage_bilaga1,
           "execute and render Bilaga 1 for one year",
           "finsam stage bilaga1 --year 2022 --source microdata", foreach="years", notebook=BILAGA1_NOTEBOOK,
           inputs=("published_tables", "register_tables"),
-          settings=("years", "report", "register.demo", "reconciliation.rounding_slack", "disclosure.min_cell_count"),
+          settings=_with_colophon(("years", "report", "register.demo"), "bilaga1"),
           outputs=("bilaga1_report",),
           options=(FORMATS, Option("--source", "published aggregates or cleaned microdata "
                                                "(default: params.yaml report.source)", ("published", "microdata")))),
@@ -665,7 +675,8 @@ STAGES: tuple[Stage, ...] = (
           "every förbund's Förbundsbilaga for every register year and the comparison pages (warm kernels)",
           "finsam stage forbundsbilagor --forbund \"Samordningsförbund 07\"", notebook=FORBUND_NOTEBOOK,
           extra_notebooks=(NOTEBOOKS["jamforelse"],), inputs=("forbund_figures",), when="forbundsbilagor.build",
-          settings=("forbundsbilagor", "register.years", "register.demo", *_COLOPHON_MICRO),
+          settings=_with_colophon(("forbundsbilagor", "register.years", "register.demo"),
+                                  "forbundsbilaga", "jamforelse"),
           outputs=("forbund_reports", "jamforelse_reports"),
           options=(FORMATS, FORBUND, FORCE)),
     Stage("enkat", stage_enkat,
@@ -685,7 +696,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("bilaga4", stage_bilaga4,
           "execute and render Bilaga 4 (year from params.yaml bilaga4.year)",
           "finsam stage bilaga4 --formats html,pdf", notebook=BILAGA4_NOTEBOOK,
-          inputs=("malgrupp",), settings=("report.formats", "bilaga4", "reconciliation.rounding_slack"),
+          inputs=("malgrupp",), settings=_with_colophon(("report.formats", "bilaga4"), "bilaga4"),
           outputs=("bilaga4_report",), options=(FORMATS,)),
     Stage("indikator_demo", stage_indikator_demo,
           "write the synthetic indicator survey exports into data/raw/indikator/<year>/svar/",
@@ -707,14 +718,14 @@ STAGES: tuple[Stage, ...] = (
           "execute and render the national Indikatorrapport for one survey year",
           "finsam stage indikatorrapport --year 2022 --formats html", foreach="indikator.years",
           notebook=NOTEBOOKS["indikatorrapport"], inputs=("indikator_tables",),
-          settings=("report.formats", "indikator.demo", "indikator.demo_seed", "disclosure.min_cell_count"),
+          settings=_with_colophon(("report.formats", "indikator.demo", "indikator.demo_seed"), "indikatorrapport"),
           outputs=("indikatorrapport_report",), options=(FORMATS,)),
     Stage("indikatorbilagor", stage_indikatorbilagor,
           "every participating förbund's Indikatorbilaga for every year it answered (warm kernels)",
           "finsam stage indikatorbilagor --forbund \"Samordningsförbund 07\"", notebook=NOTEBOOKS["indikatorbilaga"],
           inputs=("indikator_tables", "indikator_clean[*]"), when="indikator.bilagor.build",
-          settings=("indikator.bilagor", "indikator.years", "indikator.demo", "indikator.demo_seed",
-                    "disclosure.min_cell_count"),
+          settings=_with_colophon(("indikator.bilagor", "indikator.years", "indikator.demo", "indikator.demo_seed"),
+                                  "indikatorbilaga"),
           outputs=("indikatorbilaga_reports",), options=(FORMATS, FORBUND, FORCE)),
     Stage("index", stage_index,
           "write reports/index.html (every appendix and year)",

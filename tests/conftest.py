@@ -130,7 +130,8 @@ def register_project(published_project) -> Project:
         if year == 2022:
             stage_register(project, year)
         else:
-            save_register_year(clean_register_year(project.raw / "register", year), year, project.processed / "register" / str(year))
+            save_register_year(clean_register_year(project.raw / "register", year, years=params["register"]["years"]), year,
+                      project.processed / "register" / str(year))
     stage_register_tables(project)
     return project
 

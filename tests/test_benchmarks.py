@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.demo.register_demo import YEARS
 from pipeline.sources.register import clean_register_year, save_register_year
 
 from .conftest import REPO
@@ -73,7 +74,7 @@ def test_bench_register_generates_its_own_exports():
 def test_duckdb_reference_gives_the_pipelines_quarantine_and_pseudonyms(tiny_raw, tmp_path):
     reference = _module("register_duckdb")
     register = tiny_raw / "register"
-    cleaned = clean_register_year(register, 2022, key=KEY)
+    cleaned = clean_register_year(register, 2022, key=KEY, years=YEARS)
     save_register_year(cleaned, 2022, tmp_path / "pipeline")
     result = reference.clean_year_sql(register, 2022, KEY, tmp_path / "duckdb", threads=1)
     for kind, c in cleaned.items():
@@ -97,7 +98,7 @@ def test_the_benchmark_refuses_to_print_when_the_sides_disagree(tiny_raw, tmp_pa
     bench = _module("bench_register")
     reference = _module("register_duckdb")
     register = tiny_raw / "register"
-    save_register_year(clean_register_year(register, 2022, key=KEY), 2022, tmp_path / "p")
+    save_register_year(clean_register_year(register, 2022, key=KEY, years=YEARS), 2022, tmp_path / "p")
     result = reference.clean_year_sql(register, 2022, KEY, tmp_path / "d", threads=1)
     summary = {"rows": sum(r["rows_in"] for r in result.values()), "kept": {k: r["kept"] for k, r in result.items()}}
     assert bench.agree(tmp_path / "p", tmp_path / "d", summary, summary)  # agrees as computed

@@ -232,7 +232,16 @@ class Family:
     source: str | None
     module: str
     report: str | None = None
+    # The settings the colophon prints (dotted params.yaml keys, in order; labels from the settings
+    # model, core/config.py) and, where the report words one for its own content, that label.
+    colophon: tuple[str, ...] = ()
+    colophon_labels: tuple[tuple[str, str], ...] = ()
 
+
+# What the colophon prints for reports counted from the register's microdata and from the surveys' answers.
+_MICRODATA = ("disclosure.min_cell_count", "register.demo_seed")
+_SURVEY = ("disclosure.min_cell_count", "indikator.demo_seed")
+_SURVEY_LABELS = (("disclosure.min_cell_count", "Minsta antal svar i en redovisad uppgift"),)
 
 # Every report family, in the order the index lists them; the index, the colophon's data source, the
 # kernels' preload, the stage list's notebooks and the tests read this. The description says nothing
@@ -240,11 +249,13 @@ class Family:
 FAMILIES: dict[str, Family] = {
     "bilaga1": Family("Bilaga 1 Tabeller",
                       "Deltagare och insatser i SUS, tabell 1–6, med avstämning mot publicerade uppgifter",
-                      "bilaga1.ipynb", None, "pipeline.reports.bilaga1", "bilaga1_report"),
+                      "bilaga1.ipynb", None, "pipeline.reports.bilaga1", "bilaga1_report",
+                      colophon=("report.source", "reconciliation.rounding_slack", "disclosure.min_cell_count")),
     "modeller": Family("Modellbilaga",
                        "Deltagare jämförda med alla med samma ersättning: sammansättning, deltagandemodell, "
                        "trend och utfall jämfört med viktade övriga",
-                       "modeller.ipynb", "microdata", "pipeline.reports.modellbilaga", "modeller_report"),
+                       "modeller.ipynb", "microdata", "pipeline.reports.modellbilaga", "modeller_report",
+                       colophon=_MICRODATA),
     "bilaga3": Family("Bilaga 3 Enkätresultat",
                       "Enkät till förbundschefer, ordförande och vice ordförande: svarsfrekvens och alla "
                       "frågor per grupp",
@@ -252,24 +263,28 @@ FAMILIES: dict[str, Family] = {
     "bilaga4": Family("Bilaga 4 Målgruppens storlek",
                       "Hur många som kan behöva samordnad rehabilitering: uppskattning med ändringsbara "
                       "antaganden, känslighetsanalys och avstämning mot förstudien",
-                      "bilaga4.ipynb", "published", "pipeline.reports.bilaga4", "bilaga4_report"),
+                      "bilaga4.ipynb", "published", "pipeline.reports.bilaga4", "bilaga4_report",
+                      colophon=("bilaga4.area", "bilaga4.population", "reconciliation.rounding_slack")),
     # Per förbund and year (reports/forbund/<förbund>/<year>/) and all förbund per year
     # (reports/jamforelse/<year>/); the index lists them in a section of their own.
     "forbundsbilaga": Family("Förbundsbilaga",
                              "Deltagare, insatser, psykiatrisk diagnos och täckning i ett samordningsförbund, "
                              "jämförda med riket",
-                             "forbundsbilaga.ipynb", "microdata", "pipeline.reports.forbundsbilaga"),
+                             "forbundsbilaga.ipynb", "microdata", "pipeline.reports.forbundsbilaga",
+                             colophon=_MICRODATA),
     "jamforelse": Family("Förbunden sida vid sida",
                          "Täckning per förbund mot referensbefolkningens storlek: trattdiagram och tabell",
-                         "forbund_jamforelse.ipynb", "microdata", "pipeline.reports.forbundsbilaga"),
+                         "forbund_jamforelse.ipynb", "microdata", "pipeline.reports.forbundsbilaga",
+                         colophon=_MICRODATA),
     "indikatorrapport": Family("Indikatorrapport",
                                "Indikatorenkäterna: deltagande förbund, alla indikatorer per svarsgrupp med "
                                "intervall, trend sedan första året och tydliga förändringar",
                                "indikatorrapport.ipynb", "survey", "pipeline.reports.indikatorrapport",
-                               "indikatorrapport_report"),
+                               "indikatorrapport_report", colophon=_SURVEY, colophon_labels=_SURVEY_LABELS),
     # Per participating förbund and year (reports/indikator/<förbund>/<year>/), listed in a section of its own.
     "indikatorbilaga": Family("Indikatorbilaga",
                               "Ett förbunds indikatorer jämförda med rikets, förbundets egen trend, jämförelsen "
                               "med andra förbund och förbundets öppna svar",
-                              "indikatorbilaga.ipynb", "survey", "pipeline.reports.indikatorrapport"),
+                              "indikatorbilaga.ipynb", "survey", "pipeline.reports.indikatorrapport",
+                              colophon=_SURVEY, colophon_labels=_SURVEY_LABELS),
 }

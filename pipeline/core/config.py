@@ -102,12 +102,17 @@ Year = Annotated[int, Field(ge=1, le=9999, strict=True)]  # whether a year has d
 MIN_CELL_COUNT = 3  # the smallest disclosure threshold params.yaml may set
 
 
+# A field's ``title`` is its Swedish label where a report prints the setting (the colophon:
+# pipeline/reports/colophon.py, which settings per family: catalogue.FAMILIES[...].colophon).
+DEMO_SEED = "Slumpfrö för demodata"
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ReportParams(_Section):
-    source: Literal["published", "microdata"] = "published"
+    source: Literal["published", "microdata"] = Field("published", title="Datakälla för tabellerna")
     formats: list[Literal["html", "pdf", "docx"]] = Field(default_factory=lambda: ["html", "pdf"], min_length=1)
     # The web address the reports folder is published at (the folder holding index.html): links
     # inside PDF and Word files are absolute under it; empty: those files say so in plain words.
@@ -120,7 +125,7 @@ class DisclosureParams(_Section):
     An interval below the threshold is refused unless ``allow_protection_below_threshold: true``
     says it is meant (docs/assumptions_caveats.md)."""
 
-    min_cell_count: int = 5
+    min_cell_count: int = Field(5, title="Minsta antal i en redovisad cell")
     protection_interval: int | None = None  # None: min_cell_count
     allow_protection_below_threshold: bool = False
 
@@ -155,13 +160,14 @@ class DisclosureParams(_Section):
 
 
 class ReconciliationParams(_Section):
-    rounding_slack: float = Field(0.5, ge=0, le=5)
+    rounding_slack: float = Field(0.5, ge=0, le=5,
+                                  title="Avrundningsmarginal i avstämningen (enheter i sista siffran)")
 
 
 class RegisterParams(_Section):
     years: list[Year] = Field(default_factory=list)
     demo: bool = False
-    demo_seed: int = Field(2022, ge=0)
+    demo_seed: int = Field(2022, ge=0, title=DEMO_SEED)
     population_scale: float = Field(1.0, gt=0, le=1)
     area: list[str] = Field(default_factory=list)
 
@@ -203,7 +209,7 @@ class IndikatorParams(_Section):
 
     years: list[Year] = Field(default_factory=list)
     demo: bool = False
-    demo_seed: int = Field(2017, ge=0)
+    demo_seed: int = Field(2017, ge=0, title=DEMO_SEED)
     bilagor: IndikatorBilagorParams = Field(default_factory=IndikatorBilagorParams)
 
 
@@ -217,8 +223,8 @@ class Bilaga4Group(_Section):
 
 class Bilaga4Params(_Section):
     year: Year = 2016
-    area: str = "Hela riket"
-    population: float | None = None
+    area: str = Field("Hela riket", title="Område")
+    population: float | None = Field(None, title="Befolkning i arbetsför ålder")
     population_label: str = "befolkningen"
     benchmarks_pct: list[float] = Field(default_factory=list)
     groups: dict[str, Bilaga4Group] = Field(default_factory=dict)
@@ -249,6 +255,22 @@ def _model_of(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
         model, _ = _model_of(args[1])
         return model, True
     return None, False
+
+
+def setting_label(dotted: str) -> str:
+    """A setting's Swedish label (its field's ``title``) by its dotted key as params.yaml spells it
+    (``disclosure.min_cell_count``); an unknown setting or one without a label is a ConfigError."""
+    model: type[BaseModel] | None = Params
+    info = None
+    for part in dotted.split("."):
+        fields = {(i.alias or n): i for n, i in model.model_fields.items()} if model is not None else {}
+        if part not in fields:
+            raise ConfigError(f"no setting {dotted} in params.yaml's settings model")
+        info = fields[part]
+        model, _ = _model_of(info.annotation)
+    if info is None or not info.title:
+        raise ConfigError(f"the setting {dotted} has no Swedish label (its Field title) for the reports")
+    return info.title
 
 
 def _unknown_keys(params: dict[str, Any], model: type[BaseModel], prefix: str, path: Path) -> None:

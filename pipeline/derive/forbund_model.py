@@ -24,19 +24,13 @@ start, in **any** förbund – the Modellbilaga's definition (:func:`models.mark
 **Ordinary spread between förbund (over-dispersion).** Förbund differ by more than chance (local
 practice, the labour market, how SUS is used), and Poisson limits alone would call ordinary förbund
 outliers. :func:`overdispersion` estimates that extra spread from the förbund themselves as an
-additive random effect (Spiegelhalter 2005, "Funnel plots for comparing institutional performance",
-Stat Med 24:1185–1202, and "Handling over-dispersion of performance indicators", Qual Saf Health
-Care 14:347–351): on the square-root scale, where a Poisson count's variance is nearly constant,
-z = 2(√O − √E), and τ² = (Iφ − (I − 1)) / (Σw − Σw²/Σw) with φ the mean square of z and w = 4E
-(DerSimonian and Laird's moment estimate; zero when φ shows no extra spread, and not estimated from
-fewer than :data:`MIN_SPREAD_UNITS` förbund). Instead of Spiegelhalter's winsorised φ, clear
-outliers (outside the 99,8 % limits) are left out and τ² estimated again: on the demo generator's
-known-answer years the winsorised φ put about 12 % of ordinary förbund outside the 95 % limits
-(winsorising a normal z shrinks its mean square by a third), this rule about 5 %
-(docs/assumptions_caveats.md). :func:`ratio_limits` gives the limits for O/E at a given E:
-(1 ± z·√(1/(4E) + τ²))². The same two functions give the funnel plot's limits for coverage
-(:func:`pipeline.derive.forbund.control_limits`, E = national rate × N) and the verdict of the
-adjusted comparison (:func:`with_limits`): one computation for the plot, the table and the sentence.
+additive random effect τ² on the square-root scale of O/E, and :func:`ratio_limits` gives the limits
+for O/E at a given E, (1 ± z·√(1/(4E) + τ²))²: both are :mod:`pipeline.derive.funnel` on its ratio
+scale (Spiegelhalter 2005; DerSimonian–Laird with clear outliers left out and τ² estimated again; the
+indicator surveys' funnel is the same computation on the proportion scale). The same two functions
+give the funnel plot's limits for coverage (:func:`pipeline.derive.forbund.control_limits`, E =
+national rate × N) and the verdict of the adjusted comparison (:func:`with_limits`): one computation
+for the plot, the table and the sentence.
 
 O is a new count: it enters the linked disclosure control in :mod:`forbund` as a cell within the
 reference population (a subset), and the nation's O (the Modellbilaga's participants) as the sum
@@ -57,12 +51,10 @@ from ..core.errors import ConfigError
 from ..core.fmt import round_half_up
 from ..core.progress import SILENT
 from ..core.vocabulary import BENEFITS
-from . import models
+from . import funnel, models
 
 MIN_COMPARISON = 20  # O below this: no comparison (the ratio would mostly show chance)
 LEVEL = 0.95
-MIN_SPREAD_UNITS = 10  # fewer förbund than this: the spread between them is not estimated (τ² = 0)
-TRIM_LEVEL = 0.998  # areas outside these limits are left out when τ² is estimated again
 NEEDED = ("person_id", "benefit", "kommun", "sex", "birth_year", "benefit_start", "diagnosis_chapter")
 _PATTERN = ["sex", "age_group", "psychiatric", "time_group"]
 # Why there is no comparison (the report says it in Swedish); "" = compared.
@@ -84,59 +76,20 @@ def ratio_verdict(low: float, high: float) -> str:
     return "higher" if low > 1 else "lower" if high < 1 else "not_different"
 
 
-def _dl_tau2(z: np.ndarray, w: np.ndarray) -> float:
-    """DerSimonian–Laird's moment estimate of τ² from z-scores and weights w = 1/s² (Spiegelhalter 2005's
-    formula with φ the mean square of the z-scores): (Iφ − (I − 1)) / (Σw − Σw²/Σw), at least 0."""
-    units = len(z)
-    if units < 2:
-        return 0.0
-    spread = float(np.sum(z ** 2)) - (units - 1)
-    return max(0.0, spread / (w.sum() - (w ** 2).sum() / w.sum())) if spread > 0 else 0.0
-
-
 def overdispersion(observed, expected) -> dict:
-    """The spread between areas beyond chance (module docstring): ``tau2`` (the additive random-effects
-    variance on the square-root scale of O/E), ``phi`` (the mean square of the z-scores 2(√O − √E) over
-    every area; about 1 when areas differ only by chance), ``beyond_chance`` (1 − 1/φ: the share of
-    the spread between areas that is more than chance; 0 when φ ≤ 1), ``units`` (the areas with O and
-    E known and E > 0) and ``trimmed`` (the areas left out of τ² as clear outliers).
-
-    τ² is estimated, then the areas outside the 99,8 % limits are left out and τ² estimated again
-    from the rest, until the set is stable: a few real outliers would otherwise widen the limits for
-    everyone and hide themselves. Fewer than :data:`MIN_SPREAD_UNITS` areas: τ² is 0 (chance only)
-    and φ and the share are NaN."""
-    o = np.asarray(observed, dtype=float)
-    e = np.asarray(expected, dtype=float)
-    keep = np.isfinite(o) & np.isfinite(e) & (e > 0) & (o >= 0)
-    o, e = o[keep], e[keep]
-    units = int(len(o))
-    if units < MIN_SPREAD_UNITS:
-        return {"phi": math.nan, "tau2": 0.0, "beyond_chance": math.nan, "units": units, "trimmed": 0}
-    z, w = 2.0 * (np.sqrt(o) - np.sqrt(e)), 4.0 * e
-    phi = float(np.mean(z ** 2))
-    kept = np.ones(units, dtype=bool)
-    for _ in range(units):
-        tau2 = _dl_tau2(z[kept], w[kept])
-        low, high = ratio_limits(e, TRIM_LEVEL, tau2)
-        inside = (o / e >= low) & (o / e <= high)
-        if (inside == kept).all() or inside.sum() < MIN_SPREAD_UNITS:
-            break
-        kept = inside
-    return {"phi": phi, "tau2": float(tau2), "beyond_chance": max(0.0, 1.0 - 1.0 / phi) if phi > 0 else 0.0,
-            "units": units, "trimmed": int(units - kept.sum())}
+    """The spread of O/E between areas beyond chance (``phi``, ``tau2``, ``beyond_chance``, ``units``,
+    ``trimmed``): :func:`pipeline.derive.funnel.spread` on the ratio scale, O/E at size E around 1.
+    Areas without a positive E or a known O are not counted."""
+    o, e = np.asarray(observed, dtype=float), np.asarray(expected, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return funnel.spread(np.where(e > 0, o / e, np.nan), e, 1.0, funnel.RATIO)
 
 
 def ratio_limits(expected, level: float, tau2: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper control limits for O/E at expected counts ``expected``: on the square-root
-    scale √(O/E) is about normal with mean 1 and variance 1/(4E) + τ² (chance plus the ordinary
-    spread between areas); NaN where E is not positive."""
-    from scipy.stats import norm
-
-    e = np.asarray(expected, dtype=float)
-    z = norm.ppf((1 + level) / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sd = np.sqrt(np.where(e > 0, 1.0 / (4.0 * e), np.nan) + tau2)
-    return np.clip(1 - z * sd, 0, None) ** 2, (1 + z * sd) ** 2
+    """Lower and upper control limits for O/E at expected counts ``expected``: √(O/E) is about normal
+    with mean 1 and variance 1/(4E) + τ² (:func:`pipeline.derive.funnel.limits` on the ratio scale);
+    NaN where E is not positive."""
+    return funnel.limits(1.0, expected, level, tau2, funnel.RATIO)
 
 
 def limits_verdict(ratio: float, low: float, high: float) -> str:

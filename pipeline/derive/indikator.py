@@ -19,7 +19,8 @@ schema in docs/data_dictionary.md, "Indikatorenkäter"). Output (:func:`build_in
   trend again at the year of the change (``brott``).
 * ``tratt`` – per förbund, its position against funnel limits around the national share that
   allow for real variation between förbund (additive random effects, Spiegelhalter 2005: the
-  between-förbund variance τ² by the DerSimonian–Laird moment estimator on winsorised z-scores).
+  register's funnel computation, :mod:`pipeline.derive.funnel`, on the arcsine square-root scale of
+  the shares; förbund outside the 99,8 % limits are left out of the estimate of τ²).
 * ``deltagande`` – per year, which förbund answered, and the respondents per questionnaire.
 * ``unit`` – the settings and counts of the disclosure control.
 
@@ -56,8 +57,10 @@ from .disclosure import Linked, Settings
 
 NATIONAL = "Hela riket"
 LEVEL_KEYS = ["year", "grupp", "indikator", "matpunkt"]  # matpunkt "" = the indicator as a whole
-Z = {"95": 1.959963984540054, "998": 3.090232306167813}
+LIMIT_LEVELS = {"95": 0.95, "998": 0.998}  # the funnel's limits (column suffix → level)
 ALPHA = 0.05
+FUNNEL_LIMITS = ("95 % och 99,8 %: slumpen och den vanliga spridningen mellan förbund (additiv slumpeffekt, "
+                 "Spiegelhalter 2005; tydligt avvikande förbund räknas inte in i skattningen)")
 
 
 # --------------------------------------------------------------------------- counting
@@ -341,71 +344,33 @@ def _changes_and_trends(counts: pd.DataFrame, broken: dict[tuple[str, str, str],
 
 
 # --------------------------------------------------------------------------- funnel
-def between_variance(shares: np.ndarray, n: np.ndarray, p0: float, winsor: float = 0.1) -> float:
-    """τ², the variance of the förbund's true shares around the national share ``p0`` beyond chance,
-    on the proportion scale: Spiegelhalter's (2005) additive random-effects estimate, the
-    DerSimonian–Laird moment estimator with the target fixed at the national share and the z-scores
-    winsorised (``winsor`` in each tail, scipy's ``mstats.winsorize``) so that the förbund a funnel
-    should flag do not widen their own limits. 0 with fewer than three förbund or no spread beyond
-    chance."""
-    from scipy.stats import mstats
-
-    ok = n > 0
-    if ok.sum() < 3 or not 0 < p0 < 1:
-        return 0.0
-    s2 = p0 * (1 - p0) / n[ok]
-    z = np.asarray(mstats.winsorize((shares[ok] - p0) / np.sqrt(s2), limits=(winsor, winsor)))
-    m = len(z)
-    w = 1 / s2
-    tau2 = (float(np.sum(z ** 2)) - (m - 1)) / (w.sum() - np.sum(w ** 2) / w.sum())
-    return max(tau2, 0.0)
-
-
-def share_limits(p0, n, tau2, level: str) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper limits (proportions, clipped to 0–1) for förbund of ``n`` answers: the national
-    share ± z · √(p0(1 − p0)/n + τ²) (Spiegelhalter's additive random-effects funnel); ``p0`` and
-    ``tau2`` a number or one per förbund."""
-    n = np.asarray(n, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        half = Z[level] * np.sqrt(p0 * (1 - p0) / n + tau2)
-    return np.clip(p0 - half, 0, 1), np.clip(p0 + half, 0, 1)
-
-
 def funnel_positions(andelar: pd.DataFrame) -> pd.DataFrame:
     """Per shown förbund share: the limits at its n, and its position (``lage``: −2 below 99,8 %, −1
-    below 95 %, 0 within, 1 above 95 %, 2 above 99,8 %); τ² per year × group × level from the
-    shown shares only. The levels are found once and worked on as arrays (a pandas frame per level
-    cost 3 s for the six demo years, docs/performance.md)."""
-    unit = andelar["forbund"].to_numpy(object)
-    hidden = andelar["suppressed"].to_numpy(bool)
-    andel = andelar["andel"].to_numpy(float)
-    share_all = andel / 100
-    n_all = andelar["n"].astype(float).to_numpy()
-    levels = andelar.groupby(LEVEL_KEYS, sort=True).indices  # level → its rows, in the table's order
-    rows, centre, spread = [], [], []
-    for level in sorted(levels):
-        pos = levels[level]
-        national = pos[unit[pos] == NATIONAL]
-        areas = pos[(unit[pos] != NATIONAL) & ~hidden[pos]]
-        if not len(national) or hidden[national[0]] or not len(areas):
+    below 95 %, 0 within, 1 above 95 %, 2 above 99,8 %). The limits allow for the ordinary spread
+    between förbund: :mod:`pipeline.derive.funnel` on its proportion scale (arcsine square root), τ²
+    per year × group × level from the shown shares only, around the national (pooled) share."""
+    from .funnel import PROPORTION, limits, spread
+
+    rows = []
+    for level, g in andelar.groupby(LEVEL_KEYS, sort=True):
+        nation = g[g["forbund"] == NATIONAL]
+        areas = g[(g["forbund"] != NATIONAL) & ~g["suppressed"]]
+        if nation.empty or nation["suppressed"].iloc[0] or areas.empty:
             continue
-        p0 = float(andel[national[0]]) / 100
-        rows.append(areas)
-        centre.append(np.full(len(areas), p0))
-        spread.append(np.full(len(areas), between_variance(share_all[areas], n_all[areas], p0)))
-    if not rows:
-        return pd.DataFrame()
-    rows = np.concatenate(rows)
-    p0, tau2, n, share = np.concatenate(centre), np.concatenate(spread), n_all[rows], share_all[rows]
-    frame = andelar.iloc[rows][LEVEL_KEYS + ["forbund", "n", "andel"]].reset_index(drop=True)
-    frame["riket"], frame["tau2"] = 100 * p0, tau2
-    lage = np.zeros(len(frame), dtype=int)
-    for name, step in (("95", 1), ("998", 2)):
-        low, high = share_limits(p0, n, tau2, name)
-        frame[f"lower_{name}"], frame[f"upper_{name}"] = 100 * low, 100 * high
-        lage = np.where(share < low, -step, np.where(share > high, step, lage))
-    frame["lage"] = lage
-    return frame
+        p0 = float(nation["andel"].iloc[0]) / 100
+        n = areas["n"].astype(float).to_numpy()
+        share = areas["andel"].to_numpy(float) / 100
+        tau2 = spread(share, n, p0, PROPORTION)["tau2"]
+        frame = areas[LEVEL_KEYS + ["forbund", "n", "andel"]].copy()
+        frame["riket"], frame["tau2"] = 100 * p0, tau2
+        lage = np.zeros(len(frame), dtype=int)
+        for name, step in (("95", 1), ("998", 2)):
+            low, high = limits(p0, n, LIMIT_LEVELS[name], tau2, PROPORTION)
+            frame[f"lower_{name}"], frame[f"upper_{name}"] = 100 * low, 100 * high
+            lage = np.where(share < low, -step, np.where(share > high, step, lage))
+        frame["lage"] = lage
+        rows.append(frame)
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
 
 # --------------------------------------------------------------------------- taking part
@@ -450,7 +415,7 @@ def _indikator_tables(svar, respondenter, settings, changes, synthetic, counts, 
     years = sorted(counts["year"].unique())
     unit = {"first_year": int(years[0]), "last_year": int(years[-1]), "min_cell_count": settings.threshold,
             "protection_interval": settings.protection, "synthetic": bool(synthetic),
-            "funnel_limits": "Additiva slumpeffekter (Spiegelhalter 2005, winsoriserat), 95 % och 99,8 %"} | work
+            "funnel_limits": FUNNEL_LIMITS} | work
     what = {} if changes is None or "forandring" not in changes else dict(zip(zip(changes["fraga"], changes["year"]),
                                                                              changes["forandring"]))
     points = svar[["grupp", "fraga", "indikator", "matpunkt"]].drop_duplicates()

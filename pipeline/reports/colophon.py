@@ -28,6 +28,8 @@ from typing import Any
 
 from .. import __version__
 from ..core import fmt
+from ..core.catalogue import FAMILIES
+from ..core.config import setting_label
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -41,25 +43,6 @@ DATA_SOURCE_TEXT = {
     MICRODATA: "verkliga mikrodata (registeruppgifter eller enkätsvar), pseudonymiserade och röjandekontrollerade",
 }
 
-# Parameters (params.yaml, dotted keys) that change what a report shows, with Swedish labels.
-REPORT_PARAMETERS: dict[str, tuple[tuple[str, str], ...]] = {
-    "bilaga1": (("report.source", "Datakälla för tabellerna"),
-                ("reconciliation.rounding_slack", "Avrundningsmarginal i avstämningen (enheter i sista siffran)"),
-                ("disclosure.min_cell_count", "Minsta antal i en redovisad cell")),
-    "modeller": (("disclosure.min_cell_count", "Minsta antal i en redovisad cell"),
-                 ("register.demo_seed", "Slumpfrö för demodata")),
-    "bilaga3": (),
-    "bilaga4": (("bilaga4.area", "Område"), ("bilaga4.population", "Befolkning i arbetsför ålder"),
-                ("reconciliation.rounding_slack", "Avrundningsmarginal i avstämningen (enheter i sista siffran)")),
-    "forbundsbilaga": (("disclosure.min_cell_count", "Minsta antal i en redovisad cell"),
-                       ("register.demo_seed", "Slumpfrö för demodata")),
-    "jamforelse": (("disclosure.min_cell_count", "Minsta antal i en redovisad cell"),
-                   ("register.demo_seed", "Slumpfrö för demodata")),
-    "indikatorrapport": (("disclosure.min_cell_count", "Minsta antal svar i en redovisad uppgift"),
-                         ("indikator.demo_seed", "Slumpfrö för demodata")),
-    "indikatorbilaga": (("disclosure.min_cell_count", "Minsta antal svar i en redovisad uppgift"),
-                        ("indikator.demo_seed", "Slumpfrö för demodata")),
-}
 _SOURCE_WORDS = {"published": "publicerade uppgifter", "microdata": "mikrodata"}
 
 
@@ -277,12 +260,17 @@ def _setting_text(value: Any, dotted: str = "") -> str:
 
 
 def report_parameters(report: str, params: dict[str, Any], notebook_parameters: dict[str, Any]) -> tuple:
-    """The parameters that matter for ``report`` (a key such as ``bilaga1``), as (label, value)."""
+    """The parameters that matter for ``report`` (a family such as ``bilaga1``), as (label, value): the
+    settings its family lists (``FAMILIES[report].colophon``, pipeline/core/catalogue.py), labelled by
+    the settings model (``config.setting_label``) unless the family words the label itself."""
     out = []
     if "year" in notebook_parameters:
         out.append(("År", str(notebook_parameters["year"])))
     microdata = notebook_parameters.get("source") in ("microdata", "survey")  # counted from answers too
-    for dotted, label in REPORT_PARAMETERS.get(report, ()):
+    family = FAMILIES.get(report)
+    own = dict(family.colophon_labels) if family else {}
+    for dotted in family.colophon if family else ():
+        label = own.get(dotted) or setting_label(dotted)
         if dotted.startswith("disclosure.") and not microdata:
             continue  # disclosure control applies to tables counted from microdata only
         if dotted == "report.source":

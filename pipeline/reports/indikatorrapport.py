@@ -477,7 +477,7 @@ class Indikatorbilaga(_Survey):
         return ("I jämförelsen med andra förbund är mittlinjen rikets andel. Gränserna visar var 95 % respektive "
                 "99,8 % av förbund med lika många svar skulle hamna om de skilde sig från riket bara genom slumpen "
                 "och den variation som normalt finns mellan förbund (additiva slumpeffekter enligt Spiegelhalter, "
-                "skattade ur de visade förbundens andelar). I skattningen dras de 10 % mest avvikande förbunden i "
-                "varje riktning in mot de övriga, så att ett avvikande förbund inte vidgar sina egna gränser. Ett "
-                "förbund under gränserna ligger alltså lägre än vad de vanliga skillnaderna mellan förbund kan "
-                "förklara. " + hidden_sentence(self.threshold) + "\n")
+                "skattade ur de visade förbundens andelar med samma beräkning som i trattdiagrammen över "
+                "förbundens täckning). Förbund utanför 99,8-procentsgränserna räknas inte med i skattningen, så att "
+                "ett avvikande förbund inte vidgar sina egna gränser. Ett förbund under gränserna ligger alltså "
+                "lägre än vad de vanliga skillnaderna mellan förbund kan förklara. " + hidden_sentence(self.threshold) + "\n")

@@ -28,7 +28,8 @@ Cleaning rules, in order (the first that applies gives the reason):
    (samordningsnummer allowed), check digit, and a birth year equal to ``fodelsear``.
 4. ``slut_fore_start``: an end date before the start date.
 5. ``utanfor_aret``: a registration that does not overlap the export's year.
-6. ``okand_insats``: an insats_id that no year's insats export has.
+6. ``okand_insats``: an insats_id that no declared year's insats export has (the year's own and those of
+   ``register.years``, which the stage passes; a folder of another year is not read).
 7. ``motstridig_person``: one person with different sex or birth year on different rows (every
    row of that person: which one is right cannot be known); ``motstridig_insats``: one insats_id
    on rows of the insats export that differ (every such row, for the same reason).
@@ -60,7 +61,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -734,20 +735,25 @@ def cross_file_rules(cleaned: dict[str, Cleaned], exports: dict[str, dict[str, A
         _check_quarantine_share(exports[kind], c.path, c)
 
 
-def _referenced_insatser(register_raw: Path, exports: dict[str, dict[str, Any]], current: Export) -> set[str]:
-    """Every insats_id of every year's insats export (a participant may be in an earlier year's insats)."""
+def _referenced_insatser(register_raw: Path, exports: dict[str, dict[str, Any]], current: Export,
+                         years: Iterable[int]) -> set[str]:
+    """Every insats_id of the insats exports of ``years`` (a participant may be in an earlier year's
+    insats) and of the year being cleaned. Only those years' folders are read: the stage declares them
+    (``register_exports[*]``, the years of ``register.years``); a folder of another year is not an input."""
     ids = set(current.frame["insats_id"])
     spec = exports["insatser"]
-    for folder in sorted(p for p in register_raw.iterdir() if p.is_dir() and p.name.isdigit()):
-        path = folder / spec["file"].format(year=folder.name)
+    for year in sorted(set(int(y) for y in years)):
+        path = register_raw / str(year) / spec["file"].format(year=year)
         if path.is_file() and path != current.path:
             ids |= set(read_export(path, "insatser", spec).frame["insats_id"])
     return ids
 
 
-def clean_register_year(register_raw: Path, year: int, key: bytes | None = None,
-                        demo: bool = False) -> dict[str, Cleaned]:
-    """Read and clean one year's exports. The key comes from ``load_key(demo)`` unless given."""
+def clean_register_year(register_raw: Path, year: int, key: bytes | None = None, demo: bool = False,
+               years: Iterable[int] = ()) -> dict[str, Cleaned]:
+    """Read and clean one year's exports. The key comes from ``load_key(demo)`` unless given.
+    ``years``: the other years whose insats exports a participant's insats may be in (the stage passes
+    ``register.years``); by default only the year's own."""
     register_raw = Path(register_raw)
     exports = load_exports(register_raw)
     folder = register_raw / str(year)
@@ -758,7 +764,7 @@ def clean_register_year(register_raw: Path, year: int, key: bytes | None = None,
     references = None
     if "insatser" in read and any(r.get("references") == "insatser" for s in exports.values()
                                   for r in s["columns"].values()):
-        references = _referenced_insatser(register_raw, exports, read["insatser"])
+        references = _referenced_insatser(register_raw, exports, read["insatser"], years)
     cleaned = {}
     for kind in list(read):  # each raw export is let go as soon as it is cleaned (memory)
         cleaned[kind] = clean_export(read.pop(kind), year, key, references if kind == "deltagare" else None)

@@ -510,7 +510,8 @@ def small_build(request, tmp_path_factory):
     project = Project(project.root)
     stage_register_demo(project)
     for year in years:
-        save_register_year(clean_register_year(project.raw / "register", year), year, project.processed / "register" / str(year))
+        save_register_year(clean_register_year(project.raw / "register", year, years=years), year,
+                  project.processed / "register" / str(year))
     stage_register_tables(project)
     stage_forbund(project)
     for year in years:

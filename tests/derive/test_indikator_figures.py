@@ -127,7 +127,8 @@ def test_funnel_flags_a_forbund_clearly_below_and_allows_for_real_variation():
     assert t.loc["F01", "upper_95"] - 100 * p0 > 100 * binomial
 
 
-def test_between_variance_is_zero_without_spread():
-    import numpy as np
-
-    assert indikator.between_variance(np.array([0.5, 0.5, 0.5, 0.5]), np.array([100, 100, 100, 100]), 0.5) == 0.0
+def test_funnel_spread_is_zero_when_every_forbund_has_the_national_share():
+    svar = answers(_spec(2020, {f"F{i:02d}": (100, 50) for i in range(12)}))
+    t = indikator.indikator_tables_from_frames(svar, respondents(svar), S)["tratt"]
+    t = t[t["matpunkt"] == "I01.1"]
+    assert len(t) == 12 and (t["tau2"] == 0).all() and (t["lage"] == 0).all()

@@ -136,6 +136,38 @@ def test_colophon_states_the_stage_decision(tmp_path, source, synthetic, expecte
     assert prov.inputs_count == 2  # the notebook and the one file of the named input folder
 
 
+# What every family's colophon printed when the list was a dict of its own in colophon.py (labels, in order).
+_CELL, _SEED, _SLACK = ("Minsta antal i en redovisad cell", "Slumpfrö för demodata",
+                        "Avrundningsmarginal i avstämningen (enheter i sista siffran)")
+_ANSWERS = "Minsta antal svar i en redovisad uppgift"
+COLOPHON_LABELS = {
+    "bilaga1": ["År", "Datakälla för tabellerna", _SLACK, _CELL], "modeller": ["År", _CELL, _SEED], "bilaga3": ["År"],
+    "bilaga4": ["År", "Område", "Befolkning i arbetsför ålder", _SLACK], "forbundsbilaga": ["År", _CELL, _SEED],
+    "jamforelse": ["År", _CELL, _SEED], "indikatorrapport": ["År", _ANSWERS, _SEED],
+    "indikatorbilaga": ["År", _ANSWERS, _SEED]}
+
+
+def test_the_colophon_names_each_setting_once_and_prints_what_it_did():
+    """The settings a colophon prints come from the family registry (FAMILIES[...].colophon) with their
+    labels from the settings model; each family prints the labels it printed before, in the same order,
+    and the stage rendering it declares them (the colophon reads them from the stage's settings)."""
+    from pipeline.core.catalogue import FAMILIES
+    from pipeline.reports.colophon import report_parameters
+
+    params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
+    assert set(COLOPHON_LABELS) == set(FAMILIES)
+    for family, labels in COLOPHON_LABELS.items():
+        printed = report_parameters(family, params, {"year": 2022, "source": FAMILIES[family].source or "microdata"})
+        assert [label for label, _ in printed] == labels, family
+        assert all(value for _, value in printed), family
+        stage = next(s for s in stages.STAGES if FAMILIES[family].notebook in (s.notebook, *s.extra_notebooks))
+        for dotted in FAMILIES[family].colophon:
+            assert any(dotted == d or dotted.startswith(d + ".") for d in stage.settings), (family, dotted)
+    published = report_parameters("bilaga1", params, {"year": 2022, "source": "published"})
+    assert [label for label, _ in published] == ["År", "Datakälla för tabellerna", _SLACK]  # no disclosure line
+    assert dict(published)["Datakälla för tabellerna"] == "publicerade uppgifter"
+
+
 def test_colophon_commit_is_dirty_for_code_changes_only(tmp_path):
     """A build rewrites dvc.lock; that must not make every report say the program had local changes."""
     import subprocess

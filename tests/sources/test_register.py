@@ -122,7 +122,7 @@ def test_unknown_code_stops_with_file_line_and_column(register_project, tmp_path
     lines[5] = ",".join(fields)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(InputError) as err:
-        clean_register_year(raw, 2017, key=TEST_KEY)
+        clean_register_year(raw, 2017, key=TEST_KEY, years=YEARS)
     assert "sus_deltagare_2017.csv, line 6, column 'forsorjning_vid_start': unknown code 'sjukersattning'" in str(err.value)
 
 
@@ -132,16 +132,16 @@ def test_missing_column_wrong_delimiter_and_encoding(register_project, tmp_path)
     text = benefits.read_bytes().decode("latin-1")
     benefits.write_bytes(text.replace(";", ",").encode("latin-1"))
     with pytest.raises(InputError, match="formaner_2017.csv, line 1: the header is split by ',', but this export must use ';'"):
-        clean_register_year(raw, 2017, key=TEST_KEY)
+        clean_register_year(raw, 2017, key=TEST_KEY, years=YEARS)
     header, rest = text.split("\n", 1)
     benefits.write_bytes((header.replace(";diagnoskapitel", "") + "\n" + rest).encode("latin-1"))
     with pytest.raises(InputError, match="line 1, column 'diagnoskapitel': missing column"):
-        clean_register_year(raw, 2017, key=TEST_KEY)
+        clean_register_year(raw, 2017, key=TEST_KEY, years=YEARS)
     benefits.write_bytes(text.encode("latin-1"))
     participants = raw / "2017" / "sus_deltagare_2017.csv"
     participants.write_bytes(participants.read_text(encoding="utf-8-sig").replace("Samordningsförbund 07", "Samordningsf\xf6rbund 07", 1).encode("latin-1"))
     with pytest.raises(InputError, match=r"sus_deltagare_2017.csv, line \d+, column 'forbund': cannot be read as utf-8-sig"):
-        clean_register_year(raw, 2017, key=TEST_KEY)
+        clean_register_year(raw, 2017, key=TEST_KEY, years=YEARS)
 
 
 def test_bad_export_from_the_command_line_leaves_no_half_written_output(register_project, tmp_path):
@@ -161,7 +161,7 @@ def test_bad_export_from_the_command_line_leaves_no_half_written_output(register
 def test_outputs_record_the_key_fingerprint_and_years_with_different_keys_are_not_mixed(register_project, tmp_path):
     raw = _copy_year(register_project, tmp_path)
     other_key = bytes(reversed(TEST_KEY))
-    save_register_year(clean_register_year(raw, 2017, key=other_key), 2017, tmp_path / "out" / "2017")
+    save_register_year(clean_register_year(raw, 2017, key=other_key, years=YEARS), 2017, tmp_path / "out" / "2017")
     shutil.copytree(register_project.processed / "register" / "2016", tmp_path / "out" / "2016")
     with pytest.raises(Exception, match="different keys") as err:
         check_same_key(tmp_path / "out", [2016, 2017])
