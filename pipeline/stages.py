@@ -195,8 +195,12 @@ def _disclosure(ctx: Context):
 
 
 def _register_area(ctx: Context) -> list[str] | None:
-    """``register.area``: build the register tables and models for these förbund only (None: riket)."""
-    return list(ctx.settings.register.area) or None
+    """``register.area``: build the register tables and models for these förbund only (None: riket);
+    each förbund by its newest name (checked against the mapping: geografi.area_units)."""
+    from .sources.geografi import area_units
+
+    names = list(ctx.settings.register.area)
+    return area_units(_geography(ctx), names) if names else None
 
 
 # --- the stage functions ----------------------------------------------------------------------
@@ -327,9 +331,10 @@ def stage_forbund(ctx: Context) -> Path:
     from .derive import forbund
 
     years = list(ctx.settings.register.years)
-    national = ctx.inputs["register_tables"] if _register_area(ctx) is None else None  # the same nation
+    # the register tables are the nation's, or register.area's: either way their decision is followed
     tables = forbund.build_forbund_figures(years, _folder(ctx.inputs["register_clean"]), _geography(ctx),
-                                           _disclosure(ctx), bool(ctx.settings.register.demo), national)
+                                           _disclosure(ctx), bool(ctx.settings.register.demo),
+                                           ctx.inputs["register_tables"], _register_area(ctx))
     with atomic_dir(ctx.output) as tmp:
         forbund.save_forbund_figures(tables, tmp)
     log.info("forbund: %d förbund, %d years", int(tables["unit"]["forbund"].iloc[0]), len(years))

@@ -450,6 +450,41 @@ def add_forbund_residents(attack: Attack, s: pd.DataFrame, units: list[str], nat
         attack.equal({o: 1, ("rest",) + o: -1} | {(u,) + o: -1 for u in units})
 
 
+def add_register_outputs(attack: Attack, tables: dict[str, pd.DataFrame], models: list[Path] = ()) -> None:
+    """One build's register tables (data/processed/register/tabeller) and model tables (``models``:
+    data/processed/models/<year> folders): the nation's, unprefixed (where the förbund tables' nation
+    meets them), or register.area's. An area of one förbund is that förbund (its cells meet the förbund
+    tables'); an area of several is a unit "(område)" whose counts a reader knows are the sums of its
+    förbund's (Tabell 1–5, Tabell 6's numerators and denominators, the reference population). Either
+    way the area's Modellbilaga participants (living there, taking part there) are among its förbund's
+    residents taking part in any förbund (O of the adjusted comparison)."""
+    names = [n for n in str(tables["unit"]["area"].iloc[0]).split("; ") if n]
+    unit = None if not names else names[0] if len(names) == 1 else "(område)"
+    view = attack if unit is None else _Unit(attack, unit)
+    add_register_tables(view, tables)
+    for folder in models:
+        add_models(view, folder)
+    if not names:
+        return
+
+    def whole(cell) -> None:
+        if len(names) > 1:
+            attack.equal({(unit,) + cell: 1} | {(m,) + cell: -1 for m in names})
+
+    for r in tables["participants"].itertuples():
+        whole(("T", r.table, r.year, r.sex))
+    i = tables["insatser"]
+    for r in i[~(i["count"].isna() & ~i["suppressed"])].itertuples():
+        whole(("I", r.year, r.target_group))
+    for r in tables["diagnosis"].itertuples():
+        for part in ("k", "n"):
+            whole((part, r.benefit, r.period))
+    for r in tables["model_totals"].itertuples():
+        y, b = int(r.year), r.benefit
+        whole(("N", y, b, "total"))
+        attack.at_most({(unit, "P", y, b, "total"): 1} | {(m, "O", y, b): -1 for m in names})
+
+
 # --------------------------------------------------------------------------- every published copy of a figure
 def published_copies(processed: Path, national: str = "Hela riket", reports: Path | None = None) -> pd.DataFrame:
     """Every copy of every figure that more than one output publishes, as written: one row per copy with
@@ -458,7 +493,9 @@ def published_copies(processed: Path, national: str = "Hela riket", reports: Pat
     data/processed/register/tabeller (national tables and the Modellbilaga's composition and totals),
     data/processed/models/<year> (rates, the participation model's n, composition) and
     data/processed/forbund (participants, insatser, diagnosis, coverage, standardised). A nationwide
-    build: the national tables' unit is the nation, ``national`` in the förbund tables. ``reports``: also
+    build: the national tables' unit is the nation, ``national`` in the förbund tables; a register.area
+    build: the area's unit label (one förbund: its name, so its copies meet the förbund tables'), and its
+    Modellbilaga's participants are "P" (they are not the förbund's O). ``reports``: also
     the table CSV beside every Bilaga 1 built from microdata there (reports/<year>/bilaga1)."""
     rows: list[tuple] = []
 
@@ -466,6 +503,12 @@ def published_copies(processed: Path, national: str = "Hela riket", reports: Pat
         rows.append((repr(figure), where, pd.NA if _na(value) else float(value)))
 
     tables = Path(processed) / "register" / "tabeller"
+    # register.area: the tables (and Bilaga 1 from microdata) are the area's, named by its unit (an area of one
+    # förbund is that förbund, as in the förbund tables); its Modellbilaga's participants are those living
+    # there who take part there, not the förbund's O (residents taking part in any förbund)
+    unit = pd.read_parquet(tables / "unit.parquet")
+    area = bool(str(unit["area"].iloc[0]))
+    national, taking_part = (str(unit["unit"].iloc[0]), "P") if area else (national, "O")
     for r in pd.read_parquet(tables / "participants.parquet").itertuples():
         add(("T", national, r.table, r.year, r.sex), "register/tabeller/participants.count", r.count)
     for r in pd.read_parquet(tables / "insatser.parquet").itertuples():
@@ -478,7 +521,7 @@ def published_copies(processed: Path, national: str = "Hela riket", reports: Pat
         add(("N", national, r.year, benefit), "register/tabeller/population.value", r.value)
     for r in pd.read_parquet(tables / "model_totals.parquet").itertuples():
         add(("N", national, r.year, r.benefit), "register/tabeller/model_totals.n_population", r.n_population)
-        add(("O", national, r.year, r.benefit), "register/tabeller/model_totals.n_participants", r.n_participants)
+        add((taking_part, national, r.year, r.benefit), "register/tabeller/model_totals.n_participants", r.n_participants)
     for r in pd.read_parquet(tables / "composition.parquet").itertuples():
         for who, value in (("P", r.n_participants), ("N", r.n_population)):
             add(("C", who, r.year, r.benefit, r.variable, r.category), "register/tabeller/composition", value)
@@ -486,7 +529,7 @@ def published_copies(processed: Path, national: str = "Hela riket", reports: Pat
         where = f"models/{folder.name}"
         for r in pd.read_parquet(folder / "rates.parquet").itertuples():
             add(("N", national, r.year, r.benefit), f"{where}/rates.n_population", r.n_population)
-            add(("O", national, r.year, r.benefit), f"{where}/rates.n_participants", r.n_participants)
+            add((taking_part, national, r.year, r.benefit), f"{where}/rates.n_participants", r.n_participants)
         e = pd.read_parquet(folder / "estimates.parquet")
         for r in e[e["model"] == "deltagande_logit"].drop_duplicates(["year", "benefit"]).itertuples():
             add(("N", national, r.year, r.benefit), f"{where}/estimates.n", r.n)

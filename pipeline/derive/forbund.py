@@ -53,7 +53,7 @@ from ..core.fmt import round_half_up
 from ..core.io import write_tables
 from ..core.progress import SILENT, counting
 from ..core.vocabulary import BENEFITS, PSYCHIATRIC
-from ..sources.geografi import Geography, check_registrations
+from ..sources.geografi import Geography, area_units, check_registrations
 from ..sources.register import check_same_key
 from .disclosure import Linked, Settings
 
@@ -319,14 +319,18 @@ class Publication:
         return cls(set(hidden), dict(shown))
 
 
-def national_publication(tables_dir: Path) -> Publication:
+def national_publication(tables_dir: Path, area: bool = False) -> Publication:
     """The national register tables' decision (data/processed/register/tabeller, written by the national
     Bilaga 1 from microdata; the Modellbilaga's tables are copied from it): every figure that the förbund
     stage publishes for the nation as well. Tabell 1–5's counts, Tabell 6's shares, the reference
     populations (``population``, ``model_totals.n_population``) and the residents taking part (the
     Modellbilaga's participants, ``model_totals.n_participants``: the nation's O). The nation's rows
     beside the förbund hide what is hidden there and never hide what is shown there, so that every
-    published copy of a national figure is shown or hidden alike (decided once, in the national tables)."""
+    published copy of a national figure is shown or hidden alike (decided once, in the national tables).
+
+    ``area``: the tables are ``register.area``'s (:class:`Area`): its Modellbilaga's totals and
+    composition keep register_tables' keys (``("C", year, benefit, "P"|"N", …)``): its participants are
+    those living in the area, not the förbund's O, and its population is linked to the förbund's N."""
     tables_dir = Path(tables_dir)
     out = Publication()
     p = pd.read_parquet(tables_dir / "participants.parquet", columns=["table", "year", "sex", "count", "suppressed"])
@@ -335,8 +339,18 @@ def national_publication(tables_dir: Path) -> Publication:
     rows = [(("T", int(r.table), int(r.year), str(r.sex)), r.count, r.suppressed) for r in p.itertuples()]
     rows += [(("I", int(r.year), str(r.target_group)), r.count, r.suppressed) for r in i.itertuples()]
     for r in m.itertuples():
-        rows.append((("N", int(r.year), str(r.benefit)), r.n_population, pd.isna(r.n_population)))
-        rows.append((resident_key(int(r.year), str(r.benefit)), r.n_participants, pd.isna(r.n_participants)))
+        y, b = int(r.year), str(r.benefit)
+        population, taking_part = (("C", y, b, "N", "total"), ("C", y, b, "P", "total")) if area else (
+            ("N", y, b), resident_key(y, b))
+        rows.append((population, r.n_population, pd.isna(r.n_population)))
+        rows.append((taking_part, r.n_participants, pd.isna(r.n_participants)))
+    if area:
+        c = pd.read_parquet(tables_dir / "composition.parquet",
+                            columns=["year", "benefit", "variable", "category", "n_participants", "n_population"])
+        for r in c.itertuples():
+            for who, count in (("P", r.n_participants), ("N", r.n_population)):
+                rows.append((("C", int(r.year), str(r.benefit), who, str(r.variable), str(r.category)), count,
+                             pd.isna(count)))
     for key, count, suppressed in rows:
         if suppressed:
             out.hidden.add(key)
@@ -359,6 +373,52 @@ def _publish_as(linked: Linked, unit: str, publication: Publication) -> None:
     for key in publication.shown_shares:
         if (unit,) + key in linked.shares:
             linked.keep_share((unit,) + key)
+
+
+AREA = "(område)"  # register.area of several förbund: its cells' unit here (a reserved label, never a förbund's)
+
+
+@dataclass
+class Area:
+    """``register.area`` in the förbund stage. The area's own tables (register/tabeller and the
+    Modellbilaga's, :mod:`register_tables`) publish its Tabell 1–6, reference populations and
+    composition; the förbund tables publish its förbund's. Both are one publication: the area's cells
+    (built by the same :func:`register_tables.link_unit`) join the förbund stage's one program, linked
+    to its förbund's (an area of one förbund *is* that förbund: one cell per figure; of several, their
+    sums), and follow the area's decision: hidden there, hidden here; shown there, never hidden here."""
+
+    names: list[str]  # the förbund (newest names)
+    publication: Publication  # the area's tables' decision (:func:`national_publication` with area=True)
+    frames: tuple = ()  # (deltagare, insatser, formaner) as read, for the area's cells
+    reference: dict | None = None  # register_tables.reference_frames of the whole register, made once
+
+    @property
+    def unit(self) -> str:
+        return self.names[0] if len(self.names) == 1 else AREA
+
+    def add(self, linked: Linked, geography: Geography) -> None:
+        """The area's cells in ``linked`` (every förbund already in it), their links and the decision."""
+        unit, scope = self.unit, _Scope(linked, self.unit)
+        if self.reference is None:
+            self.reference = rt.reference_frames(self.frames[2])
+        cells = rt.link_unit(scope, *self.frames, self.names, self.reference, geography)
+        if len(self.names) > 1:  # an area of one förbund shares its cells (the same keys)
+            for key in sorted((k[1:] for k in [*linked.values, *linked.aliases] if k[0] == unit), key=repr):
+                if key[0] in ("T", "I") or (key[0] == "D" and key[2] != "total" and key[3] in ("k", "r")):
+                    parts = [(m,) + key for m in self.names if linked.has((m,) + key)]
+                    _link_whole(linked, (unit,) + key, parts, key[0] != "I")
+        for year, benefit in cells.compositions:
+            population = [(m, "N", year, benefit) for m in self.names]
+            _link_whole(linked, (unit, "C", year, benefit, "N", "total"), population, same=len(population) == 1)
+            # the area's participants living there are among its residents taking part in any förbund (O)
+            taking_part = [(m,) + resident_key(year, benefit) for m in self.names]
+            if len(taking_part) > 1:
+                taking_part = [linked.total((AREA, "O", year, benefit), taking_part, published=False)]
+            rt.subset_if(linked, (unit, "C", year, benefit, "P", "total"), taking_part[0])
+        _publish_as(linked, unit, self.publication)
+        for key in self.publication.hidden:
+            if linked.has((unit,) + key):
+                linked.hide((unit,) + key)
 
 
 def _solve(unit: str, c: Counts, settings: Settings, forced: set = frozenset(),
@@ -414,29 +474,37 @@ def link_all(units: dict[str, Counts], settings: Settings, keys: list[tuple]) ->
                       (NATIONAL, "T", rt.ONGOING_TABLE[benefit], year, "total"))
     for key in keys:
         parts = [(u,) + key for u in [*areas, REST] if linked.has((u,) + key)]
-        if not parts:
-            continue
-        whole, total = (NATIONAL,) + key, sum(linked.value(p) for p in parts)
-        if total == linked.value(whole):
-            linked.sums.append((whole, parts))
-        else:
-            # Someone counted in two förbund (e.g. in insatser of both in one year): the nation is at most the
-            # sum of the förbund and at least each one. Modelled with the unpublished sum and the overlap.
-            if total < linked.value(whole):
-                raise RuntimeError(f"disclosure control: the förbund's counts of {key!r} add up to less than the "
-                                   "nation's, which the definitions do not allow")
-            summed, overlap = (OVERLAP, "sum") + key, (OVERLAP, "overlap") + key
-            people = key[0] != "I"  # insatser are activities (register_tables.add_insatser)
-            linked.total(summed, parts, published=False, people=people)
-            linked.cell(overlap, total - linked.value(whole), published=False, people=people)
-            linked.sums.append((summed, [whole, overlap]))
-            for part in parts:
-                linked.subset(part, whole)
+        if parts:
+            _link_whole(linked, (NATIONAL,) + key, parts, key[0] != "I")  # insatser are activities
     return linked
 
 
+def _link_whole(linked: Linked, whole: tuple, parts: list[tuple], people: bool = True, same: bool = False) -> None:
+    """``whole`` counts the people of ``parts`` together: their sum where the counts add up; where they
+    add up to more, someone is counted in two parts (e.g. in insatser of two förbund in one year): the
+    whole is at most the sum and at least each part, modelled with the unpublished sum and the overlap.
+    Less than the whole: a bug, it stops. ``same``: the whole and its only part are one cell (one
+    decision for both: an area of one förbund)."""
+    total = sum(linked.value(p) for p in parts)
+    if total < linked.value(whole) or (same and total != linked.value(whole)):
+        raise RuntimeError(f"disclosure control: {whole!r} and its parts {parts[0]!r}… are counted differently "
+                           "(rebuild the register tables and the förbund figures: `finsam build`)")
+    if same:
+        linked.same(whole, parts[0])
+    elif total == linked.value(whole):
+        linked.sums.append((whole, parts))
+    else:
+        summed, overlap = (OVERLAP, "sum") + whole, (OVERLAP, "overlap") + whole
+        linked.total(summed, parts, published=False, people=people)
+        linked.cell(overlap, total - linked.value(whole), published=False, people=people)
+        linked.sums.append((summed, [whole, overlap]))
+        for part in parts:
+            linked.subset(part, whole)
+
+
 def protect_sums(units: dict[str, Counts], settings: Settings, national: Publication | tuple[set, dict] | None = None,
-                 steps=SILENT) -> tuple[Any, dict[str, set], dict[str, int]]:
+                 area: Area | None = None, geography: Geography | None = None, steps=SILENT
+                 ) -> tuple[Any, dict[str, set], dict[str, int]]:
     """Every unit's figures, safe to publish together: the proof is one linear program over all of them.
 
     1. Each unit alone (:func:`_solve`): primary and complementary suppression within its tables.
@@ -455,6 +523,11 @@ def protect_sums(units: dict[str, Counts], settings: Settings, national: Publica
     the national report's and the Modellbilaga's; the förbund are protected around the nation's shown
     figures (e.g. where the nation's reference population equals its residents taking part, N − O = 0,
     every förbund's N − O is 0 too, which the one program knows). Checked after the solve.
+
+    ``area``: ``register.area``'s publication (:class:`Area`, with ``geography``): the area's cells join
+    step 3, linked to its förbund's, and follow the area's tables the same way (checked after the solve).
+    Steps 1 and 2 do not know the area; what they hid that the area shows is shown in step 3, which
+    hides other numbers where that leaves a cell exposed.
 
     Returns the one decision (keys carry the unit first; :class:`_Scope` reads one unit), the cells
     the rule forced per unit, and counts of the work (rounds, cells and shares the check added).
@@ -510,11 +583,15 @@ def protect_sums(units: dict[str, Counts], settings: Settings, national: Publica
     hidden, hidden_shares = first, first_shares
     while True:  # the one program; again if it hid a Tabell 1/3 total whose O (nearly the same people) shows
         linked = link_all(units, settings, every_key)
-        for key in hidden:
-            linked.hide(key)
-        for key in hidden_shares:
-            linked.hide_share(key)
         _publish_as(linked, NATIONAL, Publication(shown=nat_shown, shown_shares=publication.shown_shares))
+        if area is not None:
+            area.add(linked, geography)
+        kept = {linked._root(k) for k in linked.kept}
+        for key in hidden:
+            if linked._root(key) not in kept:  # the area shows it (steps 1–2 did not know)
+                linked.hide(key)
+        for key in hidden_shares - linked.kept_shares:
+            linked.hide_share(key)
         decision = linked.solve()
         extra = {(u,) + key for u in solved
                  for key in residents_to_hide(decision, u, units[u], nat_shown if u == NATIONAL else ())}
@@ -522,24 +599,27 @@ def protect_sums(units: dict[str, Counts], settings: Settings, national: Publica
             break
         hidden, hidden_shares = set(decision.hidden_cells) | extra, set(decision.hidden_shares)
     steps.step(PROGRAM_STEPS)
-    _check_follows(linked, decision, publication)
+    _check_follows(linked, decision, publication, NATIONAL)
+    if area is not None:
+        _check_follows(linked, decision, area.publication, area.unit)
     work = {"rounds": rounds, "cells_added_by_check": len(decision.hidden_cells - first),
             "shares_added_by_check": len(decision.hidden_shares - first_shares),
             "structural": len(decision.structural)}  # pinned by definitions alone, whatever is published
     return decision, forced, work
 
 
-def _check_follows(linked: Linked, decision, publication: Publication) -> None:
-    """Every national figure published here is shown or hidden as in the national tables (a broken
-    promise is a bug, never a build: the two outputs together would give a hidden figure away)."""
-    nation = _Scope(decision, NATIONAL)
-    wrong = [k for k in publication.hidden if nation.has(k) and not nation.hidden(k)]
-    wrong += [k for k in publication.shown if nation.has(k) and nation.hidden(k)]
-    wrong += [k for k in publication.shown_shares | publication.hidden_shares if (NATIONAL,) + k in linked.shares
-              and nation.share_hidden(k) != (k in publication.hidden_shares)]
+def _check_follows(linked: Linked, decision, publication: Publication, unit: str) -> None:
+    """Every figure of ``unit`` published here is shown or hidden as in its register tables (the nation's,
+    or register.area's): a broken promise is a bug, never a build (the two outputs together would give a
+    hidden figure away)."""
+    scope = _Scope(decision, unit)
+    wrong = [k for k in publication.hidden if scope.has(k) and not scope.hidden(k)]
+    wrong += [k for k in publication.shown if scope.has(k) and scope.hidden(k)]
+    wrong += [k for k in publication.shown_shares | publication.hidden_shares if (unit,) + k in linked.shares
+              and scope.share_hidden(k) != (k in publication.hidden_shares)]
     if wrong:
-        raise RuntimeError(f"disclosure control: the nation's {sorted(wrong, key=repr)[0]!r} would be published "
-                           "differently here and in the national register tables")
+        raise RuntimeError(f"disclosure control: {unit}'s {sorted(wrong, key=repr)[0]!r} would be published "
+                           "differently here and in the register tables")
 
 
 # --------------------------------------------------------------------------- funnel
@@ -653,10 +733,12 @@ def forbund_progress_total(years: int, forbund: int) -> int:
 
 def forbund_figures_from_frames(deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
                  formaner: dict[int, pd.DataFrame], geography: Geography, settings: Settings | int,
-                 synthetic: bool = True, national: "Publication | None" = None, steps=SILENT) -> dict[str, pd.DataFrame]:
+                 synthetic: bool = True, national: "Publication | None" = None,
+                 area: "Area | None" = None, steps=SILENT) -> dict[str, pd.DataFrame]:
     """Every förbund's and the nation's figures for every year, through one linked disclosure control;
-    ``national``: the national tables' decision to agree with (:func:`national_publication`); ``steps``:
-    a progress counter (:func:`forbund_progress_total` less the reading)."""
+    ``national``: the national tables' decision to agree with (:func:`national_publication`); ``area``:
+    register.area's tables' decision (:class:`Area`, its frames filled in here); ``steps``: a progress
+    counter (:func:`forbund_progress_total` less the reading)."""
     if isinstance(settings, int):
         settings = Settings(settings, settings)
     years = sorted(deltagare)
@@ -667,7 +749,9 @@ def forbund_figures_from_frames(deltagare: dict[int, pd.DataFrame], insatser: di
                                    steps, MODEL_STEPS)
     attach_residents(counts, model)
     units = [NATIONAL, *geography.forbund]
-    decision, forced, work = protect_sums(counts, settings, national, steps)
+    if area is not None:
+        area = Area(area_units(geography, area.names), area.publication, (deltagare, insatser, formaner))
+    decision, forced, work = protect_sums(counts, settings, national, area, geography, steps)
     decisions = dict.fromkeys(units, decision)
     participants, ins, diagnosis = [], [], []
     for unit in units:
@@ -701,20 +785,32 @@ def forbund_figures_from_frames(deltagare: dict[int, pd.DataFrame], insatser: di
 
 
 def build_forbund_figures(years: list[int], cleaned_root: Path, geography: Geography, settings: Settings | int,
-                          synthetic: bool = True, national_tables: Path | None = None) -> dict[str, pd.DataFrame]:
-    """:func:`forbund_figures_from_frames` on the cleaned register data of ``years``; ``national_tables``: the national
-    register tables (data/processed/register/tabeller) whose decision the nation's rows follow."""
+                          synthetic: bool = True, register_tables: Path | None = None,
+                          area: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`forbund_figures_from_frames` on the cleaned register data of ``years``; ``register_tables``:
+    the register tables (data/processed/register/tabeller) whose decision the nation's rows follow, or
+    with ``area`` (params.yaml register.area) the area's, whose decision the area's förbund follow."""
     check_same_key(cleaned_root, years)
     read = lambda name, year, columns=None: pd.read_parquet(Path(cleaned_root) / str(year) / f"{name}.parquet",  # noqa: E731
                                                             columns=columns)
+    columns = list(forbund_model.NEEDED) + (["work_or_study_12m"] if area else [])  # the area's composition
+    if register_tables:
+        built_for = str(pd.read_parquet(Path(register_tables) / "unit.parquet")["area"].iloc[0] or "")
+        if built_for != "; ".join(area or []):
+            from ..core.errors import ConfigError
+
+            raise ConfigError(f"the register tables are for {built_for or NATIONAL!r} but params.yaml register.area is "
+                              f"{list(area or [])}: rebuild them first (`finsam stage register_tables`)")
+    published = national_publication(register_tables, area=bool(area)) if register_tables else None
     with counting(forbund_progress_total(len(years), len(geography.forbund)), "steg: förbundens tabeller") as steps:
         deltagare, insatser, formaner = {}, {}, {}
         for y in years:
             deltagare[y], insatser[y] = read("deltagare", y), read("insatser", y)
-            formaner[y] = read("formaner", y, list(forbund_model.NEEDED))
+            formaner[y] = read("formaner", y, columns)
             steps.step(READ_STEPS)
         return forbund_figures_from_frames(deltagare, insatser, formaner, geography, settings, synthetic,
-                            national_publication(national_tables) if national_tables else None, steps)
+                                           None if area else published,
+                                           Area(list(area), published) if area else None, steps)
 
 
 def save_forbund_figures(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:

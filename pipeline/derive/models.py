@@ -94,12 +94,16 @@ def analysis_frame(year: int, benefit: str, cleaned_dir: Path, area: list[str] |
                              "(pipeline.sources.geografi.load_geography)")
         f = residents(f, geography, area, year)
     d = pd.read_parquet(folder / "deltagare.parquet", columns=["person_id", "support_at_start", "ongoing", "forbund"])
-    return frame_from(f, in_area(d, area), year, benefit)
+    return frame_from(f, in_area(d, area, geography), year, benefit)
 
 
-def in_area(frame: pd.DataFrame, area: list[str] | None) -> pd.DataFrame:
-    """Rows of a SUS export (deltagare or insatser) in the förbund of ``area`` (None or empty: all)."""
-    return frame if not area else frame[frame["forbund"].isin(area)]
+def in_area(frame: pd.DataFrame, area: list[str] | None, geography=None) -> pd.DataFrame:
+    """Rows of a SUS export (deltagare or insatser) in the förbund of ``area`` (None or empty: all);
+    ``geography``: a registration under a declared old name is the förbund's (its newest name)."""
+    if not area:
+        return frame
+    names = frame["forbund"] if geography is None else geography.unit(frame["forbund"])
+    return frame[names.isin(area).to_numpy(dtype=bool)]
 
 
 def frame_from(formaner: pd.DataFrame, deltagare: pd.DataFrame, year: int, benefit: str) -> pd.DataFrame:

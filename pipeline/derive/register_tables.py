@@ -12,7 +12,7 @@ with ``suppressed`` True in every table where it appears.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +23,7 @@ from ..core.fmt import round_half_up
 from ..core.io import write_tables
 from ..core.progress import SILENT, counting
 from ..sources.published import PARTICIPANT_TABLES, PublishedData
-from ..sources.geografi import Geography, residents
+from ..sources.geografi import Geography, area_units, residents
 from ..sources.register import check_same_key
 from .disclosure import Linked, Settings
 
@@ -50,7 +50,7 @@ def _same_or_subset(linked: Linked, small, big) -> None:
     if linked.value(small) == linked.value(big):
         linked.same(big, small)
     else:
-        _subset_if(linked, small, big)
+        subset_if(linked, small, big)
 
 
 # --------------------------------------------------------------------------- cells
@@ -84,7 +84,7 @@ def add_participants(linked: Linked, deltagare: dict[int, pd.DataFrame], counts:
     for benefit in ONGOING_TABLE:
         for year in deltagare:
             for sex in ("kvinna", "man", "total"):  # the new participants are among the ongoing ones
-                _subset_if(linked, ("T", NEW_TABLE[benefit], year, sex), ("T", ONGOING_TABLE[benefit], year, sex))
+                subset_if(linked, ("T", NEW_TABLE[benefit], year, sex), ("T", ONGOING_TABLE[benefit], year, sex))
 
 
 def flags_present(insatser: dict[int, pd.DataFrame]) -> dict[int, set[str]]:
@@ -160,12 +160,13 @@ def add_models(linked: Linked, compositions: dict[tuple[int, str], pd.DataFrame]
         _same_or_subset(linked, prefix + ("P", "total"), ("T", table, year, "total"))
         diag = ("D", benefit, str(year))
         if linked.has(diag + ("k",)) and linked.has(prefix + ("P", "psychiatric", "True")):
-            _subset_if(linked, diag + ("k",), prefix + ("P", "psychiatric", "True"))
+            subset_if(linked, diag + ("k",), prefix + ("P", "psychiatric", "True"))
         if linked.has(diag + ("n",)):
-            _subset_if(linked, diag + ("n",), prefix + ("P", "total"))
+            subset_if(linked, diag + ("n",), prefix + ("P", "total"))
 
 
-def _subset_if(linked: Linked, small, big) -> None:
+def subset_if(linked: Linked, small, big) -> None:
+    """``small`` is among ``big``'s people (linked only where the counts allow it)."""
     if linked.value(small) <= linked.value(big):
         linked.subset(small, big)
 
@@ -236,23 +237,6 @@ def population_rows(decision, years) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def check_area(area, deltagare: dict[int, pd.DataFrame]) -> list[str] | None:
-    """``register.area`` from params.yaml: None/empty (the nation) or a list of förbund in the exports."""
-    if not area:
-        return None
-    if isinstance(area, str):
-        area = [area]
-    if not isinstance(area, list) or not all(isinstance(a, str) and a.strip() for a in area):
-        raise ConfigError(f"params.yaml: register.area must be a list of förbund names, got {area!r}")
-    known = set().union(*(set(d["forbund"].dropna().unique()) for d in deltagare.values()))
-    unknown = [a for a in area if a not in known]
-    if unknown:
-        example = sorted(known)[0] if known else "–"
-        raise ConfigError(f"params.yaml: register.area names {unknown[0]!r}, which is in no register export "
-                          f"(names look like {example!r})")
-    return list(area)
-
-
 def unit_label(area: list[str] | None) -> str:
     return "Hela riket" if not area else ", ".join(area)
 
@@ -293,22 +277,60 @@ def register_tables_from_frames(deltagare: dict[int, pd.DataFrame], insatser: di
                  formaner: dict[int, pd.DataFrame], settings: Settings | int, area: list[str] | None = None,
                  reference: dict[tuple[int, str], pd.DataFrame] | None = None,
                  geography: Geography | None = None, steps=SILENT) -> dict[str, pd.DataFrame]:
-    """:func:`build_register_tables` on cleaned frames already read (per year). For many areas, pass ``reference``
-    (:func:`reference_frames` of the whole register) so that it is built once.
-
-    For an ``area`` the reference population (the composition's everyone with the benefit, and the
-    population figures) is the area's: the people living in its kommuner (``geography``, on the
-    reference date). Tabell 6 looks new participants up in the whole register (a diagnosis belongs
-    to the person, wherever they live). ``steps``: a progress counter (:func:`register_progress_total` less the
-    reading)."""
+    """:func:`build_register_tables` on cleaned frames already read (per year): :func:`link_unit`, one
+    solve, the rows. ``steps``: a progress counter (:func:`register_progress_total` less the reading)."""
     if isinstance(settings, int):
         settings = Settings(settings, settings)
-    years = sorted(deltagare)
-    area = check_area(area, deltagare)
-    present = flags_present(insatser)
-    deltagare = {y: models.in_area(d, area) for y, d in deltagare.items()}
-    insatser = {y: models.in_area(i, area) for y, i in insatser.items()}
     linked = Linked(settings.threshold, settings.protection)
+    unit = link_unit(linked, deltagare, insatser, formaner, area, reference, geography, steps)
+    decision = linked.solve()
+    composition, model_totals = model_rows(decision, unit.compositions)
+    steps.step(COUNTING_STEPS)
+    return {
+        "participants": participant_rows(decision, unit.years),
+        "insatser": insatser_rows(decision, unit.insatser),
+        "diagnosis": diagnosis_rows(decision, unit.diagnosis),
+        "population": population_rows(decision, unit.years),
+        "composition": composition,
+        "model_totals": model_totals,
+        "unit": pd.DataFrame([{"unit": unit_label(unit.area), "area": "; ".join(unit.area or []),
+                               "min_cell_count": settings.threshold, "protection_interval": settings.protection}]),
+    }
+
+
+@dataclass
+class UnitCells:
+    """What :func:`link_unit` counted (the published rows are written from these and the decision)."""
+
+    area: list[str] | None
+    years: list[int]
+    insatser: pd.DataFrame  # Tabell 5's counts
+    diagnosis: dict  # Tabell 6's (n, k)
+    compositions: dict  # the Modellbilaga's composition per (year, benefit)
+
+
+def link_unit(linked, deltagare: dict[int, pd.DataFrame], insatser: dict[int, pd.DataFrame],
+              formaner: dict[int, pd.DataFrame], area: list[str] | None = None,
+              reference: dict[tuple[int, str], pd.DataFrame] | None = None,
+              geography: Geography | None = None, steps=SILENT) -> UnitCells:
+    """Every cell of one unit (``area``, or the nation) in ``linked``: Tabell 1–6 and the Modellbilaga's
+    composition of every year, with their links. For many areas, pass ``reference``
+    (:func:`reference_frames` of the whole register) so that it is built once. ``linked`` may be a view
+    of a larger set (the förbund stage links the area's cells to its förbund's, pipeline/derive/forbund.py).
+
+    For an ``area`` (förbund by their newest names, :func:`geografi.area_units`; registrations under a
+    declared old name count) the reference population (the composition's everyone with the benefit, and
+    the population figures) is the area's: the people living in its kommuner (``geography``, on the
+    reference date). Tabell 6 looks new participants up in the whole register (a diagnosis belongs
+    to the person, wherever they live)."""
+    years = sorted(deltagare)
+    if area and geography is None:
+        raise ConfigError("register.area needs the förbund–kommun mapping (data/raw/geografi) for the area's "
+                          "reference population")
+    area = area_units(geography, area) if area else None
+    present = flags_present(insatser)
+    deltagare = {y: models.in_area(d, area, geography) for y, d in deltagare.items()}
+    insatser = {y: models.in_area(i, area, geography) for y, i in insatser.items()}
     add_participants(linked, deltagare)
     ins_counts = insatser_counts(insatser, present)
     add_insatser(linked, ins_counts)
@@ -316,26 +338,11 @@ def register_tables_from_frames(deltagare: dict[int, pd.DataFrame], insatser: di
     diag_counts = diagnosis_counts(deltagare, reference)
     add_diagnosis(linked, diag_counts)
     if area:
-        if geography is None:
-            raise ConfigError("register.area needs the förbund–kommun mapping (data/raw/geografi) for the area's "
-                              "reference population")
         reference = reference_frames({y: residents(f, geography, area, y) for y, f in formaner.items()}, steps)
     compositions = {(y, b): models.composition_counts(models.mark_participants(reference[(y, b)], deltagare[y], b), b)
                     for y in years for b in models.BENEFITS}
     add_models(linked, compositions)
-    decision = linked.solve()
-    composition, model_totals = model_rows(decision, compositions)
-    steps.step(COUNTING_STEPS)
-    return {
-        "participants": participant_rows(decision, sorted(deltagare)),
-        "insatser": insatser_rows(decision, ins_counts),
-        "diagnosis": diagnosis_rows(decision, diag_counts),
-        "population": population_rows(decision, years),
-        "composition": composition,
-        "model_totals": model_totals,
-        "unit": pd.DataFrame([{"unit": unit_label(area), "area": "; ".join(area or []),
-                               "min_cell_count": settings.threshold, "protection_interval": settings.protection}]),
-    }
+    return UnitCells(area, years, ins_counts, diag_counts, compositions)
 
 
 def save_register_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:

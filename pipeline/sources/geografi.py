@@ -332,6 +332,31 @@ def check_registrations(geography: Geography, registered: dict[int, set[str]]) -
                                              f"this file{hint}", None, "forbund")
 
 
+def area_units(geography: Geography, names: list[str], setting: str = "params.yaml register.area") -> list[str]:
+    """The förbund an area setting names, checked against the mapping: each by its newest name (the name
+    of the förbund tables, the Förbundsbilagor and every report). An old name declared in
+    ``forbund_namnbyten.csv`` stops with the new name to write instead (one name per förbund in every
+    output and setting); a name of no förbund stops with the nearest one. Registrations written under
+    an old name belong to the förbund all the same (:meth:`Geography.unit`)."""
+    import difflib
+
+    from ..core.errors import ConfigError
+
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise ConfigError(f"{setting} must be a list of förbund names, got {names!r}")
+    known = geography.forbund
+    for name in names:
+        if name in geography.renames:
+            raise ConfigError(f"{setting}: {name!r} is an old name of {geography.renames[name]!r} ({RENAMES_FILE}); "
+                              f"name the förbund by its newest name, as the förbund tables and reports do: "
+                              f"{geography.renames[name]!r}")
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+            raise ConfigError(f"{setting}: {name!r} is not a förbund of {geography.path.name} ("
+                              + (f"did you mean {close[0]!r}?)" if close else f"names look like {known[0]!r})"))
+    return list(dict.fromkeys(names))
+
+
 def residents(formaner: pd.DataFrame, geography: Geography, area: list[str], year: int) -> pd.DataFrame:
     """The rows of a cleaned benefit register whose kommun (on the reference date) is one of the
     kommuner of the förbund in ``area`` in ``year``: the area's reference population."""

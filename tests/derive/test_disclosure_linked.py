@@ -205,9 +205,14 @@ def test_a_bad_threshold_stops_the_stage_with_one_line(register_project, tmp_pat
     assert proc.stderr.strip().count("\n") == 0 and "disclosure.min_cell_count" in proc.stderr, proc.stderr
 
 
-def test_an_unknown_forbund_in_the_area_is_a_clear_error(register_project):
-    with pytest.raises(ConfigError, match="register.area names 'Samordningsförbund 99x', which is in no register export"):
-        register_tables.build_register_tables([2022], register_project.processed / "register", Settings(), ["Samordningsförbund 99x"])
+def test_an_unknown_forbund_in_the_area_is_a_clear_error_with_a_suggestion(register_project):
+    geography = geografi.load_geography(register_project.raw / "geografi")
+    with pytest.raises(ConfigError, match=r"^params.yaml register.area: 'Samordningsförbund 99x' is not a förbund of "
+                                          r"forbund_kommuner.csv \(did you mean 'Samordningsförbund \d\d'\?\)$"):
+        register_tables.build_register_tables([2022], register_project.processed / "register", Settings(), ["Samordningsförbund 99x"],
+                              geography)
+    with pytest.raises(ConfigError, match="register.area needs the förbund–kommun mapping"):
+        register_tables.build_register_tables([2022], register_project.processed / "register", Settings(), ["Samordningsförbund 07"])
 
 
 # --------------------------------------------------------------------------- random small areas

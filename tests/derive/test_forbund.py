@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -27,7 +28,7 @@ from pipeline.derive import forbund
 from pipeline.derive.disclosure import Settings
 from pipeline.sources import geografi
 
-from ..attacker import (Attack, add_forbund_outputs, add_models, add_register_tables, disagreeing_copies,
+from ..attacker import (Attack, add_forbund_outputs, add_register_outputs, add_register_tables, disagreeing_copies,
                        published_copies)
 from ..conftest import REPO, copy_project
 
@@ -257,9 +258,92 @@ def test_a_declared_rename_makes_one_unit_under_the_new_name_in_every_table(tmp_
         assert counts["Nord"].population[(year, "sjukpenning")] == 26
 
 
+def _area_build(tmp_path: Path, frames: tuple, names: list[str], settings: Settings, follow: bool = True) -> Path:
+    """register.area's tables (register_tables) and the förbund tables beside them, as the stages write
+    them (data/processed/register/tabeller, data/processed/forbund under the returned folder); ``follow``
+    False: the förbund tables decide on their own (as before issue 23's area part)."""
+    from pipeline.derive import register_tables
+
+    deltagare, insatser, formaner, geo = frames
+    formaner = {y: x.assign(work_or_study_12m=pd.array(np.arange(len(x)) % 3 == 0, dtype="boolean"))  # the outcome
+                for y, x in formaner.items()}
+    processed = Path(tmp_path) / "processed"
+    tables_dir = processed / "register" / "tabeller"
+    register_tables.save_register_tables(register_tables.register_tables_from_frames(deltagare, insatser, formaner, settings, names, geography=geo),
+                         tables_dir)
+    area = forbund.Area(names, forbund.national_publication(tables_dir, area=True)) if follow else None
+    forbund.save_forbund_figures(forbund.forbund_figures_from_frames(deltagare, insatser, formaner, geo, settings, area=area), processed / "forbund")
+    return processed
+
+
+def test_register_area_names_a_forbund_by_its_newest_name_and_counts_its_old_registrations(tmp_path):
+    """Norr is Nord from 2022 (declared) and the exports say "Norr" in both years: register.area: [Nord]
+    counts both years' six participants and 26 residents, as the förbund tables' Nord does, and every copy
+    agrees. The old name stops with the new one to write; an unknown name with the nearest förbund."""
+    from pipeline.core.errors import ConfigError
+    from pipeline.derive import register_tables
+
+    geo, frames = _two_years(tmp_path, "A,0114,,\nNorr,0115,,2021\nNord,0115,2022,\n",
+                             "fran_namn,till_namn,fran_ar\nNorr,Nord,2022\n", {2021: "Norr", 2022: "Norr"})
+    processed = _area_build(tmp_path, (*frames, geo), ["Nord"], Settings(3, 3))
+    tables = processed / "register" / "tabeller"
+    assert pd.read_parquet(tables / "unit.parquet")["unit"].iloc[0] == "Nord"
+    p = pd.read_parquet(tables / "participants.parquet")
+    assert p.loc[(p["table"] == 3) & (p["sex"] == "total"), "count"].tolist() == [6, 6]  # 2021 and 2022
+    assert pd.read_parquet(tables / "population.parquet").set_index(["figure_id", "year"]).loc[
+        ("population_sp", 2021), "value"] == 26
+    copies = published_copies(processed)
+    assert copies["figure"].str.contains("'Nord'").sum() >= 40 and disagreeing_copies(copies).empty
+    for name, words in (("Norr", "'Norr' is an old name of 'Nord' (forbund_namnbyten.csv); name the förbund by its "
+                                 "newest name"), ("Nordd", "'Nordd' is not a förbund of forbund_kommuner.csv (did you "
+                                                           "mean 'Nord'?)")):
+        with pytest.raises(ConfigError, match=re.escape(f"params.yaml register.area: {words}")):
+            register_tables.register_tables_from_frames(*frames, Settings(3, 3), [name], geography=geo)
+
+
+def _area_attack(processed: Path) -> dict[str, tuple[float, float]]:
+    """The attacker's bounds over the area's tables and the förbund tables together."""
+    attack = Attack()
+    add_register_outputs(attack, {p.stem: pd.read_parquet(p) for p in (processed / "register" / "tabeller").glob("*.parquet")})
+    add_forbund_outputs(attack, processed / "forbund")
+    return attack.bounds()
+
+
+# (the area, whether the förbund tables deciding on their own give it away: the negative control)
+AREAS = [(["D"], True), (["C", "D"], False), (["D", "E", "F"], True)]
+
+
+@pytest.mark.parametrize("names, alone_leaks", AREAS)
+def test_an_area_and_its_forbund_are_one_publication_that_resists_the_attacker(tmp_path, names, alone_leaks):
+    """register.area of one förbund (its cells are the förbund's) or several (theirs summed): every copy of
+    a figure agrees, and an attacker over the area's tables and the förbund tables together narrows no
+    hidden count below the protection interval. The negative control: with the förbund tables deciding on
+    their own (before), D's Tabell 3 is shown there and hidden in the area's tables, and the sum of D, E
+    and F (shown in the area's tables) gives hidden förbund cells away."""
+    processed = _area_build(tmp_path / "one", _small_frames(tmp_path), names, Settings(5, 5))
+    assert disagreeing_copies(published_copies(processed)).empty
+    bounds = _area_attack(processed)
+    unit = names[0] if len(names) == 1 else "(område)"
+    assert any(k.startswith(f"{unit}: Sammansättning") for k in bounds)
+    narrow = {k: v for k, v in bounds.items() if v[1] - v[0] < 5 - 1e-6}
+    assert not narrow, narrow
+    assert pd.read_parquet(processed / "forbund" / "unit.parquet")["structural_cells"].iloc[0] == 0
+    if alone_leaks:
+        before = _area_build(tmp_path / "alone", _small_frames(tmp_path), names, Settings(5, 5), follow=False)
+        narrow = [k for k, (low, high) in _area_attack(before).items() if high - low < 5 - 1e-6]
+        assert narrow and (len(names) > 1 or not disagreeing_copies(published_copies(before)).empty)
+
+
 def _small_build(tmp_path, threshold=5, overlap: bool = False, national=None):
     """Six förbund: A ordinary, B with nobody taking part in 2022, C with three people with the
     benefit (two take part), D, E and F small but above the threshold."""
+    deltagare, insatser, formaner, geo = _small_frames(tmp_path, overlap)
+    return forbund.forbund_figures_from_frames(deltagare, insatser, formaner, geo, Settings(threshold, threshold),
+                                national=national), geo
+
+
+def _small_frames(tmp_path, overlap: bool = False):
+    """The cleaned frames and geography of :func:`_small_build`."""
     geo = _geography(tmp_path, "A,0114,,\nB,0115,,\nC,0117,,\nD,0120,,\nE,0123,,\nF,0125,,\n")
     frames = {}
     for year in (2021, 2022):
@@ -277,8 +361,7 @@ def _small_build(tmp_path, threshold=5, overlap: bool = False, national=None):
         d = deltagare[2022]
         deltagare[2022] = pd.concat([d, d[d["forbund"] == "A"].head(3).assign(forbund="D")], ignore_index=True)
     insatser = {y: _insatser(["A", "A", "B", "C", "D", "E", "F"]) for y in frames}
-    return forbund.forbund_figures_from_frames(deltagare, insatser, formaner, geo, Settings(threshold, threshold),
-                                               national=national), geo
+    return deltagare, insatser, formaner, geo
 
 
 def test_a_forbund_with_no_participants_and_a_forbund_below_the_threshold(tmp_path):
@@ -486,14 +569,19 @@ def test_the_demo_forbund_outputs_hold_no_personal_data_and_say_synthetic(forbun
 
 
 # --------------------------------------------------------------------------- small configurations, every output
-SMALL = {"0.02, 2021–2022": (0.02, [2021, 2022]), "0.01, 2016 and 2019": (0.01, [2016, 2019])}
+SMALL = {"0.02, 2021–2022": (0.02, [2021, 2022], []), "0.01, 2016 and 2019": (0.01, [2016, 2019], []),
+         # register.area: "a small area is where cells get small"; the cleaned data of the first build
+         "0.02, 2021–2022, area Samordningsförbund 07": (0.02, [2021, 2022], ["Samordningsförbund 07"])}
+_CLEANED: dict[tuple, Path] = {}  # (scale, years) → a project root whose register exports are cleaned
 
 
 @pytest.fixture(scope="module", params=list(SMALL))
 def small_build(request, tmp_path_factory):
     """The demo at a small scale for a few register years (a configuration params.yaml accepts): the
-    demo exports, the cleaning, the national tables, the förbund figures and every year's models, in a
-    throwaway copy. At these scales everyone with aktivitetsersättning takes part (N = O)."""
+    demo exports, the cleaning, the register tables, the förbund figures and every year's models, in a
+    throwaway copy. At these scales everyone with aktivitetsersättning takes part (N = O). With
+    register.area the register tables and models are the area's (the exports and their cleaning are the
+    first build's, linked)."""
     import yaml
 
     from pipeline.core.config import Project
@@ -501,25 +589,39 @@ def small_build(request, tmp_path_factory):
     from pipeline.stages import (stage_bilaga1, stage_forbund, stage_models, stage_published, stage_register_demo,
                                  stage_register_tables)
 
-    scale, years = SMALL[request.param]
+    scale, years, area = SMALL[request.param]
     project = copy_project(tmp_path_factory.mktemp("small_build"))
     params = yaml.safe_load((project.root / "params.yaml").read_text(encoding="utf-8"))
-    params["register"].update(population_scale=scale, years=years)
+    params["register"].update(population_scale=scale, years=years, area=area)
     (project.root / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False),
                                               encoding="utf-8")
     project = Project(project.root)
-    stage_register_demo(project)
-    for year in years:
-        save_register_year(clean_register_year(project.raw / "register", year, years=years), year,
-                  project.processed / "register" / str(year))
+    cleaned = _CLEANED.get((scale, tuple(years)))
+    if cleaned is None:
+        stage_register_demo(project)
+        for year in years:
+            save_register_year(clean_register_year(project.raw / "register", year, years=years), year,
+                               project.processed / "register" / str(year))
+        _CLEANED[(scale, tuple(years))] = project.root
+    else:
+        shutil.rmtree(project.raw / "register")
+        (project.raw / "register").symlink_to(cleaned / "data" / "raw" / "register")
+        for year in years:
+            (project.processed / "register").mkdir(parents=True, exist_ok=True)
+            (project.processed / "register" / str(year)).symlink_to(cleaned / "data" / "processed" / "register" / str(year))
     stage_register_tables(project)
     stage_forbund(project)
     for year in years:
         stage_models(project, year)
-    if request.param == list(SMALL)[0]:  # Bilaga 1 from microdata, whose table CSV is one more copy
+    if request.param != list(SMALL)[1]:  # Bilaga 1 from microdata, whose table CSV is one more copy
         stage_published(project)
         stage_bilaga1(project, years[-1], ["html"], use_quarto=False, source="microdata")
     return project, years
+
+
+def _unit(project) -> str:
+    """The register tables' unit: the nation, or register.area's (one förbund: its name)."""
+    return str(pd.read_parquet(project.processed / "register" / "tabeller" / "unit.parquet")["unit"].iloc[0])
 
 
 def test_the_demo_writes_any_years_it_has_published_tables_for_and_refuses_others():
@@ -540,6 +642,8 @@ def test_a_small_configuration_builds_on_the_demo(small_build):
     is in an export the demo wrote (nothing quarantined as okand_insats), rows in = kept + quarantined,
     and the models standardise to a year that was built."""
     project, years = small_build
+    if _unit(project) != forbund.NATIONAL:
+        pytest.skip("register.years is the nation's question; the area build reuses the first build's cleaning")
     assert sorted(int(p.name) for p in (project.raw / "register").glob("[0-9]*")) == years
     for year in years:
         q = pd.read_parquet(project.processed / "register" / str(year) / "kvalitet.parquet")
@@ -573,34 +677,39 @@ def _everyone_takes_part(project, years) -> list[int]:
 @pytest.mark.slow
 def test_every_published_copy_of_a_figure_is_shown_or_hidden_alike(small_build):
     """Issue 23, item 1: a figure published in several outputs (the national tables, the Modellbilaga's
-    tables, the förbund tables) is shown everywhere with one value or hidden everywhere."""
+    tables, the förbund tables) is shown everywhere with one value or hidden everywhere. With
+    register.area (one förbund) the area's tables and Modellbilaga meet that förbund's rows."""
     project, years = small_build
     copies = published_copies(project.processed, reports=project.reports)
     many = copies.groupby("figure")["where"].nunique()
     assert (many >= 2).sum() >= 100  # many figures have copies in several files
-    nation_n = copies[copies["figure"] == repr(("N", forbund.NATIONAL, years[-1], "aktivitetsersattning"))]
+    unit = _unit(project)
+    nation_n = copies[copies["figure"] == repr(("N", unit, years[-1], "aktivitetsersattning"))]
     assert len(set(nation_n["where"])) >= 6  # population, model_totals, rates, estimates, coverage, standardised
+    if unit != forbund.NATIONAL:  # the area's Tabell 1–6 meet the förbund tables' rows of the förbund
+        shared = copies[copies["figure"].str.startswith(f"('T', '{unit}'") & copies["where"].str.startswith("forbund/")]
+        assert shared["figure"].isin(copies.loc[copies["where"].str.startswith("register/"), "figure"]).sum() >= 20
     if (project.reports / str(years[-1]) / "bilaga1").is_dir():  # the report's table CSV is read too
         assert copies["where"].str.startswith("reports/").sum() >= 20
     assert disagreeing_copies(copies).empty, disagreeing_copies(copies).head(10).to_string()
     # the check fails when one copy hides what the others show (as the förbund stage did before, issue 23)
-    folder = project.processed / "forbund"
-    c = pd.read_parquet(folder / "coverage.parquet")
-    c.loc[(c["forbund"] == forbund.NATIONAL) & (c["year"] == years[-1]) & (c["benefit"] == "aktivitetsersattning"),
-          "population"] = pd.NA
+    shown = copies[copies["figure"].str.startswith(repr(("N", unit))[:-1]) & copies["value"].notna()]
+    _, _, year, benefit = ast.literal_eval(shown["figure"].iloc[0])  # a population of the unit that is shown
+    c = pd.read_parquet(project.processed / "forbund" / "coverage.parquet")
+    c.loc[(c["forbund"] == unit) & (c["year"] == year) & (c["benefit"] == benefit), "population"] = pd.NA
     changed = copies[~copies["where"].eq("forbund/coverage.population")]
     changed = pd.concat([changed, pd.DataFrame({"figure": [repr(("N", r.forbund, r.year, r.benefit)) for r in c.itertuples()],
                                                 "where": "forbund/coverage.population",
                                                 "value": c["population"].astype("Float64")})], ignore_index=True)
-    assert set(disagreeing_copies(changed)["figure"]) == {nation_n["figure"].iloc[0]}
+    assert set(disagreeing_copies(changed)["figure"]) == {shown["figure"].iloc[0]}
 
 
-def _attack_all(processed: Path) -> Attack:
+def _attack_all(processed: Path, forbund_dir: Path | None = None) -> Attack:
+    """Every output of a build together (``forbund_dir``: the förbund tables as changed by a test)."""
     attack = Attack()
-    add_register_tables(attack, {p.stem: pd.read_parquet(p) for p in (processed / "register" / "tabeller").glob("*.parquet")})
-    for folder in sorted(p for p in (processed / "models").glob("[0-9]*") if p.is_dir()):
-        add_models(attack, folder)
-    add_forbund_outputs(attack, processed / "forbund")
+    tables = {p.stem: pd.read_parquet(p) for p in (processed / "register" / "tabeller").glob("*.parquet")}
+    add_register_outputs(attack, tables, sorted(p for p in (processed / "models").glob("[0-9]*") if p.is_dir()))
+    add_forbund_outputs(attack, forbund_dir or processed / "forbund")
     return attack
 
 
@@ -613,6 +722,9 @@ def test_the_attacker_over_every_output_of_a_small_build_narrows_no_hidden_cell(
     assert _everyone_takes_part(project, years) == years  # the case the issue found
     bounds = _attack_all(project.processed).bounds(enough=5)
     assert len(bounds) >= 500 and any("Referenspopulation" in k for k in bounds)
+    unit = _unit(project)
+    if unit != forbund.NATIONAL:  # the area's tables and Modellbilaga were attacked beside its förbund's rows
+        assert any(k.startswith(f"{unit}: Sammansättning") for k in bounds)
     narrow = {label: b for label, b in bounds.items() if b[1] - b[0] < 5 - 1e-6}
     assert not narrow, list(narrow.items())[:5]
 
@@ -623,6 +735,8 @@ def test_the_attacker_pins_hidden_populations_when_the_residents_taking_part_are
     reference population (N). Show every förbund's O that the control hid (counted here from the
     cleaned data) beside the nation's shown N and O, and the attacker pins the hidden populations."""
     project, years = small_build
+    if _unit(project) != forbund.NATIONAL:
+        pytest.skip("the nation's populations: the same förbund tables as the nationwide build's")
     year = years[0]
     geo = geografi.load_geography(project.raw / "geografi")
     folder = project.processed / "register" / str(year)
@@ -644,3 +758,29 @@ def test_the_attacker_pins_hidden_populations_when_the_residents_taking_part_are
     bounds = _attack_all(out).bounds(enough=5)
     width = {u: bounds[f"{u}: Referenspopulation {year} aktivitetsersattning"] for u in s.loc[hidden, "forbund"]}
     assert all(high - low < 1e-3 for low, high in width.values()), width  # pinned (up to the solver's tolerance)
+
+
+@pytest.mark.slow
+def test_the_attacker_pins_an_area_cell_that_the_forbund_tables_give_away(small_build, tmp_path):
+    """The negative control of the register.area build: let the förbund tables show the other sex and the
+    total of a Tabell 1/3 cell the area's tables hide (counted here from the cleaned data), as a förbund
+    stage deciding on its own could; the attacker, reading both, pins it."""
+    project, years = small_build
+    unit = _unit(project)
+    if unit == forbund.NATIONAL:
+        pytest.skip("register.area builds only")
+    p = pd.read_parquet(project.processed / "register" / "tabeller" / "participants.parquet")
+    row = p[p["table"].isin([1, 3]) & (p["sex"] != "total") & p["suppressed"]].iloc[0]
+    benefit = "aktivitetsersattning" if row.table == 1 else "sjukpenning"
+    d = pd.read_parquet(project.processed / "register" / str(row.year) / "deltagare.parquet")
+    d = d[(d["forbund"] == unit) & d["ongoing"] & (d["support_at_start"] == benefit) & d["person_id"].notna()]
+    true = {sex: d.loc[d["sex"] == sex, "person_id"].nunique() for sex in ("kvinna", "man")} | {"total": d["person_id"].nunique()}
+    out = tmp_path / "forbund"
+    shutil.copytree(project.processed / "forbund", out)
+    f = pd.read_parquet(out / "participants.parquet")
+    for sex in ("man" if row.sex == "kvinna" else "kvinna", "total"):
+        mask = (f["forbund"] == unit) & (f["table"] == row.table) & (f["year"] == row.year) & (f["sex"] == sex)
+        f.loc[mask, "count"], f.loc[mask, "suppressed"] = true[sex], False
+    f.to_parquet(out / "participants.parquet")
+    low, high = _attack_all(project.processed, out).bounds(enough=5)[f"{unit}: Tabell {row.table} {row.year} {row.sex}"]
+    assert high - low < 1e-3 and round(low) == true[row.sex]
