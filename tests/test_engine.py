@@ -313,6 +313,7 @@ def test_a_dry_run_says_what_it_would_do_and_names_no_log(monkeypatch, capsys):
     monkeypatch.setattr(engine, "open_repo", lambda root: None)
     monkeypatch.setattr(engine, "changes", lambda repo, names: {n: (["changed"] if n == "malgrupp" else []) for n in names})
     monkeypatch.setattr(engine, "run_job", lambda *a: pytest.fail("a dry run ran a stage"))
+    monkeypatch.setattr(engine, "_unbuilt", lambda job, root, why: why)  # built or not, the reason given above
     monkeypatch.setenv("FINSAM_ROOT", str(REPO))
     assert cli.main(["build", "--dry-run", "--only", "malgrupp", "bilaga4", "index"]) == 0
     out = capsys.readouterr().out.strip().splitlines()

@@ -309,10 +309,10 @@ class Bilaga3(Appendix):
         where = f"{self.survey.appendix}, bild {self._bild(q)}"
         published, verdict = self.n_check(q)
         if q.published_n_state == "printed":
-            text += f" I {where}, anges n = {published}, vilket {verdict}." + (
+            text += f" I {where} anges n = {published}, vilket {verdict}." + (
                 f" {q.published_n_note}" if q.published_n_note else "")
         elif q.published_n_state == "unreadable":
-            text += f" Det n som anges i {where}, går inte att läsa i källtexten och kan inte stämmas av."
+            text += f" Det n som anges i {where} går inte att läsa i källtexten och kan inte stämmas av."
         else:
             text += f" I {where}, anges inget n."
         return f"*{text}*\n"

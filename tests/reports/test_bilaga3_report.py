@@ -34,7 +34,7 @@ def test_html_has_rates_every_question_and_tests(html_text):
             assert q.title in flat or q.title.lower() in flat, q.id
     assert "med ordinal logistisk regression" in flat and "med Fishers exakta test" in flat
     assert "Avstämning mot publicerade uppgifter" in flat and "Publicerat n" in flat
-    assert "bild 30 och 31): 152, stämmer" in flat and "avviker (\u22121)" in flat
+    assert "bild 30 och 31 anges n = 152, vilket stämmer" in flat and "vilket avviker (\u22121)" in flat
     assert '<div class="banner">' in html_text and SYNTHETIC in flat
 
 

@@ -123,11 +123,11 @@ def test_every_question_of_the_appendix_has_its_published_n_beside_the_computed_
 
 
 def test_each_question_says_its_published_n_in_its_own_section(report, sections):
-    assert ("Antal som besvarat frågan (syntetiska data): 154. I förstudiens bilaga 3, bild 24, anges n = 154, "
+    assert ("Antal som besvarat frågan (syntetiska data): 154. I förstudiens bilaga 3, bild 24 anges n = 154, "
             "vilket stämmer.") in sections["atgarder"]
-    assert ("bild 5, anges n = 90, vilket avviker (\u22121). Enligt bild 32 svarade 89 "
+    assert ("bild 5 anges n = 90, vilket avviker (\u22121). Enligt bild 32 svarade 89 "
             "styrelseledamöter") in sections["uppdragsgivare"]
-    assert "bild 26, går inte att läsa i källtexten och kan inte stämmas av." in sections["kannetecken"]
+    assert "bild 26 går inte att läsa i källtexten och kan inte stämmas av." in sections["kannetecken"]
     assert "I förstudiens bilaga 3, bild 27, anges inget n." in sections["kannetecken_kommentar"]
     for qid, section in sections.items():
         assert "Antal som besvarat frågan (syntetiska data): " in section, qid
